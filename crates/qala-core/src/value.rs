@@ -1,0 +1,323 @@
+//! Attribute values and their validation against a kind's [`FieldDef`]s.
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value as Json};
+
+use crate::kind::{FieldDef, FieldRule, FieldType, LayerKind};
+
+/// A typed attribute value.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Null,
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    TextList(Vec<String>),
+}
+
+/// Why one attribute of one feature was refused.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FieldIssue {
+    pub field: String,
+    /// The offending value as it was read, for the report.
+    pub value: String,
+    pub reason: String,
+    pub hint: Option<String>,
+}
+
+impl FieldIssue {
+    fn new(field: &str, value: &Json, reason: impl Into<String>, hint: Option<String>) -> Self {
+        let value = match value {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        FieldIssue {
+            field: field.to_owned(),
+            value,
+            reason: reason.into(),
+            hint,
+        }
+    }
+}
+
+/// Typed values of one feature, in the order of its kind's fields, plus the attributes
+/// the kind does not type (kept as jsonb).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypedAttributes {
+    pub values: Vec<Value>,
+    pub props: Map<String, Json>,
+}
+
+impl LayerKind {
+    /// Converts raw attributes (as read from a file) to this kind's typed values, checking
+    /// every rule. `today` decides what "in the future" means. All issues are returned,
+    /// not just the first.
+    ///
+    /// ```
+    /// use qala_core::LayerKind;
+    /// let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    /// let attrs = serde_json::json!({"status": "maybe", "facility": "painted"});
+    /// let err = LayerKind::BikeLane.typed_attributes(attrs.as_object().unwrap(), today).unwrap_err();
+    /// assert_eq!(err[0].field, "status");
+    /// ```
+    pub fn typed_attributes(
+        self,
+        attrs: &Map<String, Json>,
+        today: NaiveDate,
+    ) -> Result<TypedAttributes, Vec<FieldIssue>> {
+        let mut issues = Vec::new();
+        let mut values = Vec::with_capacity(self.fields().len());
+        for def in self.fields() {
+            let raw = attrs.get(def.name).unwrap_or(&Json::Null);
+            match convert(def, raw, today) {
+                Ok(v) => values.push(v),
+                Err(issue) => {
+                    issues.push(issue);
+                    values.push(Value::Null);
+                }
+            }
+        }
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        let props = attrs
+            .iter()
+            .filter(|(k, _)| self.field(k).is_none())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(TypedAttributes { values, props })
+    }
+}
+
+fn is_blank(raw: &Json) -> bool {
+    match raw {
+        Json::Null => true,
+        Json::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+fn convert(def: &FieldDef, raw: &Json, today: NaiveDate) -> Result<Value, FieldIssue> {
+    if is_blank(raw) {
+        if def.required {
+            return Err(FieldIssue::new(
+                def.name,
+                raw,
+                "required value is missing",
+                Some(format!("add a '{}' attribute: {}", def.name, def.doc)),
+            ));
+        }
+        return Ok(Value::Null);
+    }
+    let value = match def.ty {
+        FieldType::Text => Value::Text(match raw {
+            Json::String(s) => s.trim().to_owned(),
+            other => other.to_string(),
+        }),
+        FieldType::Int => {
+            Value::Int(as_int(raw).ok_or_else(|| FieldIssue::new(def.name, raw, "not a whole number", None))?)
+        }
+        FieldType::Float => {
+            Value::Float(as_float(raw).ok_or_else(|| FieldIssue::new(def.name, raw, "not a finite number", None))?)
+        }
+        FieldType::Bool => Value::Bool(as_bool(raw).ok_or_else(|| {
+            FieldIssue::new(
+                def.name,
+                raw,
+                "not a yes/no value",
+                Some("use true/false, yes/no or 1/0".into()),
+            )
+        })?),
+        FieldType::Date => Value::Date(as_date(raw).ok_or_else(|| {
+            FieldIssue::new(
+                def.name,
+                raw,
+                "not a date",
+                Some("use ISO 8601, e.g. 2024-05-31".into()),
+            )
+        })?),
+        FieldType::TextList => Value::TextList(as_list(raw)),
+    };
+    check_rule(def, raw, &value, today)?;
+    Ok(value)
+}
+
+fn check_rule(def: &FieldDef, raw: &Json, value: &Value, today: NaiveDate) -> Result<(), FieldIssue> {
+    match (def.rule, value) {
+        (FieldRule::OneOf(allowed), Value::Text(s)) if !allowed.contains(&s.as_str()) => Err(FieldIssue::new(
+            def.name,
+            raw,
+            format!("unknown {}", def.name.replace('_', " ")),
+            Some(format!("use one of: {}", allowed.join(", "))),
+        )),
+        (FieldRule::AllOf(allowed), Value::TextList(items)) => {
+            if items.is_empty() {
+                return Err(FieldIssue::new(
+                    def.name,
+                    raw,
+                    "empty list",
+                    Some(format!("use some of: {}", allowed.join(", "))),
+                ));
+            }
+            match items.iter().find(|i| !allowed.contains(&i.as_str())) {
+                Some(bad) => Err(FieldIssue::new(
+                    def.name,
+                    raw,
+                    format!("unknown code {bad:?}"),
+                    Some(format!("use some of: {}", allowed.join(", "))),
+                )),
+                None => Ok(()),
+            }
+        }
+        (FieldRule::Range(min, max), Value::Int(i)) if (*i as f64) < min || (*i as f64) > max => {
+            Err(range_issue(def, raw, min, max))
+        }
+        (FieldRule::Range(min, max), Value::Float(x)) if *x < min || *x > max => Err(range_issue(def, raw, min, max)),
+        (FieldRule::NotInFuture, Value::Date(d)) if *d > today => Err(FieldIssue::new(
+            def.name,
+            raw,
+            format!("date is in the future (today is {today})"),
+            Some("check the year and the day/month order".into()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn range_issue(def: &FieldDef, raw: &Json, min: f64, max: f64) -> FieldIssue {
+    let reason = if as_float(raw).is_some_and(|v| v < 0.0) && min >= 0.0 {
+        "negative value".to_owned()
+    } else {
+        format!("out of range {min}..={max}")
+    };
+    FieldIssue::new(
+        def.name,
+        raw,
+        reason,
+        Some(format!("{} must be between {min} and {max}", def.name)),
+    )
+}
+
+fn as_float(raw: &Json) -> Option<f64> {
+    let v = match raw {
+        Json::Number(n) => n.as_f64()?,
+        Json::String(s) => s.trim().replace(',', ".").parse::<f64>().ok()?,
+        _ => return None,
+    };
+    v.is_finite().then_some(v)
+}
+
+fn as_int(raw: &Json) -> Option<i64> {
+    match raw {
+        Json::Number(n) => n.as_i64().or_else(|| {
+            let f = n.as_f64()?;
+            (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+        }),
+        Json::String(s) => {
+            let t = s.trim();
+            t.parse::<i64>().ok().or_else(|| {
+                let f = t.parse::<f64>().ok()?;
+                (f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+            })
+        }
+        _ => None,
+    }
+}
+
+fn as_bool(raw: &Json) -> Option<bool> {
+    match raw {
+        Json::Bool(b) => Some(*b),
+        Json::Number(n) => match n.as_i64()? {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        },
+        Json::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "1" | "t" | "да" | "иә" => Some(true),
+            "false" | "no" | "n" | "0" | "f" | "нет" | "жоқ" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn as_date(raw: &Json) -> Option<NaiveDate> {
+    let s = raw.as_str()?.trim();
+    // GDAL renders date fields as "2024/05/31"; timestamps carry a time part we drop.
+    let day = s.get(..10).unwrap_or(s).replace('/', "-");
+    NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok()
+}
+
+fn as_list(raw: &Json) -> Vec<String> {
+    match raw {
+        Json::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Json::String(s) => s.trim().to_owned(),
+                other => other.to_string(),
+            })
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Json::String(s) => s
+            .split([',', ';', '|'])
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        other => vec![other.to_string()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default()
+    }
+
+    #[test]
+    fn planting_negative_count_and_future_date_both_reported() {
+        let attrs = json!({"trees_planted": -3, "planted_on": "2030-01-01"});
+        let issues = LayerKind::TreePlanting
+            .typed_attributes(attrs.as_object().unwrap(), today())
+            .unwrap_err();
+        assert_eq!(issues.len(), 2);
+        assert_eq!(issues[0].field, "trees_planted");
+        assert_eq!(issues[0].reason, "negative value");
+        assert_eq!(issues[1].field, "planted_on");
+        assert!(issues[1].reason.contains("future"));
+    }
+
+    #[test]
+    fn extra_attributes_go_to_props_and_strings_are_coerced() {
+        let attrs = json!({"category": "school", "capacity": "1200", "osm_id": 42});
+        let t = LayerKind::Service
+            .typed_attributes(attrs.as_object().unwrap(), today())
+            .unwrap();
+        assert_eq!(
+            t.values,
+            vec![Value::Text("school".into()), Value::Null, Value::Int(1200)]
+        );
+        assert_eq!(t.props.get("osm_id"), Some(&json!(42)));
+    }
+
+    #[test]
+    fn sign_languages_from_comma_list() {
+        let attrs = json!({"sign_type": "map", "languages": "kk, ru,en"});
+        let t = LayerKind::NavSign
+            .typed_attributes(attrs.as_object().unwrap(), today())
+            .unwrap();
+        assert_eq!(
+            t.values[1],
+            Value::TextList(vec!["kk".into(), "ru".into(), "en".into()])
+        );
+        let bad = json!({"sign_type": "map", "languages": "kk,de"});
+        let issues = LayerKind::NavSign
+            .typed_attributes(bad.as_object().unwrap(), today())
+            .unwrap_err();
+        assert!(issues[0].reason.contains("\"de\""));
+    }
+}

@@ -1,0 +1,1 @@
+//! `qala serve`: the axum router, handlers, ApiError, auth and the web assets.

@@ -1,0 +1,119 @@
+use std::path::PathBuf;
+
+use qala_core::ErrorKind;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("cannot connect to PostgreSQL at {url}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("applying migrations failed")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("layer {0:?} not found")]
+    LayerNotFound(String),
+    #[error("layer {slug:?} is a {existing} layer; it cannot take {requested} features")]
+    KindMismatch {
+        slug: String,
+        existing: String,
+        requested: String,
+    },
+    #[error("layer {slug:?} has no ready version {version}")]
+    VersionNotFound { slug: String, version: i32 },
+    #[error("the database refused the data: {message}")]
+    Rejected {
+        constraint: Option<String>,
+        message: String,
+    },
+    #[error("{what} has a {found} geometry; a {kind} layer takes {expected}")]
+    WrongGeometry {
+        what: String,
+        found: String,
+        kind: String,
+        expected: String,
+    },
+    #[error("cannot encode geometry as WKB")]
+    Wkb(#[source] geozero::error::GeozeroError),
+    #[error("local PostgreSQL: {message}")]
+    Embedded { message: String },
+    #[error("local PostgreSQL: cannot use {path}")]
+    EmbeddedIo {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// The error's class, for the server's status codes and the CLI's exit messages.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::LayerNotFound(_) | StoreError::VersionNotFound { .. } => ErrorKind::NotFound,
+            StoreError::KindMismatch { .. } | StoreError::Rejected { .. } | StoreError::WrongGeometry { .. } => {
+                ErrorKind::InvalidInput
+            }
+            StoreError::Connect { .. } | StoreError::Embedded { .. } | StoreError::EmbeddedIo { .. } => {
+                ErrorKind::Unavailable
+            }
+            StoreError::Database(e) if is_connection_error(e) => ErrorKind::Unavailable,
+            StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Wkb(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// Stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Connect { .. } => "database_unavailable",
+            StoreError::Database(e) if is_connection_error(e) => "database_unavailable",
+            StoreError::Database(_) => "database_error",
+            StoreError::Migrate(_) => "migration_failed",
+            StoreError::LayerNotFound(_) => "layer_not_found",
+            StoreError::KindMismatch { .. } => "kind_mismatch",
+            StoreError::VersionNotFound { .. } => "version_not_found",
+            StoreError::Rejected { .. } => "rejected_by_database",
+            StoreError::WrongGeometry { .. } => "wrong_geometry_type",
+            StoreError::Wkb(_) => "wkb_encoding",
+            StoreError::Embedded { .. } | StoreError::EmbeddedIo { .. } => "local_postgres",
+        }
+    }
+
+    /// Turns a database error caused by the data (a CHECK, NOT NULL, UNIQUE or geometry
+    /// type violation) into [`StoreError::Rejected`], which names the rule that was broken.
+    pub fn from_write(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            // 23xxx integrity violations, 22xxx data exceptions (bad dates, numbers,
+            // geometry type mismatches come as 22023 from PostGIS) are the data's fault.
+            if code.starts_with("23") || code.starts_with("22") || code == "XX000" && db.message().contains("Geometry")
+            {
+                let constraint = db.constraint().map(str::to_owned);
+                let pg = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
+                let detail = pg
+                    .and_then(|p| p.detail())
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default();
+                let rule = constraint
+                    .as_deref()
+                    .map(|c| format!(" [rule {c}]"))
+                    .unwrap_or_default();
+                return StoreError::Rejected {
+                    message: format!("{}{rule}{detail}", db.message()),
+                    constraint,
+                };
+            }
+        }
+        StoreError::Database(e)
+    }
+}
+
+fn is_connection_error(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
+    )
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: a fresh PostGIS database per test, the real `qala` binary, real
+//! clients. Run by `scripts/test`, which starts the project-local PostGIS.
+
+// Tests may panic on unexpected errors: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod engine;
+mod foundation;
+mod ingest;
+mod server;
