@@ -1,0 +1,67 @@
+// The one place that knows qala's HTTP API (docs/api.md). Every URL is same-origin: the page
+// talks to no other host.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = body?.code || 'http_error';
+    this.body = body;
+  }
+}
+
+async function request(path, { method = 'GET', token, json, form, accept } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (accept) headers.Accept = accept;
+  let body;
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(json);
+  } else if (form) {
+    body = form;
+  }
+  const res = await fetch(path, { method, headers, body });
+  const type = res.headers.get('content-type') || '';
+  const parsed = type.includes('json') ? await res.json().catch(() => null) : await res.text();
+  if (!res.ok) throw new ApiError(res.status, typeof parsed === 'object' ? parsed : { message: parsed });
+  return parsed;
+}
+
+/** Absolute tile URL template for one or more layers; `rev` busts MapLibre's tile cache after a new version. */
+export function tileUrl(slugs, rev = 0) {
+  const list = Array.isArray(slugs) ? slugs.join(',') : slugs;
+  const q = rev ? `?v=${rev}` : '';
+  return `${location.origin}/tiles/${list}/{z}/{x}/{y}.mvt${q}`;
+}
+
+export const api = {
+  layers: (token) => request('/layers', { token }),
+  versions: (slug, token) => request(`/layers/${encodeURIComponent(slug)}/versions`, { token }),
+  upload(slug, file, token) {
+    const form = new FormData();
+    form.append('file', file, file.name);
+    return request(`/layers/${encodeURIComponent(slug)}/versions`, { method: 'POST', token, form });
+  },
+  rollback: (slug, version, token) =>
+    request(`/layers/${encodeURIComponent(slug)}/rollback`, { method: 'POST', token, json: { version } }),
+  /** Every feature of a layer as one GeoJSON FeatureCollection, following the `next` links. */
+  async items(slug, params = {}) {
+    const q = new URLSearchParams({ limit: '10000', ...params });
+    let url = `/collections/${encodeURIComponent(slug)}/items?${q}`;
+    const features = [];
+    for (let page = 0; url && page < 50; page += 1) {
+      const fc = await request(url, { accept: 'application/geo+json' });
+      features.push(...(fc.features || []));
+      const next = (fc.links || []).find((l) => l.rel === 'next');
+      url = next ? new URL(next.href, location.origin).pathname + new URL(next.href, location.origin).search : null;
+    }
+    return { type: 'FeatureCollection', features };
+  },
+  indicators: () => request('/indicators'),
+  indicator: (id, zones) => request(`/indicators/${encodeURIComponent(id)}?zones=${encodeURIComponent(zones)}`),
+  indicatorCsvUrl: (id, zones) => `/indicators/${encodeURIComponent(id)}?zones=${encodeURIComponent(zones)}&format=csv`,
+  zones: (scheme) => request(`/zones/${encodeURIComponent(scheme)}`),
+  whatif: (body) => request('/whatif', { method: 'POST', json: body }),
+  health: () => request('/health'),
+};

@@ -1,0 +1,129 @@
+// Small geometry helpers for what the browser computes itself (legend statistics, coverage
+// circles). Distances use a local equirectangular projection around Almaty's latitude: over a
+// few hundred metres its error is far below a metre. Lengths use the haversine formula.
+const R = 6371008.8;
+const rad = Math.PI / 180;
+
+export function haversineM([lon1, lat1], [lon2, lat2]) {
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * R * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+/** Lines of a LineString or MultiLineString geometry as arrays of [lon, lat]. */
+export function linesOf(geom) {
+  if (!geom) return [];
+  if (geom.type === 'LineString') return [geom.coordinates];
+  if (geom.type === 'MultiLineString') return geom.coordinates;
+  return [];
+}
+
+/** Polygons (arrays of rings) of a Polygon or MultiPolygon geometry. */
+export function polygonsOf(geom) {
+  if (!geom) return [];
+  if (geom.type === 'Polygon') return [geom.coordinates];
+  if (geom.type === 'MultiPolygon') return geom.coordinates;
+  return [];
+}
+
+function inRing([x, y], ring) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+export function pointInGeometry(pt, geom) {
+  return polygonsOf(geom).some((rings) => inRing(pt, rings[0]) && !rings.slice(1).some((hole) => inRing(pt, hole)));
+}
+
+/**
+ * Length in metres of each line geometry inside each zone, splitting at segment midpoints
+ * (a segment counts for the zone its midpoint is in: exact enough for street-length segments).
+ */
+export function lengthByZone(lineFeatures, zoneFeatures, keyOf) {
+  const out = new Map(zoneFeatures.map((z) => [keyOf(z), 0]));
+  for (const f of lineFeatures) {
+    for (const line of linesOf(f.geometry)) {
+      for (let i = 1; i < line.length; i += 1) {
+        const mid = [(line[i - 1][0] + line[i][0]) / 2, (line[i - 1][1] + line[i][1]) / 2];
+        const zone = zoneFeatures.find((z) => pointInGeometry(mid, z.geometry));
+        if (zone) out.set(keyOf(zone), out.get(keyOf(zone)) + haversineM(line[i - 1], line[i]));
+      }
+    }
+  }
+  return out;
+}
+
+/** A circle of `radiusM` around [lon, lat] as a GeoJSON Polygon with `steps` vertices. */
+export function circle([lon, lat], radiusM, steps = 48) {
+  const ring = [];
+  for (let i = 0; i <= steps; i += 1) {
+    const a = (i / steps) * 2 * Math.PI;
+    const dLat = (radiusM * Math.cos(a)) / R / rad;
+    const dLon = (radiusM * Math.sin(a)) / (R * Math.cos(lat * rad)) / rad;
+    ring.push([lon + dLon, lat + dLat]);
+  }
+  return { type: 'Polygon', coordinates: [ring] };
+}
+
+/** Centroid of a polygon's outer ring (area-weighted), or the point itself. */
+export function centroid(geom) {
+  if (geom.type === 'Point') return geom.coordinates;
+  const polys = polygonsOf(geom);
+  let ax = 0;
+  let ay = 0;
+  let aa = 0;
+  for (const rings of polys) {
+    const r = rings[0];
+    for (let i = 0, j = r.length - 1; i < r.length; j = i, i += 1) {
+      const c = r[j][0] * r[i][1] - r[i][0] * r[j][1];
+      ax += (r[j][0] + r[i][0]) * c;
+      ay += (r[j][1] + r[i][1]) * c;
+      aa += c;
+    }
+  }
+  if (aa === 0) return polys[0]?.[0]?.[0] ?? [0, 0];
+  return [ax / (3 * aa), ay / (3 * aa)];
+}
+
+/** Residents within `radiusM` of any line: sum of cell residents whose centroid is that close. */
+export function residentsNearLines(cells, lineFeatures, radiusM) {
+  const lat0 = 43.24 * rad;
+  const kx = R * rad * Math.cos(lat0);
+  const ky = R * rad;
+  const segs = [];
+  for (const f of lineFeatures) {
+    for (const line of linesOf(f.geometry)) {
+      for (let i = 1; i < line.length; i += 1) {
+        segs.push([line[i - 1][0] * kx, line[i - 1][1] * ky, line[i][0] * kx, line[i][1] * ky]);
+      }
+    }
+  }
+  let total = 0;
+  const r2 = radiusM * radiusM;
+  for (const c of cells) {
+    const [lon, lat] = centroid(c.geometry);
+    const px = lon * kx;
+    const py = lat * ky;
+    for (const [x1, y1, x2, y2] of segs) {
+      if (Math.min(x1, x2) - radiusM > px || Math.max(x1, x2) + radiusM < px) continue;
+      if (Math.min(y1, y2) - radiusM > py || Math.max(y1, y2) + radiusM < py) continue;
+      const dx = x2 - x1;
+      const dy = y2 - y1;
+      const l2 = dx * dx + dy * dy;
+      const tt = l2 === 0 ? 0 : Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / l2));
+      const ex = x1 + tt * dx - px;
+      const ey = y1 + tt * dy - py;
+      if (ex * ex + ey * ey <= r2) {
+        total += Number(c.properties?.residents) || 0;
+        break;
+      }
+    }
+  }
+  return total;
+}

@@ -1,0 +1,139 @@
+// Boots the qala web app: reads the state from the URL, loads the web font, builds the map and
+// mounts the view. The URL is rewritten on every change so a link reproduces what one sees.
+import * as maplibregl from 'maplibre-gl';
+import { setLang, t, LANGS, LANG_NAMES, lang } from './i18n.js';
+import { parseState, formatState, VIEWS } from './state.js';
+import { buildStyle, styleLayersOf, TILE_LAYERS } from './style.js';
+import { tileUrl } from './api.js';
+import { h } from './ui.js';
+import bike, { invalidate as invalidateBike } from './views/bike.js';
+import greening, { invalidate as invalidateGreening } from './views/greening.js';
+import equity from './views/equity.js';
+import wayfinding from './views/wayfinding.js';
+import planner from './views/planner.js';
+import mapper from './views/mapper.js';
+
+const VIEW_MODULES = { bike, greening, equity, wayfinding, planner, mapper };
+const ALL_OVERLAYS = [...new Set(Object.values(VIEW_MODULES).flatMap((v) => v.overlays))];
+/** Style layers drawn in every view (the basemap), even when a view lists them as overlays. */
+const BASEMAP = new Set(['green-spaces']);
+
+const state = parseState(location.search, navigator.language);
+const tileRev = {};
+let unmount = null;
+let popup = null;
+
+function writeUrl() {
+  history.replaceState(null, '', formatState(state) + location.hash);
+}
+
+function renderChrome() {
+  const nav = document.getElementById('views');
+  nav.replaceChildren(...VIEWS.map((v) => h('a', {
+    href: formatState({ ...state, view: v }),
+    class: 'view-link',
+    'data-view': v,
+    'aria-current': v === state.view ? 'page' : null,
+    onclick: (e) => { e.preventDefault(); showView(v); },
+  }, t(`view_${v}`))));
+  const langs = document.getElementById('langs');
+  langs.replaceChildren(...LANGS.map((l) => h('button', {
+    type: 'button', lang: l, 'data-lang': l, 'aria-pressed': String(l === lang()), title: LANG_NAMES[l],
+    onclick: () => switchLang(l),
+  }, l.toUpperCase())));
+}
+
+const ctx = {
+  map: null,
+  state,
+  update(partial) {
+    Object.assign(state, partial);
+    writeUrl();
+  },
+  isVisible(id) {
+    return ctx.map.getLayoutProperty(id, 'visibility') !== 'none';
+  },
+  setVisible(id, on) {
+    for (const l of styleLayersOf(id)) if (ctx.map.getLayer(l)) ctx.map.setLayoutProperty(l, 'visibility', on ? 'visible' : 'none');
+  },
+  popup(lngLat, children) {
+    popup?.remove();
+    popup = new maplibregl.Popup({ maxWidth: '280px' }).setLngLat(lngLat).setDOMContent(h('div', { class: 'popup' }, children)).addTo(ctx.map);
+  },
+  /** A layer got a new version: re-fetch its tiles and the views' cached copies. */
+  layerChanged(slug) {
+    tileRev[slug] = (tileRev[slug] || 0) + 1;
+    const src = ctx.map.getSource(`src-${slug}`);
+    if (src) src.setTiles([tileUrl(slug, tileRev[slug])]);
+    if (['bike-lanes', 'districts', 'population'].includes(slug)) invalidateBike();
+    if (['tree-fellings', 'tree-plantings'].includes(slug)) invalidateGreening();
+  },
+};
+
+function showView(v) {
+  unmount?.();
+  unmount = null;
+  popup?.remove();
+  state.view = v;
+  writeUrl();
+  renderChrome();
+  const view = VIEW_MODULES[v];
+  for (const id of ALL_OVERLAYS) if (!BASEMAP.has(id)) ctx.setVisible(id, view.overlays.includes(id));
+  const panel = document.getElementById('panel-body');
+  panel.replaceChildren();
+  document.body.dataset.view = v;
+  unmount = view.mount(ctx, panel) || null;
+}
+
+function switchLang(l) {
+  state.lang = l;
+  setLang(l);
+  ctx.map.setLayoutProperty('districts-label', 'text-field', ['get', `name_${l}`]);
+  showView(state.view);
+}
+
+async function boot() {
+  setLang(state.lang);
+  renderChrome();
+  // MapLibre draws labels with this face (local-font mode); load it first so the first frame has it.
+  await Promise.race([
+    Promise.all(['400', '700'].map((w) => document.fonts.load(`${w} 16px "Noto Sans"`, 'Aa Әә Ққ Ңң Өө Ұұ Үү Һһ Іі Жж'))),
+    new Promise((r) => { setTimeout(r, 3000); }),
+  ]);
+  maplibregl.setWorkerUrl(new URL('maplibre-gl-worker.mjs', document.baseURI).href);
+  const map = new maplibregl.Map({
+    container: 'map',
+    style: buildStyle(state.lang),
+    center: [state.map.lon, state.map.lat],
+    zoom: state.map.zoom,
+    maxZoom: 18,
+    attributionControl: false,
+    localIdeographFontFamily: '"Noto Sans", sans-serif',
+  });
+  ctx.map = map;
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  map.addControl(new maplibregl.AttributionControl({ compact: false, customAttribution: 'qala' }), 'bottom-right');
+  map.on('moveend', () => {
+    const c = map.getCenter();
+    ctx.update({ map: { zoom: map.getZoom(), lat: c.lat, lon: c.lng } });
+  });
+  map.on('mousemove', (e) => {
+    const layers = ALL_OVERLAYS.filter((id) => map.getLayer(id) && ctx.isVisible(id));
+    map.getCanvas().style.cursor = map.queryRenderedFeatures(e.point, { layers }).length ? 'pointer' : '';
+  });
+  map.getCanvas().setAttribute('aria-label', t('app_title'));
+  document.getElementById('panel-toggle').addEventListener('click', () => {
+    const open = document.body.classList.toggle('panel-open');
+    document.getElementById('panel-toggle').setAttribute('aria-expanded', String(open));
+    map.resize();
+  });
+  await new Promise((r) => { map.on('load', r); });
+  showView(state.view);
+  window.qala = { map, state, ctx, tileLayers: TILE_LAYERS, ready: true };
+  document.body.dataset.ready = 'true';
+}
+
+boot().catch((e) => {
+  document.getElementById('panel-body').replaceChildren(h('p', { class: 'msg msg-error', role: 'alert' }, `${t('error_loading')}: ${e.message}`));
+});

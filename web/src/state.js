@@ -1,0 +1,32 @@
+// The shareable state of the page lives in the URL: ?lang=kk&view=bike&map=zoom/lat/lon.
+import { LANGS } from './i18n.js';
+
+export const VIEWS = ['bike', 'greening', 'equity', 'wayfinding', 'planner', 'mapper'];
+export const DEFAULT_MAP = { zoom: 11.5, lat: 43.2380, lon: 76.9455 }; // Republic Square
+
+/** Reads the state from a query string; anything missing or malformed falls back to the default. */
+export function parseState(search, navigatorLang = 'kk') {
+  const p = new URLSearchParams(search);
+  const navLang = (navigatorLang || '').slice(0, 2);
+  const lang = LANGS.includes(p.get('lang')) ? p.get('lang') : LANGS.includes(navLang) ? navLang : 'kk';
+  const view = VIEWS.includes(p.get('view')) ? p.get('view') : 'bike';
+  const map = { ...DEFAULT_MAP };
+  const parts = (p.get('map') || '').split('/').map(Number);
+  if (parts.length === 3 && parts.every(Number.isFinite)) {
+    const [zoom, lat, lon] = parts;
+    if (zoom >= 0 && zoom <= 22 && Math.abs(lat) <= 85 && Math.abs(lon) <= 180) Object.assign(map, { zoom, lat, lon });
+  }
+  const extra = {};
+  for (const k of ['indicator', 'zones', 'layer']) if (p.get(k)) extra[k] = p.get(k);
+  return { lang, view, map, ...extra };
+}
+
+/** The query string for a state; the map position is rounded so the URL stays short. */
+export function formatState(s) {
+  const p = new URLSearchParams();
+  p.set('lang', s.lang);
+  p.set('view', s.view);
+  p.set('map', `${s.map.zoom.toFixed(2)}/${s.map.lat.toFixed(5)}/${s.map.lon.toFixed(5)}`);
+  for (const k of ['indicator', 'zones', 'layer']) if (s[k]) p.set(k, s[k]);
+  return `?${p.toString().replaceAll('%2F', '/')}`;
+}

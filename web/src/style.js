@@ -1,0 +1,175 @@
+// The MapLibre style: a basemap drawn from qala's own vector tiles (streets, buildings, parks from
+// the OSM 2013 layers; districts and the city boundary) plus the overlays each view switches on.
+// No glyphs URL: labels are drawn by MapLibre from the Noto Sans web font that qala serves
+// (GL JS local-font mode), so no font host is ever asked.
+import { tileUrl } from './api.js';
+
+export const FONT = ['Noto Sans'];
+
+/** Tile-backed qala layers. MVT layer name = slug (docs/api.md). */
+export const TILE_LAYERS = [
+  'districts', 'city-boundary', 'roads', 'buildings', 'green-spaces', 'services',
+  'bike-lanes', 'nav-signs', 'wayfinding-routes', 'historic-centre', 'transit-stops',
+];
+
+export const OSM_LAYERS = new Set(['districts', 'city-boundary', 'roads', 'buildings', 'green-spaces', 'services']);
+
+export const COLORS = {
+  existing: '#1a7f37',
+  under_construction: '#c2410c',
+  planned: '#2563eb',
+  park: '#86c78b',
+  felling: '#b42318',
+  delivered: '#15803d',
+  overdue: '#b42318',
+  dead: '#57534e',
+  pending: '#a16207',
+  sign: '#6d28d9',
+  route: '#0e7490',
+  coverage: '#a78bfa',
+};
+
+/** Bike lane status → line dash, so the legend does not rely on colour alone. */
+export const BIKE_DASH = { existing: null, under_construction: [2, 1], planned: [0.6, 1.4] };
+
+function src(slug, attribution) {
+  return { type: 'vector', tiles: [tileUrl(slug)], minzoom: 0, maxzoom: 18, attribution, promoteId: 'id' };
+}
+
+const OSM = '© OpenStreetMap contributors';
+
+export function buildStyle(lang) {
+  const sources = {};
+  for (const slug of TILE_LAYERS) sources[`src-${slug}`] = src(slug, OSM_LAYERS.has(slug) ? OSM : undefined);
+  const empty = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
+  for (const id of ['fellings', 'plantings', 'coverage', 'zones', 'whatif', 'mapper']) sources[`geo-${id}`] = structuredClone(empty);
+
+  const hidden = { visibility: 'none' };
+  const layers = [
+    { id: 'background', type: 'background', paint: { 'background-color': '#f4f1ea' } },
+    {
+      id: 'city-boundary-fill', type: 'fill', source: 'src-city-boundary', 'source-layer': 'city-boundary',
+      paint: { 'fill-color': '#fbfaf6' },
+    },
+    {
+      id: 'green-spaces', type: 'fill', source: 'src-green-spaces', 'source-layer': 'green-spaces',
+      paint: { 'fill-color': COLORS.park, 'fill-opacity': 0.55, 'fill-outline-color': '#4d9a55' },
+    },
+    {
+      id: 'buildings', type: 'fill', source: 'src-buildings', 'source-layer': 'buildings', minzoom: 13,
+      paint: { 'fill-color': '#d9d2c5', 'fill-outline-color': '#c2b9a8' },
+    },
+    {
+      id: 'roads-minor', type: 'line', source: 'src-roads', 'source-layer': 'roads', minzoom: 12,
+      filter: ['!', ['in', ['get', 'highway'], ['literal', ['motorway', 'trunk', 'primary', 'secondary', 'tertiary']]]],
+      paint: { 'line-color': '#ffffff', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 0.5, 16, 4] },
+    },
+    {
+      id: 'roads-major', type: 'line', source: 'src-roads', 'source-layer': 'roads',
+      filter: ['in', ['get', 'highway'], ['literal', ['motorway', 'trunk', 'primary', 'secondary', 'tertiary']]],
+      paint: {
+        'line-color': ['match', ['get', 'highway'], ['motorway', 'trunk'], '#f3c96b', 'primary', '#f7dc9a', '#ffffff'],
+        'line-width': ['interpolate', ['linear'], ['zoom'], 10, 0.8, 16, 7],
+      },
+    },
+    {
+      id: 'districts-line', type: 'line', source: 'src-districts', 'source-layer': 'districts',
+      paint: { 'line-color': '#6b5e4a', 'line-width': 1.2, 'line-dasharray': [3, 2] },
+    },
+    {
+      id: 'city-boundary-line', type: 'line', source: 'src-city-boundary', 'source-layer': 'city-boundary',
+      paint: { 'line-color': '#44392a', 'line-width': 2 },
+    },
+    // ---- overlays (each view switches its own on) ----
+    {
+      id: 'zones-fill', type: 'fill', source: 'geo-zones', layout: hidden,
+      paint: { 'fill-color': ['coalesce', ['get', 'color'], '#cccccc'], 'fill-opacity': 0.7, 'fill-outline-color': '#333' },
+    },
+    { id: 'zones-line', type: 'line', source: 'geo-zones', layout: hidden, paint: { 'line-color': '#222', 'line-width': 1.5 } },
+    {
+      id: 'historic-centre', type: 'line', source: 'src-historic-centre', 'source-layer': 'historic-centre', layout: hidden,
+      paint: { 'line-color': '#7c2d12', 'line-width': 2.5, 'line-dasharray': [1, 1] },
+    },
+    {
+      id: 'coverage', type: 'fill', source: 'geo-coverage', layout: hidden,
+      paint: { 'fill-color': COLORS.coverage, 'fill-opacity': 0.25, 'fill-outline-color': COLORS.sign },
+    },
+    {
+      id: 'wayfinding-routes', type: 'line', source: 'src-wayfinding-routes', 'source-layer': 'wayfinding-routes', layout: hidden,
+      paint: { 'line-color': COLORS.route, 'line-width': 4, 'line-opacity': 0.85 },
+    },
+    ...['planned', 'under_construction', 'existing'].map((status) => ({
+      id: `bike-lanes-${status}`, type: 'line', source: 'src-bike-lanes', 'source-layer': 'bike-lanes', layout: { ...hidden, 'line-cap': 'butt' },
+      filter: ['==', ['get', 'status'], status],
+      paint: {
+        'line-color': COLORS[status],
+        'line-width': ['interpolate', ['linear'], ['zoom'], 10, 2, 16, 6],
+        ...(BIKE_DASH[status] ? { 'line-dasharray': BIKE_DASH[status] } : {}),
+      },
+    })),
+    {
+      id: 'transit-stops', type: 'circle', source: 'src-transit-stops', 'source-layer': 'transit-stops', layout: hidden,
+      paint: { 'circle-radius': 4, 'circle-color': '#111827', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 },
+    },
+    {
+      id: 'services', type: 'circle', source: 'src-services', 'source-layer': 'services', layout: hidden, minzoom: 12,
+      paint: { 'circle-radius': 3, 'circle-color': '#475569', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 },
+    },
+    {
+      id: 'tree-fellings', type: 'circle', source: 'geo-fellings', layout: hidden,
+      paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 3, 16, 8],
+        'circle-color': ['match', ['get', 'qala_status'], 'overdue', COLORS.overdue, 'delivered', COLORS.delivered, COLORS.pending],
+        'circle-stroke-color': '#fff', 'circle-stroke-width': 1,
+      },
+    },
+    {
+      id: 'tree-plantings', type: 'circle', source: 'geo-plantings', layout: hidden,
+      paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 2.5, 16, 7],
+        'circle-color': ['match', ['get', 'qala_status'], 'dead', COLORS.dead, COLORS.delivered],
+        'circle-stroke-color': '#1f2937', 'circle-stroke-width': 1,
+      },
+    },
+    {
+      id: 'nav-signs', type: 'circle', source: 'src-nav-signs', 'source-layer': 'nav-signs', layout: hidden,
+      paint: {
+        'circle-radius': ['match', ['get', 'sign_type'], 'map', 6, 4],
+        'circle-color': ['match', ['get', 'sign_type'], 'map', COLORS.sign, '#a855f7'],
+        'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5,
+      },
+    },
+    { id: 'mapper-fill', type: 'fill', source: 'geo-mapper', layout: hidden, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#f59e0b', 'fill-opacity': 0.4 } },
+    { id: 'mapper-line', type: 'line', source: 'geo-mapper', layout: hidden, filter: ['in', ['geometry-type'], ['literal', ['LineString', 'Polygon']]], paint: { 'line-color': '#b45309', 'line-width': 3 } },
+    { id: 'mapper-circle', type: 'circle', source: 'geo-mapper', layout: hidden, filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 5, 'circle-color': '#f59e0b', 'circle-stroke-color': '#78350f', 'circle-stroke-width': 1 } },
+    { id: 'whatif-fill', type: 'fill', source: 'geo-whatif', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#22c55e', 'fill-opacity': 0.5 } },
+    { id: 'whatif-line', type: 'line', source: 'geo-whatif', paint: { 'line-color': '#15803d', 'line-width': 4 } },
+    { id: 'whatif-point', type: 'circle', source: 'geo-whatif', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 6, 'circle-color': '#15803d', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
+    // ---- labels on top ----
+    {
+      id: 'roads-label', type: 'symbol', source: 'src-roads', 'source-layer': 'roads', minzoom: 14,
+      filter: ['has', 'name'],
+      layout: { 'symbol-placement': 'line', 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 11 },
+      paint: { 'text-color': '#4b5563', 'text-halo-color': '#fff', 'text-halo-width': 1.5 },
+    },
+    {
+      id: 'zones-label', type: 'symbol', source: 'geo-zones', layout: { ...hidden, 'text-field': ['get', 'label'], 'text-font': FONT, 'text-size': 13 },
+      paint: { 'text-color': '#111', 'text-halo-color': '#fff', 'text-halo-width': 2 },
+    },
+    {
+      id: 'districts-label', type: 'symbol', source: 'src-districts', 'source-layer': 'districts', maxzoom: 14,
+      layout: { 'text-field': ['get', `name_${lang}`], 'text-font': FONT, 'text-size': 13, 'text-max-width': 8 },
+      paint: { 'text-color': '#3f3525', 'text-halo-color': '#fff', 'text-halo-width': 2 },
+    },
+  ];
+  return { version: 8, sources, layers };
+}
+
+/** Style layer ids that belong to one qala layer (what a toggle switches). */
+export function styleLayersOf(slug) {
+  if (slug === 'bike-lanes') return ['bike-lanes-existing', 'bike-lanes-under_construction', 'bike-lanes-planned'];
+  if (slug === 'roads') return ['roads-minor', 'roads-major', 'roads-label'];
+  if (slug === 'districts') return ['districts-line', 'districts-label'];
+  if (slug === 'city-boundary') return ['city-boundary-fill', 'city-boundary-line'];
+  return [slug];
+}

@@ -1,0 +1,161 @@
+// Equity: a choropleth of any indicator by district or ring, the norm, and a chart comparing
+// centre and periphery. Values come from the engine through /indicators/{id}?zones=…, zone
+// shapes from /zones/{scheme}; the map shows exactly the API's numbers (a browser test checks).
+import { api } from '../api.js';
+import { t, num, lang } from '../i18n.js';
+import { h, barChart, message } from '../ui.js';
+
+export const SCHEMES = ['districts', 'rings', 'centre'];
+const PALETTE = ['#f7fcf5', '#c7e9c0', '#74c476', '#31a354', '#006d2c'];
+
+export function indicatorTitle(ind) {
+  if (!ind) return '';
+  const tt = ind.title ?? ind.name ?? ind.names;
+  if (tt && typeof tt === 'object') return tt[lang()] ?? tt.en ?? ind.id;
+  return ind[`title_${lang()}`] ?? ind[`name_${lang()}`] ?? tt ?? ind.id;
+}
+
+/** The zone key of an indicator row and of a zone feature; the engine's naming is matched loosely. */
+export function zoneKeyOfRow(row) {
+  return String(row.zone ?? row.zone_id ?? row.id ?? row.key ?? row.name);
+}
+export function zoneKeyOfFeature(f) {
+  const p = f.properties || {};
+  return String(p.zone ?? p.zone_id ?? p.id ?? f.id ?? p.key ?? p.name);
+}
+
+export function zoneLabel(rowOrProps) {
+  const p = rowOrProps || {};
+  const n = p.name ?? p.label ?? p.title;
+  if (n && typeof n === 'object') return n[lang()] ?? n.en;
+  return p[`name_${lang()}`] ?? p[`label_${lang()}`] ?? n ?? p.zone ?? p.id ?? '';
+}
+
+export function zoneRole(row) {
+  const r = row.role ?? row.group ?? row.position ?? (row.is_centre === true ? 'centre' : row.is_periphery === true ? 'periphery' : row.centre === true ? 'centre' : row.periphery === true ? 'periphery' : null);
+  return r === 'center' ? 'centre' : r;
+}
+
+/** Quantile class breaks (5 classes) over the finite values. */
+export function breaks(values) {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return [];
+  return [0.2, 0.4, 0.6, 0.8].map((q) => v[Math.min(v.length - 1, Math.floor(q * v.length))]);
+}
+
+export function colorFor(value, br) {
+  if (!Number.isFinite(value)) return '#d4d4d4';
+  let i = 0;
+  while (i < br.length && value > br[i]) i += 1;
+  return PALETTE[i];
+}
+
+export default {
+  id: 'equity',
+  overlays: ['zones-fill', 'zones-line', 'zones-label'],
+  mount(ctx, panel) {
+    const { map } = ctx;
+    const body = h('div', { 'aria-live': 'polite' }, message('info', t('loading')));
+    panel.append(h('h2', {}, t('equity_title')), h('p', {}, t('equity_intro')), body);
+    let alive = true;
+
+    api.indicators().then((list) => {
+      if (!alive) return;
+      const defs = Array.isArray(list) ? list : list.indicators ?? [];
+      if (!defs.length) throw new Error('no indicators');
+      const indicatorId = defs.some((d) => d.id === ctx.state.indicator) ? ctx.state.indicator : defs[0].id;
+      const scheme = SCHEMES.includes(ctx.state.zones) ? ctx.state.zones : 'districts';
+      const indSel = h('select', { id: 'equity-indicator' }, defs.map((d) => h('option', { value: d.id, selected: d.id === indicatorId }, indicatorTitle(d))));
+      const zoneSel = h('select', { id: 'equity-zones' }, SCHEMES.map((s) => h('option', { value: s, selected: s === scheme }, t(`zones_${s}`))));
+      const out = h('div', { id: 'equity-out' });
+      body.replaceChildren(
+        h('div', { class: 'form-row' }, h('label', { for: 'equity-indicator' }, t('indicator')), indSel),
+        h('div', { class: 'form-row' }, h('label', { for: 'equity-zones' }, t('zones')), zoneSel),
+        out,
+      );
+      const show = async () => {
+        const def = defs.find((d) => d.id === indSel.value);
+        ctx.update({ indicator: indSel.value, zones: zoneSel.value });
+        out.replaceChildren(message('info', t('loading')));
+        try {
+          const [res, shapes] = await Promise.all([api.indicator(indSel.value, zoneSel.value), api.zones(zoneSel.value)]);
+          if (!alive) return;
+          render(ctx, out, def, res, shapes);
+        } catch (e) {
+          out.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
+          map.getSource('geo-zones').setData({ type: 'FeatureCollection', features: [] });
+        }
+      };
+      indSel.addEventListener('change', show);
+      zoneSel.addEventListener('change', show);
+      show();
+    }).catch((e) => body.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`)));
+
+    const onClick = (e) => {
+      const f = map.queryRenderedFeatures(e.point, { layers: ['zones-fill'] })[0];
+      if (f) ctx.popup(e.lngLat, [h('strong', {}, f.properties.label_name), h('div', {}, `${t('value')}: ${f.properties.value_text}`)]);
+    };
+    map.on('click', onClick);
+    return () => {
+      alive = false;
+      map.off('click', onClick);
+      map.getSource('geo-zones')?.setData({ type: 'FeatureCollection', features: [] });
+    };
+  },
+};
+
+function render(ctx, out, def, res, shapes) {
+  const rows = res.zones ?? res.values ?? [];
+  const byKey = new Map(rows.map((r) => [zoneKeyOfRow(r), r]));
+  const unit = def?.unit ?? res.indicator?.unit ?? '';
+  const norm = Number.isFinite(def?.norm) ? def.norm : Number.isFinite(res.indicator?.norm) ? res.indicator.norm : (def?.norm?.value ?? null);
+  const br = breaks(rows.map((r) => r.value));
+  const features = (shapes.features || []).map((f) => {
+    const row = byKey.get(zoneKeyOfFeature(f)) ?? {};
+    const value = Number.isFinite(row.value) ? row.value : null;
+    const name = zoneLabel(row.name || row.label ? row : f.properties);
+    return {
+      type: 'Feature', id: f.id, geometry: f.geometry,
+      properties: {
+        zone_key: zoneKeyOfFeature(f), value, color: colorFor(value, br), label_name: name,
+        value_text: value === null ? t('no_value') : `${num(value, 2)} ${unit}`,
+        label: `${name}\n${value === null ? '—' : num(value, 1)}`,
+      },
+    };
+  });
+  ctx.map.getSource('geo-zones').setData({ type: 'FeatureCollection', features });
+
+  const items = rows.map((r) => ({ label: zoneLabel(r.name || r.label ? r : (shapes.features.find((f) => zoneKeyOfFeature(f) === zoneKeyOfRow(r))?.properties ?? r)), value: r.value, key: zoneKeyOfRow(r) }));
+  const legend = h('div', { class: 'choropleth-legend', id: 'equity-legend' },
+    h('div', { class: 'small' }, `${indicatorTitle(def)}${unit ? `, ${unit}` : ''}`),
+    h('div', { class: 'ramp' }, PALETTE.map((c, i) => h('span', { style: { background: c }, title: i === 0 ? `≤ ${num(br[0], 2)}` : i < br.length ? `${num(br[i - 1], 2)} – ${num(br[i], 2)}` : `> ${num(br[br.length - 1], 2)}` }))),
+    h('div', { class: 'ramp-labels small' }, br.map((b) => h('span', {}, num(b, 1)))),
+    Number.isFinite(norm) ? h('div', { class: 'small' }, `${t('norm')}: ${num(norm, 2)} ${unit}`) : null);
+
+  const centre = rows.filter((r) => zoneRole(r) === 'centre');
+  const periphery = rows.filter((r) => zoneRole(r) === 'periphery');
+  const mean = (rs) => {
+    const w = rs.map((r) => Number(r.population ?? r.residents ?? 1));
+    const sw = w.reduce((a, b) => a + b, 0);
+    return sw ? rs.reduce((a, r, i) => a + (Number(r.value) || 0) * w[i], 0) / sw : null;
+  };
+  const ineq = res.inequality ?? {};
+  const cValue = Number.isFinite(ineq.centre) ? ineq.centre : Number.isFinite(ineq.centre_value) ? ineq.centre_value : mean(centre);
+  const pValue = Number.isFinite(ineq.periphery) ? ineq.periphery : Number.isFinite(ineq.periphery_value) ? ineq.periphery_value : mean(periphery);
+  const ratio = Number.isFinite(ineq.periphery_centre_ratio) ? ineq.periphery_centre_ratio : Number.isFinite(ineq.service_gap) ? ineq.service_gap : (cValue ? pValue / cValue : null);
+
+  out.replaceChildren(
+    legend,
+    h('h3', {}, indicatorTitle(def)),
+    barChart({ title: indicatorTitle(def), items, norm, unit, digits: 2 }),
+    h('h3', {}, t('centre_vs_periphery')),
+    Number.isFinite(cValue) || Number.isFinite(pValue)
+      ? h('div', { id: 'equity-cp' },
+        barChart({ title: t('centre_vs_periphery'), norm, unit, digits: 2, items: [{ label: t('centre'), value: cValue, color: '#7c2d12' }, { label: t('periphery'), value: pValue, color: '#0e7490' }] }),
+        Number.isFinite(ratio) ? h('p', { class: 'small' }, `${t('gap_ratio')}: ${num(ratio, 2)}`) : null)
+      : message('info', t('no_value')),
+    h('table', { class: 'data', id: 'equity-table' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('zone')), h('th', { scope: 'col', class: 'num' }, `${t('value')}${unit ? `, ${unit}` : ''}`))),
+      h('tbody', {}, items.map((i) => h('tr', { 'data-zone': i.key }, h('td', {}, i.label), h('td', { class: 'num', 'data-value': i.value ?? '' }, num(i.value, 2)))))),
+  );
+}

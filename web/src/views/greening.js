@@ -1,0 +1,119 @@
+// Greening: parks and green spaces, tree fellings and compensatory plantings. A felling is
+// "delivered" when the plantings naming its permit reach trees_felled × compensation_ratio,
+// "overdue" when they do not and compensation_due has passed, otherwise "not yet due".
+// A planting is "dead" when fewer than half its trees were alive at the 1-year check.
+import { api } from '../api.js';
+import { t, num, layerName } from '../i18n.js';
+import { h, toggleRow, barChart, message } from '../ui.js';
+import { COLORS } from '../style.js';
+
+let cache = null;
+export function invalidate() {
+  cache = null;
+}
+
+export function classify(fellings, plantings, today) {
+  const planted = new Map();
+  for (const p of plantings.features) {
+    const permit = p.properties.felling_permit_no;
+    if (permit) planted.set(permit, (planted.get(permit) || 0) + (Number(p.properties.trees_planted) || 0));
+  }
+  for (const f of fellings.features) {
+    const q = f.properties;
+    const required = Math.ceil((Number(q.trees_felled) || 0) * (Number(q.compensation_ratio) || 0));
+    const got = planted.get(q.permit_no) || 0;
+    q.qala_required = required;
+    q.qala_planted = got;
+    q.qala_status = got >= required ? 'delivered' : q.compensation_due && q.compensation_due < today ? 'overdue' : 'pending';
+  }
+  for (const p of plantings.features) {
+    const q = p.properties;
+    q.qala_status = q.alive_1y !== undefined && q.alive_1y !== null && q.alive_1y < 0.5 * q.trees_planted ? 'dead' : 'delivered';
+  }
+}
+
+async function load() {
+  if (!cache) {
+    cache = Promise.all([api.items('tree-fellings'), api.items('tree-plantings')]).then(([fellings, plantings]) => {
+      classify(fellings, plantings, new Date().toISOString().slice(0, 10));
+      return { fellings, plantings };
+    });
+    cache.catch(() => { cache = null; });
+  }
+  return cache;
+}
+
+const dot = (color, ring = '#fff') => ({ background: color, borderRadius: '50%', width: '12px', height: '12px', border: `1.5px solid ${ring}` });
+
+export default {
+  id: 'greening',
+  overlays: ['green-spaces', 'tree-fellings', 'tree-plantings'],
+  mount(ctx, panel) {
+    const { map } = ctx;
+    panel.append(
+      h('h2', {}, t('green_title')),
+      h('p', {}, t('green_intro')),
+      h('fieldset', { class: 'legend' }, h('legend', {}, t('legend')),
+        toggleRow({ id: 'toggle-green-spaces', label: t('green_parks'), swatch: { background: COLORS.park }, checked: ctx.isVisible('green-spaces'), onChange: (on) => ctx.setVisible('green-spaces', on) }),
+        toggleRow({ id: 'toggle-tree-fellings', label: layerName('tree-fellings'), swatch: dot(COLORS.overdue), checked: ctx.isVisible('tree-fellings'), synthetic: true, onChange: (on) => ctx.setVisible('tree-fellings', on) }),
+        h('ul', { class: 'sublegend' },
+          h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.delivered) }), t('green_delivered')),
+          h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.overdue) }), t('green_overdue')),
+          h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.pending) }), t('green_pending'))),
+        toggleRow({ id: 'toggle-tree-plantings', label: layerName('tree-plantings'), swatch: dot(COLORS.delivered, '#1f2937'), checked: ctx.isVisible('tree-plantings'), synthetic: true, onChange: (on) => ctx.setVisible('tree-plantings', on) }),
+        h('ul', { class: 'sublegend' },
+          h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.delivered, '#1f2937') }), t('green_delivered')),
+          h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.dead, '#1f2937') }), t('green_dead')))),
+    );
+    const stats = h('section', { class: 'stats', 'aria-live': 'polite' }, message('info', t('loading')));
+    panel.append(stats);
+    load().then(({ fellings, plantings }) => {
+      map.getSource('geo-fellings').setData(fellings);
+      map.getSource('geo-plantings').setData(plantings);
+      const count = (fc, s) => fc.features.filter((f) => f.properties.qala_status === s).length;
+      const required = fellings.features.reduce((a, f) => a + f.properties.qala_required, 0);
+      const planted = plantings.features.reduce((a, f) => a + (Number(f.properties.trees_planted) || 0), 0);
+      stats.replaceChildren(
+        h('h3', {}, layerName('tree-fellings')),
+        barChart({
+          title: layerName('tree-fellings'), digits: 0,
+          items: [
+            { label: t('green_delivered'), value: count(fellings, 'delivered'), color: COLORS.delivered },
+            { label: t('green_overdue'), value: count(fellings, 'overdue'), color: COLORS.overdue },
+            { label: t('green_pending'), value: count(fellings, 'pending'), color: COLORS.pending },
+          ],
+        }),
+        h('h3', {}, layerName('tree-plantings')),
+        barChart({
+          title: layerName('tree-plantings'), digits: 0,
+          items: [
+            { label: t('green_required'), value: required, color: '#64748b' },
+            { label: t('green_planted'), value: planted, color: COLORS.delivered },
+            { label: t('green_dead'), value: count(plantings, 'dead'), color: COLORS.dead },
+          ],
+        }),
+        h('p', { class: 'small synth-note' }, t('synthetic_note')),
+      );
+    }).catch((e) => stats.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`)));
+
+    const onClick = (e) => {
+      const f = map.queryRenderedFeatures(e.point, { layers: ['tree-fellings', 'tree-plantings', 'green-spaces'].filter((l) => ctx.isVisible(l)) })[0];
+      if (!f) return;
+      const p = f.properties;
+      const row = (k, v) => (v === undefined || v === null || v === '' ? null : h('div', {}, h('span', { class: 'k' }, `${t(k)}: `), String(v)));
+      if (f.layer.id === 'tree-fellings') {
+        ctx.popup(e.lngLat, [h('strong', {}, `${t('permit')} ${p.permit_no}`), row('felled_on', p.felled_on), row('trees_felled', p.trees_felled),
+          row('reason', p.reason), row('compensation_due', p.compensation_due), row('green_required', p.qala_required), row('green_planted', p.qala_planted),
+          h('div', { class: `status status-${p.qala_status}` }, t(`green_${p.qala_status}`)), h('div', { class: 'badge-synth' }, t('synthetic'))]);
+      } else if (f.layer.id === 'tree-plantings') {
+        ctx.popup(e.lngLat, [h('strong', {}, layerName('tree-plantings')), row('permit', p.felling_permit_no), row('planted_on', p.planted_on),
+          row('trees_planted', p.trees_planted), row('species', p.species), row('alive_1y', p.alive_1y),
+          h('div', { class: `status status-${p.qala_status}` }, t(`green_${p.qala_status}`)), h('div', { class: 'badge-synth' }, t('synthetic'))]);
+      } else {
+        ctx.popup(e.lngLat, [h('strong', {}, p.name || t('green_parks')), h('div', { class: 'small' }, t('osm_attribution'))]);
+      }
+    };
+    map.on('click', onClick);
+    return () => map.off('click', onClick);
+  },
+};

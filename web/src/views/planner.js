@@ -1,0 +1,164 @@
+// Planner: every indicator in one sortable table (units, norms, centre vs periphery), a chart of
+// one indicator across zones with a CSV download, and the what-if tool (draw a park, a stop or
+// a bike lane; the engine answers with before/after values per zone).
+import { api } from '../api.js';
+import { t, num } from '../i18n.js';
+import { h, barChart, sortableTable, message } from '../ui.js';
+import { SCHEMES, indicatorTitle, zoneKeyOfRow, zoneLabel, zoneRole } from './equity.js';
+
+const DRAW = {
+  park: { geometry: 'Polygon', layer: 'green-spaces', properties: { category: 'park', public_access: true } },
+  stop: { geometry: 'Point', layer: 'transit-stops', properties: { category: 'bus_stop' } },
+  lane: { geometry: 'LineString', layer: 'bike-lanes', properties: { status: 'existing', facility: 'protected' } },
+};
+
+function summarise(res) {
+  const rows = res.zones ?? res.values ?? [];
+  const vals = rows.map((r) => r.value).filter(Number.isFinite);
+  const pick = (role) => {
+    const rs = rows.filter((r) => zoneRole(r) === role);
+    return rs.length ? rs.reduce((a, r) => a + (Number(r.value) || 0), 0) / rs.length : null;
+  };
+  const ineq = res.inequality ?? {};
+  const centre = Number.isFinite(ineq.centre) ? ineq.centre : pick('centre');
+  const periphery = Number.isFinite(ineq.periphery) ? ineq.periphery : pick('periphery');
+  return {
+    min: vals.length ? Math.min(...vals) : null,
+    max: vals.length ? Math.max(...vals) : null,
+    centre,
+    periphery,
+    ratio: Number.isFinite(ineq.periphery_centre_ratio) ? ineq.periphery_centre_ratio : centre ? periphery / centre : null,
+  };
+}
+
+export default {
+  id: 'planner',
+  overlays: ['zones-line', 'historic-centre'],
+  mount(ctx, panel) {
+    const { map } = ctx;
+    let alive = true;
+    const scheme = SCHEMES.includes(ctx.state.zones) ? ctx.state.zones : 'districts';
+    const zoneSel = h('select', { id: 'planner-zones' }, SCHEMES.map((s) => h('option', { value: s, selected: s === scheme }, t(`zones_${s}`))));
+    const tableBox = h('div', { id: 'planner-table', 'aria-live': 'polite' }, message('info', t('loading')));
+    const chartBox = h('div', { id: 'planner-chart' });
+    panel.append(h('h2', {}, t('planner_title')), h('p', {}, t('planner_intro')),
+      h('div', { class: 'form-row' }, h('label', { for: 'planner-zones' }, t('zones')), zoneSel), tableBox, chartBox);
+
+    let defs = [];
+    const loadTable = async () => {
+      ctx.update({ zones: zoneSel.value });
+      tableBox.replaceChildren(message('info', t('loading')));
+      try {
+        const list = await api.indicators();
+        defs = Array.isArray(list) ? list : list.indicators ?? [];
+        api.zones(zoneSel.value).then((z) => alive && map.getSource('geo-zones').setData(z)).catch(() => {});
+        const results = await Promise.all(defs.map((d) => api.indicator(d.id, zoneSel.value).then((r) => ({ d, r })).catch(() => ({ d, r: null }))));
+        if (!alive) return;
+        const rows = results.map(({ d, r }) => ({ id: d.id, title: indicatorTitle(d), unit: d.unit ?? '', norm: Number.isFinite(d.norm) ? d.norm : null, ...(r ? summarise(r) : {}), res: r }));
+        const f2 = (k) => (r) => num(r[k], 2);
+        tableBox.replaceChildren(sortableTable([
+          { key: 'title', label: t('indicator') },
+          { key: 'unit', label: t('unit') },
+          { key: 'norm', label: t('norm'), numeric: true, format: f2('norm') },
+          { key: 'centre', label: t('centre'), numeric: true, format: f2('centre') },
+          { key: 'periphery', label: t('periphery'), numeric: true, format: f2('periphery') },
+          { key: 'ratio', label: t('gap_ratio'), numeric: true, format: f2('ratio') },
+        ], rows));
+        const indSel = h('select', { id: 'planner-indicator' }, defs.map((d) => h('option', { value: d.id, selected: d.id === ctx.state.indicator }, indicatorTitle(d))));
+        const drawChart = () => {
+          const row = rows.find((r) => r.id === indSel.value);
+          ctx.update({ indicator: indSel.value });
+          const zs = row?.res?.zones ?? [];
+          chartBox.replaceChildren(
+            h('div', { class: 'form-row' }, h('label', { for: 'planner-indicator' }, t('indicator')), indSel),
+            barChart({ title: row?.title ?? '', unit: row?.unit, norm: row?.norm, digits: 2, items: zs.map((z) => ({ label: String(zoneLabel(z)), value: z.value })) }),
+            h('a', { class: 'button', id: 'planner-csv', href: api.indicatorCsvUrl(indSel.value, zoneSel.value), download: `${indSel.value}-${zoneSel.value}.csv` }, t('download_csv')));
+        };
+        indSel.addEventListener('change', drawChart);
+        drawChart();
+      } catch (e) {
+        tableBox.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
+      }
+    };
+    zoneSel.addEventListener('change', loadTable);
+    loadTable();
+
+    // ---- what-if ----
+    let mode = null;
+    let coords = [];
+    const result = h('div', { id: 'whatif-result', 'aria-live': 'polite' });
+    const hint = h('p', { class: 'small' });
+    const setDraft = () => {
+      const g = !mode ? null : DRAW[mode].geometry === 'Point' ? (coords[0] ? { type: 'Point', coordinates: coords[0] } : null)
+        : DRAW[mode].geometry === 'LineString' ? (coords.length > 1 ? { type: 'LineString', coordinates: coords } : null)
+          : coords.length > 2 ? { type: 'Polygon', coordinates: [[...coords, coords[0]]] } : coords.length > 1 ? { type: 'LineString', coordinates: coords } : null;
+      const pts = coords.map((c) => ({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: c } }));
+      map.getSource('geo-whatif').setData({ type: 'FeatureCollection', features: [...(g ? [{ type: 'Feature', properties: {}, geometry: g }] : []), ...pts] });
+      return g;
+    };
+    const submit = async () => {
+      const g = setDraft();
+      if (!g) return;
+      const spec = DRAW[mode];
+      result.replaceChildren(message('info', t('loading')));
+      try {
+        const res = await api.whatif({
+          zones: zoneSel.value,
+          indicator: ctx.state.indicator,
+          add: [{ layer: spec.layer, geometry: g, properties: spec.properties }],
+        });
+        const rows = res.zones ?? res.deltas ?? res.results ?? [];
+        result.replaceChildren(h('h4', {}, t('delta')), rows.length
+          ? h('table', { class: 'data' },
+            h('thead', {}, h('tr', {}, [t('zone'), t('before'), t('after'), t('delta')].map((x) => h('th', { scope: 'col' }, x)))),
+            h('tbody', {}, rows.map((r) => h('tr', {}, h('td', {}, String(zoneLabel(r) || zoneKeyOfRow(r))), h('td', { class: 'num' }, num(r.before, 3)), h('td', { class: 'num' }, num(r.after, 3)),
+              h('td', { class: 'num' }, num(r.delta ?? (r.after - r.before), 3))))))
+          : h('pre', {}, JSON.stringify(res, null, 1).slice(0, 2000)));
+      } catch (e) {
+        result.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
+      }
+      mode = null;
+      coords = [];
+      map.getCanvas().style.cursor = '';
+    };
+    const start = (m) => {
+      mode = m;
+      coords = [];
+      setDraft();
+      hint.textContent = t('draw_hint');
+      map.getCanvas().style.cursor = 'crosshair';
+    };
+    const onClick = (e) => {
+      if (!mode) return;
+      coords.push([e.lngLat.lng, e.lngLat.lat]);
+      setDraft();
+      if (DRAW[mode].geometry === 'Point') submit();
+    };
+    const atCentre = () => {
+      if (!mode) return;
+      const c = map.getCenter();
+      coords.push([c.lng, c.lat]);
+      setDraft();
+      if (DRAW[mode].geometry === 'Point') submit();
+    };
+    map.on('click', onClick);
+    panel.append(h('section', { class: 'whatif' },
+      h('h3', {}, t('whatif')), h('p', { class: 'small' }, t('whatif_intro')),
+      h('div', { class: 'buttons' },
+        h('button', { type: 'button', id: 'draw-park', onclick: () => start('park') }, t('draw_park')),
+        h('button', { type: 'button', id: 'draw-stop', onclick: () => start('stop') }, t('draw_stop')),
+        h('button', { type: 'button', id: 'draw-lane', onclick: () => start('lane') }, t('draw_lane'))),
+      h('div', { class: 'buttons' },
+        h('button', { type: 'button', id: 'draw-centre', onclick: atCentre }, '+ ⌖'),
+        h('button', { type: 'button', id: 'draw-finish', onclick: submit }, t('draw_finish')),
+        h('button', { type: 'button', id: 'draw-cancel', onclick: () => { mode = null; coords = []; setDraft(); hint.textContent = ''; } }, t('draw_cancel'))),
+      hint, result));
+    return () => {
+      alive = false;
+      map.off('click', onClick);
+      map.getCanvas().style.cursor = '';
+      map.getSource('geo-whatif')?.setData({ type: 'FeatureCollection', features: [] });
+      map.getSource('geo-zones')?.setData({ type: 'FeatureCollection', features: [] });
+    };
+  },
+};
