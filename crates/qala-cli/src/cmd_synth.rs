@@ -1,18 +1,34 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::ValueEnum;
 use qala_synth::{CityInputs, SynthOptions};
 
 use crate::GlobalArgs;
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+/// How big a city to generate.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scale {
     /// City-sized layers for the fixtures (a few thousand features).
     Fixtures,
     /// Benchmark scale: 2,000,000 tree points, 500,000 buildings, 5,000 services,
-    /// 100 m population cells.
+    /// 50 m population cells.
     Bench,
+    /// N tree points, N/4 buildings, N/400 services (at least 1,000), 50 m cells.
+    Trees(usize),
+}
+
+fn parse_scale(s: &str) -> Result<Scale, String> {
+    match s {
+        "fixtures" => Ok(Scale::Fixtures),
+        "bench" => Ok(Scale::Bench),
+        n => n
+            .replace('_', "")
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Scale::Trees)
+            .ok_or_else(|| format!("{s:?} is not a scale: use fixtures, bench or a number of tree points")),
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -26,8 +42,10 @@ pub struct SynthArgs {
     /// Directory of the real fixtures the layers are placed on.
     #[arg(long, default_value = "fixtures")]
     pub fixtures: PathBuf,
-    /// Preset sizes; the options below override them.
-    #[arg(long, value_enum, default_value = "fixtures")]
+    /// Preset sizes: `fixtures`, `bench` (2,000,000 tree points, 500,000 buildings, 5,000
+    /// services, 50 m cells), or a number N of tree points (N/4 buildings, N/400 services).
+    /// The options below override them.
+    #[arg(long, default_value = "fixtures", value_parser = parse_scale)]
     pub scale: Scale,
     /// Tree points in all (fellings + plantings); 0 keeps the preset.
     #[arg(long, default_value_t = 0)]
@@ -49,11 +67,16 @@ impl SynthArgs {
             seed: self.seed,
             ..SynthOptions::default()
         };
-        if let Scale::Bench = self.scale {
-            o.trees = 2_000_000;
-            o.buildings = 500_000;
-            o.services = 5_000;
-            o.cell_size_m = 100.0;
+        let trees = match self.scale {
+            Scale::Fixtures => 0,
+            Scale::Bench => 2_000_000,
+            Scale::Trees(n) => n,
+        };
+        if trees > 0 {
+            o.trees = trees;
+            o.buildings = trees / 4;
+            o.services = (trees / 400).max(1_000);
+            o.cell_size_m = 50.0;
         }
         if self.trees > 0 {
             o.trees = self.trees;
@@ -73,7 +96,9 @@ impl SynthArgs {
 
 pub fn run(_g: &GlobalArgs, args: SynthArgs) -> anyhow::Result<ExitCode> {
     let city = CityInputs::from_fixtures(&args.fixtures)?;
-    let written = qala_synth::generate(&city, &args.options(), &args.out)?;
+    let opts = args.options();
+    tracing::info!(seed = opts.seed, out = %args.out.display(), "generating SYNTHETIC layers");
+    let written = qala_synth::generate(&city, &opts, &args.out)?;
     for w in &written {
         crate::out(&format!(
             "{:>9} features  {}  (SYNTHETIC {})",

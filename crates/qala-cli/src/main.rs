@@ -23,13 +23,20 @@ use clap::{Parser, Subcommand};
 ///
 /// Without DATABASE_URL, qala runs its own PostgreSQL + PostGIS in ./.qala (or $QALA_HOME).
 #[derive(Debug, Parser)]
-#[command(name = "qala", version, propagate_version = true, max_term_width = 100)]
+#[command(name = "qala", version, propagate_version = true, max_term_width = 100, after_help = EXAMPLES)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
+
+const EXAMPLES: &str = "Examples:
+  qala fixtures load                      load real Almaty layers + labelled synthetic ones
+  qala layers                             list the catalogue
+  qala ingest lanes.gpkg --layer bike-lanes --kind bike_lane
+  qala layer rollback bike-lanes --to 1
+  qala serve --listen 127.0.0.1:8080      map at http://127.0.0.1:8080/";
 
 #[derive(Debug, clap::Args)]
 pub struct GlobalArgs {

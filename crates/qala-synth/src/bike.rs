@@ -81,8 +81,14 @@ pub fn lanes(city: &CityMetric, rng: &mut ChaCha8Rng, n: usize) -> Vec<OutFeatur
     out
 }
 
-/// `n` small rectangular footprints beside real streets (benchmark scale).
-pub fn buildings(city: &CityMetric, m: &Metric, rng: &mut ChaCha8Rng, n: usize) -> Result<Vec<OutFeature>, SynthError> {
+/// `n` small rectangular footprints beside real streets (benchmark scale), as features and
+/// as metric polygons (the population surface weighs them too).
+pub fn buildings(
+    city: &CityMetric,
+    m: &Metric,
+    rng: &mut ChaCha8Rng,
+    n: usize,
+) -> Result<(Vec<OutFeature>, Vec<geo_types::Polygon<f64>>), SynthError> {
     let roads: Vec<&LineString<f64>> = city
         .roads
         .iter()
@@ -94,6 +100,7 @@ pub fn buildings(city: &CityMetric, m: &Metric, rng: &mut ChaCha8Rng, n: usize) 
     }
     let kinds = ["apartments", "house", "residential", "commercial", "school", "yes"];
     let mut out = Vec::with_capacity(n);
+    let mut metric = Vec::with_capacity(n);
     for _ in 0..n {
         let road = roads[rng.gen_range(0..roads.len())];
         let seg = road.0.len() - 1;
@@ -121,6 +128,7 @@ pub fn buildings(city: &CityMetric, m: &Metric, rng: &mut ChaCha8Rng, n: usize) 
         )
         .to_polygon();
         let deg = rect.try_map_coords(|c| m.to_deg(c))?;
+        metric.push(rect);
         out.push(OutFeature {
             geometry: Geometry::MultiPolygon(MultiPolygon(vec![deg])),
             properties: props(&[
@@ -130,5 +138,5 @@ pub fn buildings(city: &CityMetric, m: &Metric, rng: &mut ChaCha8Rng, n: usize) 
             ]),
         });
     }
-    Ok(out)
+    Ok((out, metric))
 }

@@ -220,10 +220,16 @@ pub fn generate(city: &CityInputs, opts: &SynthOptions, out_dir: &Path) -> Resul
             .ok_or(SynthError::Internal("layer list"))
     };
 
+    // Benchmark buildings first: the population surface weighs them too.
+    let (bench_buildings, bench_buildings_m) = if opts.buildings > 0 {
+        bike::buildings(&city_m, &metric, &mut rng(4), opts.buildings)?
+    } else {
+        (Vec::new(), Vec::new())
+    };
     emit(by_slug("historic-centre")?, vec![population::historic_centre()])?;
     emit(
         by_slug("population")?,
-        population::surface(&city_m, &metric, opts.cell_size_m)?,
+        population::surface(&city_m, &bench_buildings_m, &metric, opts.cell_size_m)?,
     )?;
     emit(
         by_slug("bike-lanes")?,
@@ -237,10 +243,7 @@ pub fn generate(city: &CityInputs, opts: &SynthOptions, out_dir: &Path) -> Resul
     emit(by_slug("wayfinding-routes")?, routes)?;
     emit(by_slug("transit-stops")?, transit::stops(&city_m, &metric)?)?;
     if opts.buildings > 0 {
-        emit(
-            BENCH_BUILDINGS,
-            bike::buildings(&city_m, &metric, &mut rng(4), opts.buildings)?,
-        )?;
+        emit(BENCH_BUILDINGS, bench_buildings)?;
     }
     if opts.services > 0 {
         emit(BENCH_SERVICES, transit::services(&city_m, &mut rng(5), opts.services))?;

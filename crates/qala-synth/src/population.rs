@@ -57,7 +57,12 @@ fn is_residential_street(highway: &str) -> bool {
 /// Each district's official population spread over the grid cells of the district, in
 /// proportion to building footprint area plus 5 m² per metre of street in the cell, as
 /// whole residents (largest-remainder rounding, so each district sums exactly).
-pub fn surface(city: &CityMetric, m: &Metric, cell: f64) -> Result<Vec<OutFeature>, SynthError> {
+pub fn surface(
+    city: &CityMetric,
+    extra_buildings: &[Polygon<f64>],
+    m: &Metric,
+    cell: f64,
+) -> Result<Vec<OutFeature>, SynthError> {
     if !(cell.is_finite() && cell >= 20.0) {
         return Err(SynthError::BadInput(format!(
             "cell size {cell} m is too small (minimum 20 m)"
@@ -65,7 +70,7 @@ pub fn surface(city: &CityMetric, m: &Metric, cell: f64) -> Result<Vec<OutFeatur
     }
     let key = |c: Coord<f64>| ((c.x / cell).floor() as i64, (c.y / cell).floor() as i64);
     let mut weights: Vec<BTreeMap<(i64, i64), f64>> = vec![BTreeMap::new(); city.districts.len()];
-    for b in &city.buildings {
+    for b in city.buildings.iter().chain(extra_buildings) {
         let Some(c) = b.centroid() else { continue };
         if let Some(d) = city.district_of(c.0) {
             *weights[d].entry(key(c.0)).or_default() += b.unsigned_area();
