@@ -142,6 +142,8 @@ export const DICT = {
     rolled_back: 'Қайтарылды, көрсетілетін нұсқа',
     not_signed_in: 'Алдымен токенмен кіріңіз.',
     choose_file: 'Файлды таңдаңыз.',
+    token_refused: 'Сервер токенді қабылдамады',
+    draw_at_centre: 'Карта ортасына нүкте қосу',
   },
   ru: {
     app_title: 'qala — открытые городские данные Алматы',
@@ -274,6 +276,8 @@ export const DICT = {
     rolled_back: 'Откачено, показывается версия',
     not_signed_in: 'Сначала войдите с токеном.',
     choose_file: 'Выберите файл.',
+    token_refused: 'Сервер не принял токен',
+    draw_at_centre: 'Добавить точку в центре карты',
   },
   en: {
     app_title: 'qala — open city data for Almaty',
@@ -406,6 +410,8 @@ export const DICT = {
     rolled_back: 'Rolled back, now serving version',
     not_signed_in: 'Sign in with a token first.',
     choose_file: 'Choose a file.',
+    token_refused: 'The server refused the token',
+    draw_at_centre: 'Add a point at the map centre',
   },
 };
 

@@ -126,7 +126,8 @@ async function boot() {
   document.getElementById('panel-toggle').addEventListener('click', () => {
     const open = document.body.classList.toggle('panel-open');
     document.getElementById('panel-toggle').setAttribute('aria-expanded', String(open));
-    map.resize();
+    document.getElementById('panel-toggle').textContent = t(open ? 'hide_panel' : 'show_panel');
+    if (open) document.getElementById('panel').focus();
   });
   await new Promise((r) => { map.on('load', r); });
   showView(state.view);

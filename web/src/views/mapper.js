@@ -78,8 +78,15 @@ export default {
       try {
         layers = await api.layers(getToken());
       } catch (e) {
-        work.append(message('error', `${t('error_loading')}: ${e.message}`));
-        return;
+        if (e.status !== 401 || !getToken()) {
+          work.append(message('error', `${t('error_loading')}: ${e.message}`));
+          return;
+        }
+        // The server did not accept the token: say so, forget it, and go on as the public.
+        sessionStorage.removeItem(TOKEN_KEY);
+        renderSignIn();
+        signBox.append(h('p', { class: 'msg msg-error', role: 'alert', id: 'signin-error' }, `${t('token_refused')} (${e.code}: ${e.message})`));
+        layers = await api.layers().catch(() => []);
       }
       const current = layers.some((l) => l.slug === ctx.state.layer) ? ctx.state.layer : layers.find((l) => l.slug === 'bike-lanes')?.slug ?? layers[0]?.slug;
       const title = (l) => (l.title && typeof l.title === 'object' ? l.title[lang()] ?? l.title.en : l.title) || layerName(l.slug);

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { haversineM, circle, pointInGeometry, lengthByZone, residentsNearLines } from '../src/geo.js';
+import { classify } from '../src/views/greening.js';
+import { breaks, colorFor } from '../src/views/equity.js';
+
+const square = (x0, y0, d) => ({ type: 'Polygon', coordinates: [[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]] });
+
+test('haversine: one degree of latitude is about 111.2 km', () => {
+  assert.ok(Math.abs(haversineM([76.9, 43], [76.9, 44]) - 111195) < 5);
+});
+
+test('a 375 m coverage circle keeps every vertex 375 m from the sign', () => {
+  const c = circle([76.9455, 43.238], 375);
+  for (const p of c.coordinates[0]) assert.ok(Math.abs(haversineM([76.9455, 43.238], p) - 375) < 1, `${haversineM([76.9455, 43.238], p)}`);
+  assert.ok(pointInGeometry([76.9455, 43.238], c));
+  assert.ok(!pointInGeometry([76.9555, 43.238], c));
+});
+
+test('line length is split between zones by segment', () => {
+  const zones = [{ id: 'w', geometry: square(76.8, 43.2, 0.1) }, { id: 'e', geometry: square(76.9, 43.2, 0.1) }];
+  const line = { geometry: { type: 'LineString', coordinates: [[76.85, 43.25], [76.88, 43.25], [76.95, 43.25]] } };
+  const m = lengthByZone([line], zones, (z) => z.id);
+  assert.ok(Math.abs(m.get('w') - haversineM([76.85, 43.25], [76.88, 43.25])) < 1e-6);
+  assert.ok(Math.abs(m.get('e') - haversineM([76.88, 43.25], [76.95, 43.25])) < 1e-6);
+});
+
+test('residents within 300 m count a cell once, by its centroid', () => {
+  const line = { geometry: { type: 'LineString', coordinates: [[76.9, 43.25], [76.91, 43.25]] } };
+  const near = { properties: { residents: 100 }, geometry: square(76.905, 43.251, 0.001) }; // ~150 m north
+  const far = { properties: { residents: 7 }, geometry: square(76.905, 43.26, 0.001) }; // ~1.1 km north
+  assert.equal(residentsNearLines([near, far], [line, line], 300), 100);
+});
+
+test('felling and planting status: delivered, overdue, pending, dead', () => {
+  const f = (permit, felled, ratio, due) => ({ properties: { permit_no: permit, trees_felled: felled, compensation_ratio: ratio, compensation_due: due } });
+  const p = (permit, n, alive) => ({ properties: { felling_permit_no: permit, trees_planted: n, alive_1y: alive } });
+  const fellings = { features: [f('A', 2, 3, '2026-01-01'), f('B', 2, 3, '2026-01-01'), f('C', 2, 3, '2027-01-01')] };
+  const plantings = { features: [p('A', 4, 4), p('A', 2, 0), p('B', 5, 5)] };
+  classify(fellings, plantings, '2026-06-30');
+  assert.deepEqual(fellings.features.map((x) => x.properties.qala_status), ['delivered', 'overdue', 'pending']);
+  assert.deepEqual(plantings.features.map((x) => x.properties.qala_status), ['delivered', 'dead', 'delivered']);
+});
+
+test('choropleth classes: quantile breaks, higher values darker, missing values grey', () => {
+  const br = breaks([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(br, [3, 5, 7, 9]);
+  assert.notEqual(colorFor(1, br), colorFor(10, br));
+  assert.equal(colorFor(null, br), '#d4d4d4');
+});

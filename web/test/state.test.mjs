@@ -1,0 +1,19 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseState, formatState, DEFAULT_MAP } from '../src/state.js';
+
+test('a shared URL round-trips language, view, map position and the selection', () => {
+  const s = { lang: 'ru', view: 'equity', map: { zoom: 13.25, lat: 43.2, lon: 76.9 }, indicator: 'green_m2_per_resident', zones: 'rings' };
+  const q = formatState(s);
+  assert.equal(q, '?lang=ru&view=equity&map=13.25/43.20000/76.90000&indicator=green_m2_per_resident&zones=rings');
+  assert.deepEqual(parseState(q), s);
+});
+
+test('a malformed URL falls back to defaults instead of breaking the page', () => {
+  const s = parseState('?lang=de&view=admin&map=99/400/abc', 'de-DE');
+  assert.equal(s.lang, 'kk');
+  assert.equal(s.view, 'bike');
+  assert.deepEqual(s.map, DEFAULT_MAP);
+  assert.equal(parseState('', 'ru-RU').lang, 'ru');
+  assert.equal(parseState('?map=12/43.2', 'en').map.zoom, DEFAULT_MAP.zoom);
+});
