@@ -28,7 +28,7 @@ test('the bike map loads and draws lanes, streets and district labels from qala 
   await shot(page, 'bike-en');
   assert.ok(lanes > 10, `bike lanes drawn: ${lanes}`);
   assert.ok(streets > 100, `streets drawn: ${streets}`);
-  assert.ok(labels >= 2, `district labels drawn: ${labels}`);
+  assert.ok(labels >= 1, `district labels drawn: ${labels}`);
   // every status of the legend is on the map, and tiles came from /tiles
   for (const status of ['existing', 'under_construction', 'planned']) {
     assert.ok(await rendered(page, [`bike-lanes-${status}`]) > 0, `${status} lanes drawn`);

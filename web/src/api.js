@@ -23,6 +23,8 @@ async function request(path, { method = 'GET', token, json, form, accept } = {})
   }
   const res = await fetch(path, { method, headers, body });
   const type = res.headers.get('content-type') || '';
+  // The server answers unknown paths with the app's index.html: for an API call that is a 404.
+  if (type.includes('text/html')) throw new ApiError(404, { code: 'not_found', message: `${path} is not served here` });
   const parsed = type.includes('json') ? await res.json().catch(() => null) : await res.text();
   if (!res.ok) throw new ApiError(res.status, typeof parsed === 'object' ? parsed : { message: parsed });
   return parsed;

@@ -143,6 +143,7 @@ export const DICT = {
     not_signed_in: 'Алдымен токенмен кіріңіз.',
     choose_file: 'Файлды таңдаңыз.',
     token_refused: 'Сервер токенді қабылдамады',
+    city: 'Қала',
     draw_at_centre: 'Карта ортасына нүкте қосу',
   },
   ru: {
@@ -277,6 +278,7 @@ export const DICT = {
     not_signed_in: 'Сначала войдите с токеном.',
     choose_file: 'Выберите файл.',
     token_refused: 'Сервер не принял токен',
+    city: 'Город',
     draw_at_centre: 'Добавить точку в центре карты',
   },
   en: {
@@ -411,6 +413,7 @@ export const DICT = {
     not_signed_in: 'Sign in with a token first.',
     choose_file: 'Choose a file.',
     token_refused: 'The server refused the token',
+    city: 'City',
     draw_at_centre: 'Add a point at the map centre',
   },
 };

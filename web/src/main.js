@@ -4,7 +4,8 @@ import * as maplibregl from 'maplibre-gl';
 import { setLang, t, LANGS, LANG_NAMES, lang } from './i18n.js';
 import { parseState, formatState, VIEWS } from './state.js';
 import { buildStyle, styleLayersOf, TILE_LAYERS } from './style.js';
-import { tileUrl } from './api.js';
+import { tileUrl, api } from './api.js';
+import { centroid, polygonsOf } from './geo.js';
 import { h } from './ui.js';
 import bike, { invalidate as invalidateBike } from './views/bike.js';
 import greening, { invalidate as invalidateGreening } from './views/greening.js';
@@ -70,6 +71,21 @@ const ctx = {
   },
 };
 
+/** District names at the centroid of each district's largest polygon. */
+async function loadDistrictLabels() {
+  try {
+    const fc = await api.items('districts');
+    const area = (rings) => Math.abs(rings[0].reduce((a, p, i, r) => a + (i ? (r[i - 1][0] * p[1] - p[0] * r[i - 1][1]) : 0), 0));
+    const features = fc.features.map((f) => {
+      const largest = polygonsOf(f.geometry).sort((a, b) => area(b) - area(a))[0];
+      return { type: 'Feature', properties: f.properties, geometry: { type: 'Point', coordinates: centroid({ type: 'Polygon', coordinates: largest }) } };
+    });
+    ctx.map.getSource('geo-district-labels').setData({ type: 'FeatureCollection', features });
+  } catch {
+    // The labels are a convenience; the district outlines come from the tiles regardless.
+  }
+}
+
 function showView(v) {
   unmount?.();
   unmount = null;
@@ -131,6 +147,7 @@ async function boot() {
   });
   await new Promise((r) => { map.on('load', r); });
   showView(state.view);
+  await loadDistrictLabels();
   window.qala = { map, state, ctx, tileLayers: TILE_LAYERS, ready: true };
   document.body.dataset.ready = 'true';
 }

@@ -42,7 +42,7 @@ export function buildStyle(lang) {
   const sources = {};
   for (const slug of TILE_LAYERS) sources[`src-${slug}`] = src(slug, OSM_LAYERS.has(slug) ? OSM : undefined);
   const empty = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
-  for (const id of ['fellings', 'plantings', 'coverage', 'zones', 'whatif', 'mapper']) sources[`geo-${id}`] = structuredClone(empty);
+  for (const id of ['fellings', 'plantings', 'coverage', 'zones', 'whatif', 'mapper', 'district-labels']) sources[`geo-${id}`] = structuredClone(empty);
 
   const hidden = { visibility: 'none' };
   const layers = [
@@ -157,8 +157,10 @@ export function buildStyle(lang) {
       paint: { 'text-color': '#111', 'text-halo-color': '#fff', 'text-halo-width': 2 },
     },
     {
-      id: 'districts-label', type: 'symbol', source: 'src-districts', 'source-layer': 'districts', maxzoom: 14,
-      layout: { 'text-field': ['get', `name_${lang}`], 'text-font': FONT, 'text-size': 13, 'text-max-width': 8 },
+      // One label per district at its centroid (main.js fills the source from /collections/districts/items):
+      // labelling the tiled polygons would repeat the name in every tile.
+      id: 'districts-label', type: 'symbol', source: 'geo-district-labels', maxzoom: 15,
+      layout: { 'text-field': ['get', `name_${lang}`], 'text-font': FONT, 'text-size': ['interpolate', ['linear'], ['zoom'], 9, 12, 13, 16], 'text-max-width': 8, 'text-allow-overlap': false },
       paint: { 'text-color': '#3f3525', 'text-halo-color': '#fff', 'text-halo-width': 2 },
     },
   ];

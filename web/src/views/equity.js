@@ -5,12 +5,12 @@ import { api } from '../api.js';
 import { t, num, lang } from '../i18n.js';
 import { h, barChart, message } from '../ui.js';
 
-export const SCHEMES = ['districts', 'rings', 'centre'];
+export const SCHEMES = ['districts', 'rings', 'historic'];
 const PALETTE = ['#f7fcf5', '#c7e9c0', '#74c476', '#31a354', '#006d2c'];
 
 export function indicatorTitle(ind) {
   if (!ind) return '';
-  const tt = ind.title ?? ind.name ?? ind.names;
+  const tt = ind.names ?? ind.title ?? ind.name;
   if (tt && typeof tt === 'object') return tt[lang()] ?? tt.en ?? ind.id;
   return ind[`title_${lang()}`] ?? ind[`name_${lang()}`] ?? tt ?? ind.id;
 }
@@ -26,7 +26,7 @@ export function zoneKeyOfFeature(f) {
 
 export function zoneLabel(rowOrProps) {
   const p = rowOrProps || {};
-  const n = p.name ?? p.label ?? p.title;
+  const n = p.names ?? p.name ?? p.label ?? p.title;
   if (n && typeof n === 'object') return n[lang()] ?? n.en;
   return p[`name_${lang()}`] ?? p[`label_${lang()}`] ?? n ?? p.zone ?? p.id ?? '';
 }
@@ -34,6 +34,16 @@ export function zoneLabel(rowOrProps) {
 export function zoneRole(row) {
   const r = row.role ?? row.group ?? row.position ?? (row.is_centre === true ? 'centre' : row.is_periphery === true ? 'periphery' : row.centre === true ? 'centre' : row.periphery === true ? 'periphery' : null);
   return r === 'center' ? 'centre' : r;
+}
+
+/** The norm as a number: the engine writes `{"at_least": 10}` or `{"at_most": 5}`. */
+export function normValue(norm) {
+  if (Number.isFinite(norm)) return norm;
+  if (norm && typeof norm === 'object') {
+    const v = norm.at_least ?? norm.at_most ?? norm.value;
+    return Number.isFinite(v) ? v : null;
+  }
+  return null;
 }
 
 /** Quantile class breaks (5 classes) over the finite values. */
@@ -108,12 +118,12 @@ function render(ctx, out, def, res, shapes) {
   const rows = res.zones ?? res.values ?? [];
   const byKey = new Map(rows.map((r) => [zoneKeyOfRow(r), r]));
   const unit = def?.unit ?? res.indicator?.unit ?? '';
-  const norm = Number.isFinite(def?.norm) ? def.norm : Number.isFinite(res.indicator?.norm) ? res.indicator.norm : (def?.norm?.value ?? null);
+  const norm = normValue(def?.norm ?? res.indicator?.norm);
   const br = breaks(rows.map((r) => r.value));
   const features = (shapes.features || []).map((f) => {
     const row = byKey.get(zoneKeyOfFeature(f)) ?? {};
     const value = Number.isFinite(row.value) ? row.value : null;
-    const name = zoneLabel(row.name || row.label ? row : f.properties);
+    const name = zoneLabel(row.names || row.name ? row : f.properties);
     return {
       type: 'Feature', id: f.id, geometry: f.geometry,
       properties: {
@@ -125,7 +135,7 @@ function render(ctx, out, def, res, shapes) {
   });
   ctx.map.getSource('geo-zones').setData({ type: 'FeatureCollection', features });
 
-  const items = rows.map((r) => ({ label: zoneLabel(r.name || r.label ? r : (shapes.features.find((f) => zoneKeyOfFeature(f) === zoneKeyOfRow(r))?.properties ?? r)), value: r.value, key: zoneKeyOfRow(r) }));
+  const items = rows.map((r) => ({ label: zoneLabel(r.names || r.name ? r : (shapes.features.find((f) => zoneKeyOfFeature(f) === zoneKeyOfRow(r))?.properties ?? r)), value: r.value, key: zoneKeyOfRow(r) }));
   const legend = h('div', { class: 'choropleth-legend', id: 'equity-legend' },
     h('div', { class: 'small' }, `${indicatorTitle(def)}${unit ? `, ${unit}` : ''}`),
     h('div', { class: 'ramp' }, PALETTE.map((c, i) => h('span', { style: { background: c }, title: i === 0 ? `≤ ${num(br[0], 2)}` : i < br.length ? `${num(br[i - 1], 2)} – ${num(br[i], 2)}` : `> ${num(br[br.length - 1], 2)}` }))),
@@ -139,10 +149,12 @@ function render(ctx, out, def, res, shapes) {
     const sw = w.reduce((a, b) => a + b, 0);
     return sw ? rs.reduce((a, r, i) => a + (Number(r.value) || 0) * w[i], 0) / sw : null;
   };
+  // The engine gives centre, periphery (population-weighted over their zones) and the service
+  // gap (periphery/centre); without them, fall back to a residents-weighted mean of the rows.
+  const cValue = Number.isFinite(res.centre?.value) ? res.centre.value : mean(centre);
+  const pValue = Number.isFinite(res.periphery?.value) ? res.periphery.value : mean(periphery);
+  const ratio = Number.isFinite(res.service_gap) ? res.service_gap : (cValue ? pValue / cValue : null);
   const ineq = res.inequality ?? {};
-  const cValue = Number.isFinite(ineq.centre) ? ineq.centre : Number.isFinite(ineq.centre_value) ? ineq.centre_value : mean(centre);
-  const pValue = Number.isFinite(ineq.periphery) ? ineq.periphery : Number.isFinite(ineq.periphery_value) ? ineq.periphery_value : mean(periphery);
-  const ratio = Number.isFinite(ineq.periphery_centre_ratio) ? ineq.periphery_centre_ratio : Number.isFinite(ineq.service_gap) ? ineq.service_gap : (cValue ? pValue / cValue : null);
 
   out.replaceChildren(
     legend,
@@ -152,7 +164,8 @@ function render(ctx, out, def, res, shapes) {
     Number.isFinite(cValue) || Number.isFinite(pValue)
       ? h('div', { id: 'equity-cp' },
         barChart({ title: t('centre_vs_periphery'), norm, unit, digits: 2, items: [{ label: t('centre'), value: cValue, color: '#7c2d12' }, { label: t('periphery'), value: pValue, color: '#0e7490' }] }),
-        Number.isFinite(ratio) ? h('p', { class: 'small' }, `${t('gap_ratio')}: ${num(ratio, 2)}`) : null)
+        Number.isFinite(ratio) ? h('p', { class: 'small', id: 'equity-gap' }, `${t('gap_ratio')}: ${num(ratio, 2)}`) : null,
+        Number.isFinite(ineq.gini) ? h('p', { class: 'small' }, `Gini ${num(ineq.gini, 3)} · Theil T ${num(ineq.theil_t, 3)}${Number.isFinite(ineq.theil_between_share) ? ` (${num(100 * ineq.theil_between_share, 0)} % ${t('centre_vs_periphery').toLowerCase()})` : ''}`) : null)
       : message('info', t('no_value')),
     h('table', { class: 'data', id: 'equity-table' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('zone')), h('th', { scope: 'col', class: 'num' }, `${t('value')}${unit ? `, ${unit}` : ''}`))),

@@ -43,6 +43,7 @@ export default {
     const renderVersions = async (slug, box) => {
       try {
         const versions = await api.versions(slug, getToken());
+        if (!Array.isArray(versions)) throw new Error('unexpected answer from the server');
         box.replaceChildren(h('h3', {}, t('versions')), h('table', { class: 'data', id: 'versions-table' },
           h('thead', {}, h('tr', {}, [t('version'), t('features'), t('loaded_at'), t('source_file'), t('status'), ''].map((x) => h('th', { scope: 'col' }, x)))),
           h('tbody', {}, versions.map((v) => h('tr', { 'data-version': v.version, class: v.current ? 'current' : '' },

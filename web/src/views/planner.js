@@ -4,30 +4,31 @@
 import { api } from '../api.js';
 import { t, num } from '../i18n.js';
 import { h, barChart, sortableTable, message } from '../ui.js';
-import { SCHEMES, indicatorTitle, zoneKeyOfRow, zoneLabel, zoneRole } from './equity.js';
+import { SCHEMES, indicatorTitle, zoneKeyOfRow, zoneLabel, zoneRole, normValue } from './equity.js';
 
 const DRAW = {
   park: { geometry: 'Polygon', layer: 'green-spaces', properties: { category: 'park', public_access: true } },
-  stop: { geometry: 'Point', layer: 'transit-stops', properties: { category: 'bus_stop' } },
+  stop: { geometry: 'Point', layer: 'services', properties: { category: 'bus_stop' } },
   lane: { geometry: 'LineString', layer: 'bike-lanes', properties: { status: 'existing', facility: 'protected' } },
 };
 
 function summarise(res) {
-  const rows = res.zones ?? res.values ?? [];
+  const rows = res.zones ?? [];
   const vals = rows.map((r) => r.value).filter(Number.isFinite);
   const pick = (role) => {
     const rs = rows.filter((r) => zoneRole(r) === role);
     return rs.length ? rs.reduce((a, r) => a + (Number(r.value) || 0), 0) / rs.length : null;
   };
-  const ineq = res.inequality ?? {};
-  const centre = Number.isFinite(ineq.centre) ? ineq.centre : pick('centre');
-  const periphery = Number.isFinite(ineq.periphery) ? ineq.periphery : pick('periphery');
+  const centre = Number.isFinite(res.centre?.value) ? res.centre.value : pick('centre');
+  const periphery = Number.isFinite(res.periphery?.value) ? res.periphery.value : pick('periphery');
   return {
+    city: res.city?.value ?? null,
     min: vals.length ? Math.min(...vals) : null,
     max: vals.length ? Math.max(...vals) : null,
     centre,
     periphery,
-    ratio: Number.isFinite(ineq.periphery_centre_ratio) ? ineq.periphery_centre_ratio : centre ? periphery / centre : null,
+    ratio: Number.isFinite(res.service_gap) ? res.service_gap : centre ? periphery / centre : null,
+    gini: res.inequality?.gini ?? null,
   };
 }
 
@@ -54,15 +55,17 @@ export default {
         api.zones(zoneSel.value).then((z) => alive && map.getSource('geo-zones').setData(z)).catch(() => {});
         const results = await Promise.all(defs.map((d) => api.indicator(d.id, zoneSel.value).then((r) => ({ d, r })).catch(() => ({ d, r: null }))));
         if (!alive) return;
-        const rows = results.map(({ d, r }) => ({ id: d.id, title: indicatorTitle(d), unit: d.unit ?? '', norm: Number.isFinite(d.norm) ? d.norm : null, ...(r ? summarise(r) : {}), res: r }));
+        const rows = results.map(({ d, r }) => ({ id: d.id, title: indicatorTitle(d), unit: d.unit ?? '', norm: normValue(d.norm), ...(r ? summarise(r) : {}), res: r }));
         const f2 = (k) => (r) => num(r[k], 2);
         tableBox.replaceChildren(sortableTable([
           { key: 'title', label: t('indicator') },
           { key: 'unit', label: t('unit') },
           { key: 'norm', label: t('norm'), numeric: true, format: f2('norm') },
+          { key: 'city', label: t('city'), numeric: true, format: f2('city') },
           { key: 'centre', label: t('centre'), numeric: true, format: f2('centre') },
           { key: 'periphery', label: t('periphery'), numeric: true, format: f2('periphery') },
           { key: 'ratio', label: t('gap_ratio'), numeric: true, format: f2('ratio') },
+          { key: 'gini', label: 'Gini', numeric: true, format: (r) => num(r.gini, 3) },
         ], rows));
         const indSel = h('select', { id: 'planner-indicator' }, defs.map((d) => h('option', { value: d.id, selected: d.id === ctx.state.indicator }, indicatorTitle(d))));
         const drawChart = () => {
@@ -104,16 +107,19 @@ export default {
       try {
         const res = await api.whatif({
           zones: zoneSel.value,
-          indicator: ctx.state.indicator,
-          add: [{ layer: spec.layer, geometry: g, properties: spec.properties }],
+          change: { layer: spec.layer, action: 'add', geometry: g, attributes: spec.properties },
         });
-        const rows = res.zones ?? res.deltas ?? res.results ?? [];
-        result.replaceChildren(h('h4', {}, t('delta')), rows.length
-          ? h('table', { class: 'data' },
+        const title = (id) => indicatorTitle(defs.find((d) => d.id === id)) || id;
+        const inds = res.indicators ?? [];
+        result.replaceChildren(h('h4', {}, t('delta')), inds.length
+          ? inds.map((ind) => h('table', { class: 'data whatif-table', 'data-indicator': ind.indicator },
+            h('caption', {}, `${title(ind.indicator)}${ind.unit ? `, ${ind.unit}` : ''}`),
             h('thead', {}, h('tr', {}, [t('zone'), t('before'), t('after'), t('delta')].map((x) => h('th', { scope: 'col' }, x)))),
-            h('tbody', {}, rows.map((r) => h('tr', {}, h('td', {}, String(zoneLabel(r) || zoneKeyOfRow(r))), h('td', { class: 'num' }, num(r.before, 3)), h('td', { class: 'num' }, num(r.after, 3)),
-              h('td', { class: 'num' }, num(r.delta ?? (r.after - r.before), 3))))))
-          : h('pre', {}, JSON.stringify(res, null, 1).slice(0, 2000)));
+            h('tbody', {}, [{ zone: t('city'), ...(ind.city ?? {}) }, ...(ind.zones ?? [])].map((r) => h('tr', {},
+              h('td', {}, typeof r.zone === 'string' && !r.names ? r.zone : String(zoneLabel(r) || zoneKeyOfRow(r))),
+              h('td', { class: 'num' }, num(r.before, 4)), h('td', { class: 'num' }, num(r.after, 4)),
+              h('td', { class: `num ${r.delta > 0 ? 'up' : r.delta < 0 ? 'down' : ''}` }, r.delta > 0 ? `+${num(r.delta, 4)}` : num(r.delta, 4)))))))
+          : message('info', t('no_value')));
       } catch (e) {
         result.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
       }
