@@ -21,7 +21,8 @@ async function request(path, { method = 'GET', token, json, form, accept } = {})
   } else if (form) {
     body = form;
   }
-  const res = await fetch(path, { method, headers, body });
+  // no-cache: revalidate, so a page that just uploaded a version never reads the old one.
+  const res = await fetch(path, { method, headers, body, cache: 'no-cache' });
   const type = res.headers.get('content-type') || '';
   // The server answers unknown paths with the app's index.html: for an API call that is a 404.
   if (type.includes('text/html')) throw new ApiError(404, { code: 'not_found', message: `${path} is not served here` });
@@ -30,11 +31,10 @@ async function request(path, { method = 'GET', token, json, form, accept } = {})
   return parsed;
 }
 
-/** Absolute tile URL template for one or more layers; `rev` busts MapLibre's tile cache after a new version. */
-export function tileUrl(slugs, rev = 0) {
+/** Absolute tile URL template for one or more layers (MapLibre wants absolute tile URLs). */
+export function tileUrl(slugs) {
   const list = Array.isArray(slugs) ? slugs.join(',') : slugs;
-  const q = rev ? `?v=${rev}` : '';
-  return `${location.origin}/tiles/${list}/{z}/{x}/{y}.mvt${q}`;
+  return `${location.origin}/tiles/${list}/{z}/{x}/{y}.mvt`;
 }
 
 export const api = {

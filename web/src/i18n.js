@@ -144,6 +144,8 @@ export const DICT = {
     choose_file: 'Файлды таңдаңыз.',
     token_refused: 'Сервер токенді қабылдамады',
     city: 'Қала',
+    source_engine: 'Дереккөз: qala индикаторлар қозғалтқышы (ұяшық центроиды, 300 м).',
+    source_browser: 'Браузерде есептелген: халық ұяшығының центроиды 300 м ішінде.',
     draw_at_centre: 'Карта ортасына нүкте қосу',
   },
   ru: {
@@ -279,6 +281,8 @@ export const DICT = {
     choose_file: 'Выберите файл.',
     token_refused: 'Сервер не принял токен',
     city: 'Город',
+    source_engine: 'Источник: движок показателей qala (центроид ячейки, 300 м).',
+    source_browser: 'Посчитано в браузере: центроид ячейки населения в пределах 300 м.',
     draw_at_centre: 'Добавить точку в центре карты',
   },
   en: {
@@ -414,6 +418,8 @@ export const DICT = {
     choose_file: 'Choose a file.',
     token_refused: 'The server refused the token',
     city: 'City',
+    source_engine: 'Source: the qala indicator engine (cell centroid, 300 m).',
+    source_browser: 'Computed in the browser: population cell centroid within 300 m.',
     draw_at_centre: 'Add a point at the map centre',
   },
 };

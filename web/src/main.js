@@ -20,7 +20,8 @@ const ALL_OVERLAYS = [...new Set(Object.values(VIEW_MODULES).flatMap((v) => v.ov
 const BASEMAP = new Set(['green-spaces']);
 
 const state = parseState(location.search, navigator.language);
-const tileRev = {};
+/** Layers that got a new version in this page: their tiles are revalidated (ETag) instead of read from the HTTP cache. */
+const changedLayers = new Set();
 let unmount = null;
 let popup = null;
 
@@ -63,9 +64,9 @@ const ctx = {
   },
   /** A layer got a new version: re-fetch its tiles and the views' cached copies. */
   layerChanged(slug) {
-    tileRev[slug] = (tileRev[slug] || 0) + 1;
+    changedLayers.add(slug);
     const src = ctx.map.getSource(`src-${slug}`);
-    if (src) src.setTiles([tileUrl(slug, tileRev[slug])]);
+    if (src) src.setTiles([tileUrl(slug)]);
     if (['bike-lanes', 'districts', 'population'].includes(slug)) invalidateBike();
     if (['tree-fellings', 'tree-plantings'].includes(slug)) invalidateGreening();
   },
@@ -125,6 +126,11 @@ async function boot() {
     maxZoom: 18,
     attributionControl: false,
     localIdeographFontFamily: '"Noto Sans", sans-serif',
+    transformRequest: (url, type) => {
+      if (type !== 'Tile') return { url };
+      const slug = new URL(url).pathname.split('/')[2];
+      return changedLayers.has(slug) ? { url, cache: 'no-cache' } : { url };
+    },
   });
   ctx.map = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');

@@ -57,7 +57,10 @@ export default {
     );
     const stats = h('section', { class: 'stats', 'aria-live': 'polite' }, message('info', t('loading')));
     panel.append(stats);
-    load().then(([lanes, districts, cells]) => {
+    // Residents within 300 m: the engine's indicators when it is up (bike_300m_existing and
+    // bike_300m_plan), else the same figure computed here from the served layers.
+    const engine = Promise.all(['bike_300m_existing', 'bike_300m_plan'].map((id) => api.indicator(id, 'districts'))).catch(() => null);
+    Promise.all([load(), engine]).then(([[lanes, districts, cells], eng]) => {
       const key = (d) => d.properties.akimat_id ?? d.id;
       const byStatus = Object.fromEntries(STATUSES.map((s) => [s, lengthByZone(lanes.features.filter((f) => f.properties.status === s), districts.features, key)]));
       const rows = districts.features.map((d) => ({
@@ -66,9 +69,11 @@ export default {
         under_construction: byStatus.under_construction.get(key(d)) / 1000,
         planned: byStatus.planned.get(key(d)) / 1000,
       })).sort((a, b) => b.existing - a.existing);
-      const now = residentsNearLines(cells.features, lanes.features.filter((f) => f.properties.status === 'existing'), 300);
-      const plan = residentsNearLines(cells.features, lanes.features, 300);
       const total = cells.features.reduce((s, c) => s + (Number(c.properties.residents) || 0), 0);
+      const fromEngine = eng && eng.every((r) => Number.isFinite(r.city?.numerator) || Number.isFinite(r.city?.value));
+      const residentsOf = (r) => (Number.isFinite(r.city?.numerator) ? r.city.numerator : r.city.value * total);
+      const now = fromEngine ? residentsOf(eng[0]) : residentsNearLines(cells.features, lanes.features.filter((f) => f.properties.status === 'existing'), 300);
+      const plan = fromEngine ? residentsOf(eng[1]) : residentsNearLines(cells.features, lanes.features, 300);
       stats.replaceChildren(
         h('h3', {}, t('bike_km_by_district')),
         h('table', { class: 'data', id: 'bike-km-table' },
@@ -85,6 +90,7 @@ export default {
         }),
         h('p', { class: 'small', id: 'bike-pop-share' },
           `${t('bike_now')}: ${num((100 * now) / total, 1)} % · ${t('bike_with_plan')}: ${num((100 * plan) / total, 1)} % (${t('total')} ${num(total)} ${t('residents')})`),
+        h('p', { class: 'small', id: 'bike-pop-source' }, fromEngine ? t('source_engine') : t('source_browser')),
         h('p', { class: 'small synth-note' }, t('synthetic_note')),
       );
     }).catch((e) => stats.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`)));
