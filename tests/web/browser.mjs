@@ -25,7 +25,9 @@ export async function openPage(browser, path, { viewport = { width: 1280, height
   const errors = [];
   page.on('request', (r) => requests.push(r.url()));
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  // Console errors count, except the browser's own note on an HTTP error status: the app
+  // handles those itself (e.g. 503 engine_unavailable), and the tests check what it shows.
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
   await page.goto(BASE + path);
   await page.waitForFunction(() => window.qala?.ready === true, null, { timeout: 30000 });
   return { page, context, requests, errors };
