@@ -2,7 +2,7 @@
 // the value /indicators/{id}?zones=… returned, for districts (8) and for rings.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, openPage, mapIdle, shot } from './browser.mjs';
+import { BASE, launch, openPage, mapIdle, rendered, shot } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -68,5 +68,46 @@ test('switching the indicator in the page redraws the choropleth with that indic
   const drawn = await drawnValues(page);
   for (const z of api.zones) assert.equal(drawn[zoneKey(z)], Number.isFinite(z.value) ? z.value : null);
   await shot(page, 'equity-ru-second-indicator');
+  await context.close();
+});
+
+test('the planner table lists every indicator with unit and norm, sorts, and offers the CSV', async () => {
+  const defs = await getJson('/indicators');
+  const list = Array.isArray(defs) ? defs : defs.indicators;
+  const { page, context, requests } = await openPage(browser, '/?lang=en&view=planner&zones=districts&map=10.30/43.25000/76.90000');
+  await page.locator('#planner-table tbody tr').first().waitFor({ timeout: 60000 });
+  assert.equal(await page.locator('#planner-table tbody tr').count(), list.length);
+  const units = await page.locator('#planner-table tbody tr td:nth-child(2)').allInnerTexts();
+  assert.deepEqual(units.sort(), list.map((d) => d.unit ?? '').sort());
+  // sorting by the centre column puts the rows in numeric order
+  await page.locator('#planner-table th[data-key="centre"] button').click();
+  assert.equal(await page.locator('#planner-table th[data-key="centre"]').getAttribute('aria-sort'), 'ascending');
+  const centre = (await page.locator('#planner-table tbody tr td:nth-child(5)').allInnerTexts()).map((x) => Number(x.replaceAll(',', '')));
+  const finite = centre.filter(Number.isFinite);
+  assert.deepEqual(finite, [...finite].sort((a, b) => a - b));
+  // the chart and the CSV of the chosen indicator
+  assert.ok(await page.locator('#planner-chart svg rect').count() >= 8, 'a bar per district');
+  const href = await page.locator('#planner-csv').getAttribute('href');
+  const csv = await fetch(BASE + href);
+  assert.equal(csv.status, 200);
+  assert.match(csv.headers.get('content-type'), /text\/csv/);
+  assert.ok((await csv.text()).trim().split('\n').length >= 9, 'header + 8 districts');
+  await shot(page, 'planner-table');
+  assert.ok(requests.every((u) => new URL(u).host === new URL(BASE).host));
+  await context.close();
+});
+
+test('what-if: placing a stop on the map shows before/after deltas per zone', async () => {
+  const { page, context } = await openPage(browser, '/?lang=en&view=planner&zones=districts&map=13.00/43.20000/76.85000');
+  await page.locator('#planner-table tbody tr').first().waitFor({ timeout: 60000 });
+  await mapIdle(page);
+  await page.locator('#draw-stop').click();
+  const box = await page.locator('#map').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.locator('.whatif-table').first().waitFor({ timeout: 30000 });
+  const deltas = await page.locator('.whatif-table tbody td:nth-child(4)').allInnerTexts();
+  assert.ok(deltas.some((d) => d.startsWith('+')), `some zone gains access: ${deltas.join(' ')}`);
+  assert.ok(await rendered(page, ['whatif-point']) > 0, 'the new stop is drawn');
+  await shot(page, 'planner-whatif');
   await context.close();
 });
