@@ -147,6 +147,7 @@ export const DICT = {
     source_engine: 'Дереккөз: qala индикаторлар қозғалтқышы (ұяшық центроиды, 300 м).',
     source_browser: 'Браузерде есептелген: халық ұяшығының центроиды 300 м ішінде.',
     draw_at_centre: 'Карта ортасына нүкте қосу',
+    draw_centre_short: '+ Ортаға',
   },
   ru: {
     app_title: 'qala — открытые городские данные Алматы',
@@ -284,6 +285,7 @@ export const DICT = {
     source_engine: 'Источник: движок показателей qala (центроид ячейки, 300 м).',
     source_browser: 'Посчитано в браузере: центроид ячейки населения в пределах 300 м.',
     draw_at_centre: 'Добавить точку в центре карты',
+    draw_centre_short: '+ В центре',
   },
   en: {
     app_title: 'qala — open city data for Almaty',
@@ -421,6 +423,7 @@ export const DICT = {
     source_engine: 'Source: the qala indicator engine (cell centroid, 300 m).',
     source_browser: 'Computed in the browser: population cell centroid within 300 m.',
     draw_at_centre: 'Add a point at the map centre',
+    draw_centre_short: '+ At centre',
   },
 };
 

@@ -155,7 +155,7 @@ export default {
         h('button', { type: 'button', id: 'draw-stop', onclick: () => start('stop') }, t('draw_stop')),
         h('button', { type: 'button', id: 'draw-lane', onclick: () => start('lane') }, t('draw_lane'))),
       h('div', { class: 'buttons' },
-        h('button', { type: 'button', id: 'draw-centre', onclick: atCentre, title: t('draw_at_centre'), 'aria-label': t('draw_at_centre') }, '+ ⌖'),
+        h('button', { type: 'button', id: 'draw-centre', onclick: atCentre, title: t('draw_at_centre') }, t('draw_centre_short')),
         h('button', { type: 'button', id: 'draw-finish', onclick: submit }, t('draw_finish')),
         h('button', { type: 'button', id: 'draw-cancel', onclick: () => { mode = null; coords = []; setDraft(); hint.textContent = ''; } }, t('draw_cancel'))),
       hint, result));
