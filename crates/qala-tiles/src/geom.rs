@@ -1,0 +1,103 @@
+//! Geometries in EPSG:3857, in the simple shape the tile cutter works on.
+
+use crate::mercator::to_3857;
+
+pub type Pt = [f64; 2];
+
+/// A feature's geometry, projected to EPSG:3857 metres.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Geom {
+    Points(Vec<Pt>),
+    /// Line parts.
+    Lines(Vec<Vec<Pt>>),
+    /// Polygons, each a list of closed rings: exterior first, then holes.
+    Polygons(Vec<Vec<Vec<Pt>>>),
+}
+
+impl Geom {
+    /// Projects a WGS84 (lon/lat) geometry. Collections keep only their first kind of
+    /// member (points, lines or polygons): MVT has one geometry type per feature.
+    pub fn from_wgs84(g: &geo_types::Geometry<f64>) -> Option<Geom> {
+        use geo_types::Geometry as G;
+        let p = |c: &geo_types::Coord<f64>| {
+            let (x, y) = to_3857(c.x, c.y);
+            [x, y]
+        };
+        let line = |l: &geo_types::LineString<f64>| l.0.iter().map(p).collect::<Vec<_>>();
+        let poly = |pg: &geo_types::Polygon<f64>| {
+            std::iter::once(pg.exterior())
+                .chain(pg.interiors())
+                .map(line)
+                .collect::<Vec<_>>()
+        };
+        let out = match g {
+            G::Point(pt) => Geom::Points(vec![p(&pt.0)]),
+            G::MultiPoint(mp) => Geom::Points(mp.0.iter().map(|pt| p(&pt.0)).collect()),
+            G::Line(l) => Geom::Lines(vec![vec![p(&l.start), p(&l.end)]]),
+            G::LineString(l) => Geom::Lines(vec![line(l)]),
+            G::MultiLineString(m) => Geom::Lines(m.0.iter().map(line).collect()),
+            G::Polygon(pg) => Geom::Polygons(vec![poly(pg)]),
+            G::MultiPolygon(m) => Geom::Polygons(m.0.iter().map(poly).collect()),
+            G::Rect(r) => Geom::Polygons(vec![poly(&r.to_polygon())]),
+            G::Triangle(t) => Geom::Polygons(vec![poly(&t.to_polygon())]),
+            G::GeometryCollection(c) => return c.0.iter().find_map(Geom::from_wgs84),
+        };
+        (!out.is_empty()).then_some(out)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Geom::Points(p) => p.is_empty(),
+            Geom::Lines(l) => l.iter().all(|p| p.len() < 2),
+            Geom::Polygons(p) => p.iter().all(|rings| rings.first().is_none_or(|r| r.len() < 4)),
+        }
+    }
+
+    /// `[min_x, min_y, max_x, max_y]`.
+    pub fn bbox(&self) -> [f64; 4] {
+        let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+        let mut add = |q: &Pt| {
+            b[0] = b[0].min(q[0]);
+            b[1] = b[1].min(q[1]);
+            b[2] = b[2].max(q[0]);
+            b[3] = b[3].max(q[1]);
+        };
+        match self {
+            Geom::Points(p) => p.iter().for_each(&mut add),
+            Geom::Lines(l) => l.iter().flatten().for_each(&mut add),
+            Geom::Polygons(p) => p.iter().filter_map(|r| r.first()).flatten().for_each(&mut add),
+        }
+        b
+    }
+
+    /// A measure of visual weight used to keep the most visible features when a tile is
+    /// full: area for polygons, length for lines, 0 for points (square metres / metres of
+    /// EPSG:3857, only compared within a layer).
+    pub fn weight(&self) -> f64 {
+        match self {
+            Geom::Points(_) => 0.0,
+            Geom::Lines(l) => l.iter().map(|p| length(p)).sum(),
+            Geom::Polygons(p) => p.iter().filter_map(|r| r.first()).map(|r| ring_area(r).abs()).sum(),
+        }
+    }
+}
+
+pub fn length(p: &[Pt]) -> f64 {
+    p.windows(2)
+        .map(|w| ((w[1][0] - w[0][0]).powi(2) + (w[1][1] - w[0][1]).powi(2)).sqrt())
+        .sum()
+}
+
+/// Signed shoelace area (positive when counter-clockwise with y up).
+pub fn ring_area(r: &[Pt]) -> f64 {
+    if r.len() < 3 {
+        return 0.0;
+    }
+    let mut s = 0.0;
+    for i in 0..r.len() {
+        let a = r[i];
+        let b = r[(i + 1) % r.len()];
+        s += a[0] * b[1] - b[0] * a[1];
+    }
+    s / 2.0
+}

@@ -1,0 +1,236 @@
+//! One served layer in memory, ready to cut tiles from.
+
+use std::collections::{HashMap, HashSet};
+
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+
+use crate::clip::{clip_line, clip_ring};
+use crate::geom::{Geom, Pt, ring_area};
+pub use crate::mvt::PropValue;
+use crate::mvt::{GeomEncoder, GeomType, LayerBuilder};
+use crate::simplify::douglas_peucker;
+use crate::{EXTENT, TileCoord};
+
+/// A feature as the store hands it over: WGS84 geometry, id and typed properties.
+#[derive(Debug, Clone)]
+pub struct SourceFeature {
+    pub id: i64,
+    pub geometry: geo_types::Geometry<f64>,
+    /// Properties in the order they should appear; `None` values are left out of tiles.
+    pub props: Vec<(String, Option<PropValue>)>,
+}
+
+struct TileFeature {
+    id: u64,
+    geom: Geom,
+    bbox: [f64; 4],
+    weight: f64,
+    props: Vec<(u16, PropValue)>,
+}
+
+type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// Buffer around a tile, in tile units: enough for line joins and labels at the edges.
+const BUFFER: f64 = 64.0;
+/// Douglas–Peucker tolerance in tile units: half a pixel of a 512-px rendering.
+const SIMPLIFY_TOLERANCE: f64 = 4.0;
+/// Below this zoom, points sharing one pixel of a 256-px rendering are drawn once.
+const POINT_THINNING_BELOW_ZOOM: u8 = 15;
+
+/// A layer projected to EPSG:3857 and indexed.
+pub struct LayerData {
+    pub slug: String,
+    /// The `layer_version_id` this data comes from.
+    pub version_id: i64,
+    keys: Vec<String>,
+    features: Vec<TileFeature>,
+    tree: RTree<Entry>,
+    bbox_3857: Option<[f64; 4]>,
+}
+
+impl LayerData {
+    /// Projects and indexes `features`. Features without a usable geometry are skipped.
+    pub fn new(slug: &str, version_id: i64, features: Vec<SourceFeature>) -> LayerData {
+        let mut keys: Vec<String> = Vec::new();
+        let mut key_idx: HashMap<String, u16> = HashMap::new();
+        let mut out = Vec::with_capacity(features.len());
+        let mut bbox: Option<[f64; 4]> = None;
+        for f in features {
+            let Some(geom) = Geom::from_wgs84(&f.geometry) else {
+                continue;
+            };
+            let b = geom.bbox();
+            bbox = Some(match bbox {
+                None => b,
+                Some(a) => [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])],
+            });
+            let mut props = Vec::with_capacity(f.props.len() + 1);
+            for (k, v) in std::iter::once(("id".to_owned(), Some(PropValue::Int(f.id)))).chain(f.props) {
+                let Some(v) = v else { continue };
+                let ki = match key_idx.get(&k) {
+                    Some(i) => *i,
+                    None => {
+                        let i = keys.len() as u16;
+                        keys.push(k.clone());
+                        key_idx.insert(k, i);
+                        i
+                    }
+                };
+                props.push((ki, v));
+            }
+            out.push(TileFeature {
+                id: f.id.max(0) as u64,
+                weight: geom.weight(),
+                bbox: b,
+                geom,
+                props,
+            });
+        }
+        let entries = out
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                GeomWithData::new(
+                    Rectangle::from_corners([f.bbox[0], f.bbox[1]], [f.bbox[2], f.bbox[3]]),
+                    i as u32,
+                )
+            })
+            .collect();
+        LayerData {
+            slug: slug.to_owned(),
+            version_id,
+            keys,
+            features: out,
+            tree: RTree::bulk_load(entries),
+            bbox_3857: bbox,
+        }
+    }
+
+    pub fn feature_count(&self) -> usize {
+        self.features.len()
+    }
+
+    /// The extent of the layer in EPSG:3857, `None` when empty.
+    pub fn bbox_3857(&self) -> Option<[f64; 4]> {
+        self.bbox_3857
+    }
+
+    /// Cuts this layer's part of tile `coord` and appends it (an MVT layer named after the
+    /// slug) to `tile`, using at most about `budget` bytes: when the data is denser than
+    /// that, the most visible features (largest area or length) are kept.
+    pub fn cut_into(&self, coord: TileCoord, budget: usize, tile: &mut Vec<u8>) {
+        let b = coord.bounds_3857();
+        let size = coord.size_m();
+        let buf_m = size * BUFFER / f64::from(EXTENT);
+        let env = AABB::from_corners([b[0] - buf_m, b[1] - buf_m], [b[2] + buf_m, b[3] + buf_m]);
+        let pixel_m = size / 256.0;
+        let mut cands: Vec<u32> = self
+            .tree
+            .locate_in_envelope_intersecting(&env)
+            .map(|e| e.data)
+            .filter(|&i| {
+                let f = &self.features[i as usize];
+                matches!(f.geom, Geom::Points(_)) || (f.bbox[2] - f.bbox[0]).max(f.bbox[3] - f.bbox[1]) >= pixel_m
+            })
+            .collect();
+        if cands.is_empty() {
+            return;
+        }
+        cands.sort_unstable_by(|&a, &c| {
+            let (fa, fc) = (&self.features[a as usize], &self.features[c as usize]);
+            fc.weight.total_cmp(&fa.weight).then(fa.id.cmp(&fc.id))
+        });
+        let scale = f64::from(EXTENT) / size;
+        let to_tile = |p: &Pt| [(p[0] - b[0]) * scale, (b[3] - p[1]) * scale];
+        let clip_rect = [-BUFFER, -BUFFER, f64::from(EXTENT) + BUFFER, f64::from(EXTENT) + BUFFER];
+        let mut layer = LayerBuilder::new(&self.slug);
+        let mut seen_pixels: HashSet<(i32, i32)> = HashSet::new();
+        for i in cands {
+            let f = &self.features[i as usize];
+            let mut enc = GeomEncoder::default();
+            let ty = match &f.geom {
+                Geom::Points(pts) => {
+                    let mut q: Vec<[i32; 2]> = Vec::with_capacity(pts.len());
+                    for p in pts {
+                        let t = to_tile(p);
+                        if t[0] < clip_rect[0] || t[0] > clip_rect[2] || t[1] < clip_rect[1] || t[1] > clip_rect[3] {
+                            continue;
+                        }
+                        let r = [t[0].round() as i32, t[1].round() as i32];
+                        if coord.z < POINT_THINNING_BELOW_ZOOM && !seen_pixels.insert((r[0] >> 4, r[1] >> 4)) {
+                            continue;
+                        }
+                        q.push(r);
+                    }
+                    enc.points(&q);
+                    GeomType::Point
+                }
+                Geom::Lines(lines) => {
+                    for l in lines {
+                        let t: Vec<Pt> = l.iter().map(to_tile).collect();
+                        for part in clip_line(&t, clip_rect) {
+                            let q = quantize(&douglas_peucker(&part, SIMPLIFY_TOLERANCE));
+                            if q.len() >= 2 {
+                                enc.line(&q);
+                            }
+                        }
+                    }
+                    GeomType::LineString
+                }
+                Geom::Polygons(polys) => {
+                    for rings in polys {
+                        for (ri, ring) in rings.iter().enumerate() {
+                            let t: Vec<Pt> = ring.iter().map(to_tile).collect();
+                            let c = clip_ring(&t, clip_rect);
+                            let mut q = quantize(&douglas_peucker(&c, SIMPLIFY_TOLERANCE));
+                            if q.len() > 1 && q.first() == q.last() {
+                                q.pop();
+                            }
+                            let fq: Vec<Pt> = q.iter().map(|p| [f64::from(p[0]), f64::from(p[1])]).collect();
+                            let area = ring_area(&fq);
+                            if q.len() < 3 || area == 0.0 {
+                                if ri == 0 {
+                                    break; // no exterior left: the holes go with it
+                                }
+                                continue;
+                            }
+                            // MVT: exteriors have positive area in tile coordinates (y down), holes negative.
+                            if (ri == 0) != (area > 0.0) {
+                                q.reverse();
+                            }
+                            enc.ring(&q);
+                        }
+                    }
+                    GeomType::Polygon
+                }
+            };
+            if enc.is_empty() {
+                continue;
+            }
+            let cmds = enc.into_commands();
+            layer.add_feature(
+                f.id,
+                ty,
+                &cmds,
+                f.props.iter().map(|(k, v)| (self.keys[*k as usize].as_str(), v)),
+            );
+            if layer.encoded_len() >= budget {
+                break;
+            }
+        }
+        layer.finish_into(tile);
+    }
+}
+
+/// Rounds to integer tile coordinates and drops repeated points.
+fn quantize(pts: &[Pt]) -> Vec<[i32; 2]> {
+    let mut out: Vec<[i32; 2]> = Vec::with_capacity(pts.len());
+    for p in pts {
+        let q = [p[0].round() as i32, p[1].round() as i32];
+        if out.last() != Some(&q) {
+            out.push(q);
+        }
+    }
+    out
+}
