@@ -1,1 +1,73 @@
-//! The spatial engine (rstar): zone schemes, indicators, inequality, what-if. Pure CPU: no HTTP, no SQL.
+//! qala's in-memory spatial engine. Pure CPU: no HTTP, no SQL.
+//!
+//! - served layers ([`SourceLayer`], read by `qala_store::read`) are projected to UTM 43N
+//!   (EPSG:32643) and indexed in R-trees ([`SpatialIndex`]);
+//! - [`ZoneScheme`]s (districts, rings around Republic Square, historic centre vs rest, any
+//!   polygon layer) divide the city, each zone marked centre / middle / periphery;
+//! - [`IndicatorDef`]s are data ([`default_indicators`]): the generic access indicator and
+//!   green space, transit, schools, bike lanes, compensatory planting and wayfinding;
+//! - every result carries population-weighted Gini and Theil (with its between-zone share)
+//!   and the periphery/centre service gap;
+//! - [`Engine::what_if`] adds or removes a feature in memory and returns per-zone deltas.
+//!
+//! The server keeps an [`SharedEngine`] and swaps in a rebuilt [`Engine`] when a layer's
+//! served version changes (`qala_store::read::listen_versions`).
+//!
+//! ```no_run
+//! # fn demo(layers: Vec<qala_engine::SourceLayer>) -> Result<(), qala_engine::EngineError> {
+//! use qala_engine::{Engine, EngineOptions, ZoneScheme};
+//! let engine = Engine::from_layers(layers, EngineOptions::default())?;
+//! let r = engine.compute("green_300m_who", &"districts".parse::<ZoneScheme>()?)?;
+//! println!("{:?} {:?}", r.city.value, r.service_gap);
+//! # Ok(()) }
+//! ```
+
+mod compute;
+mod engine;
+mod error;
+mod geojson_in;
+mod indicator_def;
+pub mod inequality;
+mod layer;
+mod planting;
+mod project;
+mod resolve;
+mod result;
+mod shared_engine;
+mod spatial_index;
+mod wayfinding;
+mod what_if;
+mod zone_scheme;
+mod zone_set;
+
+pub use engine::{AccessQuery, Engine, EngineOptions, MAX_RADIUS_M};
+pub use error::EngineError;
+pub use geojson_in::parse_geometry;
+pub use indicator_def::{
+    CompensationMetric, FeatureFilter, FieldEquals, IndicatorDef, LayerSelector, Measure, Names, Norm,
+    default_indicators,
+};
+pub use layer::SourceLayer;
+pub use project::Projector;
+pub use result::{
+    Flow, GroupValue, IndicatorDelta, IndicatorResult, Inequality, RouteGap, ValueDelta, WhatIfResult, ZoneCollection,
+    ZoneDelta, ZoneFeature, ZoneValue,
+};
+pub use shared_engine::SharedEngine;
+pub use spatial_index::SpatialIndex;
+pub use what_if::{Change, ChangeAction};
+pub use zone_scheme::{
+    CENTRE_MAX_MEAN_DISTANCE_M, DEFAULT_BANDS_KM, NEAREST_ZONE_FALLBACK_M, PERIPHERY_MIN_MEAN_DISTANCE_M,
+    RING_VERTICES, ZoneRole, ZoneScheme,
+};
+
+#[cfg(test)]
+mod tests {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn engine_can_be_shared_between_threads() {
+        assert_send_sync::<super::Engine>();
+        assert_send_sync::<super::SharedEngine>();
+    }
+}

@@ -1,0 +1,298 @@
+//! The engine: served layers in memory (UTM 43N, R-trees) and the public queries.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::NaiveDate;
+use geo::Centroid;
+use geo_types::{Coord, Point};
+use qala_core::LayerKind;
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+use crate::indicator_def::{FieldEquals, IndicatorDef, LayerSelector, Measure, Names, Norm};
+use crate::layer::{LayerData, SourceLayer};
+use crate::project::Projector;
+use crate::result::{IndicatorResult, ZoneCollection};
+use crate::zone_set::ZoneSet;
+use crate::{EngineError, ZoneScheme};
+
+/// Largest radius an access query may ask for (the city is ~40 km across).
+pub const MAX_RADIUS_M: f64 = 50_000.0;
+
+/// Settings of an engine.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The date overdue compensation is judged at (default: today, UTC).
+    pub as_of: NaiveDate,
+    /// The indicator set (default: [`crate::default_indicators`]).
+    pub indicators: Vec<IndicatorDef>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            as_of: chrono::Utc::now().date_naive(),
+            indicators: crate::default_indicators(),
+        }
+    }
+}
+
+/// The residents: one point per population cell (its UTM centroid).
+pub(crate) struct Population {
+    pub slug: String,
+    pub points: Vec<Point<f64>>,
+    pub residents: Vec<f64>,
+    pub tree: RTree<GeomWithData<[f64; 2], u32>>,
+}
+
+/// An ad-hoc access question: share of residents within `radius_m` of any feature of
+/// `layer` (a slug) passing `filter`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AccessQuery {
+    pub layer: String,
+    pub radius_m: f64,
+    #[serde(default)]
+    pub filter: Vec<FieldEquals>,
+}
+
+/// The in-memory spatial engine. Immutable once built except for internal caches, so it is
+/// `Send + Sync`; share it as `Arc<Engine>` (see [`crate::SharedEngine`] to swap in a
+/// fresh one when a layer changes).
+pub struct Engine {
+    pub(crate) layers: Vec<LayerData>,
+    pub(crate) population: Option<Population>,
+    pub(crate) options: EngineOptions,
+    pub(crate) centre_utm: Point<f64>,
+    versions: BTreeMap<String, i64>,
+    zone_cache: Mutex<HashMap<String, Arc<ZoneSet>>>,
+    pub(crate) coverage_cache: Mutex<HashMap<String, Arc<Vec<bool>>>>,
+}
+
+impl Engine {
+    /// Builds the engine from served layers (WGS84, as `qala_store::read` returns them):
+    /// projects every geometry to UTM 43N and indexes it. The population comes from the
+    /// layer with slug `population`, or else the first `population_cell` layer.
+    pub fn from_layers(
+        layers: impl IntoIterator<Item = SourceLayer>,
+        options: EngineOptions,
+    ) -> Result<Engine, EngineError> {
+        let fwd = Projector::to_utm()?;
+        let mut data: Vec<LayerData> = Vec::new();
+        let mut versions = BTreeMap::new();
+        for l in layers {
+            versions.insert(l.slug.clone(), l.layer_version_id);
+            data.push(LayerData::build(l, &fwd)?);
+        }
+        data.sort_by(|a, b| a.slug.cmp(&b.slug));
+        let pop_pos = data
+            .iter()
+            .position(|l| l.kind == LayerKind::PopulationCell && l.slug == "population")
+            .or_else(|| data.iter().position(|l| l.kind == LayerKind::PopulationCell));
+        let population = pop_pos.map(|i| {
+            let l = data.remove(i);
+            let points: Vec<Point<f64>> = l
+                .index
+                .geometries()
+                .iter()
+                .map(|g| g.centroid().unwrap_or(Point::new(f64::NAN, f64::NAN)))
+                .collect();
+            let residents: Vec<f64> = (0..l.len()).map(|i| l.float("residents", i).unwrap_or(0.0)).collect();
+            let tree = RTree::bulk_load(
+                points
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.x().is_finite())
+                    .map(|(i, p)| GeomWithData::new([p.x(), p.y()], i as u32))
+                    .collect(),
+            );
+            Population {
+                slug: l.slug,
+                points,
+                residents,
+                tree,
+            }
+        });
+        let (lon, lat) = qala_core::REPUBLIC_SQUARE_WGS84;
+        let centre_utm = Point::from(fwd.coord(Coord { x: lon, y: lat })?);
+        Ok(Engine {
+            layers: data,
+            population,
+            options,
+            centre_utm,
+            versions,
+            zone_cache: Mutex::new(HashMap::new()),
+            coverage_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The indicator definitions this engine computes.
+    pub fn definitions(&self) -> &[IndicatorDef] {
+        &self.options.indicators
+    }
+
+    /// One definition by id.
+    pub fn definition(&self, id: &str) -> Result<&IndicatorDef, EngineError> {
+        self.options.indicators.iter().find(|d| d.id == id).ok_or_else(|| {
+            let known: Vec<&str> = self.options.indicators.iter().map(|d| d.id.as_str()).collect();
+            EngineError::UnknownIndicator(id.to_owned(), known.join(", "))
+        })
+    }
+
+    /// slug -> served layer_version_id of every layer loaded. Compare with the store's
+    /// (`qala_store::read::served_versions`) to know when to rebuild.
+    pub fn layer_versions(&self) -> &BTreeMap<String, i64> {
+        &self.versions
+    }
+
+    /// The as-of date of compensation figures.
+    pub fn as_of(&self) -> NaiveDate {
+        self.options.as_of
+    }
+
+    /// The slug of the layer residents come from.
+    pub fn population_layer(&self) -> Option<&str> {
+        self.population.as_ref().map(|p| p.slug.as_str())
+    }
+
+    /// (slug, kind, features) of every layer held besides the population.
+    pub fn layers(&self) -> Vec<(String, LayerKind, usize)> {
+        self.layers.iter().map(|l| (l.slug.clone(), l.kind, l.len())).collect()
+    }
+
+    /// Total residents of the population layer (0 without one).
+    pub fn total_residents(&self) -> f64 {
+        self.population.as_ref().map_or(0.0, |p| p.residents.iter().sum())
+    }
+
+    /// Computes indicator `id` for `scheme`.
+    pub fn compute(&self, id: &str, scheme: &ZoneScheme) -> Result<IndicatorResult, EngineError> {
+        let def = self.definition(id)?.clone();
+        self.compute_def(&def, scheme)
+    }
+
+    /// Computes every indicator for `scheme`.
+    pub fn compute_all(&self, scheme: &ZoneScheme) -> Result<Vec<IndicatorResult>, EngineError> {
+        let defs = self.options.indicators.clone();
+        defs.iter().map(|d| self.compute_def(d, scheme)).collect()
+    }
+
+    /// The generic access indicator for an ad-hoc question.
+    ///
+    /// Errors: unknown layer (`unknown_layer`), a negative, non-finite or huge radius
+    /// (`invalid_radius`), a filter on a field the layer lacks (`unknown_field`).
+    pub fn access(&self, q: &AccessQuery, scheme: &ZoneScheme) -> Result<IndicatorResult, EngineError> {
+        let def = access_def(q);
+        self.compute_def(&def, scheme)
+    }
+
+    /// The zones of `scheme` for a map (WGS84), with roles and residents.
+    pub fn zones(&self, scheme: &ZoneScheme) -> Result<ZoneCollection, EngineError> {
+        let zs = self.zone_set(scheme)?;
+        crate::compute::zone_collection(self, &zs)
+    }
+
+    /// Computes any definition (also ones not in [`Engine::definitions`]).
+    pub fn compute_def(&self, def: &IndicatorDef, scheme: &ZoneScheme) -> Result<IndicatorResult, EngineError> {
+        validate_def(def)?;
+        let zs = self.zone_set(scheme)?;
+        crate::compute::compute(self, def, &zs)
+    }
+
+    pub(crate) fn population(&self) -> Result<&Population, EngineError> {
+        self.population.as_ref().ok_or(EngineError::NoPopulation)
+    }
+
+    pub(crate) fn layer(&self, slug: &str) -> Result<&LayerData, EngineError> {
+        self.layers
+            .iter()
+            .find(|l| l.slug == slug)
+            .ok_or_else(|| EngineError::UnknownLayer(slug.to_owned()))
+    }
+
+    /// The first layer of `kind`, preferring `slug`.
+    pub(crate) fn layer_of_kind(&self, kind: LayerKind, preferred: &str) -> Option<&LayerData> {
+        self.layers
+            .iter()
+            .find(|l| l.kind == kind && l.slug == preferred)
+            .or_else(|| self.layers.iter().find(|l| l.kind == kind))
+    }
+
+    /// The layers a selector names, each checked to have the filter's fields.
+    pub(crate) fn selected(&self, sel: &LayerSelector) -> Result<Vec<&LayerData>, EngineError> {
+        let layers: Vec<&LayerData> = match (&sel.slug, sel.kind) {
+            (Some(slug), _) => vec![self.layer(slug)?],
+            (None, Some(kind)) => self.layers.iter().filter(|l| l.kind == kind).collect(),
+            (None, None) => Vec::new(),
+        };
+        for l in &layers {
+            l.check_filter(&sel.filter)?;
+        }
+        Ok(layers)
+    }
+
+    /// The resolved zones of `scheme`, cached.
+    pub(crate) fn zone_set(&self, scheme: &ZoneScheme) -> Result<Arc<ZoneSet>, EngineError> {
+        scheme.validate()?;
+        let key = scheme.to_string();
+        if let Some(zs) = self.zone_cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+            return Ok(zs.clone());
+        }
+        let zs = Arc::new(crate::resolve::resolve(self, scheme)?);
+        self.zone_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, zs.clone());
+        Ok(zs)
+    }
+}
+
+fn access_def(q: &AccessQuery) -> IndicatorDef {
+    let filter_text: Vec<String> = q
+        .filter
+        .iter()
+        .map(|f| format!("{}={}", f.field, f.any_of.join(",")))
+        .collect();
+    let what = if filter_text.is_empty() {
+        q.layer.clone()
+    } else {
+        format!("{} where {}", q.layer, filter_text.join(" and "))
+    };
+    IndicatorDef {
+        id: format!("access:{}:{}", q.layer, q.radius_m),
+        version: 1,
+        names: Names::same(&format!("≤ {} m: {what}", q.radius_m)),
+        description: format!("Residents within {} m of any feature of {what}", q.radius_m),
+        measure: Measure::Access {
+            layer: LayerSelector {
+                kind: None,
+                slug: Some(q.layer.clone()),
+                filter: crate::indicator_def::FeatureFilter {
+                    equals: q.filter.clone(),
+                    min_area_m2: None,
+                },
+            },
+            radius_m: q.radius_m,
+        },
+        unit: "share of residents".into(),
+        norm: Some(Norm::AtLeast(1.0)),
+        reference: "ad-hoc access query".into(),
+    }
+}
+
+fn validate_def(def: &IndicatorDef) -> Result<(), EngineError> {
+    let radius = match &def.measure {
+        Measure::Access { radius_m, .. } => Some(*radius_m),
+        Measure::RouteGap { snap_m, .. } => Some(*snap_m),
+        _ => None,
+    };
+    if let Some(r) = radius
+        && !(r.is_finite() && (0.0..=MAX_RADIUS_M).contains(&r))
+    {
+        return Err(EngineError::InvalidRadius {
+            got: r,
+            max: MAX_RADIUS_M,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! The engine's input (served layers in WGS84, as `qala_store::read` returns them) and
+//! their in-memory form: geometry in UTM 43N behind an R-tree, attributes in columns.
+
+use chrono::NaiveDate;
+use geo::Area;
+use geo_types::Geometry;
+use qala_core::{Feature, FieldType, LayerKind, Value};
+use serde_json::{Map, Value as Json};
+
+use crate::indicator_def::FeatureFilter;
+use crate::project::Projector;
+use crate::{EngineError, SpatialIndex};
+
+/// One served layer, as read from the store: WGS84 lon/lat geometry and the kind's typed
+/// values in field order (`Feature::values`), extra attributes in `Feature::props`.
+#[derive(Debug, Clone)]
+pub struct SourceLayer {
+    pub slug: String,
+    pub kind: LayerKind,
+    /// The `layer_version_id` served; results name it so a figure can be traced.
+    pub layer_version_id: i64,
+    pub features: Vec<Feature>,
+}
+
+/// A typed attribute column. Compact on purpose: benchmark layers have millions of rows.
+pub(crate) enum Column {
+    Text(Vec<Option<Box<str>>>),
+    Int(Vec<Option<i64>>),
+    Float(Vec<Option<f64>>),
+    Bool(Vec<Option<bool>>),
+    Date(Vec<Option<NaiveDate>>),
+    TextList(Vec<Vec<String>>),
+}
+
+impl Column {
+    fn new(ty: FieldType, n: usize) -> Column {
+        match ty {
+            FieldType::Text => Column::Text(Vec::with_capacity(n)),
+            FieldType::Int => Column::Int(Vec::with_capacity(n)),
+            FieldType::Float => Column::Float(Vec::with_capacity(n)),
+            FieldType::Bool => Column::Bool(Vec::with_capacity(n)),
+            FieldType::Date => Column::Date(Vec::with_capacity(n)),
+            FieldType::TextList => Column::TextList(Vec::with_capacity(n)),
+        }
+    }
+
+    fn push(&mut self, v: Option<&Value>) {
+        match (self, v) {
+            (Column::Text(c), Some(Value::Text(s))) => c.push(Some(s.as_str().into())),
+            (Column::Text(c), _) => c.push(None),
+            (Column::Int(c), Some(Value::Int(i))) => c.push(Some(*i)),
+            (Column::Int(c), Some(Value::Float(f))) => c.push(Some(*f as i64)),
+            (Column::Int(c), _) => c.push(None),
+            (Column::Float(c), Some(Value::Float(f))) => c.push(Some(*f)),
+            (Column::Float(c), Some(Value::Int(i))) => c.push(Some(*i as f64)),
+            (Column::Float(c), _) => c.push(None),
+            (Column::Bool(c), Some(Value::Bool(b))) => c.push(Some(*b)),
+            (Column::Bool(c), _) => c.push(None),
+            (Column::Date(c), Some(Value::Date(d))) => c.push(Some(*d)),
+            (Column::Date(c), _) => c.push(None),
+            (Column::TextList(c), Some(Value::TextList(l))) => c.push(l.clone()),
+            (Column::TextList(c), _) => c.push(Vec::new()),
+        }
+    }
+
+    /// The value as text, for filters (`true`, `park`, `2027`); `None` for null.
+    fn text(&self, i: usize) -> Option<String> {
+        match self {
+            Column::Text(c) => c[i].as_deref().map(str::to_owned),
+            Column::Int(c) => c[i].map(|v| v.to_string()),
+            Column::Float(c) => c[i].map(|v| v.to_string()),
+            Column::Bool(c) => c[i].map(|v| v.to_string()),
+            Column::Date(c) => c[i].map(|v| v.to_string()),
+            Column::TextList(c) => Some(c[i].join(",")),
+        }
+    }
+}
+
+/// One layer in memory.
+pub(crate) struct LayerData {
+    pub slug: String,
+    pub kind: LayerKind,
+    pub rows: Vec<u64>,
+    pub columns: Vec<Column>,
+    /// Untyped attributes; kept for generic layers only (the typed kinds' extras are not
+    /// used by any indicator, and benchmark layers have millions of rows).
+    pub props: Vec<Map<String, Json>>,
+    pub index: SpatialIndex,
+}
+
+impl LayerData {
+    pub fn build(src: SourceLayer, fwd: &Projector) -> Result<LayerData, EngineError> {
+        let fields = src.kind.fields();
+        let n = src.features.len();
+        let mut columns: Vec<Column> = fields.iter().map(|f| Column::new(f.ty, n)).collect();
+        let mut rows = Vec::with_capacity(n);
+        let mut geoms = Vec::with_capacity(n);
+        let mut props = Vec::new();
+        let keep_props = src.kind == LayerKind::Generic;
+        for f in src.features {
+            rows.push(f.row);
+            geoms.push(fwd.geometry(&f.geometry)?);
+            for (i, col) in columns.iter_mut().enumerate() {
+                col.push(f.values.get(i));
+            }
+            if keep_props {
+                props.push(f.props);
+            }
+        }
+        Ok(LayerData {
+            slug: src.slug,
+            kind: src.kind,
+            rows,
+            columns,
+            props,
+            index: SpatialIndex::new(geoms),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn column(&self, field: &str) -> Option<&Column> {
+        let pos = self.kind.fields().iter().position(|f| f.name == field)?;
+        self.columns.get(pos)
+    }
+
+    /// The names a filter may use on this layer.
+    pub fn field_names(&self) -> Vec<String> {
+        if self.kind == LayerKind::Generic {
+            let mut keys: Vec<String> = self.props.iter().flat_map(|p| p.keys().cloned()).collect();
+            keys.sort();
+            keys.dedup();
+            keys
+        } else {
+            self.kind.fields().iter().map(|f| f.name.to_owned()).collect()
+        }
+    }
+
+    /// Checks that every field a filter names exists on this layer.
+    pub fn check_filter(&self, filter: &FeatureFilter) -> Result<(), EngineError> {
+        let known = self.field_names();
+        for eq in &filter.equals {
+            if !known.contains(&eq.field) {
+                return Err(EngineError::UnknownField {
+                    slug: self.slug.clone(),
+                    field: eq.field.clone(),
+                    known: known.join(", "),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn text(&self, field: &str, i: usize) -> Option<String> {
+        if self.kind == LayerKind::Generic {
+            return self.props.get(i).and_then(|p| p.get(field)).and_then(|v| match v {
+                Json::Null => None,
+                Json::String(s) => Some(s.clone()),
+                other => Some(other.to_string()),
+            });
+        }
+        self.column(field).and_then(|c| c.text(i))
+    }
+
+    pub fn int(&self, field: &str, i: usize) -> Option<i64> {
+        match self.column(field)? {
+            Column::Int(c) => c[i],
+            _ => None,
+        }
+    }
+
+    pub fn float(&self, field: &str, i: usize) -> Option<f64> {
+        match self.column(field)? {
+            Column::Float(c) => c[i],
+            Column::Int(c) => c[i].map(|v| v as f64),
+            _ => None,
+        }
+    }
+
+    pub fn date(&self, field: &str, i: usize) -> Option<NaiveDate> {
+        match self.column(field)? {
+            Column::Date(c) => c[i],
+            _ => None,
+        }
+    }
+
+    /// Whether feature `i` passes `filter`.
+    pub fn passes(&self, filter: &FeatureFilter, i: usize) -> bool {
+        for eq in &filter.equals {
+            match self.text(&eq.field, i) {
+                Some(v) if eq.any_of.iter().any(|a| a == &v) => {}
+                _ => return false,
+            }
+        }
+        if let Some(min) = filter.min_area_m2 {
+            let area = self.index.geometry(i).map(|g| g.unsigned_area()).unwrap_or(0.0);
+            if area < min {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The features passing `filter`, as a bitmap.
+    pub fn mask(&self, filter: &FeatureFilter) -> Vec<bool> {
+        (0..self.len()).map(|i| self.passes(filter, i)).collect()
+    }
+}
+
+/// Whether `g` has area (for zone layers and area measures).
+pub(crate) fn is_areal(g: &Geometry<f64>) -> bool {
+    matches!(g, Geometry::Polygon(_) | Geometry::MultiPolygon(_) | Geometry::Rect(_))
+}

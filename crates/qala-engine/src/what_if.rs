@@ -1,0 +1,255 @@
+//! What-if: add or remove one feature in memory and get the indicator deltas per zone,
+//! recomputing only the population cells within reach of the change.
+
+use std::time::Instant;
+
+use geo::{Area, BoundingRect, Distance, Euclidean};
+use geo_types::{Geometry, Point};
+use rstar::AABB;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+
+use crate::compute::{Aggregation, ZoneFigures, access_figures, coverage, value_of, zone_residents};
+use crate::engine::Engine;
+use crate::indicator_def::{FeatureFilter, IndicatorDef, LayerSelector, Measure};
+use crate::layer::LayerData;
+use crate::project::Projector;
+use crate::result::{IndicatorDelta, ValueDelta, WhatIfResult, ZoneDelta};
+use crate::zone_set::ZoneSet;
+use crate::{EngineError, ZoneScheme};
+
+/// One change to one layer, e.g. a new park in `green-spaces`:
+/// `{"layer":"green-spaces","action":"add","geometry":{"type":"Polygon",…},
+///   "attributes":{"category":"park","public_access":true}}`
+/// or `{"layer":"services","action":"remove","source_row":12}`.
+///
+/// An added feature counts for an indicator only if its attributes pass the indicator's
+/// filter (a stop needs `"category":"bus_stop"`, a park `"public_access":true`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub layer: String,
+    #[serde(flatten)]
+    pub action: ChangeAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ChangeAction {
+    /// A GeoJSON geometry in lon/lat and the new feature's attributes.
+    Add {
+        geometry: Json,
+        #[serde(default)]
+        attributes: Map<String, Json>,
+    },
+    /// The feature at this source row of the layer.
+    Remove { source_row: u64 },
+}
+
+enum Resolved<'a> {
+    Added {
+        geom: Geometry<f64>,
+        attrs: &'a Map<String, Json>,
+    },
+    Removed {
+        index: usize,
+    },
+}
+
+fn attrs_pass(filter: &FeatureFilter, attrs: &Map<String, Json>, geom: &Geometry<f64>) -> bool {
+    let text = |v: &Json| match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    filter
+        .equals
+        .iter()
+        .all(|eq| attrs.get(&eq.field).is_some_and(|v| eq.any_of.contains(&text(v))))
+        && filter.min_area_m2.is_none_or(|m| geom.unsigned_area() >= m)
+}
+
+fn selects(sel: &LayerSelector, layer: &LayerData) -> bool {
+    match (&sel.slug, sel.kind) {
+        (Some(s), _) => *s == layer.slug,
+        (None, Some(k)) => k == layer.kind,
+        (None, None) => false,
+    }
+}
+
+impl Engine {
+    /// Applies `change` in memory (the engine itself is not modified) and returns, for each
+    /// default indicator that uses the changed layer (access, green area, bike-lane
+    /// length), its value per zone of `scheme` before and after.
+    pub fn what_if(&self, change: &Change, scheme: &ZoneScheme) -> Result<WhatIfResult, EngineError> {
+        let started = Instant::now();
+        let layer = self.layer(&change.layer)?;
+        let zs = self.zone_set(scheme)?;
+        let resolved = match &change.action {
+            ChangeAction::Add { geometry, attributes } => {
+                let g = crate::geojson_in::parse_geometry(geometry)?;
+                let geom = Projector::to_utm()?.geometry(&g)?;
+                Resolved::Added {
+                    geom,
+                    attrs: attributes,
+                }
+            }
+            ChangeAction::Remove { source_row } => {
+                let index = layer
+                    .rows
+                    .iter()
+                    .position(|r| r == source_row)
+                    .ok_or(EngineError::FeatureNotFound {
+                        slug: layer.slug.clone(),
+                        row: *source_row,
+                    })?;
+                Resolved::Removed { index }
+            }
+        };
+        let describe = match &change.action {
+            ChangeAction::Add { .. } => format!("add a feature to {}", layer.slug),
+            ChangeAction::Remove { source_row } => format!("remove row {source_row} of {}", layer.slug),
+        };
+        let residents = zone_residents(self, &zs);
+        let mut indicators = Vec::new();
+        let mut cells_recomputed = 0;
+        for def in self.definitions() {
+            let sel = match &def.measure {
+                Measure::Access { layer: s, .. }
+                | Measure::AreaPerResident { layer: s }
+                | Measure::LengthPerResidents { layer: s, .. }
+                | Measure::LengthPerArea { layer: s } => s,
+                _ => continue,
+            };
+            if !selects(sel, layer) {
+                continue;
+            }
+            let (geom, counts) = match &resolved {
+                Resolved::Added { geom, attrs } => (geom, attrs_pass(&sel.filter, attrs, geom)),
+                Resolved::Removed { index } => match layer.index.geometry(*index) {
+                    Some(g) => (g, layer.passes(&sel.filter, *index)),
+                    None => continue,
+                },
+            };
+            let sign = if matches!(resolved, Resolved::Added { .. }) {
+                1.0
+            } else {
+                -1.0
+            };
+            let (before, after) = match &def.measure {
+                Measure::Access { radius_m, .. } => {
+                    let base = coverage(self, sel, *radius_m)?;
+                    let mut next = (*base).clone();
+                    if counts {
+                        cells_recomputed += self.recompute_cells(&mut next, sel, *radius_m, geom, &resolved, layer)?;
+                    }
+                    (access_figures(self, &zs, &base)?, access_figures(self, &zs, &next)?)
+                }
+                _ => {
+                    let before = crate::compute::compute(self, def, &zs)?;
+                    let num: Vec<f64> = before.zones.iter().map(|z| z.numerator).collect();
+                    let den: Vec<f64> = before.zones.iter().map(|z| z.denominator).collect();
+                    let mut after = num.clone();
+                    if counts {
+                        for (z, zone) in zs.zones.iter().enumerate() {
+                            let d = match &def.measure {
+                                Measure::AreaPerResident { .. } => zone.area_inside(geom),
+                                _ => zone.length_inside(geom) / 1000.0,
+                            };
+                            after[z] += sign * d;
+                        }
+                    }
+                    let agg = Aggregation::Ratio;
+                    (
+                        ZoneFigures {
+                            num,
+                            den: den.clone(),
+                            agg,
+                        },
+                        ZoneFigures { num: after, den, agg },
+                    )
+                }
+            };
+            indicators.push(delta(def, &zs, &residents, &before, &after));
+        }
+        Ok(WhatIfResult {
+            scheme: zs.scheme.clone(),
+            change: describe,
+            indicators,
+            cells_recomputed,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+
+    /// Updates `covered` for the cells within `radius_m` of the changed geometry only.
+    fn recompute_cells(
+        &self,
+        covered: &mut [bool],
+        sel: &LayerSelector,
+        radius_m: f64,
+        geom: &Geometry<f64>,
+        change: &Resolved<'_>,
+        changed: &LayerData,
+    ) -> Result<usize, EngineError> {
+        let pop = self.population()?;
+        let Some(bb) = geom.bounding_rect() else { return Ok(0) };
+        let env = AABB::from_corners(
+            [bb.min().x - radius_m, bb.min().y - radius_m],
+            [bb.max().x + radius_m, bb.max().y + radius_m],
+        );
+        let layers = self.selected(sel)?;
+        let mut n = 0;
+        for cell in pop.tree.locate_in_envelope(&env) {
+            let c = cell.data as usize;
+            let p = Point::new(cell.geom()[0], cell.geom()[1]);
+            if Euclidean.distance(&p, geom) > radius_m {
+                continue;
+            }
+            n += 1;
+            match change {
+                Resolved::Added { .. } => covered[c] = true,
+                Resolved::Removed { index } => {
+                    if covered[c] {
+                        covered[c] = layers.iter().any(|l| {
+                            let same = std::ptr::eq(*l, changed);
+                            l.index
+                                .any_within(p, radius_m, |i| !(same && i == *index) && l.passes(&sel.filter, i))
+                        });
+                    }
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn delta(
+    def: &IndicatorDef,
+    zs: &ZoneSet,
+    _residents: &[f64],
+    before: &ZoneFigures,
+    after: &ZoneFigures,
+) -> IndicatorDelta {
+    let zones = zs
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(i, z)| ZoneDelta {
+            zone: z.id.clone(),
+            names: z.names.clone(),
+            delta: ValueDelta::new(
+                value_of(before.agg, before.num[i], before.den[i]),
+                value_of(after.agg, after.num[i], after.den[i]),
+            ),
+        })
+        .collect();
+    let sum = |v: &[f64]| v.iter().sum::<f64>();
+    IndicatorDelta {
+        indicator: def.id.clone(),
+        unit: def.unit.clone(),
+        norm: def.norm,
+        city: ValueDelta::new(
+            value_of(before.agg, sum(&before.num), sum(&before.den)),
+            value_of(after.agg, sum(&after.num), sum(&after.den)),
+        ),
+        zones,
+    }
+}
