@@ -1,17 +1,368 @@
+//! `qala indicators`: equity indicators per zone, centre vs periphery, from the engine.
+
 use std::process::ExitCode;
 
-use crate::GlobalArgs;
+use anyhow::Context;
+use clap::ValueEnum;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use qala_core::LayerKind;
+use qala_engine::{
+    AccessQuery, Change, Engine, EngineOptions, FieldEquals, GroupValue, IndicatorResult, SourceLayer, ZoneScheme,
+};
 
-#[derive(Debug, clap::Args)]
-pub struct IndicatorsArgs {
-    /// Zone scheme: districts, rings, historic, or the slug of a polygon layer.
-    #[arg(long, default_value = "districts")]
-    pub zones: String,
+use crate::GlobalArgs;
+use crate::db::Db;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Tables for people: value, norm, gap to norm, centre vs periphery, inequality.
+    Table,
+    /// The engine's full results (definitions, zones, groups, inequality, flows).
+    Json,
+    /// One row per zone and indicator.
+    Csv,
 }
 
-pub async fn run(_g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!(
-        "qala indicators --zones {} is not built yet: see the engine issue",
-        args.zones
-    )
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  qala indicators                                    every indicator by district
+  qala indicators --zones rings --indicator stops_500m
+  qala indicators --zones rings:2,5,10 --format csv
+  qala indicators --access services --radius-m 800 --where category=pharmacy
+  qala indicators --what-if new-park.json --zones districts
+  qala indicators --list")]
+pub struct IndicatorsArgs {
+    /// Zone scheme: districts, rings (0-3, 3-7, 7-12, >12 km around Republic Square),
+    /// rings:2,5,10 (own bands, km), historic (historic centre vs rest), or the slug of a
+    /// polygon layer.
+    #[arg(long, default_value = "districts")]
+    pub zones: String,
+    /// Indicator id, or `all`. `--list` shows the ids.
+    #[arg(long, default_value = "all")]
+    pub indicator: String,
+    /// Ad-hoc access: share of residents within --radius-m of any feature of this layer.
+    #[arg(long, value_name = "LAYER", requires = "radius_m")]
+    pub access: Option<String>,
+    /// Radius for --access, in metres.
+    #[arg(long, value_name = "METRES", allow_negative_numbers = true)]
+    pub radius_m: Option<f64>,
+    /// Filter for --access: field=value or field=a,b (repeatable; all must hold).
+    #[arg(long = "where", value_name = "FIELD=VALUE", requires = "access")]
+    pub filters: Vec<String>,
+    /// What-if: a JSON file with one change ({"layer":…,"action":"add","geometry":{…},
+    /// "attributes":{…}} or {"layer":…,"action":"remove","source_row":N}); prints the
+    /// indicator deltas per zone.
+    #[arg(long, value_name = "FILE", conflicts_with = "access")]
+    pub what_if: Option<std::path::PathBuf>,
+    /// Date overdue compensation is judged at (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// List the indicator definitions and exit.
+    #[arg(long)]
+    pub list: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCode> {
+    // Check what can be checked before touching the database.
+    let scheme: ZoneScheme = args.zones.parse()?;
+    let filters = args
+        .filters
+        .iter()
+        .map(|f| FieldEquals::parse(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let change: Option<Change> = match &args.what_if {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            Some(serde_json::from_str(&text).with_context(|| format!("{} is not a what-if change", path.display()))?)
+        }
+        None => None,
+    };
+    let mut options = EngineOptions::default();
+    if let Some(d) = args.as_of {
+        options.as_of = d;
+    }
+    if args.list {
+        return list(&options, args.format);
+    }
+    // Roads and buildings are only needed when named (ad-hoc access, a zone layer).
+    let all_kinds = args.access.is_some() || matches!(scheme, ZoneScheme::Layer { .. }) || change.is_some();
+    let kinds: Vec<LayerKind> = LayerKind::ALL
+        .into_iter()
+        .filter(|k| all_kinds || !matches!(k, LayerKind::Road | LayerKind::Building))
+        .collect();
+    let db = Db::open(g).await?;
+    let layers = qala_store::read::read_served_layers(&db.pool, Some(&kinds)).await;
+    db.close().await?;
+    let layers = layers?.into_iter().map(|l| SourceLayer {
+        slug: l.slug,
+        kind: l.kind,
+        layer_version_id: l.layer_version_id,
+        features: l.features,
+    });
+    let engine = Engine::from_layers(layers, options)?;
+
+    if let Some(change) = change {
+        let r = engine.what_if(&change, &scheme)?;
+        match args.format {
+            Format::Json | Format::Csv => crate::out(&serde_json::to_string_pretty(&r)?),
+            Format::Table => {
+                crate::out(&format!(
+                    "what-if: {} ({} cells recomputed, {:.1} ms)",
+                    r.change, r.cells_recomputed, r.elapsed_ms
+                ));
+                for ind in &r.indicators {
+                    let mut t = Table::new();
+                    t.load_preset(UTF8_FULL_CONDENSED);
+                    t.set_header(["zone", "before", "after", "delta"]);
+                    let unit = ind.unit.as_str();
+                    for z in &ind.zones {
+                        t.add_row([
+                            z.names.en.clone(),
+                            fmt(z.delta.before, unit),
+                            fmt(z.delta.after, unit),
+                            fmt_delta(z.delta.delta, unit),
+                        ]);
+                    }
+                    t.add_row([
+                        "CITY".into(),
+                        fmt(ind.city.before, unit),
+                        fmt(ind.city.after, unit),
+                        fmt_delta(ind.city.delta, unit),
+                    ]);
+                    crate::out(&format!("\n{} ({unit})", ind.indicator));
+                    crate::out(&t.to_string());
+                }
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let results: Vec<IndicatorResult> = match (&args.access, args.radius_m) {
+        (Some(layer), Some(radius_m)) => vec![engine.access(
+            &AccessQuery {
+                layer: layer.clone(),
+                radius_m,
+                filter: filters,
+            },
+            &scheme,
+        )?],
+        _ if args.indicator == "all" => engine.compute_all(&scheme)?,
+        _ => vec![engine.compute(&args.indicator, &scheme)?],
+    };
+    match args.format {
+        Format::Json => crate::out(&serde_json::to_string_pretty(&results)?),
+        Format::Csv => print_csv(&results),
+        Format::Table => {
+            for r in &results {
+                print_table(r);
+            }
+            crate::out(&format!(
+                "\nlayers: {}; as of {}",
+                results
+                    .first()
+                    .map(|r| r
+                        .layer_versions
+                        .iter()
+                        .map(|(s, v)| format!("{s}@{v}"))
+                        .collect::<Vec<_>>()
+                        .join(", "))
+                    .unwrap_or_default(),
+                engine.as_of()
+            ));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(options: &EngineOptions, format: Format) -> anyhow::Result<ExitCode> {
+    match format {
+        Format::Json => crate::out(&serde_json::to_string_pretty(&options.indicators)?),
+        Format::Table | Format::Csv => {
+            let mut t = Table::new();
+            t.load_preset(UTF8_FULL_CONDENSED);
+            t.set_header(["id", "v", "unit", "norm", "name", "reference"]);
+            for d in &options.indicators {
+                t.add_row([
+                    d.id.clone(),
+                    d.version.to_string(),
+                    d.unit.clone(),
+                    d.norm
+                        .map(|n| fmt(Some(n.value()), &d.unit))
+                        .unwrap_or_else(|| "-".into()),
+                    d.names.en.clone(),
+                    d.reference.clone(),
+                ]);
+            }
+            crate::out(&t.to_string());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn is_share(unit: &str) -> bool {
+    unit.starts_with("share")
+}
+
+fn fmt(v: Option<f64>, unit: &str) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if is_share(unit) => format!("{:.1} %", v * 100.0),
+        Some(v) if unit == "permits" => format!("{v:.0}"),
+        Some(v) => format!("{v:.2}"),
+    }
+}
+
+fn fmt_delta(v: Option<f64>, unit: &str) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if is_share(unit) => format!("{:+.2} pp", v * 100.0),
+        Some(v) => format!("{v:+.3}"),
+    }
+}
+
+fn print_table(r: &IndicatorResult) {
+    let d = &r.indicator;
+    let unit = d.unit.as_str();
+    let norm = d.norm.map(|n| n.value());
+    crate::out(&format!(
+        "\n{} v{} — {} [{}]{}",
+        d.id,
+        d.version,
+        d.names.en,
+        unit,
+        norm.map(|n| format!("; norm {}", fmt(Some(n), unit)))
+            .unwrap_or_default()
+    ));
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(["zone", "role", "residents", "value", "norm", "gap to norm"]);
+    let role = |r: qala_engine::ZoneRole| format!("{r:?}").to_lowercase();
+    for z in &r.zones {
+        t.add_row([
+            z.names.en.clone(),
+            role(z.role),
+            format!("{:.0}", z.residents),
+            fmt(z.value, unit),
+            fmt(norm, unit),
+            fmt_delta(z.gap_to_norm, unit),
+        ]);
+    }
+    let group = |name: &str, g: &GroupValue| {
+        [
+            name.to_owned(),
+            format!("{} zones", g.zones),
+            format!("{:.0}", g.residents),
+            fmt(g.value, unit),
+            fmt(norm, unit),
+            fmt_delta(g.gap_to_norm, unit),
+        ]
+    };
+    t.add_row(group("CENTRE", &r.centre));
+    t.add_row(group("PERIPHERY", &r.periphery));
+    t.add_row(group("CITY", &r.city));
+    crate::out(&t.to_string());
+    let mut notes = vec![format!(
+        "service gap (periphery/centre): {}",
+        r.service_gap.map_or("-".into(), |g| format!("{g:.3}"))
+    )];
+    if let Some(i) = &r.inequality {
+        let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
+        notes.push(format!(
+            "Gini {}; Theil T {} (between zones {})",
+            f(i.gini),
+            f(i.theil_t),
+            i.theil_between_share
+                .map_or("-".into(), |s| format!("{:.0} %", s * 100.0))
+        ));
+    }
+    crate::out(&notes.join("; "));
+    if !r.flows.is_empty() {
+        let flows: Vec<String> = r
+            .flows
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}→{}: {:.0}",
+                    f.from_zone.as_deref().unwrap_or("outside"),
+                    f.to_zone.as_deref().unwrap_or("outside"),
+                    f.trees
+                )
+            })
+            .collect();
+        crate::out(&format!("flows felled→planted (trees): {}", flows.join(", ")));
+    }
+    for rg in &r.routes {
+        crate::out(&format!(
+            "route {}: {:.0} m, {} signs, longest gap {:.0} m",
+            rg.name.as_deref().unwrap_or("?"),
+            rg.length_m,
+            rg.signs,
+            rg.longest_gap_m
+        ));
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn print_csv(results: &[IndicatorResult]) {
+    crate::out(
+        "indicator,version,scheme,zone,name_en,role,residents,numerator,denominator,value,norm,gap_to_norm,unit",
+    );
+    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for r in results {
+        let d = &r.indicator;
+        let norm = d.norm.map(|n| n.value());
+        let rows = r.zones.iter().map(|z| {
+            (
+                z.zone.clone(),
+                z.names.en.clone(),
+                format!("{:?}", z.role).to_lowercase(),
+                z.residents,
+                z.numerator,
+                z.denominator,
+                z.value,
+                z.gap_to_norm,
+            )
+        });
+        let groups = [("CENTRE", &r.centre), ("PERIPHERY", &r.periphery), ("CITY", &r.city)]
+            .into_iter()
+            .map(|(n, g)| {
+                (
+                    n.to_owned(),
+                    n.to_lowercase(),
+                    "group".to_owned(),
+                    g.residents,
+                    g.numerator,
+                    g.denominator,
+                    g.value,
+                    g.gap_to_norm,
+                )
+            });
+        for (zone, name, role, res, n, den, v, gap) in rows.chain(groups) {
+            crate::out(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                csv_field(&d.id),
+                d.version,
+                csv_field(&r.scheme),
+                csv_field(&zone),
+                csv_field(&name),
+                role,
+                res,
+                n,
+                den,
+                num(v),
+                num(norm),
+                num(gap),
+                csv_field(&d.unit)
+            ));
+        }
+    }
 }
