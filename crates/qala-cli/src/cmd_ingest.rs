@@ -1,55 +1,145 @@
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use qala_core::{LayerKind, LayerSlug};
-use qala_store::{LayerMeta, VersionSource};
+use qala_load::{LoadError, LoadOptions, LoadReport};
 
 use crate::GlobalArgs;
 use crate::db::Db;
 
+/// Load a GIS file into a layer as a new version.
+///
+/// Formats (one GDAL driver each): GeoJSON (.geojson/.json), GeoJSON sequences (.geojsonl),
+/// zipped Shapefile (.zip; cp1251 or UTF-8 attributes), GeoPackage (.gpkg, also H3/grid
+/// population), KML (.kml), CSV (.csv with lon/lat columns or a WKT column), OSM PBF
+/// (.osm.pbf; features chosen by the kind's tag rules) and GeoTIFF population rasters
+/// (.tif). Coordinates are reprojected to WGS84 lon/lat with PROJ from the file's CRS or
+/// --crs. Every feature is checked; any error refuses the whole file and nothing changes.
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct IngestArgs {
-    /// The file to load (GeoJSON for now; more formats come with the ingest issue).
+    /// The file to load.
     pub file: PathBuf,
     /// Slug of the layer to load into; created if it does not exist.
     #[arg(long)]
     pub layer: String,
-    /// Kind of a new layer (see `qala ingest --help`); an existing layer keeps its kind.
-    #[arg(long, default_value = "generic")]
-    pub kind: String,
+    /// Kind of a new layer (district, city_boundary, historic_centre, population_cell,
+    /// bike_lane, green_space, tree_felling, tree_planting, nav_sign, wayfinding_route,
+    /// service, road, building, generic). An existing layer keeps its kind.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Source CRS when the file has none or a wrong one, e.g. EPSG:32643 (UTM 43N),
+    /// EPSG:28413 (Pulkovo 1942 / Gauss-Krüger zone 13), EPSG:3857.
+    #[arg(long)]
+    pub crs: Option<String>,
+    /// Rename an attribute before validation: --map SOURCE=TARGET (repeatable),
+    /// e.g. --map Статус=status --map fell_permi=felling_permit_no.
+    #[arg(long = "map", value_name = "SRC=DST")]
+    pub map: Vec<String>,
+    /// Layer to read from a multi-layer file (GeoPackage, KML).
+    #[arg(long)]
+    pub gpkg_layer: Option<String>,
+    /// Refuse invalid polygons instead of repairing them.
+    #[arg(long)]
+    pub strict: bool,
+    /// Write the full validation report as JSON to this file (also when refused).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Title of a new layer (defaults to the slug).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Print the report as JSON on stdout instead of the text summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub async fn run(g: &GlobalArgs, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let slug = LayerSlug::parse(&args.layer)?;
-    let kind: LayerKind = args.kind.parse()?;
-    let raws = qala_ingest::read_all(&args.file, "GeoJSON", None)?;
-    let name = args
-        .file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let features = match qala_load::validate(kind, raws, chrono::Utc::now().date_naive()) {
-        Ok(f) => f,
-        Err(problems) => {
-            for p in problems.iter().take(50) {
-                eprintln!("{name}: feature {}: {} = {:?}: {}", p.row, p.field, p.value, p.reason);
+    let kind: Option<LayerKind> = args.kind.as_deref().map(str::parse).transpose()?;
+    let map = args
+        .map
+        .iter()
+        .map(|m| qala_ingest::parse_mapping(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut opts = LoadOptions::new(slug);
+    opts.kind = kind;
+    opts.crs = args.crs.clone();
+    opts.map = map;
+    opts.gpkg_layer = args.gpkg_layer.clone();
+    opts.strict = args.strict;
+    opts.created_by = std::env::var("USER")
+        .map(|u| format!("cli:{u}"))
+        .unwrap_or_else(|_| "cli".into());
+    opts.title = args.title.clone();
+    let bar = progress_bar(g.quiet);
+    if let Some(bar) = &bar {
+        let bar = bar.clone();
+        opts.progress = Some(Arc::new(move |done, total| {
+            if let Some(t) = total {
+                bar.set_length(t);
             }
-            anyhow::bail!("{name}: {} problems; nothing was loaded", problems.len());
-        }
-    };
-    let source = VersionSource {
-        created_by: "cli".into(),
-        source_name: name,
-        source_sha256: qala_ingest::sha256_file(&args.file)?,
-        source_crs: "EPSG:4326".into(),
-    };
+            bar.set_position(done);
+        }));
+    }
     let db = Db::open(g).await?;
-    let meta = LayerMeta::new(&slug, kind, slug.as_str());
-    let outcome = qala_load::load(&db.pool, &meta, &source, &features)
-        .await
-        .context("loading");
+    let result = qala_load::load_file(&db.pool, &args.file, &opts).await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
     db.close().await?;
-    crate::out(&serde_json::to_string(&outcome?)?);
-    Ok(ExitCode::SUCCESS)
+    let report = match &result {
+        Ok(r) => Some(r),
+        Err(e) => e.report(),
+    };
+    if let (Some(path), Some(r)) = (&args.report, report) {
+        write_report(path, r)?;
+    }
+    match result {
+        Ok(r) => {
+            show(&r, args.json, g.quiet);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(LoadError::Invalid { report }) => {
+            if args.json {
+                crate::out(&serde_json::to_string_pretty(&report)?);
+            }
+            eprint!("{}", report.render_text(30));
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!("{}: nothing was loaded", args.file.display()))),
+    }
+}
+
+fn show(r: &LoadReport, json: bool, quiet: bool) {
+    if json {
+        crate::out(&serde_json::to_string_pretty(r).unwrap_or_default());
+    } else if quiet {
+        crate::out(r.render_text(0).lines().last().unwrap_or_default());
+    } else {
+        crate::out(r.render_text(30).trim_end());
+    }
+}
+
+fn write_report(path: &std::path::Path, r: &LoadReport) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(r)?;
+    std::fs::write(path, text).with_context(|| format!("writing the report to {}", path.display()))
+}
+
+/// A bar with features/s on stderr, only for a person watching a terminal.
+fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let style = indicatif::ProgressStyle::with_template(
+        "{spinner} {elapsed_precise} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  eta {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    Some(bar)
 }

@@ -1,7 +1,11 @@
 use std::path::PathBuf;
 
+use qala_core::ErrorKind;
 use thiserror::Error;
 
+/// Why a file could not be read at all. Problems with single features are not errors:
+/// they are [`crate::Problem`]s in the report.
+// Kept under 128 bytes (clippy's large-error limit for every `Result` that carries it).
 #[derive(Debug, Error)]
 pub enum IngestError {
     #[error("{path}: cannot read the file")]
@@ -10,30 +14,113 @@ pub enum IngestError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: GDAL cannot open it as {driver}")]
+    #[error("{name}: the file is empty (0 bytes)")]
+    EmptyFile { name: String },
+    #[error("{name}: {size} bytes is more than the limit of {limit} bytes")]
+    TooLarge { name: String, size: u64, limit: u64 },
+    #[error("{name}: cannot tell the format; {hint}")]
+    UnknownFormat { name: String, hint: String },
+    #[error("{name}: named like a {expected} file, but its content is not one")]
+    FormatMismatch { name: String, expected: &'static str },
+    #[error("{name}: refused archive: {reason}")]
+    UnsafeArchive { name: String, reason: String },
+    #[error("{name}: cannot read the zip archive")]
+    BadArchive {
+        name: String,
+        #[source]
+        source: zip::result::ZipError,
+    },
+    #[error("{name}: {reason}")]
+    ArchiveContent { name: String, reason: String },
+    #[error("{name}: GDAL cannot open it as {driver} (the file is damaged or not {driver})")]
     Open {
+        name: String,
+        driver: &'static str,
+        #[source]
+        source: gdal::errors::GdalError,
+    },
+    #[error("{name}: no layer {layer:?} in the file; layers: {available}")]
+    NoSuchLayer {
+        name: String,
+        layer: String,
+        available: String,
+    },
+    #[error("{name}: the file has several layers ({available}); choose one with --gpkg-layer")]
+    SeveralLayers { name: String, available: String },
+    #[error(
+        "{name}: the file says nothing about its coordinate reference system; pass --crs, e.g. --crs EPSG:32643 for UTM 43N or --crs EPSG:4326 for lon/lat degrees"
+    )]
+    NoCrs { name: String },
+    #[error("{crs:?} is not a coordinate reference system PROJ knows; use e.g. EPSG:32643")]
+    UnknownCrs {
+        crs: String,
+        #[source]
+        source: proj::ProjCreateError,
+    },
+    #[error("{name}: the file's CRS cannot be turned into a PROJ definition")]
+    BadFileCrs {
+        name: String,
+        #[source]
+        source: gdal::errors::GdalError,
+    },
+    #[error("--map {0:?}: use SOURCE=TARGET, e.g. --map Статус=status")]
+    BadMapping(String),
+    #[error("{name}: {kind} layers cannot be read from {format} files")]
+    KindNotInFormat {
+        name: String,
+        kind: &'static str,
+        format: &'static str,
+    },
+    #[error("{name}: reading failed")]
+    Gdal {
+        name: String,
+        #[source]
+        source: gdal::errors::GdalError,
+    },
+    #[error("{path}: GDAL cannot open it as {driver}")]
+    OpenPath {
         path: PathBuf,
         driver: String,
         #[source]
-        source: gdal::errors::GdalError,
+        source: Box<gdal::errors::GdalError>,
     },
-    #[error("{path}: no layer {layer:?} in the file")]
-    NoSuchLayer { path: PathBuf, layer: String },
-    #[error("{path}: reading failed")]
-    Gdal {
-        path: PathBuf,
-        #[source]
-        source: gdal::errors::GdalError,
-    },
+    #[error("reading stopped: the receiving side went away")]
+    SinkClosed,
 }
 
 impl IngestError {
+    /// Stable snake_case code.
     pub fn code(&self) -> &'static str {
         match self {
             IngestError::Io { .. } => "file_unreadable",
-            IngestError::Open { .. } => "file_unopenable",
+            IngestError::EmptyFile { .. } => "empty_file",
+            IngestError::TooLarge { .. } => "file_too_large",
+            IngestError::UnknownFormat { .. } => "unknown_format",
+            IngestError::FormatMismatch { .. } => "format_mismatch",
+            IngestError::UnsafeArchive { .. } => "unsafe_archive",
+            IngestError::BadArchive { .. } => "bad_archive",
+            IngestError::ArchiveContent { .. } => "archive_content",
+            IngestError::Open { .. } | IngestError::OpenPath { .. } => "file_unopenable",
             IngestError::NoSuchLayer { .. } => "no_such_layer",
+            IngestError::SeveralLayers { .. } => "several_layers",
+            IngestError::NoCrs { .. } => "no_crs",
+            IngestError::UnknownCrs { .. } => "unknown_crs",
+            IngestError::BadFileCrs { .. } => "bad_file_crs",
+            IngestError::BadMapping(_) => "bad_mapping",
+            IngestError::KindNotInFormat { .. } => "kind_not_in_format",
             IngestError::Gdal { .. } => "gdal_error",
+            IngestError::SinkClosed => "aborted",
+        }
+    }
+
+    /// Everything here is the file's or the caller's fault except a failing disk or an
+    /// aborted reader.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            IngestError::Io { .. } => ErrorKind::Internal,
+            IngestError::SinkClosed => ErrorKind::Unavailable,
+            _ => ErrorKind::InvalidInput,
         }
     }
 }
+

@@ -95,13 +95,8 @@ fn text<'a>(attrs: &'a Map<String, Json>, tags: &'a Map<String, Json>, key: &str
 /// Extracts the features of one rule, with attributes named as the kind expects.
 pub fn extract(path: &Path, rule: OsmRule) -> Result<Vec<RawFeature>, IngestError> {
     let ds = open(path, "OSM")?;
-    let layers: &[&str] = match rule {
-        OsmRule::Roads | OsmRule::Cycleways => &["lines"],
-        OsmRule::GreenSpaces | OsmRule::Buildings => &["multipolygons"],
-        OsmRule::Services => &["points", "multipolygons"],
-    };
     let mut out = Vec::new();
-    for layer in layers {
+    for layer in layers_for(rule) {
         for_each(&ds, path, Some(layer), |raw| {
             if let Some(f) = map_feature(rule, raw) {
                 out.push(f);
@@ -115,14 +110,43 @@ pub fn extract(path: &Path, rule: OsmRule) -> Result<Vec<RawFeature>, IngestErro
     Ok(out)
 }
 
-fn map_feature(rule: OsmRule, raw: RawFeature) -> Option<RawFeature> {
-    let tags = raw
-        .attrs
+/// The layers of GDAL's OSM driver that hold a rule's features.
+pub fn layers_for(rule: OsmRule) -> &'static [&'static str] {
+    match rule {
+        OsmRule::Roads | OsmRule::Cycleways => &["lines"],
+        OsmRule::GreenSpaces | OsmRule::Buildings => &["multipolygons"],
+        OsmRule::Services => &["points", "multipolygons"],
+    }
+}
+
+/// `Some(())` when a feature with these OSM attributes belongs to the rule.
+pub(crate) fn wanted(rule: OsmRule, attrs: &Map<String, Json>) -> Option<()> {
+    map_attrs(rule, attrs).map(|_| ())
+}
+
+pub(crate) fn map_feature(rule: OsmRule, raw: RawFeature) -> Option<RawFeature> {
+    let attrs = map_attrs(rule, &raw.attrs)?;
+    let geometry = match (rule, raw.geometry?) {
+        (OsmRule::Services, g @ geo_types::Geometry::Point(_)) => g,
+        (OsmRule::Services, g) => geo_types::Geometry::Point(g.interior_point()?),
+        (_, g) => g,
+    };
+    Some(RawFeature {
+        row: raw.row,
+        geometry: Some(geometry),
+        attrs,
+        repaired: raw.repaired,
+    })
+}
+
+/// The kind's attributes of an OSM feature, or `None` when the rule does not take it.
+fn map_attrs(rule: OsmRule, raw_attrs: &Map<String, Json>) -> Option<Map<String, Json>> {
+    let tags = raw_attrs
         .get("other_tags")
         .and_then(Json::as_str)
         .map(parse_other_tags)
         .unwrap_or_default();
-    let a = &raw.attrs;
+    let a = raw_attrs;
     let osm_id = text(a, &tags, "osm_id")
         .or_else(|| text(a, &tags, "osm_way_id"))
         .unwrap_or("")
@@ -176,17 +200,7 @@ fn map_feature(rule: OsmRule, raw: RawFeature) -> Option<RawFeature> {
     if let Some(obj) = attrs.as_object_mut() {
         obj.insert("osm_id".into(), Json::String(osm_id));
     }
-    let geometry = match (rule, raw.geometry?) {
-        (OsmRule::Services, g @ geo_types::Geometry::Point(_)) => g,
-        (OsmRule::Services, g) => geo_types::Geometry::Point(g.interior_point()?),
-        (_, g) => g,
-    };
-    Some(RawFeature {
-        row: raw.row,
-        geometry: Some(geometry),
-        attrs: attrs.as_object().cloned().unwrap_or_default(),
-        repaired: raw.repaired,
-    })
+    attrs.as_object().cloned()
 }
 
 #[cfg(test)]

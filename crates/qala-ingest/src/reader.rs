@@ -34,10 +34,10 @@ pub fn open(path: &Path, driver: &str) -> Result<Dataset, IngestError> {
             sibling_files: None,
         },
     )
-    .map_err(|source| IngestError::Open {
+    .map_err(|source| IngestError::OpenPath {
         path: path.to_owned(),
         driver: driver.to_owned(),
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -61,12 +61,14 @@ pub fn for_each(
 ) -> Result<(), IngestError> {
     let mut lyr = match layer {
         Some(name) => ds.layer_by_name(name).map_err(|_| IngestError::NoSuchLayer {
-            path: path.to_owned(),
+            name: path.display().to_string(),
             layer: name.to_owned(),
+            available: String::new(),
         })?,
         None => ds.layer(0).map_err(|_| IngestError::NoSuchLayer {
-            path: path.to_owned(),
+            name: path.display().to_string(),
             layer: "0".to_owned(),
+            available: String::new(),
         })?,
     };
     for (i, feature) in lyr.features().enumerate() {
@@ -91,7 +93,7 @@ pub fn for_each(
 
 /// Repairs an invalid geometry with MakeValid, keeping only the parts of the original
 /// dimension (a repaired polygon can come back as a collection with stray lines).
-fn repair(g: &gdal::vector::Geometry) -> Option<geo_types::Geometry<f64>> {
+pub(crate) fn repair(g: &gdal::vector::Geometry) -> Option<geo_types::Geometry<f64>> {
     use geo_types::Geometry as G;
     let fixed = g.make_valid(&gdal::cpl::CslStringList::new()).ok()?.to_geo().ok()?;
     let polygonal = matches!(g.to_geo().ok()?, G::Polygon(_) | G::MultiPolygon(_));
@@ -111,7 +113,7 @@ fn repair(g: &gdal::vector::Geometry) -> Option<geo_types::Geometry<f64>> {
     }
 }
 
-fn field_to_json(v: FieldValue) -> Json {
+pub(crate) fn field_to_json(v: FieldValue) -> Json {
     match v {
         FieldValue::IntegerValue(i) => Json::from(i),
         FieldValue::Integer64Value(i) => Json::from(i),

@@ -1,5 +1,6 @@
-//! Loading features that are already in WGS84 into a layer: validate each against the
-//! kind, stream the good ones into a new version, and refuse the whole load on any error.
+//! Loading features already in memory and in WGS84 (the fixtures: real Almaty layers and
+//! synthetic ones): validate each against the kind, load all-or-nothing. Files from users
+//! go through [`crate::load_file`] instead.
 
 use qala_core::{Feature, LayerKind};
 use qala_ingest::RawFeature;
@@ -7,17 +8,7 @@ use qala_store::load::Begin;
 use qala_store::{LayerLoad, LayerMeta, LoadOutcome, VersionSource};
 use sqlx::PgPool;
 
-use crate::LoadError;
-
-/// One problem with one feature.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Problem {
-    pub row: u64,
-    pub field: String,
-    pub value: String,
-    pub reason: String,
-    pub hint: Option<String>,
-}
+use crate::{LoadError, Problem};
 
 /// Validates every raw feature; returns the typed features or every problem found.
 pub fn validate(
@@ -29,13 +20,7 @@ pub fn validate(
     let mut features = Vec::with_capacity(raws.len());
     for raw in raws {
         let Some(geometry) = raw.geometry else {
-            problems.push(Problem {
-                row: raw.row,
-                field: "geometry".into(),
-                value: String::new(),
-                reason: "feature has no geometry".into(),
-                hint: None,
-            });
+            problems.push(Problem::error(raw.row, "geometry", "", "feature has no geometry"));
             continue;
         };
         match kind.typed_attributes(&raw.attrs, today) {
@@ -45,13 +30,7 @@ pub fn validate(
                 values: t.values,
                 props: t.props,
             }),
-            Err(issues) => problems.extend(issues.into_iter().map(|i| Problem {
-                row: raw.row,
-                field: i.field,
-                value: i.value,
-                reason: i.reason,
-                hint: i.hint,
-            })),
+            Err(issues) => problems.extend(issues.into_iter().map(|i| Problem::from((raw.row, i)))),
         }
     }
     if problems.is_empty() {

@@ -1,15 +1,35 @@
 //! Versioned, all-or-nothing loads.
 //!
-//! A load runs in one transaction: it adds a `layer_version` row, streams the features into
-//! the kind's table with COPY, and switches `layer.current_version_id` at the end. Until the
-//! commit no reader sees any of it (MVCC), so a load that fails at any point — bad data, a
-//! killed process, a lost connection — leaves the layer exactly as it was; PostgreSQL rolls
-//! the transaction back. Old versions stay in the table as history.
+//! A load runs in one transaction: it adds a `layer_version` row (status `loading`),
+//! streams the features with COPY into the kind's table tagged with that new version id —
+//! the staging area: rows of a version nobody serves, invisible to every other session
+//! until the commit (MVCC) — and at the end marks the version ready and switches
+//! `layer.current_version_id`, the only statement that touches the layer's row. A load that
+//! fails at any point — bad data, a killed process, a lost connection — leaves the layer
+//! exactly as it was: PostgreSQL rolls the transaction back, rows and version row alike.
+//! Old versions stay in the table as history.
+//!
+//! Why not a separate staging table: copying a million rows from it into the kind's table
+//! at the switch would write every row twice and make the switch long; tagged rows of an
+//! uncommitted version give the same isolation with one write.
 
 use qala_core::{Feature, LayerKind};
 use sqlx::{PgPool, Postgres, Transaction};
 
-use crate::{StoreError, copy_text};
+use crate::{LayerMeta, StoreError, copy_text};
+
+/// Loads of one layer run one at a time: they take this advisory lock (namespace, layer id)
+/// for their transaction. It blocks no reader and no rollback.
+const LOAD_LOCK_NAMESPACE: i32 = 0x71a1a;
+
+async fn lock_layer_loads(tx: &mut Transaction<'static, Postgres>, layer_id: i64) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind(LOAD_LOCK_NAMESPACE)
+        .bind(layer_id as i32)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
 
 /// Where a version came from.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -61,7 +81,8 @@ pub enum Begin {
 
 impl LayerLoad {
     /// Starts a load into the layer `layer_id` of `kind`. Loads of the same layer wait for
-    /// each other (row lock on the catalogue entry); readers never wait.
+    /// each other (an advisory lock on the layer); readers and rollbacks never wait for
+    /// the load, only for its final switch.
     pub async fn begin(
         pool: &PgPool,
         layer_id: i64,
@@ -69,14 +90,71 @@ impl LayerLoad {
         source: &VersionSource,
     ) -> Result<Begin, StoreError> {
         let mut tx = pool.begin().await?;
-        let current: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT current_version_id FROM layer WHERE layer_id = $1 FOR UPDATE")
-                .bind(layer_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(current) = current else {
+        lock_layer_loads(&mut tx, layer_id).await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT layer_id FROM layer WHERE layer_id = $1")
+            .bind(layer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
             return Err(StoreError::LayerNotFound(format!("id {layer_id}")));
+        }
+        Self::begin_in(tx, layer_id, kind, source).await
+    }
+
+    /// Starts a load into the layer `meta.slug`, creating the layer (with `meta`) when it
+    /// does not exist yet — inside the load's transaction, so a failed first load leaves
+    /// no empty layer behind. An existing layer keeps its catalogue entry unchanged; its
+    /// kind must be `meta.kind`.
+    pub async fn begin_for(pool: &PgPool, meta: &LayerMeta, source: &VersionSource) -> Result<Begin, StoreError> {
+        let mut tx = pool.begin().await?;
+        let existing: Option<(i64, String)> = sqlx::query_as("SELECT layer_id, kind FROM layer WHERE slug = $1")
+            .bind(&meta.slug)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let layer_id = match existing {
+            Some((id, kind)) if kind == meta.kind.name() => id,
+            Some((_, kind)) => {
+                return Err(StoreError::KindMismatch {
+                    slug: meta.slug.clone(),
+                    existing: kind,
+                    requested: meta.kind.name().to_owned(),
+                });
+            }
+            None => sqlx::query_scalar(
+                "INSERT INTO layer (slug, kind, title_kk, title_ru, title_en, description, visibility,
+                                    owner, synthetic, licence, attribution)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 RETURNING layer_id",
+            )
+            .bind(&meta.slug)
+            .bind(meta.kind.name())
+            .bind(&meta.title_kk)
+            .bind(&meta.title_ru)
+            .bind(&meta.title_en)
+            .bind(&meta.description)
+            .bind(meta.visibility.as_str())
+            .bind(&meta.owner)
+            .bind(meta.synthetic)
+            .bind(&meta.licence)
+            .bind(&meta.attribution)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::from_write)?,
         };
+        lock_layer_loads(&mut tx, layer_id).await?;
+        Self::begin_in(tx, layer_id, meta.kind, source).await
+    }
+
+    async fn begin_in(
+        mut tx: Transaction<'static, Postgres>,
+        layer_id: i64,
+        kind: LayerKind,
+        source: &VersionSource,
+    ) -> Result<Begin, StoreError> {
+        let current: Option<i64> = sqlx::query_scalar("SELECT current_version_id FROM layer WHERE layer_id = $1")
+            .bind(layer_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let same: Option<(i64, i32)> = sqlx::query_as(
             "SELECT layer_version_id, version FROM layer_version
              WHERE layer_id = $1 AND source_sha256 = $2 AND status = 'ready'
@@ -153,6 +231,38 @@ impl LayerLoad {
         Ok(())
     }
 
+    pub fn layer_version_id(&self) -> i64 {
+        self.layer_version_id
+    }
+
+    /// The kind's COPY column list; rows given to [`LayerLoad::copy_chunks`] are
+    /// [`copy_text::encode_row`] lines in this order.
+    pub fn kind(&self) -> LayerKind {
+        self.kind
+    }
+
+    /// Streams pre-encoded COPY text (whole lines, from [`copy_text::encode_row`] with
+    /// this load's [`LayerLoad::layer_version_id`]) through one COPY. The encoding can so
+    /// run on another thread while PostgreSQL writes. Returns the rows written.
+    pub async fn copy_chunks<S>(&mut self, mut chunks: S) -> Result<u64, StoreError>
+    where
+        S: futures::Stream<Item = Vec<u8>> + Unpin,
+    {
+        use futures::StreamExt;
+        self.flush().await?;
+        let mut copy = self
+            .tx
+            .copy_in_raw(&self.copy_sql)
+            .await
+            .map_err(StoreError::from_write)?;
+        while let Some(chunk) = chunks.next().await {
+            copy.send(chunk).await.map_err(StoreError::from_write)?;
+        }
+        let rows = copy.finish().await.map_err(StoreError::from_write)?;
+        self.count += rows;
+        Ok(rows)
+    }
+
     async fn flush(&mut self) -> Result<(), StoreError> {
         if self.buf.is_empty() {
             return Ok(());
@@ -181,6 +291,7 @@ impl LayerLoad {
         .bind(report)
         .execute(&mut *self.tx)
         .await?;
+        // The switch: the only moment the layer's row is locked, briefly.
         sqlx::query("UPDATE layer SET current_version_id = $2 WHERE layer_id = $1")
             .bind(self.layer_id)
             .bind(self.layer_version_id)
@@ -193,4 +304,30 @@ impl LayerLoad {
             feature_count: self.count,
         })
     }
+}
+
+/// The kind of the layer `slug`, or `None` when there is no such layer yet.
+pub async fn layer_kind(pool: &PgPool, slug: &str) -> Result<Option<LayerKind>, StoreError> {
+    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM layer WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(pool)
+        .await?;
+    Ok(kind.and_then(|k| k.parse().ok()))
+}
+
+/// Permit numbers of every served tree-felling layer, for the plantings' "unknown permit"
+/// check; `None` when no tree-felling layer is served (nothing to check against).
+pub async fn served_felling_permits(pool: &PgPool) -> Result<Option<Vec<String>>, StoreError> {
+    let served: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM layer WHERE kind = 'tree_felling' AND current_version_id IS NOT NULL)",
+    )
+    .fetch_one(pool)
+    .await?;
+    if !served {
+        return Ok(None);
+    }
+    let permits: Vec<String> = sqlx::query_scalar("SELECT DISTINCT permit_no FROM tree_felling_current")
+        .fetch_all(pool)
+        .await?;
+    Ok(Some(permits))
 }
