@@ -1,14 +1,99 @@
+//! `qala serve`: open the database, load the served layers into memory, serve HTTP until
+//! SIGINT/SIGTERM, then stop cleanly (and stop the project-local cluster if we started it).
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use qala_server::{AppState, ServerConfig};
 
 use crate::GlobalArgs;
+use crate::db::Db;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
+    /// Address to listen on (port 0 picks a free port; the chosen address is logged).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// The built web app served at `/` (`cd web && npm run build`).
+    #[arg(long, default_value = "web/dist")]
+    pub web_dir: PathBuf,
+    /// Cut every tile on request, keeping nothing (for benchmarks and debugging).
+    #[arg(long)]
+    pub no_tile_cache: bool,
+    /// Memory for cached tiles, MiB.
+    #[arg(long, default_value_t = 512)]
+    pub tile_cache_mb: usize,
+    /// Longest a request may take, seconds (uploads get 10 minutes).
+    #[arg(long, default_value_t = 30)]
+    pub request_timeout_s: u64,
 }
 
-pub async fn run(_g: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("qala serve ({}) is not built yet: see the server issue", args.listen)
+pub async fn run(g: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let db = Db::open(g).await?;
+    let result = serve(&db, args).await;
+    db.close().await?;
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
+    if !args.web_dir.join("index.html").is_file() {
+        tracing::warn!(
+            web_dir = %args.web_dir.display(),
+            "no web app to serve at /: build it with `cd web && npm ci && npm run build`, or pass --web-dir"
+        );
+    }
+    let config = ServerConfig {
+        web_dir: Some(args.web_dir),
+        tiles: qala_tiles_options(!args.no_tile_cache, args.tile_cache_mb),
+        request_timeout: Duration::from_secs(args.request_timeout_s),
+        ..ServerConfig::default()
+    };
+    let started = std::time::Instant::now();
+    let state = AppState::load(db.pool.clone(), config)
+        .await
+        .context("loading the served layers")?;
+    tracing::info!(
+        layers = state.catalogue().len(),
+        ms = started.elapsed().as_millis() as u64,
+        "layers in memory"
+    );
+    let follower = tokio::spawn(state.clone().follow_versions());
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "qala serve listening on http://{addr}");
+    qala_server::serve(listener, state, shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    follower.abort();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn qala_tiles_options(cache: bool, mb: usize) -> qala_server::TileOptions {
+    qala_server::TileOptions {
+        cache,
+        cache_max_bytes: mb << 20,
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -1,1 +1,85 @@
-//! `qala serve`: the axum router, handlers, ApiError, auth and the web assets.
+//! `qala serve`: vector tiles cut in memory, OGC API Features, layers, uploads and versions,
+//! roles and tokens, operations (health, metrics, limits, timeouts, CORS, compression), and
+//! the web app — one axum [`router`] over an [`AppState`].
+//!
+//! The HTTP API is documented in `docs/api.md`.
+
+pub mod auth;
+pub mod error;
+pub mod layers;
+pub mod ogc;
+pub mod openapi;
+pub mod ops;
+pub mod state;
+pub mod tiles;
+pub mod web;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, header};
+use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+
+pub use auth::{Caller, Role};
+pub use error::{ApiError, ApiResult};
+pub use qala_tiles::TileOptions;
+pub use state::{AppState, ServerConfig};
+
+/// Largest upload accepted, bytes.
+pub const UPLOAD_LIMIT_BYTES: usize = 512 << 20;
+/// Largest JSON body accepted, bytes.
+pub const JSON_LIMIT_BYTES: usize = 1 << 20;
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    // Tiles carry their own pre-compressed bytes: they bypass the compression layer.
+    let tiles = Router::new()
+        .route("/tiles/{layers}/{z}/{x}/{y_mvt}", get(tiles::tile))
+        .route("/tiles/{tilejson}", get(tiles::tilejson));
+    let uploads = Router::new()
+        .route("/layers/{slug}/versions", post(layers::upload).get(layers::versions))
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES));
+    let api = Router::new()
+        .route("/", get(web::root))
+        .route("/conformance", get(ogc::conformance))
+        .route("/api", get(openapi::api))
+        .route("/collections", get(ogc::collections))
+        .route("/collections/{id}", get(ogc::collection))
+        .route("/collections/{id}/items", get(ogc::items))
+        .route("/collections/{id}/items/{fid}", get(ogc::item))
+        .route("/layers", get(layers::list))
+        .route("/layers/{slug}", get(layers::one))
+        .route("/layers/{slug}/rollback", post(layers::rollback))
+        .route("/tokens", post(auth::create_token))
+        .route("/health", get(ops::health))
+        .route("/metrics", get(ops::metrics))
+        .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
+        .merge(uploads)
+        .layer(CompressionLayer::new());
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers([header::ACCEPT, header::IF_NONE_MATCH, header::ACCEPT_LANGUAGE])
+        .expose_headers([header::ETAG, header::CONTENT_ENCODING])
+        .max_age(Duration::from_secs(3600));
+    api.merge(tiles)
+        .fallback(web::fallback)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
+        .layer(cors)
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then finishes the requests in
+/// flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

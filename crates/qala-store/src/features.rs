@@ -1,1 +1,342 @@
-//! Reads for the server: OGC API Features items, bbox and keyset paging; API tokens (owned by the server work).
+//! Reads for the server: the served geometries a tile source is built from, OGC API
+//! Features items (bbox, keyset paging on `<table>_id`, property filters, datetime), and
+//! API tokens.
+//!
+//! All dynamic SQL of the server is built here. Identifiers (tables, columns) come from
+//! [`LayerKind`] — fixed by the project — never from a request; request values are always
+//! bind parameters.
+
+use chrono::NaiveDate;
+use futures::TryStreamExt;
+use geozero::ToGeo;
+use qala_core::{Bbox, FieldDef, FieldType, LayerKind};
+use sqlx::{PgPool, Postgres, Row, Transaction};
+
+use crate::StoreError;
+
+/// How long one request's database work may take.
+pub const STATEMENT_TIMEOUT: &str = "10s";
+
+/// One served feature as the tile source wants it.
+#[derive(Debug, Clone)]
+pub struct TileRow {
+    /// `<table>_id`: the same id as the OGC item id.
+    pub id: i64,
+    pub geometry: geo_types::Geometry<f64>,
+    /// The kind's typed fields, in field order; dates as `YYYY-MM-DD`, lists comma-joined.
+    pub props: Vec<(String, serde_json::Value)>,
+}
+
+fn id_col(kind: LayerKind) -> String {
+    format!("{}_id", kind.table())
+}
+
+/// SQL expression of a typed field for tiles: lists become comma-joined text.
+fn tile_expr(f: &FieldDef) -> String {
+    match f.ty {
+        FieldType::TextList => format!("array_to_string(t.{}, ',')", f.name),
+        _ => format!("t.{}", f.name),
+    }
+}
+
+/// Every served row of one layer version, for the in-memory tile source.
+pub async fn tile_rows(pool: &PgPool, kind: LayerKind, layer_version_id: i64) -> Result<Vec<TileRow>, StoreError> {
+    let fields = kind.fields();
+    let props = if fields.is_empty() {
+        "'{}'::jsonb".to_owned()
+    } else {
+        let args: Vec<String> = fields
+            .iter()
+            .map(|f| format!("'{}', {}", f.name, tile_expr(f)))
+            .collect();
+        format!("jsonb_build_object({})", args.join(", "))
+    };
+    let sql = format!(
+        "SELECT t.{id} AS fid, ST_AsBinary(t.geom) AS wkb, {props} AS props
+         FROM {table} t WHERE t.layer_version_id = $1 ORDER BY t.{id}",
+        id = id_col(kind),
+        table = kind.table(),
+    );
+    let mut rows = sqlx::query(&sql).bind(layer_version_id).fetch(pool);
+    let mut out = Vec::new();
+    while let Some(r) = rows.try_next().await? {
+        let wkb: Vec<u8> = r.try_get("wkb")?;
+        let geometry = geozero::wkb::Wkb(wkb).to_geo().map_err(StoreError::Wkb)?;
+        let json: serde_json::Value = r.try_get("props")?;
+        let mut props = Vec::with_capacity(fields.len());
+        if let serde_json::Value::Object(mut m) = json {
+            for f in fields {
+                if let Some(v) = m.remove(f.name) {
+                    props.push((f.name.to_owned(), v));
+                }
+            }
+        }
+        out.push(TileRow {
+            id: r.try_get("fid")?,
+            geometry,
+            props,
+        });
+    }
+    Ok(out)
+}
+
+/// The EPSG codes items can be returned in (OGC API Features Part 2).
+pub const OUTPUT_SRIDS: [i32; 3] = [4326, 3857, 32643];
+
+/// A date interval, either end open.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DateRange {
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+}
+
+/// One `/collections/{id}/items` request, already validated.
+#[derive(Debug, Clone)]
+pub struct ItemsQuery {
+    pub kind: LayerKind,
+    pub layer_version_id: i64,
+    /// Filter box and its EPSG code.
+    pub bbox: Option<(Bbox, i32)>,
+    /// Keyset: only ids above this.
+    pub after: Option<i64>,
+    pub limit: i64,
+    /// `(field, value)`: equality on the field's text form; a text list contains the value.
+    pub filters: Vec<(&'static FieldDef, String)>,
+    /// On the kind's first date field.
+    pub datetime: Option<DateRange>,
+    /// EPSG code of the output geometries.
+    pub srid: i32,
+    /// Axis order lat/lon (EPSG:4326 as Part 2 defines it) instead of lon/lat.
+    pub lat_lon: bool,
+}
+
+/// One item: id, properties (typed fields + extra attributes), GeoJSON geometry.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Item {
+    pub id: i64,
+    pub properties: serde_json::Value,
+    pub geometry: serde_json::Value,
+}
+
+/// The kind's date field that `datetime` filters on, if any.
+pub fn date_field(kind: LayerKind) -> Option<&'static FieldDef> {
+    kind.fields().iter().find(|f| f.ty == FieldType::Date)
+}
+
+fn select_item(kind: LayerKind) -> String {
+    let fields = kind.fields();
+    let props = if fields.is_empty() {
+        "t.props".to_owned()
+    } else {
+        let args: Vec<String> = fields.iter().map(|f| format!("'{0}', t.{0}", f.name)).collect();
+        format!("t.props || jsonb_build_object({})", args.join(", "))
+    };
+    // 7 decimals of a degree is ~1 cm; projected CRSs are in metres.
+    format!(
+        "SELECT t.{id} AS fid, {props} AS properties,
+                ST_AsGeoJSON(CASE WHEN $3::bool THEN ST_FlipCoordinates(ST_Transform(t.geom, $2::int))
+                                  ELSE ST_Transform(t.geom, $2::int) END,
+                             CASE WHEN $2::int = 4326 THEN 7 ELSE 2 END)::jsonb AS geometry
+         FROM {table} t",
+        id = id_col(kind),
+        table = kind.table(),
+    )
+}
+
+fn item(r: &sqlx::postgres::PgRow) -> Result<Item, sqlx::Error> {
+    Ok(Item {
+        id: r.try_get("fid")?,
+        properties: r.try_get("properties")?,
+        geometry: r.try_get("geometry")?,
+    })
+}
+
+async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(&format!("SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// One page of items, ordered by id.
+pub async fn items(pool: &PgPool, q: &ItemsQuery) -> Result<Vec<Item>, StoreError> {
+    let mut sql = select_item(q.kind);
+    sql.push_str(" WHERE t.layer_version_id = $1");
+    // $1 version, $2 output srid, $3 lat/lon order; the rest numbered as added.
+    let mut n = 3;
+    let mut next = || {
+        n += 1;
+        n
+    };
+    let id = id_col(q.kind);
+    if q.bbox.is_some() {
+        let (a, b, c, d, s) = (next(), next(), next(), next(), next());
+        sql.push_str(&format!(
+            " AND ST_Intersects(t.geom, ST_Transform(ST_MakeEnvelope(${a}, ${b}, ${c}, ${d}, ${s}::int), 4326))"
+        ));
+    }
+    if q.after.is_some() {
+        sql.push_str(&format!(" AND t.{id} > ${}", next()));
+    }
+    for (f, _) in &q.filters {
+        let p = next();
+        if f.ty == FieldType::TextList {
+            sql.push_str(&format!(" AND ${p} = ANY(t.{})", f.name));
+        } else {
+            sql.push_str(&format!(" AND t.{}::text = ${p}", f.name));
+        }
+    }
+    if let (Some(range), Some(df)) = (q.datetime, date_field(q.kind)) {
+        if range.start.is_some() {
+            sql.push_str(&format!(" AND t.{} >= ${}", df.name, next()));
+        }
+        if range.end.is_some() {
+            sql.push_str(&format!(" AND t.{} <= ${}", df.name, next()));
+        }
+    }
+    sql.push_str(&format!(" ORDER BY t.{id} LIMIT ${}", next()));
+
+    let mut query = sqlx::query(&sql).bind(q.layer_version_id).bind(q.srid).bind(q.lat_lon);
+    if let Some((b, srid)) = q.bbox {
+        query = query.bind(b.min_x).bind(b.min_y).bind(b.max_x).bind(b.max_y).bind(srid);
+    }
+    if let Some(a) = q.after {
+        query = query.bind(a);
+    }
+    for (_, v) in &q.filters {
+        query = query.bind(v);
+    }
+    if let Some(range) = q.datetime
+        && date_field(q.kind).is_some()
+    {
+        if let Some(s) = range.start {
+            query = query.bind(s);
+        }
+        if let Some(e) = range.end {
+            query = query.bind(e);
+        }
+    }
+    query = query.bind(q.limit);
+    let mut tx = begin(pool).await?;
+    let rows = query.fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(rows.iter().map(item).collect::<Result<_, _>>()?)
+}
+
+/// One item of a served layer version, `None` if that version has no such id.
+pub async fn item_by_id(
+    pool: &PgPool,
+    kind: LayerKind,
+    layer_version_id: i64,
+    fid: i64,
+    srid: i32,
+    lat_lon: bool,
+) -> Result<Option<Item>, StoreError> {
+    let sql = format!(
+        "{} WHERE t.layer_version_id = $1 AND t.{} = $4",
+        select_item(kind),
+        id_col(kind)
+    );
+    let mut tx = begin(pool).await?;
+    let row = sqlx::query(&sql)
+        .bind(layer_version_id)
+        .bind(srid)
+        .bind(lat_lon)
+        .bind(fid)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(row.as_ref().map(item).transpose()?)
+}
+
+/// The temporal extent of a layer version on its date field.
+pub async fn date_extent(
+    pool: &PgPool,
+    kind: LayerKind,
+    layer_version_id: i64,
+) -> Result<Option<(Option<NaiveDate>, Option<NaiveDate>)>, StoreError> {
+    let Some(df) = date_field(kind) else { return Ok(None) };
+    let sql = format!(
+        "SELECT min(t.{0}) AS lo, max(t.{0}) AS hi FROM {1} t WHERE t.layer_version_id = $1",
+        df.name,
+        kind.table()
+    );
+    let r = sqlx::query(&sql).bind(layer_version_id).fetch_one(pool).await?;
+    Ok(Some((r.try_get("lo")?, r.try_get("hi")?)))
+}
+
+/// A stored API token (never the token itself).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenRecord {
+    pub api_token_id: i64,
+    pub role: String,
+    pub layers: Vec<String>,
+    pub label: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub revoked: bool,
+}
+
+fn token_record(r: &sqlx::postgres::PgRow) -> Result<TokenRecord, sqlx::Error> {
+    let revoked: Option<chrono::DateTime<chrono::Utc>> = r.try_get("revoked_at")?;
+    Ok(TokenRecord {
+        api_token_id: r.try_get("api_token_id")?,
+        role: r.try_get("role")?,
+        layers: r.try_get("layers")?,
+        label: r.try_get("label")?,
+        created_at: r.try_get("created_at")?,
+        revoked: revoked.is_some(),
+    })
+}
+
+const TOKEN_COLS: &str = "api_token_id, role, layers, label, created_at, revoked_at";
+
+/// Stores a token's hash with its role and granted layers.
+pub async fn create_token(
+    pool: &PgPool,
+    token_sha256: &str,
+    role: &str,
+    layers: &[String],
+    label: &str,
+) -> Result<TokenRecord, StoreError> {
+    let r = sqlx::query(&format!(
+        "INSERT INTO api_token (token_sha256, role, layers, label) VALUES ($1, $2, $3, $4) RETURNING {TOKEN_COLS}"
+    ))
+    .bind(token_sha256)
+    .bind(role)
+    .bind(layers)
+    .bind(label)
+    .fetch_one(pool)
+    .await
+    .map_err(StoreError::from_write)?;
+    Ok(token_record(&r)?)
+}
+
+/// The token with this hash, revoked or not.
+pub async fn find_token(pool: &PgPool, token_sha256: &str) -> Result<Option<TokenRecord>, StoreError> {
+    let r = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM api_token WHERE token_sha256 = $1"))
+        .bind(token_sha256)
+        .fetch_optional(pool)
+        .await?;
+    Ok(r.as_ref().map(token_record).transpose()?)
+}
+
+/// Every token, newest first.
+pub async fn list_tokens(pool: &PgPool) -> Result<Vec<TokenRecord>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {TOKEN_COLS} FROM api_token ORDER BY api_token_id DESC"
+    ))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(token_record).collect::<Result<_, _>>()?)
+}
+
+/// Revokes a token; `false` if there is no such token.
+pub async fn revoke_token(pool: &PgPool, api_token_id: i64) -> Result<bool, StoreError> {
+    let n = sqlx::query("UPDATE api_token SET revoked_at = coalesce(revoked_at, now()) WHERE api_token_id = $1")
+        .bind(api_token_id)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(n > 0)
+}

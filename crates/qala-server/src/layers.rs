@@ -1,0 +1,198 @@
+//! `/layers`: the catalogue, versions, uploads and rollback.
+
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use qala_core::{LayerKind, LayerSlug};
+use qala_load::{LoadOptions, LoadStatus};
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+use crate::state::{AppState, LayerInfo};
+use crate::{ApiError, ApiResult, Caller};
+
+fn field_json(f: &qala_core::FieldDef) -> Value {
+    let values = match f.rule {
+        qala_core::FieldRule::OneOf(v) | qala_core::FieldRule::AllOf(v) => json!(v),
+        _ => Value::Null,
+    };
+    json!({"name": f.name, "type": format!("{:?}", f.ty).to_lowercase(), "required": f.required,
+           "values": values, "unit": f.unit, "doc": f.doc})
+}
+
+pub fn layer_json(l: &LayerInfo) -> Value {
+    let s = &l.summary;
+    json!({
+        "slug": s.slug, "kind": s.kind,
+        "title": {"kk": s.title_kk, "ru": s.title_ru, "en": s.title_en},
+        "description": s.description, "visibility": s.visibility, "synthetic": s.synthetic,
+        "licence": s.licence, "attribution": s.attribution,
+        "geometry_type": l.kind.geometry_type().postgis_name(),
+        "feature_count": s.feature_count, "version": s.version, "updated_at": s.updated_at,
+        "bbox": l.bbox_wgs84,
+        "fields": l.kind.fields().iter().map(field_json).collect::<Vec<_>>(),
+        "tiles": format!("/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", s.slug),
+        "tilejson": format!("/tiles/{}.json", s.slug),
+        "items": format!("/collections/{}/items", s.slug),
+    })
+}
+
+/// `GET /layers`
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Json<Vec<Value>> {
+    Json(
+        state
+            .catalogue()
+            .iter()
+            .filter(|l| caller.can_see(l))
+            .map(layer_json)
+            .collect(),
+    )
+}
+
+/// `GET /layers/{slug}`
+pub async fn one(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(layer_json(&caller.visible_layer(&state, &slug)?)))
+}
+
+/// `GET /layers/{slug}/versions`
+pub async fn versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Value>> {
+    caller.visible_layer(&state, &slug)?;
+    let v = qala_store::catalogue::list_versions(&state.pool, &slug).await?;
+    Ok(Json(json!(v)))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct UploadParams {
+    /// Kind of a layer created by this upload (admins only).
+    pub kind: Option<String>,
+    /// Source CRS when the file has none (e.g. `EPSG:32643`).
+    pub crs: Option<String>,
+}
+
+/// `POST /layers/{slug}/versions`: a multipart `file`, streamed to disk, then the CLI's
+/// ingest path.
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    Query(params): Query<UploadParams>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ApiResult<impl IntoResponse> {
+    let slug = LayerSlug::parse(&slug)?;
+    caller.require_write(slug.as_str())?;
+    // An existing layer must be visible to the caller; a new one needs a kind and an admin.
+    let kind = match state.layer_info(slug.as_str()) {
+        Some(l) if caller.can_see(&l) => {
+            if let Some(k) = params.kind.as_deref()
+                && k.parse::<LayerKind>()? != l.kind
+            {
+                return Err(ApiError::bad(
+                    "kind_mismatch",
+                    format!("layer {slug} is a {} layer; it cannot take {k} features", l.kind),
+                ));
+            }
+            l.kind
+        }
+        Some(_) => return Err(ApiError::layer_not_found(slug.as_str())),
+        None => {
+            let Some(kind) = params.kind.as_deref() else {
+                return Err(ApiError::layer_not_found(slug.as_str()));
+            };
+            if caller.role != crate::Role::Admin {
+                return Err(ApiError::Forbidden("only admins create layers".into()));
+            }
+            kind.parse::<LayerKind>()?
+        }
+    };
+    let mut multipart = multipart.map_err(|e| ApiError::bad("invalid_upload", e.body_text()))?;
+    let dir = tempfile::tempdir().map_err(|e| ApiError::internal("creating an upload directory", e))?;
+    let mut saved: Option<(std::path::PathBuf, String)> = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field
+            .file_name()
+            .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
+            .filter(|n| !n.is_empty() && !n.starts_with('.'))
+            .unwrap_or_else(|| "upload.geojson".into());
+        // The temp file's name is ours; the client's name only travels as source_name.
+        let path = dir.path().join("upload");
+        let mut file = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| ApiError::internal("creating the upload file", e))?;
+        // Chunk by chunk to disk: a large upload never sits in memory.
+        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| ApiError::internal("writing the upload", e))?;
+        }
+        file.flush()
+            .await
+            .map_err(|e| ApiError::internal("writing the upload", e))?;
+        saved = Some((path, name));
+        break;
+    }
+    let Some((path, name)) = saved else {
+        return Err(ApiError::bad(
+            "invalid_upload",
+            "send the file as multipart/form-data field \"file\"",
+        ));
+    };
+    let mut opts = LoadOptions::new(slug.clone());
+    opts.kind = Some(kind);
+    opts.created_by = caller.label();
+    opts.source_name = Some(name);
+    opts.crs = params.crs.clone();
+    let report = qala_load::load_file(&state.pool, &path, &opts).await?;
+    drop(dir);
+    // Serve the new version now rather than waiting for the notification.
+    if let Err(e) = state.sync().await {
+        tracing::warn!(error = %crate::error::chain(&e), "layer reload after upload failed; the listener will retry");
+    }
+    let status = if report.status == LoadStatus::Loaded {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!(report))))
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(format!(
+            "the upload is larger than {} MB",
+            crate::UPLOAD_LIMIT_BYTES >> 20
+        ))
+    } else {
+        ApiError::bad("invalid_upload", e.body_text())
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackBody {
+    pub version: i32,
+}
+
+/// `POST /layers/{slug}/rollback`
+pub async fn rollback(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    body: Result<Json<RollbackBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    caller.require_write(&slug)?;
+    caller.visible_layer(&state, &slug)?;
+    let Json(body) = body.map_err(|e| ApiError::bad("invalid_body", e.body_text()))?;
+    let v = qala_store::catalogue::rollback(&state.pool, &slug, body.version).await?;
+    if let Err(e) = state.sync().await {
+        tracing::warn!(error = %crate::error::chain(&e), "layer reload after rollback failed; the listener will retry");
+    }
+    Ok(Json(json!(v)))
+}

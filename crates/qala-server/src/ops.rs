@@ -1,0 +1,162 @@
+//! Operations: request metrics and timeouts, `/health`, Prometheus `/metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::ApiError;
+use crate::state::AppState;
+
+/// Upper bounds of the request duration histogram, seconds.
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+    pub layer_reloads: AtomicU64,
+}
+
+impl Metrics {
+    fn record(&self, route: String, status: u16, secs: f64) {
+        if let Ok(mut m) = self.requests.lock() {
+            *m.entry((route, status)).or_default() += 1;
+        }
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                self.buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add((secs * 1e6) as u64, Ordering::Relaxed);
+    }
+}
+
+/// Times out slow requests (JSON 503) and records every request.
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "other".into());
+    let limit = if req.method() == Method::POST && route == "/layers/{slug}/versions" {
+        state.config.upload_timeout
+    } else {
+        state.config.request_timeout
+    };
+    let res = match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::Unavailable {
+            code: "timeout",
+            message: format!("the request took longer than {} s", limit.as_secs()),
+        }
+        .into_response(),
+    };
+    state
+        .metrics
+        .record(route, res.status().as_u16(), started.elapsed().as_secs_f64());
+    res
+}
+
+/// `GET /health`: 200 while the server can serve from memory; says whether the database
+/// answers.
+pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    let db = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        sqlx::query("SELECT 1").execute(&state.pool),
+    )
+    .await;
+    let database = if matches!(db, Ok(Ok(_))) { "ok" } else { "unavailable" };
+    Json(serde_json::json!({
+        "status": "ok",
+        "database": database,
+        "layers": state.tiles.versions().len(),
+        "tiles_cached": state.tiles.cached_tiles(),
+    }))
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let m = &state.metrics;
+    let mut s = String::new();
+    let _ = writeln!(s, "# HELP qala_http_requests_total HTTP requests by route and status.");
+    let _ = writeln!(s, "# TYPE qala_http_requests_total counter");
+    if let Ok(r) = m.requests.lock() {
+        for ((route, status), n) in r.iter() {
+            let _ = writeln!(
+                s,
+                "qala_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+    }
+    let _ = writeln!(s, "# HELP qala_http_request_duration_seconds Request durations.");
+    let _ = writeln!(s, "# TYPE qala_http_request_duration_seconds histogram");
+    for (i, b) in BUCKETS.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "qala_http_request_duration_seconds_bucket{{le=\"{b}\"}} {}",
+            m.buckets[i].load(Ordering::Relaxed)
+        );
+    }
+    let count = m.count.load(Ordering::Relaxed);
+    let _ = writeln!(s, "qala_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+    let _ = writeln!(
+        s,
+        "qala_http_request_duration_seconds_sum {}",
+        m.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+    );
+    let _ = writeln!(s, "qala_http_request_duration_seconds_count {count}");
+    let t = &state.tiles;
+    for (name, help, kind, v) in [
+        (
+            "qala_tile_cache_hits_total",
+            "Tiles served from the cache.",
+            "counter",
+            t.hits.load(Ordering::Relaxed) as f64,
+        ),
+        (
+            "qala_tile_cache_misses_total",
+            "Tiles cut on request.",
+            "counter",
+            t.misses.load(Ordering::Relaxed) as f64,
+        ),
+        (
+            "qala_tile_cache_tiles",
+            "Tiles in the cache.",
+            "gauge",
+            t.cached_tiles() as f64,
+        ),
+        (
+            "qala_tile_cache_bytes",
+            "Bytes in the tile cache.",
+            "gauge",
+            t.cached_bytes() as f64,
+        ),
+        (
+            "qala_layers_loaded",
+            "Layers served from memory.",
+            "gauge",
+            t.versions().len() as f64,
+        ),
+        (
+            "qala_layer_reloads_total",
+            "Layer versions loaded into memory.",
+            "counter",
+            m.layer_reloads.load(Ordering::Relaxed) as f64,
+        ),
+    ] {
+        let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s)
+}

@@ -1,0 +1,245 @@
+//! Shared state: the database pool, the in-memory layers (tile source and catalogue), the
+//! metrics, and keeping the memory in step with the database.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use qala_store::LayerSummary;
+use qala_tiles::{LayerData, PropValue, SourceFeature, TileOptions, TileSource};
+use sqlx::PgPool;
+
+use crate::ops::Metrics;
+
+/// The NOTIFY channel of migration 0002: a layer switched its served version.
+const LAYER_VERSION_CHANNEL: &str = "qala_layer_version";
+
+/// Settings of one server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The built web app; `None` or a missing directory makes `/` say how to build it.
+    pub web_dir: Option<PathBuf>,
+    pub tiles: TileOptions,
+    /// Longest a request (other than an upload) may take.
+    pub request_timeout: Duration,
+    pub upload_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            web_dir: None,
+            tiles: TileOptions::default(),
+            request_timeout: Duration::from_secs(30),
+            upload_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// A layer as the server knows it: the catalogue row and its extent.
+#[derive(Debug, Clone)]
+pub struct LayerInfo {
+    pub summary: LayerSummary,
+    pub kind: qala_core::LayerKind,
+    /// lon/lat extent of the served version, `None` when empty or never loaded.
+    pub bbox_wgs84: Option<[f64; 4]>,
+}
+
+impl LayerInfo {
+    pub fn is_public(&self) -> bool {
+        self.summary.visibility == "public"
+    }
+}
+
+pub struct Inner {
+    pub pool: PgPool,
+    pub config: ServerConfig,
+    pub tiles: TileSource,
+    catalogue: RwLock<Arc<Vec<LayerInfo>>>,
+    sync_lock: tokio::sync::Mutex<()>,
+    pub metrics: Metrics,
+}
+
+/// Cheap to clone; handed to every handler.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// A state with nothing loaded yet; call [`AppState::sync`] before serving.
+    pub fn new(pool: PgPool, config: ServerConfig) -> AppState {
+        AppState(Arc::new(Inner {
+            pool,
+            tiles: TileSource::new(config.tiles),
+            config,
+            catalogue: RwLock::new(Arc::new(Vec::new())),
+            sync_lock: tokio::sync::Mutex::new(()),
+            metrics: Metrics::default(),
+        }))
+    }
+
+    /// Builds a state and loads every served layer into memory.
+    pub async fn load(pool: PgPool, config: ServerConfig) -> Result<AppState, qala_store::StoreError> {
+        let s = AppState::new(pool, config);
+        s.sync().await?;
+        Ok(s)
+    }
+
+    /// Every layer in the catalogue (all visibilities), from memory.
+    pub fn catalogue(&self) -> Arc<Vec<LayerInfo>> {
+        self.catalogue
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    pub fn layer_info(&self, slug: &str) -> Option<LayerInfo> {
+        self.catalogue().iter().find(|l| l.summary.slug == slug).cloned()
+    }
+
+    /// Brings memory in step with the database: layers whose served version changed are
+    /// read again and swapped in (only their tiles are dropped from the cache); layers gone
+    /// or emptied stop being served. Safe to call at any time, from anywhere.
+    pub async fn sync(&self) -> Result<usize, qala_store::StoreError> {
+        let _guard = self.sync_lock.lock().await;
+        let rows = qala_store::catalogue::list_layers(&self.pool).await?;
+        let mut changed = 0;
+        let served: HashMap<String, i64> = self.tiles.versions().into_iter().collect();
+        let mut infos = Vec::with_capacity(rows.len());
+        for summary in rows {
+            let Ok(kind) = summary.kind.parse::<qala_core::LayerKind>() else {
+                continue;
+            };
+            match summary.layer_version_id {
+                Some(v) if served.get(&summary.slug) != Some(&v) => {
+                    let started = std::time::Instant::now();
+                    let rows = qala_store::features::tile_rows(&self.pool, kind, v).await?;
+                    let slug = summary.slug.clone();
+                    let data = tokio::task::spawn_blocking(move || LayerData::new(&slug, v, to_source(rows)))
+                        .await
+                        .map_err(|e| qala_store::StoreError::Embedded {
+                            message: format!("indexing a layer failed: {e}"),
+                        })?;
+                    let n = data.feature_count();
+                    let dropped = self.tiles.replace_layer(data);
+                    self.metrics
+                        .layer_reloads
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::info!(
+                        slug = %summary.slug, layer_version_id = v, features = n, tiles_dropped = dropped,
+                        ms = started.elapsed().as_millis() as u64, "layer loaded"
+                    );
+                    changed += 1;
+                }
+                Some(_) => {}
+                None => {
+                    if served.contains_key(&summary.slug) {
+                        self.tiles.remove_layer(&summary.slug);
+                        changed += 1;
+                    }
+                }
+            }
+            let bbox_wgs84 = self.tiles.layer(&summary.slug).and_then(|d| d.bbox_3857()).map(|b| {
+                let (x0, y0) = qala_tiles::mercator::to_4326(b[0], b[1]);
+                let (x1, y1) = qala_tiles::mercator::to_4326(b[2], b[3]);
+                [x0, y0, x1, y1]
+            });
+            infos.push(LayerInfo {
+                summary,
+                kind,
+                bbox_wgs84,
+            });
+        }
+        for slug in served.keys() {
+            if !infos.iter().any(|i| &i.summary.slug == slug) {
+                self.tiles.remove_layer(slug);
+                changed += 1;
+            }
+        }
+        if let Ok(mut c) = self.catalogue.write() {
+            *c = Arc::new(infos);
+        }
+        Ok(changed)
+    }
+
+    /// Follows `NOTIFY qala_layer_version` and re-syncs on every switch; re-syncs after a
+    /// lost connection (notifications may have been missed) and every 30 s as a safety net.
+    /// While the database is down, everything in memory keeps being served.
+    pub async fn follow_versions(self) {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(&self.pool).await {
+                Ok(mut l) => match l.listen(LAYER_VERSION_CHANNEL).await {
+                    Ok(()) => l,
+                    Err(e) => {
+                        tracing::warn!(error = %crate::error::chain(&e), "cannot listen for layer versions; retrying");
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    tracing::warn!(error = %crate::error::chain(&e), "database unavailable; serving from memory");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    continue;
+                }
+            };
+            self.sync_logged().await;
+            loop {
+                tokio::select! {
+                    n = listener.try_recv() => match n {
+                        Ok(Some(_)) => self.sync_logged().await,
+                        // Connection lost: the next try_recv reconnects; resync then.
+                        Ok(None) => {
+                            tracing::warn!("lost the database connection; serving from memory");
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                            self.sync_logged().await;
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %crate::error::chain(&e), "layer version listener failed");
+                            tokio::time::sleep(Duration::from_secs(2)).await;
+                            break;
+                        }
+                    },
+                    _ = tick.tick() => self.sync_logged().await,
+                }
+            }
+        }
+    }
+
+    async fn sync_logged(&self) {
+        if let Err(e) = self.sync().await {
+            tracing::warn!(error = %crate::error::chain(&e), "cannot refresh layers; serving what is in memory");
+        }
+    }
+}
+
+fn to_source(rows: Vec<qala_store::features::TileRow>) -> Vec<SourceFeature> {
+    rows.into_iter()
+        .map(|r| SourceFeature {
+            id: r.id,
+            geometry: r.geometry,
+            props: r.props.into_iter().map(|(k, v)| (k, json_prop(v))).collect(),
+        })
+        .collect()
+}
+
+fn json_prop(v: serde_json::Value) -> Option<PropValue> {
+    use serde_json::Value as J;
+    match v {
+        J::Null => None,
+        J::Bool(b) => Some(PropValue::Bool(b)),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Some(PropValue::Int(i)),
+            None => n.as_f64().map(PropValue::Double),
+        },
+        J::String(s) => Some(PropValue::Str(s)),
+        other => Some(PropValue::Str(other.to_string())),
+    }
+}
