@@ -26,7 +26,7 @@ pub fn is_empty(g: &Geometry<f64>) -> bool {
 pub fn check_wgs84(row: u64, g: &Geometry<f64>, problems: &mut Vec<Problem>) {
     if let Some(c) = g.coords_iter().find(|c| c.x.abs() > 180.0 || c.y.abs() > 90.0) {
         problems.push(
-            Problem::error(row, "geometry", format!("({}, {})", c.x, c.y), "coordinate out of range for lon/lat")
+            Problem::error(row, "geometry", format!("({}, {})", num(c.x), num(c.y)), "coordinate out of range for lon/lat")
                 .with_hint(
                     "longitude must be within ±180 and latitude within ±90; if the file is in metres, pass its CRS with --crs (e.g. EPSG:32643)",
                 ),
@@ -61,6 +61,15 @@ pub fn check_wgs84(row: u64, g: &Geometry<f64>, problems: &mut Vec<Problem>) {
             format!("({cx:.5}, {cy:.5})"),
             "far outside Almaty (more than ~50 km from the city's box)",
         ));
+    }
+}
+
+/// A coordinate for a message: 1e308 stays short.
+pub fn num(v: f64) -> String {
+    if v.abs() >= 1e9 {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
     }
 }
 

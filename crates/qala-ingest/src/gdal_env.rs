@@ -2,9 +2,34 @@
 //! kind (a GeoJSON `crs` link, a KML `href` or a `/vsicurl/` name must never make qala
 //! fetch something), and no guessing of sibling files beyond the ones qala put there.
 
+use std::cell::RefCell;
 use std::sync::Once;
 
 static INIT: Once = Once::new();
+
+thread_local! {
+    /// GDAL failures raised on this thread since the last [`take_failures`]. Some drivers
+    /// (GeoJSONSeq, CSV) report a damaged record this way and go on with the next one;
+    /// qala must not load a file with a silently skipped record.
+    static FAILURES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+thread_local! {
+    static SILENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` without recording GDAL failures (for probes that are expected to fail).
+pub fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    SILENT.with(|s| s.set(true));
+    let out = f();
+    SILENT.with(|s| s.set(false));
+    out
+}
+
+/// The GDAL failures raised on this thread since the last call.
+pub fn take_failures() -> Vec<String> {
+    FAILURES.with(|f| std::mem::take(&mut *f.borrow_mut()))
+}
 
 /// Settings applied once per process, before the first GDAL call.
 const SETTINGS: &[(&str, &str)] = &[
@@ -29,6 +54,24 @@ const SETTINGS: &[(&str, &str)] = &[
 /// Applies [`SETTINGS`]; cheap after the first call.
 pub fn init() {
     INIT.call_once(|| {
+        // GDAL's messages go to the log, not straight to stderr; failures are also kept for
+        // the reader to turn into problems.
+        gdal::config::set_error_handler(|class, no, msg| match class {
+            gdal::errors::CplErrType::Failure | gdal::errors::CplErrType::Fatal => {
+                tracing::debug!(gdal_error = no, "GDAL: {msg}");
+                if SILENT.with(|s| s.get()) {
+                    return;
+                }
+                FAILURES.with(|f| {
+                    let mut f = f.borrow_mut();
+                    if f.len() < 100 {
+                        f.push(msg.to_owned());
+                    }
+                });
+            }
+            gdal::errors::CplErrType::Warning => tracing::debug!(gdal_error = no, "GDAL warning: {msg}"),
+            _ => {}
+        });
         // Environment first, so PROJ (which reads its own environment) sees PROJ_NETWORK.
         for (k, v) in SETTINGS {
             if let Err(e) = gdal::config::set_config_option(k, v) {

@@ -10,7 +10,7 @@ pub mod check;
 pub mod crs;
 pub mod error;
 pub mod format;
-mod gdal_env;
+pub mod gdal_env;
 pub mod osm;
 pub mod problem;
 pub mod raster;

@@ -243,6 +243,7 @@ impl Source {
         let mut summary = ReadSummary::default();
         let mut row: u64 = 0;
         let mut problems = Vec::new();
+        crate::gdal_env::take_failures();
         for layer_name in &self.layers {
             let mut layer = self.ds.layer_by_name(layer_name).map_err(|source| IngestError::Gdal {
                 name: self.staged.name.clone(),
@@ -254,6 +255,7 @@ impl Source {
                 if row.is_multiple_of(4096) {
                     sink.progress(row, self.total);
                 }
+                damaged_record(row, &mut problems);
                 let Some(feature) = self.one(&gf, row, opts, &mut problems) else {
                     flush_problems(&mut problems, &mut summary, sink);
                     continue;
@@ -263,6 +265,8 @@ impl Source {
                 sink.feature(feature)?;
             }
         }
+        damaged_record(row + 1, &mut problems);
+        flush_problems(&mut problems, &mut summary, sink);
         sink.progress(row, self.total);
         Ok(summary)
     }
@@ -304,7 +308,7 @@ impl Source {
             for c in &self.geom_columns {
                 attrs.remove(c);
             }
-            if geometry.is_none() && problems.is_empty() {
+            if geometry.is_none() && !problems.iter().any(|p| p.field == "geometry") {
                 let p = match wkt_text {
                     Some(w) => Problem::error(row, "geometry", w, "the WKT text cannot be parsed")
                         .with_hint("e.g. POINT (76.95 43.24) or POLYGON ((…)) with closed rings"),
@@ -318,7 +322,7 @@ impl Source {
         let geometry = match geometry {
             Some(g) => g,
             None => {
-                if problems.is_empty() {
+                if !problems.iter().any(|p| p.field == "geometry") {
                     problems.push(Problem::error(row, "geometry", "", "feature has no geometry"));
                 }
                 return None;
@@ -383,6 +387,22 @@ impl Source {
     }
 }
 
+/// Turns GDAL failures raised while fetching a feature into errors: a driver that skipped
+/// a damaged record must not make qala load the rest as if nothing happened.
+fn damaged_record(row: u64, problems: &mut Vec<Problem>) {
+    for msg in crate::gdal_env::take_failures() {
+        problems.push(
+            Problem::error(
+                row,
+                "file",
+                msg,
+                "part of the file is damaged and cannot be read (near this feature)",
+            )
+            .with_hint("repair or re-export the file"),
+        );
+    }
+}
+
 fn flush_problems(problems: &mut Vec<Problem>, summary: &mut ReadSummary, sink: &mut dyn FeatureSink) {
     for p in problems.drain(..) {
         match p.severity {
@@ -430,7 +450,9 @@ fn read_geometry(
     strict: bool,
     problems: &mut Vec<Problem>,
 ) -> Option<geo_types::Geometry<f64>> {
-    let g = g?;
+    // GDAL hands out a geometry with a null pointer for a feature without geometry; its
+    // type then reads as wkbUnknown (0), which no real geometry has.
+    let g = g.filter(|g| crate::gdal_env::quietly(|| g.geometry_type()) != 0)?;
     if g.is_empty() {
         problems.push(Problem::error(row, "geometry", g.geometry_name(), "empty geometry"));
         return None;
