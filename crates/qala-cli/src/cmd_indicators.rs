@@ -13,6 +13,9 @@ use qala_engine::{
 use crate::GlobalArgs;
 use crate::db::Db;
 
+mod benchmark;
+mod reference;
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
     /// Tables for people: value, norm, gap to norm, centre vs periphery, inequality.
@@ -60,6 +63,14 @@ pub struct IndicatorsArgs {
     /// List the indicator definitions and exit.
     #[arg(long)]
     pub list: bool,
+    /// Compute the default indicators with the plain PostGIS SQL of this directory
+    /// (sql/reference, the engine's oracle) instead of the engine; JSON output.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["access", "what_if"])]
+    pub reference: Option<std::path::PathBuf>,
+    /// Time the engine against the reference SQL of this directory on the loaded data
+    /// (districts and rings, plus what-ifs); prints times, ratios and peak memory.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["access", "what_if", "reference"])]
+    pub benchmark: Option<std::path::PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -93,15 +104,21 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
         .filter(|k| all_kinds || !matches!(k, LayerKind::Road | LayerKind::Building))
         .collect();
     let db = Db::open(g).await?;
+    if let Some(dir) = &args.reference {
+        let run = reference::run(&db.pool, dir, &scheme, &options.indicators, options.as_of).await;
+        db.close().await?;
+        crate::out(&serde_json::to_string_pretty(&run?)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(dir) = &args.benchmark {
+        let report = benchmark::run(&db.pool, dir, options).await;
+        db.close().await?;
+        report?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let layers = qala_store::read::read_served_layers(&db.pool, Some(&kinds)).await;
     db.close().await?;
-    let layers = layers?.into_iter().map(|l| SourceLayer {
-        slug: l.slug,
-        kind: l.kind,
-        layer_version_id: l.layer_version_id,
-        features: l.features,
-    });
-    let engine = Engine::from_layers(layers, options)?;
+    let engine = Engine::from_layers(layers?.into_iter().map(source_layer), options)?;
 
     if let Some(change) = change {
         let r = engine.what_if(&change, &scheme)?;
@@ -174,6 +191,17 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The store's served layer as the engine's input (same fields; the crates do not depend
+/// on each other).
+pub fn source_layer(l: qala_store::read::ServedLayer) -> SourceLayer {
+    SourceLayer {
+        slug: l.slug,
+        kind: l.kind,
+        layer_version_id: l.layer_version_id,
+        features: l.features,
+    }
 }
 
 fn list(options: &EngineOptions, format: Format) -> anyhow::Result<ExitCode> {

@@ -1,0 +1,181 @@
+//! `qala indicators --reference DIR`: the same indicators computed by the plain PostGIS SQL
+//! of `sql/reference` (the engine's independent oracle), with timings.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use qala_engine::{IndicatorDef, Measure, ZoneScheme};
+use serde::Serialize;
+use sqlx::{PgPool, Row};
+
+#[derive(Debug, Serialize)]
+pub struct RefZone {
+    pub zone: String,
+    pub role: String,
+    pub numerator: f64,
+    pub denominator: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefInequality {
+    pub gini: Option<f64>,
+    pub theil_t: Option<f64>,
+    pub theil_between: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefFlow {
+    pub from_zone: Option<String>,
+    pub to_zone: Option<String>,
+    pub trees: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefRoute {
+    pub source_row: i64,
+    pub zone: Option<String>,
+    pub length_m: f64,
+    pub longest_gap_m: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefResult {
+    pub indicator: String,
+    pub zones: Vec<RefZone>,
+    pub inequality: Option<RefInequality>,
+    pub elapsed_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefRun {
+    pub scheme: String,
+    pub setup_ms: f64,
+    pub total_ms: f64,
+    pub indicators: Vec<RefResult>,
+    pub flows: Vec<RefFlow>,
+    pub routes: Vec<RefRoute>,
+}
+
+fn read(dir: &Path, name: &str) -> anyhow::Result<String> {
+    let p = dir.join(name);
+    std::fs::read_to_string(&p).with_context(|| format!("no reference SQL {}", p.display()))
+}
+
+/// Runs the reference SQL of `dir` for `defs` on one connection (the SQL uses temp tables).
+pub async fn run(
+    pool: &PgPool,
+    dir: &Path,
+    scheme: &ZoneScheme,
+    defs: &[IndicatorDef],
+    as_of: chrono::NaiveDate,
+) -> anyhow::Result<RefRun> {
+    let zones_file = match scheme {
+        ZoneScheme::Districts => "zones_districts.sql",
+        ZoneScheme::Historic => "zones_historic.sql",
+        s if *s == ZoneScheme::default_rings() => "zones_rings.sql",
+        other => bail!("the reference SQL covers districts, rings (default bands) and historic, not {other}"),
+    };
+    let started = Instant::now();
+    let mut conn = pool.acquire().await?;
+    for f in ["00_setup.sql", zones_file, "01_assign.sql"] {
+        sqlx::raw_sql(&read(dir, f)?)
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("running {f}"))?;
+    }
+    let setup_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let roles: Vec<(String, String)> = sqlx::query("SELECT zone_id, role FROM ref_zone ORDER BY ord")
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+    let role_of = |z: &str| roles.iter().find(|r| r.0 == z).map(|r| r.1.clone()).unwrap_or_default();
+    let mut indicators = Vec::new();
+    for def in defs {
+        let t = Instant::now();
+        let sql = read(dir, &format!("{}.sql", def.id))?;
+        let (rows, inequality) = if matches!(def.measure, Measure::Access { .. }) {
+            sqlx::raw_sql(&format!(
+                "DROP TABLE IF EXISTS ref_cover; CREATE TEMP TABLE ref_cover AS {sql}"
+            ))
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("running {}.sql", def.id))?;
+            let rows = sqlx::query(&read(dir, "access_zones.sql")?)
+                .fetch_all(&mut *conn)
+                .await?;
+            let i = sqlx::query(&read(dir, "access_inequality.sql")?)
+                .fetch_one(&mut *conn)
+                .await?;
+            let ineq = RefInequality {
+                gini: i.try_get(0)?,
+                theil_t: i.try_get(1)?,
+                theil_between: i.try_get(2)?,
+            };
+            (rows, Some(ineq))
+        } else {
+            let mut q = sqlx::query(&sql);
+            if sql.contains("$1") {
+                q = q.bind(as_of);
+            }
+            let rows = q
+                .fetch_all(&mut *conn)
+                .await
+                .with_context(|| format!("running {}.sql", def.id))?;
+            (rows, None)
+        };
+        let zones = rows
+            .iter()
+            .map(|r| {
+                let zone: String = r.try_get(0)?;
+                Ok(RefZone {
+                    role: role_of(&zone),
+                    zone,
+                    numerator: r.try_get(1)?,
+                    denominator: r.try_get(2)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        indicators.push(RefResult {
+            indicator: def.id.clone(),
+            zones,
+            inequality,
+            elapsed_ms: t.elapsed().as_secs_f64() * 1000.0,
+        });
+    }
+    let flows = sqlx::query(&read(dir, "planting_flows.sql")?)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(RefFlow {
+                from_zone: r.try_get(0)?,
+                to_zone: r.try_get(1)?,
+                trees: r.try_get(2)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let routes = sqlx::query(&read(dir, "wayfinding_routes.sql")?)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(RefRoute {
+                source_row: r.try_get(0)?,
+                zone: r.try_get(1)?,
+                length_m: r.try_get(2)?,
+                longest_gap_m: r.try_get(3)?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(RefRun {
+        scheme: scheme.to_string(),
+        setup_ms,
+        total_ms: started.elapsed().as_secs_f64() * 1000.0,
+        indicators,
+        flows,
+        routes,
+    })
+}

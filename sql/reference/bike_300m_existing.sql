@@ -1,0 +1,6 @@
+-- bike_300m_existing v1: residents within 300 m of an existing bike lane.
+-- Per population cell: is its UTM centroid within 300 m (straight line) of such a feature?
+SELECT c.cell_id, EXISTS (
+    SELECT 1 FROM ref_bike f WHERE f.status = 'existing' AND ST_DWithin(f.g, c.pt, 300)
+) AS covered
+FROM ref_cell c
