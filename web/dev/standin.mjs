@@ -7,10 +7,21 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { execFile } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
 const port = Number(process.argv[2] || 8090);
+// Indicators come from the real engine through the CLI (`qala indicators … --format json`).
+const QALA = process.env.QALA_BIN || fileURLToPath(new URL('../../target/debug/qala', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'qala-standin-'));
+function qala(args) {
+  return new Promise((resolve, reject) => {
+    execFile(QALA, ['--quiet', 'indicators', ...args], { env: process.env, maxBuffer: 64 << 20 }, (err, out, errOut) => (err ? reject(new Error(errOut || err.message)) : resolve(out)));
+  });
+}
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.woff2': 'font/woff2', '.svg': 'image/svg+xml', '.map': 'application/json', '.txt': 'text/plain' };
 
 async function layer(slug) {
@@ -70,7 +81,28 @@ http.createServer(async (req, res) => {
       const r = await pool.query('SELECT slug, kind, title_kk, title_ru, title_en, synthetic, visibility FROM layer ORDER BY slug');
       return send(res, 200, r.rows.map((l) => ({ slug: l.slug, kind: l.kind, title: { kk: l.title_kk, ru: l.title_ru, en: l.title_en }, synthetic: l.synthetic, visibility: l.visibility })));
     }
-    if (p.startsWith('/indicators') || p.startsWith('/zones') || p === '/whatif') return send(res, 503, { code: 'engine_unavailable', message: 'the dev stand-in has no engine' });
+    if (p === '/indicators') return send(res, 200, JSON.parse(await qala(['--list', '--format', 'json'])));
+    if ((m = p.match(/^\/indicators\/([a-z0-9_]+)$/))) {
+      const zones = url.searchParams.get('zones') || 'districts';
+      if (url.searchParams.get('format') === 'csv') {
+        res.writeHead(200, { 'content-type': 'text/csv' });
+        return res.end(await qala(['--zones', zones, '--indicator', m[1], '--format', 'csv']));
+      }
+      return send(res, 200, JSON.parse(await qala(['--zones', zones, '--indicator', m[1], '--format', 'json']))[0]);
+    }
+    if (p === '/zones/districts') {
+      const r = await pool.query(`SELECT akimat_id::text AS id, name_kk, name_ru, name_en, ST_AsGeoJSON(geom, 6)::json AS g FROM district_current ORDER BY akimat_id`);
+      return send(res, 200, { type: 'FeatureCollection', features: r.rows.map((z) => ({ type: 'Feature', id: z.id, properties: { id: z.id, name_kk: z.name_kk, name_ru: z.name_ru, name_en: z.name_en }, geometry: z.g })) });
+    }
+    if (p === '/whatif' && req.method === 'POST') {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      const q = JSON.parse(body);
+      const f = join(tmp, 'change.json');
+      writeFileSync(f, JSON.stringify(q.change));
+      return send(res, 200, JSON.parse(await qala(['--zones', q.zones || 'districts', '--what-if', f, '--format', 'json'])));
+    }
+    if (p.startsWith('/zones')) return send(res, 503, { code: 'engine_unavailable', message: 'the dev stand-in serves only /zones/districts' });
     const file = normalize(join(dist, p === '/' ? 'index.html' : p));
     if (!file.startsWith(dist)) return send(res, 404, { code: 'not_found', message: p });
     const body = await readFile(file).catch(() => readFile(join(dist, 'index.html')));

@@ -144,6 +144,14 @@ export const DICT = {
     choose_file: 'Файлды таңдаңыз.',
     token_refused: 'Сервер токенді қабылдамады',
     city: 'Қала',
+    'unit_share of residents': 'тұрғындар үлесі, %',
+    'unit_share of trees': 'ағаштар үлесі, %',
+    'unit_m²/resident': 'м²/тұрғын',
+    'unit_km/10k residents': 'км / 10 мың тұрғын',
+    'unit_km/km²': 'км/км²',
+    unit_ratio: 'қатынас',
+    unit_permits: 'рұқсаттар',
+    unit_m: 'м',
     source_engine: 'Дереккөз: qala индикаторлар қозғалтқышы (ұяшық центроиды, 300 м).',
     source_browser: 'Браузерде есептелген: халық ұяшығының центроиды 300 м ішінде.',
     draw_at_centre: 'Карта ортасына нүкте қосу',
@@ -282,6 +290,14 @@ export const DICT = {
     choose_file: 'Выберите файл.',
     token_refused: 'Сервер не принял токен',
     city: 'Город',
+    'unit_share of residents': 'доля жителей, %',
+    'unit_share of trees': 'доля деревьев, %',
+    'unit_m²/resident': 'м²/жителя',
+    'unit_km/10k residents': 'км на 10 тыс. жителей',
+    'unit_km/km²': 'км/км²',
+    unit_ratio: 'отношение',
+    unit_permits: 'разрешений',
+    unit_m: 'м',
     source_engine: 'Источник: движок показателей qala (центроид ячейки, 300 м).',
     source_browser: 'Посчитано в браузере: центроид ячейки населения в пределах 300 м.',
     draw_at_centre: 'Добавить точку в центре карты',
@@ -420,6 +436,14 @@ export const DICT = {
     choose_file: 'Choose a file.',
     token_refused: 'The server refused the token',
     city: 'City',
+    'unit_share of residents': 'share of residents, %',
+    'unit_share of trees': 'share of trees, %',
+    'unit_m²/resident': 'm²/resident',
+    'unit_km/10k residents': 'km per 10,000 residents',
+    'unit_km/km²': 'km/km²',
+    unit_ratio: 'ratio',
+    unit_permits: 'permits',
+    unit_m: 'm',
     source_engine: 'Source: the qala indicator engine (cell centroid, 300 m).',
     source_browser: 'Computed in the browser: population cell centroid within 300 m.',
     draw_at_centre: 'Add a point at the map centre',
@@ -457,6 +481,18 @@ export function num(x, digits = 0) {
   if (x === null || x === undefined || Number.isNaN(x)) return '—';
   const locale = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' }[current];
   return new Intl.NumberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(x);
+}
+
+/** An engine unit in the current language; shares are shown as percentages (see `scaleOf`). */
+export function unitLabel(unit) {
+  if (!unit) return '';
+  const k = `unit_${unit}`;
+  return DICT[current][k] ?? unit;
+}
+
+/** Display factor of a unit: the engine's shares (0–1) are shown ×100, as %. */
+export function scaleOf(unit) {
+  return typeof unit === 'string' && unit.startsWith('share') ? 100 : 1;
 }
 
 /** A localised name from an object carrying name_kk / name_ru / name_en (districts, indicators). */

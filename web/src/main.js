@@ -96,6 +96,7 @@ function showView(v) {
   renderChrome();
   const view = VIEW_MODULES[v];
   for (const id of ALL_OVERLAYS) if (!BASEMAP.has(id)) ctx.setVisible(id, view.overlays.includes(id));
+  ctx.setVisible('districts-label', !(view.hides ?? []).includes('districts-label'));
   const panel = document.getElementById('panel-body');
   panel.replaceChildren();
   document.body.dataset.view = v;

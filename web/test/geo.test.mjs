@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { haversineM, circle, pointInGeometry, lengthByZone, residentsNearLines } from '../src/geo.js';
 import { classify } from '../src/views/greening.js';
-import { breaks, colorFor } from '../src/views/equity.js';
+import { breaks, colorFor, classColors } from '../src/views/equity.js';
 
 const square = (x0, y0, d) => ({ type: 'Polygon', coordinates: [[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]] });
 
@@ -47,4 +47,12 @@ test('choropleth classes: quantile breaks, higher values darker, missing values 
   assert.deepEqual(br, [3, 5, 7, 9]);
   assert.notEqual(colorFor(1, br), colorFor(10, br));
   assert.equal(colorFor(null, br), '#d4d4d4');
+  // many equal values (e.g. districts with no park) merge into one class; the extremes keep
+  // the lightest and darkest colours
+  const few = breaks([0, 0, 0, 0, 0, 1.01, 2.8, 4.3]);
+  assert.deepEqual(few, [0, 2.8]);
+  assert.equal(classColors(few).length, 3);
+  assert.equal(colorFor(0, few), classColors(few)[0]);
+  assert.equal(colorFor(4.3, few), classColors(few)[2]);
+  assert.notEqual(colorFor(1.01, few), colorFor(4.3, few));
 });

@@ -2,7 +2,7 @@
 // centre and periphery. Values come from the engine through /indicators/{id}?zones=…, zone
 // shapes from /zones/{scheme}; the map shows exactly the API's numbers (a browser test checks).
 import { api } from '../api.js';
-import { t, num, lang } from '../i18n.js';
+import { t, num, lang, unitLabel, scaleOf } from '../i18n.js';
 import { h, barChart, message } from '../ui.js';
 
 export const SCHEMES = ['districts', 'rings', 'historic'];
@@ -46,23 +46,31 @@ export function normValue(norm) {
   return null;
 }
 
-/** Quantile class breaks (5 classes) over the finite values. */
+/** Quantile class breaks (up to 5 classes) over the finite values; repeated breaks merge. */
 export function breaks(values) {
   const v = values.filter(Number.isFinite).sort((a, b) => a - b);
   if (!v.length) return [];
-  return [0.2, 0.4, 0.6, 0.8].map((q) => v[Math.min(v.length - 1, Math.floor(q * v.length))]);
+  const q = [0.2, 0.4, 0.6, 0.8].map((p) => v[Math.min(v.length - 1, Math.floor(p * v.length))]);
+  return [...new Set(q)].filter((b) => b < v[v.length - 1]);
+}
+
+/** The palette colours used for `br` (spread from lightest to darkest). */
+export function classColors(br) {
+  const n = br.length + 1;
+  return Array.from({ length: n }, (_, i) => PALETTE[n === 1 ? PALETTE.length - 1 : Math.round((i * (PALETTE.length - 1)) / (n - 1))]);
 }
 
 export function colorFor(value, br) {
   if (!Number.isFinite(value)) return '#d4d4d4';
   let i = 0;
   while (i < br.length && value > br[i]) i += 1;
-  return PALETTE[i];
+  return classColors(br)[i];
 }
 
 export default {
   id: 'equity',
   overlays: ['zones-fill', 'zones-line', 'zones-label'],
+  hides: ['districts-label'],
   mount(ctx, panel) {
     const { map } = ctx;
     const body = h('div', { 'aria-live': 'polite' }, message('info', t('loading')));
@@ -117,8 +125,13 @@ export default {
 function render(ctx, out, def, res, shapes) {
   const rows = res.zones ?? res.values ?? [];
   const byKey = new Map(rows.map((r) => [zoneKeyOfRow(r), r]));
-  const unit = def?.unit ?? res.indicator?.unit ?? '';
-  const norm = normValue(def?.norm ?? res.indicator?.norm);
+  const rawUnit = def?.unit ?? res.indicator?.unit ?? '';
+  // Shown values are scaled for reading (shares as %); the map features keep the API's raw value.
+  const sc = scaleOf(rawUnit);
+  const unit = unitLabel(rawUnit);
+  const rawNorm = normValue(def?.norm ?? res.indicator?.norm);
+  const norm = Number.isFinite(rawNorm) ? rawNorm * sc : null;
+  const d = (v) => (Number.isFinite(v) ? v * sc : null);
   const br = breaks(rows.map((r) => r.value));
   const features = (shapes.features || []).map((f) => {
     const row = byKey.get(zoneKeyOfFeature(f)) ?? {};
@@ -128,18 +141,18 @@ function render(ctx, out, def, res, shapes) {
       type: 'Feature', id: f.id, geometry: f.geometry,
       properties: {
         zone_key: zoneKeyOfFeature(f), value, color: colorFor(value, br), label_name: name,
-        value_text: value === null ? t('no_value') : `${num(value, 2)} ${unit}`,
-        label: `${name}\n${value === null ? '—' : num(value, 1)}`,
+        value_text: value === null ? t('no_value') : `${num(d(value), 2)} ${unit}`,
+        label: `${name}\n${value === null ? '—' : num(d(value), 1)}`,
       },
     };
   });
   ctx.map.getSource('geo-zones').setData({ type: 'FeatureCollection', features });
 
-  const items = rows.map((r) => ({ label: zoneLabel(r.names || r.name ? r : (shapes.features.find((f) => zoneKeyOfFeature(f) === zoneKeyOfRow(r))?.properties ?? r)), value: r.value, key: zoneKeyOfRow(r) }));
+  const items = rows.map((r) => ({ label: zoneLabel(r.names || r.name ? r : (shapes.features.find((f) => zoneKeyOfFeature(f) === zoneKeyOfRow(r))?.properties ?? r)), value: r.value, shown: d(r.value), key: zoneKeyOfRow(r) }));
   const legend = h('div', { class: 'choropleth-legend', id: 'equity-legend' },
     h('div', { class: 'small' }, `${indicatorTitle(def)}${unit ? `, ${unit}` : ''}`),
-    h('div', { class: 'ramp' }, PALETTE.map((c, i) => h('span', { style: { background: c }, title: i === 0 ? `≤ ${num(br[0], 2)}` : i < br.length ? `${num(br[i - 1], 2)} – ${num(br[i], 2)}` : `> ${num(br[br.length - 1], 2)}` }))),
-    h('div', { class: 'ramp-labels small' }, br.map((b) => h('span', {}, num(b, 1)))),
+    h('div', { class: 'ramp' }, classColors(br).map((c, i) => h('span', { style: { background: c }, title: i === 0 ? `≤ ${num(d(br[0]), 2)}` : i < br.length ? `${num(d(br[i - 1]), 2)} – ${num(d(br[i]), 2)}` : `> ${num(d(br[br.length - 1]), 2)}` }))),
+    h('div', { class: 'ramp-labels small' }, br.map((b) => h('span', {}, num(d(b), 1)))),
     Number.isFinite(norm) ? h('div', { class: 'small' }, `${t('norm')}: ${num(norm, 2)} ${unit}`) : null);
 
   const centre = rows.filter((r) => zoneRole(r) === 'centre');
@@ -159,16 +172,16 @@ function render(ctx, out, def, res, shapes) {
   out.replaceChildren(
     legend,
     h('h3', {}, indicatorTitle(def)),
-    barChart({ title: indicatorTitle(def), items, norm, unit, digits: 2 }),
+    barChart({ title: indicatorTitle(def), items: items.map((i) => ({ ...i, value: i.shown })), norm, unit, digits: 2 }),
     h('h3', {}, t('centre_vs_periphery')),
     Number.isFinite(cValue) || Number.isFinite(pValue)
       ? h('div', { id: 'equity-cp' },
-        barChart({ title: t('centre_vs_periphery'), norm, unit, digits: 2, items: [{ label: t('centre'), value: cValue, color: '#7c2d12' }, { label: t('periphery'), value: pValue, color: '#0e7490' }] }),
+        barChart({ title: t('centre_vs_periphery'), norm, unit, digits: 2, items: [{ label: t('centre'), value: d(cValue), color: '#7c2d12' }, { label: t('periphery'), value: d(pValue), color: '#0e7490' }] }),
         Number.isFinite(ratio) ? h('p', { class: 'small', id: 'equity-gap' }, `${t('gap_ratio')}: ${num(ratio, 2)}`) : null,
         Number.isFinite(ineq.gini) ? h('p', { class: 'small' }, `Gini ${num(ineq.gini, 3)} · Theil T ${num(ineq.theil_t, 3)}${Number.isFinite(ineq.theil_between_share) ? ` (${num(100 * ineq.theil_between_share, 0)} % ${t('centre_vs_periphery').toLowerCase()})` : ''}`) : null)
       : message('info', t('no_value')),
     h('table', { class: 'data', id: 'equity-table' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('zone')), h('th', { scope: 'col', class: 'num' }, `${t('value')}${unit ? `, ${unit}` : ''}`))),
-      h('tbody', {}, items.map((i) => h('tr', { 'data-zone': i.key }, h('td', {}, i.label), h('td', { class: 'num', 'data-value': i.value ?? '' }, num(i.value, 2)))))),
+      h('tbody', {}, items.map((i) => h('tr', { 'data-zone': i.key }, h('td', {}, i.label), h('td', { class: 'num', 'data-value': i.value ?? '' }, num(i.shown, 2)))))),
   );
 }

@@ -2,7 +2,7 @@
 // one indicator across zones with a CSV download, and the what-if tool (draw a park, a stop or
 // a bike lane; the engine answers with before/after values per zone).
 import { api } from '../api.js';
-import { t, num } from '../i18n.js';
+import { t, num, unitLabel, scaleOf } from '../i18n.js';
 import { h, barChart, sortableTable, message } from '../ui.js';
 import { SCHEMES, indicatorTitle, zoneKeyOfRow, zoneLabel, zoneRole, normValue } from './equity.js';
 
@@ -55,7 +55,14 @@ export default {
         api.zones(zoneSel.value).then((z) => alive && map.getSource('geo-zones').setData(z)).catch(() => {});
         const results = await Promise.all(defs.map((d) => api.indicator(d.id, zoneSel.value).then((r) => ({ d, r })).catch(() => ({ d, r: null }))));
         if (!alive) return;
-        const rows = results.map(({ d, r }) => ({ id: d.id, title: indicatorTitle(d), unit: d.unit ?? '', norm: normValue(d.norm), ...(r ? summarise(r) : {}), res: r }));
+        // Shares are shown as % (scaleOf); sorting uses the shown numbers, which keep the order.
+        const rows = results.map(({ d, r }) => {
+          const sc = scaleOf(d.unit);
+          const sm = r ? summarise(r) : {};
+          const x = (v) => (Number.isFinite(v) ? v * sc : null);
+          const norm = normValue(d.norm);
+          return { id: d.id, title: indicatorTitle(d), unit: unitLabel(d.unit), sc, norm: x(norm), city: x(sm.city), centre: x(sm.centre), periphery: x(sm.periphery), ratio: sm.ratio, gini: sm.gini, res: r };
+        });
         const f2 = (k) => (r) => num(r[k], 2);
         tableBox.replaceChildren(sortableTable([
           { key: 'title', label: t('indicator') },
@@ -74,7 +81,7 @@ export default {
           const zs = row?.res?.zones ?? [];
           chartBox.replaceChildren(
             h('div', { class: 'form-row' }, h('label', { for: 'planner-indicator' }, t('indicator')), indSel),
-            barChart({ title: row?.title ?? '', unit: row?.unit, norm: row?.norm, digits: 2, items: zs.map((z) => ({ label: String(zoneLabel(z)), value: z.value })) }),
+            barChart({ title: row?.title ?? '', unit: row?.unit, norm: row?.norm, digits: 2, items: zs.map((z) => ({ label: String(zoneLabel(z)), value: Number.isFinite(z.value) ? z.value * row.sc : null })) }),
             h('a', { class: 'button', id: 'planner-csv', href: api.indicatorCsvUrl(indSel.value, zoneSel.value), download: `${indSel.value}-${zoneSel.value}.csv` }, t('download_csv')));
         };
         indSel.addEventListener('change', drawChart);
@@ -111,15 +118,18 @@ export default {
         });
         const title = (id) => indicatorTitle(defs.find((d) => d.id === id)) || id;
         const inds = res.indicators ?? [];
-        result.replaceChildren(h('h4', {}, t('delta')), inds.length
+        const sc = (ind) => scaleOf(ind.unit);
+        const x = (v, ind) => (Number.isFinite(v) ? v * sc(ind) : v);
+        result.replaceChildren(h('h4', {}, t('delta')), ...(inds.length
           ? inds.map((ind) => h('table', { class: 'data whatif-table', 'data-indicator': ind.indicator },
-            h('caption', {}, `${title(ind.indicator)}${ind.unit ? `, ${ind.unit}` : ''}`),
+            h('caption', {}, `${title(ind.indicator)}${ind.unit ? `, ${unitLabel(ind.unit)}` : ''}`),
             h('thead', {}, h('tr', {}, [t('zone'), t('before'), t('after'), t('delta')].map((x) => h('th', { scope: 'col' }, x)))),
             h('tbody', {}, [{ zone: t('city'), ...(ind.city ?? {}) }, ...(ind.zones ?? [])].map((r) => h('tr', {},
               h('td', {}, typeof r.zone === 'string' && !r.names ? r.zone : String(zoneLabel(r) || zoneKeyOfRow(r))),
-              h('td', { class: 'num' }, num(r.before, 4)), h('td', { class: 'num' }, num(r.after, 4)),
-              h('td', { class: `num ${r.delta > 0 ? 'up' : r.delta < 0 ? 'down' : ''}` }, r.delta > 0 ? `+${num(r.delta, 4)}` : num(r.delta, 4)))))))
-          : message('info', t('no_value')));
+              h('td', { class: 'num' }, num(x(r.before, ind), 3)), h('td', { class: 'num' }, num(x(r.after, ind), 3)),
+              h('td', { class: `num ${r.delta > 0 ? 'up' : r.delta < 0 ? 'down' : ''}` }, r.delta > 0 ? `+${num(x(r.delta, ind), 3)}` : num(x(r.delta, ind), 3)))))))
+          : [message('info', t('no_value'))]));
+        result.scrollIntoView({ block: 'nearest' });
       } catch (e) {
         result.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
       }
