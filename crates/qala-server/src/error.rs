@@ -37,6 +37,8 @@ pub enum ApiError {
     Core(#[from] qala_core::CoreError),
     #[error(transparent)]
     Load(#[from] qala_load::LoadError),
+    #[error(transparent)]
+    Engine(#[from] qala_engine::EngineError),
     /// Anything else that went wrong on our side.
     #[error("{context}")]
     Internal {
@@ -97,6 +99,7 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_features")
             }
             ApiError::Load(e) => by_kind(e.kind(), e.code()),
+            ApiError::Engine(e) => by_kind(e.kind(), e.code()),
             ApiError::Internal { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

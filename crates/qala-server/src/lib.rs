@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod indicators;
 pub mod layers;
 pub mod ogc;
 pub mod openapi;
@@ -54,6 +55,11 @@ pub fn router(state: AppState) -> Router {
         .route("/layers/{slug}", get(layers::one))
         .route("/layers/{slug}/rollback", post(layers::rollback))
         .route("/tokens", post(auth::create_token))
+        .route("/indicators", get(indicators::list))
+        .route("/indicators/{id}", get(indicators::compute))
+        .route("/access", get(indicators::access))
+        .route("/zones/{scheme}", get(indicators::zones))
+        .route("/whatif", post(indicators::what_if))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))

@@ -102,7 +102,7 @@ fn params(q: Option<&str>) -> ApiResult<HashMap<String, String>> {
     Ok(out)
 }
 
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

@@ -15,6 +15,22 @@ use crate::ops::Metrics;
 /// The NOTIFY channel of migration 0002: a layer switched its served version.
 const LAYER_VERSION_CHANNEL: &str = "qala_layer_version";
 
+/// Kinds the indicator engine is built from.
+const ENGINE_KINDS: [qala_core::LayerKind; 12] = [
+    qala_core::LayerKind::District,
+    qala_core::LayerKind::CityBoundary,
+    qala_core::LayerKind::HistoricCentre,
+    qala_core::LayerKind::PopulationCell,
+    qala_core::LayerKind::BikeLane,
+    qala_core::LayerKind::GreenSpace,
+    qala_core::LayerKind::TreeFelling,
+    qala_core::LayerKind::TreePlanting,
+    qala_core::LayerKind::NavSign,
+    qala_core::LayerKind::WayfindingRoute,
+    qala_core::LayerKind::Service,
+    qala_core::LayerKind::Generic,
+];
+
 /// Settings of one server.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -58,6 +74,8 @@ pub struct Inner {
     pub tiles: TileSource,
     catalogue: RwLock<Arc<Vec<LayerInfo>>>,
     sync_lock: tokio::sync::Mutex<()>,
+    engine: RwLock<Option<Arc<qala_engine::Engine>>>,
+    engine_lock: tokio::sync::Mutex<()>,
     pub metrics: Metrics,
 }
 
@@ -81,6 +99,8 @@ impl AppState {
             config,
             catalogue: RwLock::new(Arc::new(Vec::new())),
             sync_lock: tokio::sync::Mutex::new(()),
+            engine: RwLock::new(None),
+            engine_lock: tokio::sync::Mutex::new(()),
             metrics: Metrics::default(),
         }))
     }
@@ -166,7 +186,64 @@ impl AppState {
         if let Ok(mut c) = self.catalogue.write() {
             *c = Arc::new(infos);
         }
+        if changed > 0 || self.engine().is_none() {
+            // The engine takes longer to build than tiles; it catches up in the background
+            // and the old one answers meanwhile.
+            let s = self.clone();
+            tokio::spawn(async move { s.rebuild_engine().await });
+        }
         Ok(changed)
+    }
+
+    /// The indicator engine, once built.
+    pub fn engine(&self) -> Option<Arc<qala_engine::Engine>> {
+        self.engine.read().ok().and_then(|e| e.clone())
+    }
+
+    /// Rebuilds the indicator engine from the served layers (not roads and buildings: no
+    /// indicator reads them, and they are the largest layers).
+    pub async fn rebuild_engine(&self) {
+        let _guard = self.engine_lock.lock().await;
+        let served: std::collections::BTreeMap<String, i64> = self.tiles.versions().into_iter().collect();
+        if let Some(e) = self.engine()
+            && e.layer_versions().iter().all(|(s, v)| served.get(s) == Some(v))
+            && served
+                .iter()
+                .filter(|(s, _)| self.layer_info(s).is_some_and(|l| ENGINE_KINDS.contains(&l.kind)))
+                .all(|(s, _)| e.layer_versions().contains_key(s))
+        {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let layers = match qala_store::read::read_served_layers(&self.pool, Some(&ENGINE_KINDS)).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %crate::error::chain(&e), "cannot read layers for the engine; keeping the old one");
+                return;
+            }
+        };
+        let built = tokio::task::spawn_blocking(move || {
+            qala_engine::Engine::from_layers(
+                layers.into_iter().map(|l| qala_engine::SourceLayer {
+                    slug: l.slug,
+                    kind: l.kind,
+                    layer_version_id: l.layer_version_id,
+                    features: l.features,
+                }),
+                qala_engine::EngineOptions::default(),
+            )
+        })
+        .await;
+        match built {
+            Ok(Ok(e)) => {
+                if let Ok(mut cur) = self.engine.write() {
+                    *cur = Some(Arc::new(e));
+                }
+                tracing::info!(ms = started.elapsed().as_millis() as u64, "indicator engine built");
+            }
+            Ok(Err(e)) => tracing::warn!(error = %crate::error::chain(&e), "cannot build the indicator engine"),
+            Err(e) => tracing::warn!(error = %e, "the engine build task failed"),
+        }
     }
 
     /// Follows `NOTIFY qala_layer_version` and re-syncs on every switch; re-syncs after a
