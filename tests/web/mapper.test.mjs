@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { BASE, launch, openPage, mapIdle, rendered, shot } from './browser.mjs';
 
 const TOKEN = process.env.QALA_WEB_TOKEN;
-const LANE = 'E2E test lane';
+// A new name each run, so the file is never one the server already has (it would restore, not add).
+const LANE = `E2E test lane ${Date.now()}`;
 const LANE_COORDS = [[76.9000, 43.2500], [76.9100, 43.2500], [76.9100, 43.2560]];
 let browser;
 const dir = mkdtempSync(join(tmpdir(), 'qala-web-'));
@@ -27,7 +28,8 @@ async function lanesFile(name, mutate) {
   const features = fc.features.map((f) => ({
     type: 'Feature',
     geometry: f.geometry,
-    properties: Object.fromEntries(['name', 'status', 'facility', 'planned_year'].filter((k) => f.properties[k] !== undefined && f.properties[k] !== null).map((k) => [k, f.properties[k]])),
+    // every field written, empty ones as null, as GIS tools export GeoJSON
+    properties: Object.fromEntries(['name', 'status', 'facility', 'planned_year'].map((k) => [k, f.properties[k] ?? null])),
   }));
   mutate(features);
   const path = join(dir, name);
@@ -89,7 +91,7 @@ test('a bad file shows its errors by row and field, and changes nothing', async 
 test('a good file becomes a new version on the map, and rollback takes it away', async () => {
   const versionsBefore = await getJson('/layers/bike-lanes/versions');
   const { path, count } = await lanesFile('good-lanes.geojson', (fs) => {
-    fs.push({ type: 'Feature', geometry: { type: 'LineString', coordinates: LANE_COORDS }, properties: { name: LANE, status: 'existing', facility: 'protected' } });
+    fs.push({ type: 'Feature', geometry: { type: 'LineString', coordinates: LANE_COORDS }, properties: { name: LANE, status: 'existing', facility: 'protected', planned_year: null } });
   });
   const { page, context } = await openPage(browser, '/?lang=en&view=mapper&layer=bike-lanes&map=14.00/43.25300/76.90500');
   await signedIn(page);

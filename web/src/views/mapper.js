@@ -59,8 +59,8 @@ export default {
                 try {
                   const now = await api.rollback(slug, v.version, getToken());
                   ctx.layerChanged(slug);
-                  box.prepend(message('ok', `${t('rolled_back')} ${now.version ?? v.version}`));
                   await renderVersions(slug, box);
+                  box.prepend(message('ok', `${t('rolled_back')} ${now.version ?? v.version}`));
                   await showLayer(slug, false);
                 } catch (err) {
                   box.prepend(message('error', `${err.code}: ${err.message}`));
@@ -106,7 +106,9 @@ export default {
         try {
           const res = await api.upload(layerSel.value, file, getToken());
           report.replaceChildren(h('div', { class: 'report-ok', role: 'status' },
-            h('strong', {}, `${t('report_ok')} ${res.version ?? ''}`), ` · ${num(res.feature_count)} ${t('features').toLowerCase()} · ${res.outcome ?? ''}`));
+            h('strong', {}, `${t('report_ok')} ${res.version ?? ''}`),
+            ` · ${num(res.feature_count ?? res.features_loaded ?? res.rows_read)} ${t('features').toLowerCase()} · ${res.outcome ?? res.status ?? ''}`,
+            res.warnings ? h('div', { class: 'small' }, `${t('warnings')}: ${res.warnings}`) : null));
           ctx.layerChanged(layerSel.value);
           await showLayer(layerSel.value, true);
         } catch (err) {
