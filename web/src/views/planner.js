@@ -117,7 +117,11 @@ export default {
           change: { layer: spec.layer, action: 'add', geometry: g, attributes: spec.properties },
         });
         const title = (id) => indicatorTitle(defs.find((d) => d.id === id)) || id;
-        const inds = res.indicators ?? [];
+        // Indicators the change moves come first and open; the unmoved ones are listed by name.
+        const all = res.indicators ?? [];
+        const moved = (ind) => [ind.city, ...(ind.zones ?? [])].some((r) => Number.isFinite(r?.delta) && Math.abs(r.delta) > 1e-12);
+        const inds = all.filter(moved);
+        const still = all.filter((ind) => !moved(ind));
         const sc = (ind) => scaleOf(ind.unit);
         const x = (v, ind) => (Number.isFinite(v) ? v * sc(ind) : v);
         result.replaceChildren(h('h4', {}, t('delta')), ...(inds.length
@@ -128,7 +132,8 @@ export default {
               h('td', {}, typeof r.zone === 'string' && !r.names ? r.zone : String(zoneLabel(r) || zoneKeyOfRow(r))),
               h('td', { class: 'num' }, num(x(r.before, ind), 3)), h('td', { class: 'num' }, num(x(r.after, ind), 3)),
               h('td', { class: `num ${r.delta > 0 ? 'up' : r.delta < 0 ? 'down' : ''}` }, r.delta > 0 ? `+${num(x(r.delta, ind), 3)}` : num(x(r.delta, ind), 3)))))))
-          : [message('info', t('no_value'))]));
+          : [message('info', t('whatif_no_change'))]),
+        ...(still.length ? [h('p', { class: 'small', id: 'whatif-unchanged' }, `${t('whatif_unchanged')}: ${still.map((ind) => title(ind.indicator)).join('; ')}`)] : []));
         result.scrollIntoView({ block: 'nearest' });
       } catch (e) {
         result.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
