@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Benchmark (not run in CI): the in-memory engine against the reference PostGIS SQL of
+# sql/reference on benchmark-scale synthetic data, in one run: full recompute of every
+# default indicator for districts and rings, ratio, agreement, what-if times, peak RSS.
+#
+# Usage: bench/engine/run.sh [ADMIN_DATABASE_URL]
+#   ADMIN_DATABASE_URL: a PostGIS server where a database may be created (default:
+#   $QALA_TEST_DATABASE_URL, i.e. the test cluster scripts/test starts). The database
+#   qala_bench_engine is (re)created there; the synthetic files go to $BENCH_DIR
+#   (default /tmp/bench-city-engine; reused when present).
+# The machine is shared: quote the figures with that caveat, and run it once.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ADMIN_URL="${1:-${QALA_TEST_DATABASE_URL:?give an admin database URL or set QALA_TEST_DATABASE_URL}}"
+BENCH_DIR="${BENCH_DIR:-/tmp/bench-city-engine}"
+QALA="${QALA:-$PWD/target/debug/qala}"
+DB=qala_bench_engine
+URL="${ADMIN_URL%/*}/$DB"
+
+[ -x "$QALA" ] || cargo build -p qala-cli
+if [ ! -f "$BENCH_DIR/tree-plantings.geojson" ]; then
+  echo "==> qala synth --scale bench --out $BENCH_DIR"
+  "$QALA" --quiet synth --scale bench --out "$BENCH_DIR"
+fi
+
+echo "==> fresh database $DB"
+psql "$ADMIN_URL" -q -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+export DATABASE_URL="$URL"
+export QALA_LOG=error
+"$QALA" --quiet fixtures load 2>/dev/null
+# The benchmark-scale layers replace the fixture-scale synthetic ones (a new version each).
+t0=$(date +%s)
+"$QALA" --quiet ingest "$BENCH_DIR/population.geojson" --layer population
+"$QALA" --quiet ingest "$BENCH_DIR/tree-fellings.geojson" --layer tree-fellings
+"$QALA" --quiet ingest "$BENCH_DIR/tree-plantings.geojson" --layer tree-plantings
+"$QALA" --quiet ingest "$BENCH_DIR/services-synthetic.geojson" --layer services-synthetic --kind service
+"$QALA" --quiet ingest "$BENCH_DIR/buildings-synthetic.geojson" --layer buildings-synthetic --kind building
+echo "loaded in $(( $(date +%s) - t0 )) s"
+"$QALA" --quiet layers
+psql "$URL" -Atq -c "ANALYZE"
+
+echo "==> engine vs reference SQL (nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg))"
+/usr/bin/time -f "process: %e s wall, max RSS %M KiB" \
+  "$QALA" --quiet indicators --benchmark sql/reference --as-of 2026-06-30
