@@ -461,6 +461,7 @@ export const DICT = {
 };
 
 let current = 'kk';
+const KK_SUPPORTED = Intl.NumberFormat.supportedLocalesOf(['kk-KZ']).length > 0;
 
 export function setLang(lang) {
   current = LANGS.includes(lang) ? lang : 'kk';
@@ -488,7 +489,9 @@ export function layerName(slug) {
 /** A number in the current language's convention (spaces as thousands separators in kk and ru). */
 export function num(x, digits = 0) {
   if (x === null || x === undefined || Number.isNaN(x)) return '—';
-  const locale = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' }[current];
+  // Kazakh writes numbers as Russian does (space thousands, decimal comma); browsers without
+  // kk-KZ data would otherwise fall back to English separators.
+  const locale = current === 'kk' ? (KK_SUPPORTED ? 'kk-KZ' : 'ru-RU') : { ru: 'ru-RU', en: 'en-GB' }[current];
   return new Intl.NumberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(x);
 }
 

@@ -39,7 +39,7 @@ export function toggleRow({ id, label, swatch, checked = true, synthetic = false
  * Horizontal bar chart as SVG. items: [{label, value, color?}]; norm draws a dashed reference line.
  * Values are written next to the bars, so the chart reads without colour.
  */
-export function barChart({ items, norm = null, unit = '', digits = 1, title = '' }) {
+export function barChart({ items, norm = null, digits = 1, title = '' }) {
   const rowH = 22;
   const labelW = 150;
   const width = 340;
@@ -60,7 +60,9 @@ export function barChart({ items, norm = null, unit = '', digits = 1, title = ''
   if (Number.isFinite(norm)) {
     const x = labelW + (norm / max) * barW;
     svg.append(s('line', { x1: x, x2: x, y1: 0, y2: height - 18, stroke: '#111', 'stroke-dasharray': '4 3', 'stroke-width': 1.5 }));
-    svg.append(s('text', { x, y: height - 4, 'text-anchor': 'middle', class: 'chart-norm' }, `${t('norm')} ${num(norm, digits)} ${unit}`));
+    // The unit is in the heading; the line's label stays short so it fits the chart.
+    const anchor = x > width - 70 ? 'end' : x < labelW + 40 ? 'start' : 'middle';
+    svg.append(s('text', { x: Math.min(x, width - 2), y: height - 4, 'text-anchor': anchor, class: 'chart-norm' }, `${t('norm')} ${num(norm, digits)}`));
   }
   return svg;
 }

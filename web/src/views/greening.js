@@ -73,6 +73,10 @@ export default {
       const count = (fc, s) => fc.features.filter((f) => f.properties.qala_status === s).length;
       const required = fellings.features.reduce((a, f) => a + f.properties.qala_required, 0);
       const planted = plantings.features.reduce((a, f) => a + (Number(f.properties.trees_planted) || 0), 0);
+      const deadTrees = plantings.features.reduce((a, f) => {
+        const p = f.properties;
+        return a + (Number.isFinite(p.alive_1y) ? Math.max(0, (Number(p.trees_planted) || 0) - p.alive_1y) : 0);
+      }, 0);
       stats.replaceChildren(
         h('h3', {}, layerName('tree-fellings')),
         barChart({
@@ -89,7 +93,8 @@ export default {
           items: [
             { label: t('green_required'), value: required, color: '#64748b' },
             { label: t('green_planted'), value: planted, color: COLORS.delivered },
-            { label: t('green_dead'), value: count(plantings, 'dead'), color: COLORS.dead },
+            // trees planted that were not alive at the 1-year check (where it was done)
+            { label: t('green_dead'), value: deadTrees, color: COLORS.dead },
           ],
         }),
         h('p', { class: 'small synth-note' }, t('synthetic_note')),
