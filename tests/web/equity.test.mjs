@@ -113,3 +113,16 @@ test('what-if: placing a stop on the map shows before/after deltas per zone', as
   await shot(page, 'planner-whatif');
   await context.close();
 });
+
+test('the bike view shows residents within 300 m now and with the plan as the engine computes them', async () => {
+  const [now, plan] = await Promise.all(['bike_300m_existing', 'bike_300m_plan'].map((id) => getJson(`/indicators/${id}?zones=districts`)));
+  const { page, context } = await openPage(browser, '/?lang=en&view=bike&map=12.00/43.24000/76.93000');
+  await page.locator('#bike-pop-share').waitFor({ timeout: 60000 });
+  assert.match(await page.locator('#bike-pop-source').innerText(), /indicator engine/);
+  const text = await page.locator('#bike-pop-share').innerText();
+  const pct = (r) => (100 * r.city.numerator / now.city.denominator).toFixed(1);
+  assert.ok(text.includes(`Now: ${pct(now)} %`), `${text} vs engine ${pct(now)}`);
+  assert.ok(text.includes(`With the plan: ${pct(plan)} %`), `${text} vs engine ${pct(plan)}`);
+  assert.ok(plan.city.value > now.city.value, 'the plan reaches more residents');
+  await context.close();
+});
