@@ -1,1 +1,9 @@
-//! End-to-end tests of the server work.
+//! End-to-end tests of `qala serve`: every endpoint in-process over the real fixtures
+//! (decoded tiles, JSON), roles and tokens, uploads, versions and rollback, bad
+//! parameters; and real clients (GDAL OAPIF, OWSLib, GDAL's MVT driver) against the
+//! `qala serve` binary.
+
+mod auth;
+mod clients;
+mod http;
+mod read;
