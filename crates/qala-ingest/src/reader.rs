@@ -24,6 +24,7 @@ pub struct RawFeature {
 
 /// Opens `path` with exactly the GDAL driver `driver` (e.g. `"GeoJSON"`, `"OSM"`).
 pub fn open(path: &Path, driver: &str) -> Result<Dataset, IngestError> {
+    crate::gdal_env::init();
     let drivers = [driver];
     Dataset::open_ex(
         path,
