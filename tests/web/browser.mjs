@@ -17,13 +17,22 @@ export async function launch() {
   return chromium.launch({ executablePath: process.env.QALA_CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
+/** Every URL any page of this test file asked for (see `assertOnlyQala`). */
+export const seen = [];
+
+/** Fails if any request went to a host other than qala's (data: and blob: URLs are local). */
+export function foreignRequests(urls = seen) {
+  const host = new URL(BASE).host;
+  return urls.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).host !== host);
+}
+
 /** A fresh page with request and console logging; `requests` collects every URL asked for. */
 export async function openPage(browser, path, { viewport = { width: 1280, height: 800 } } = {}) {
   const context = await browser.newContext({ viewport, locale: 'en-GB' });
   const page = await context.newPage();
   const requests = [];
   const errors = [];
-  page.on('request', (r) => requests.push(r.url()));
+  page.on('request', (r) => { requests.push(r.url()); seen.push(r.url()); });
   page.on('pageerror', (e) => errors.push(String(e)));
   // Console errors count, except the browser's own note on an HTTP error status: the app
   // handles those itself (e.g. 503 engine_unavailable), and the tests check what it shows.

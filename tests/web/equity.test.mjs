@@ -2,7 +2,7 @@
 // the value /indicators/{id}?zones=… returned, for districts (8) and for rings.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, openPage, mapIdle, rendered, shot } from './browser.mjs';
+import { BASE, launch, openPage, mapIdle, rendered, shot, seen, foreignRequests } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -125,4 +125,9 @@ test('the bike view shows residents within 300 m now and with the plan as the en
   assert.ok(text.includes(`With the plan: ${pct(plan)} %`), `${text} vs engine ${pct(plan)}`);
   assert.ok(plan.city.value > now.city.value, 'the plan reaches more residents');
   await context.close();
+});
+
+test('no page of these tests asked any host but qala', () => {
+  assert.ok(seen.length > 20, `requests seen: ${seen.length}`);
+  assert.deepEqual(foreignRequests(), []);
 });

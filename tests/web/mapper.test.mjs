@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BASE, launch, openPage, mapIdle, rendered, shot } from './browser.mjs';
+import { BASE, launch, openPage, mapIdle, rendered, shot, seen, foreignRequests } from './browser.mjs';
 
 const TOKEN = process.env.QALA_WEB_TOKEN;
 // A new name each run, so the file is never one the server already has (it would restore, not add).
@@ -126,4 +126,9 @@ test('a good file becomes a new version on the map, and rollback takes it away',
   await page.waitForFunction((name) => !window.qala.map.queryRenderedFeatures({ layers: ['bike-lanes-existing'] }).some((f) => f.properties.name === name), LANE, { timeout: 20000, polling: 250 });
   await shot(page, 'bike-after-rollback');
   await context.close();
+});
+
+test('no page of these tests asked any host but qala', () => {
+  assert.ok(seen.length > 20, `requests seen: ${seen.length}`);
+  assert.deepEqual(foreignRequests(), []);
 });
