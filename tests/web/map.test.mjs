@@ -112,10 +112,20 @@ test('greening shows fellings and plantings with permit and dates in the popup',
   assert.ok(await rendered(page, ['tree-plantings']) > 0);
   const statuses = await page.evaluate(() => [...new Set(window.qala.map.queryRenderedFeatures({ layers: ['tree-fellings'] }).map((f) => f.properties.qala_status))].sort());
   assert.ok(statuses.includes('overdue') && statuses.includes('delivered'), statuses.join());
+  // a felling that nothing else covers (plantings are drawn above fellings and often next to them)
   const pt = await page.evaluate(() => {
-    const f = window.qala.map.queryRenderedFeatures({ layers: ['tree-fellings'] })[0];
-    return window.qala.map.project(f.geometry.coordinates);
+    const m = window.qala.map;
+    const w = m.getCanvas().clientWidth;
+    const hgt = m.getCanvas().clientHeight;
+    for (const f of m.queryRenderedFeatures({ layers: ['tree-fellings'] })) {
+      const p = m.project(f.geometry.coordinates);
+      if (p.x < 40 || p.y < 40 || p.x > w - 40 || p.y > hgt - 40) continue;
+      const top = m.queryRenderedFeatures([[p.x - 6, p.y - 6], [p.x + 6, p.y + 6]], { layers: ['tree-fellings', 'tree-plantings'] });
+      if (top.length === 1) return { x: p.x, y: p.y };
+    }
+    return null;
   });
+  assert.ok(pt, 'a felling free of other points to click');
   await page.mouse.click(pt.x + (await page.locator('#map').boundingBox()).x, pt.y + (await page.locator('#map').boundingBox()).y);
   const popup = page.locator('.maplibregl-popup');
   await popup.waitFor();
