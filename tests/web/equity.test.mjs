@@ -131,3 +131,27 @@ test('no page of these tests asked any host but qala', () => {
   assert.ok(seen.length > 20, `requests seen: ${seen.length}`);
   assert.deepEqual(foreignRequests(), []);
 });
+
+test('what-if: drawing a bike lane and a park with clicks and Finish shows their deltas', async () => {
+  const { page, context } = await openPage(browser, '/?lang=en&view=planner&zones=districts&map=14.00/43.22000/76.86000');
+  await page.locator('#planner-table tbody tr').first().waitFor({ timeout: 60000 });
+  await mapIdle(page);
+  const box = await page.locator('#map').boundingBox();
+  const at = (fx, fy) => page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+  await page.locator('#draw-lane').click();
+  await at(0.3, 0.5);
+  await at(0.7, 0.5);
+  await page.locator('#draw-finish').click();
+  await page.locator('.whatif-table[data-indicator="bike_300m_existing"]').waitFor({ timeout: 30000 });
+  await page.locator('#draw-park').click();
+  await at(0.4, 0.4);
+  await at(0.6, 0.4);
+  await at(0.6, 0.6);
+  await at(0.4, 0.6);
+  await page.locator('#draw-finish').click();
+  await page.locator('.whatif-table[data-indicator="green_m2_per_resident"]').waitFor({ timeout: 30000 });
+  const city = await page.locator('.whatif-table[data-indicator="green_m2_per_resident"] tbody tr').first().locator('td').allInnerTexts();
+  assert.match(city[3], /^\+/, `green space per resident grows: ${city.join(' | ')}`);
+  await shot(page, 'planner-whatif-park');
+  await context.close();
+});
