@@ -135,7 +135,8 @@ async fn collection_json(state: &AppState, l: &LayerInfo, b: &str) -> Value {
     }
     if let (Some(v), Some(_)) = (s.layer_version_id, date_field(l.kind)) {
         // The temporal extent needs the database; leave it out if it is down.
-        if let Ok(Some((lo, hi))) = qala_store::features::date_extent(&state.pool, l.kind, v).await {
+        let extent_q = qala_store::features::date_extent(&state.pool, l.kind, v);
+        if let Ok(Ok(Some((lo, hi)))) = tokio::time::timeout(std::time::Duration::from_secs(1), extent_q).await {
             extent["temporal"] =
                 json!({"interval": [[lo.map(|d| format!("{d}T00:00:00Z")), hi.map(|d| format!("{d}T23:59:59Z"))]]});
         }

@@ -83,6 +83,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "database": database,
         "layers": state.tiles.versions().len(),
         "tiles_cached": state.tiles.cached_tiles(),
+        "engine": if state.engine().is_some() { "ready" } else { "building" },
     }))
 }
 

@@ -47,6 +47,7 @@ pub struct LayerData {
     features: Vec<TileFeature>,
     tree: RTree<Entry>,
     bbox_3857: Option<[f64; 4]>,
+    points_only: bool,
 }
 
 impl LayerData {
@@ -97,7 +98,9 @@ impl LayerData {
                 )
             })
             .collect();
+        let points_only = out.iter().all(|f| matches!(f.geom, Geom::Points(_)));
         LayerData {
+            points_only,
             slug: slug.to_owned(),
             version_id,
             keys,
@@ -137,10 +140,13 @@ impl LayerData {
         if cands.is_empty() {
             return;
         }
-        cands.sort_unstable_by(|&a, &c| {
-            let (fa, fc) = (&self.features[a as usize], &self.features[c as usize]);
-            fc.weight.total_cmp(&fa.weight).then(fa.id.cmp(&fc.id))
-        });
+        // Points all weigh the same: the R-tree's order is as stable as any, skip the sort.
+        if !self.points_only {
+            cands.sort_unstable_by(|&a, &c| {
+                let (fa, fc) = (&self.features[a as usize], &self.features[c as usize]);
+                fc.weight.total_cmp(&fa.weight).then(fa.id.cmp(&fc.id))
+            });
+        }
         let scale = f64::from(EXTENT) / size;
         let to_tile = |p: &Pt| [(p[0] - b[0]) * scale, (b[3] - p[1]) * scale];
         let clip_rect = [-BUFFER, -BUFFER, f64::from(EXTENT) + BUFFER, f64::from(EXTENT) + BUFFER];
