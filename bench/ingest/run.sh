@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Ingest benchmark: qala vs ogr2ogr (PG_USE_COPY) into the same PostGIS, in the same run.
+#
+#   bench/ingest/run.sh                 # 1,000,000-feature GeoPackage + 500,000-feature GeoJSON
+#   SIZES="100000 50000" bench/ingest/run.sh   # smaller, for a quick look
+#
+# Data: seeded, generated here — bus-stop points spread over Almaty with a category and a
+# name; the GeoPackage is in UTM 43N (EPSG:32643) so both tools reproject it, the GeoJSON
+# is WGS84. qala also validates every feature, writes a versioned layer all-or-nothing and
+# keeps the GiST index of the shared `service` table; ogr2ogr writes a fresh table and
+# builds its index. Peak memory comes from /usr/bin/time -v. Not run in CI.
+#
+# Needs: gdal-bin, /usr/bin/time, a release build of qala (built if missing), and a
+# PostgreSQL: DATABASE_URL, or the project-local test cluster (.qala-test).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+read -r GPKG_N GEOJSON_N <<<"${SIZES:-1000000 500000}"
+QALA=${QALA_BIN:-target/release/qala}
+[ -x "$QALA" ] || cargo build --release -p qala-cli
+work=$(mktemp -d /tmp/qala-bench-XXXX); trap 'rm -rf "$work"' EXIT
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  admin=$(QALA_HOME=.qala-test "$QALA" db url)
+  db="qala_bench_$$"
+  psql "$admin" -qc "CREATE DATABASE $db" >/dev/null
+  export DATABASE_URL="${admin%/*}/$db"
+  trap 'psql "$admin" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$work"' EXIT
+fi
+"$QALA" -q db migrate
+PG=$(python3 - "$DATABASE_URL" <<'PY'
+import sys, urllib.parse as u
+p = u.urlparse(sys.argv[1])
+print(f"PG:host={p.hostname} port={p.port or 5432} user={p.username} password={p.password or ''} dbname={p.path[1:]}")
+PY
+)
+
+gen_csv() { # n seed -> CSV lon,lat,category,name (WGS84), a fixed LCG so runs are comparable
+  awk -v n="$1" -v seed="$2" 'BEGIN { s = seed; print "lon,lat,category,name";
+    for (i = 1; i <= n; i++) { s = (s * 1103515245 + 12345) % 2147483648; x = 76.75 + 0.45 * s / 2147483648;
+      s = (s * 1103515245 + 12345) % 2147483648; y = 43.10 + 0.35 * s / 2147483648;
+      printf "%.7f,%.7f,bus_stop,stop %d\n", x, y, i } }'
+}
+echo "generating $GPKG_N-feature GeoPackage (EPSG:32643) and $GEOJSON_N-feature GeoJSON (EPSG:4326)…"
+gen_csv "$GPKG_N" 42 > "$work/a.csv"
+ogr2ogr -f GPKG "$work/stops.gpkg" "$work/a.csv" -oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat \
+  -s_srs EPSG:4326 -t_srs EPSG:32643 -nln stops -lco SPATIAL_INDEX=NO
+gen_csv "$GEOJSON_N" 7 > "$work/b.csv"
+ogr2ogr -f GeoJSON "$work/stops.geojson" "$work/b.csv" -oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat \
+  -a_srs EPSG:4326 -nln stops
+rm -f "$work"/*.csv
+
+measure() { # cmd… -> prints "seconds rss_kib" after running cmd under /usr/bin/time
+  local t="$work/time.txt"
+  /usr/bin/time -v -o "$t" "$@" >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; return 1; }
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$t")
+  rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$t")
+  echo "$wall $rss"
+}
+
+printf '\n%-28s %10s %10s %12s %10s %12s %9s %9s %7s\n' "input" "features" "qala s" "qala f/s" "ogr2ogr s" "ogr2ogr f/s" "qala MiB" "ogr MiB" "ratio"
+run_one() { # label file n kind extra_ogr_args…
+  local label=$1 file=$2 n=$3; shift 3
+  read -r q_s q_rss < <(measure "$QALA" -q ingest "$file" --layer "bench-$label" --kind service --title "benchmark $label")
+  local loaded
+  loaded=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM service_current WHERE layer_slug = 'bench-$label'")
+  [ "$loaded" = "$n" ] || { echo "qala loaded $loaded of $n features" >&2; exit 1; }
+  read -r o_s o_rss < <(measure ogr2ogr -f PostgreSQL "$PG" "$file" --config PG_USE_COPY YES \
+    -nln "bench_ogr_${label//-/_}" -lco GEOMETRY_NAME=geom -lco SPATIAL_INDEX=GIST -overwrite -t_srs EPSG:4326 "$@")
+  awk -v l="$label" -v n="$n" -v qs="$q_s" -v qr="$q_rss" -v os="$o_s" -v orr="$o_rss" 'BEGIN {
+    printf "%-28s %10d %10.2f %12.0f %10.2f %12.0f %9.0f %9.0f %6.2fx\n", l, n, qs, n / qs, os, n / os, qr / 1024, orr / 1024, os / qs }'
+}
+run_one gpkg-utm43n "$work/stops.gpkg" "$GPKG_N"
+run_one geojson-wgs84 "$work/stops.geojson" "$GEOJSON_N"
+echo
+echo "ratio = ogr2ogr time / qala time (>1 means qala is faster). qala validates, reprojects,"
+echo "versions and keeps the shared table's indexes; ogr2ogr only copies into a new table."
+echo "The machine has 2 cores shared with other work: repeat runs vary by ±20%."
