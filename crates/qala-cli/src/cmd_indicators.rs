@@ -73,6 +73,9 @@ pub struct IndicatorsArgs {
     pub benchmark: Option<std::path::PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Print how long reading, indexing and computing took (to stderr).
+    #[arg(long)]
+    pub timings: bool,
 }
 
 pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCode> {
@@ -116,9 +119,14 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
         report?;
         return Ok(ExitCode::SUCCESS);
     }
+    let started = std::time::Instant::now();
     let layers = qala_store::read::read_served_layers(&db.pool, Some(&kinds)).await;
     db.close().await?;
+    let read_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let started = std::time::Instant::now();
     let engine = Engine::from_layers(layers?.into_iter().map(source_layer), options)?;
+    let build_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let started = std::time::Instant::now();
 
     if let Some(change) = change {
         let r = engine.what_if(&change, &scheme)?;
@@ -168,6 +176,14 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
         _ if args.indicator == "all" => engine.compute_all(&scheme)?,
         _ => vec![engine.compute(&args.indicator, &scheme)?],
     };
+    if args.timings {
+        tracing::warn!(
+            read_ms,
+            build_ms,
+            compute_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "timings"
+        );
+    }
     match args.format {
         Format::Json => crate::out(&serde_json::to_string_pretty(&results)?),
         Format::Csv => print_csv(&results),

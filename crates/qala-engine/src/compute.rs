@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, PoisonError};
 
+use geo_types::Point;
+
 use crate::engine::Engine;
 use crate::indicator_def::{IndicatorDef, LayerSelector, Measure, Norm};
 use crate::inequality::{gini, theil};
@@ -211,16 +213,26 @@ pub(crate) fn coverage(engine: &Engine, sel: &LayerSelector, radius_m: f64) -> R
     let pop = engine.population()?;
     let layers = engine.selected(sel)?;
     let masks: Vec<Vec<bool>> = layers.iter().map(|l| l.mask(&sel.filter)).collect();
-    let covered: Vec<bool> = pop
-        .points
-        .iter()
-        .map(|p| {
-            layers
-                .iter()
-                .zip(&masks)
-                .any(|(l, m)| l.index.any_within(*p, radius_m, |i| m[i]))
-        })
-        .collect();
+    let covered_at = |p: &Point<f64>| {
+        layers
+            .iter()
+            .zip(&masks)
+            .any(|(l, m)| l.index.any_within(*p, radius_m, |i| m[i]))
+    };
+    // One chunk of cells per core: the cells are independent.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunk = pop.points.len().div_ceil(threads).max(1);
+    let covered: Vec<bool> = std::thread::scope(|s| {
+        let handles: Vec<_> = pop
+            .points
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(covered_at).collect::<Vec<bool>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
     let covered = Arc::new(covered);
     engine
         .coverage_cache

@@ -67,6 +67,7 @@ pub struct Engine {
     versions: BTreeMap<String, i64>,
     zone_cache: Mutex<HashMap<String, Arc<ZoneSet>>>,
     pub(crate) coverage_cache: Mutex<HashMap<String, Arc<Vec<bool>>>>,
+    planting: std::sync::OnceLock<crate::planting::PlantingData>,
 }
 
 impl Engine {
@@ -115,6 +116,9 @@ impl Engine {
         });
         let (lon, lat) = qala_core::REPUBLIC_SQUARE_WGS84;
         let centre_utm = Point::from(fwd.coord(Coord { x: lon, y: lat })?);
+        // Linking plantings to fellings is part of loading, like the R-trees.
+        let planting = std::sync::OnceLock::new();
+        let _ = planting.set(crate::planting::PlantingData::build(&data));
         Ok(Engine {
             layers: data,
             population,
@@ -123,6 +127,7 @@ impl Engine {
             versions,
             zone_cache: Mutex::new(HashMap::new()),
             coverage_cache: Mutex::new(HashMap::new()),
+            planting,
         })
     }
 
@@ -197,6 +202,12 @@ impl Engine {
         validate_def(def)?;
         let zs = self.zone_set(scheme)?;
         crate::compute::compute(self, def, &zs)
+    }
+
+    /// Fellings and plantings linked by permit, built on first use.
+    pub(crate) fn planting_data(&self) -> &crate::planting::PlantingData {
+        self.planting
+            .get_or_init(|| crate::planting::PlantingData::build(&self.layers))
     }
 
     pub(crate) fn population(&self) -> Result<&Population, EngineError> {

@@ -164,6 +164,14 @@ impl LayerData {
         self.column(field).and_then(|c| c.text(i))
     }
 
+    /// A text attribute without copying it (typed kinds only).
+    pub fn str_ref(&self, field: &str, i: usize) -> Option<&str> {
+        match self.column(field)? {
+            Column::Text(c) => c[i].as_deref(),
+            _ => None,
+        }
+    }
+
     pub fn int(&self, field: &str, i: usize) -> Option<i64> {
         match self.column(field)? {
             Column::Int(c) => c[i],

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::NaiveDate;
 use geo::Centroid;
 use geo_types::Point;
 use qala_core::LayerKind;
@@ -11,14 +12,23 @@ use crate::EngineError;
 use crate::compute::{Aggregation, ZoneFigures};
 use crate::engine::Engine;
 use crate::indicator_def::CompensationMetric;
+use crate::layer::LayerData;
 use crate::result::Flow;
 use crate::zone_set::ZoneSet;
 
-struct Felling {
-    zone: Option<usize>,
-    required: f64,
-    delivered: f64,
-    due: Option<chrono::NaiveDate>,
+/// Fellings and plantings of every served layer, linked by permit number. Built once per
+/// engine: benchmark cities have millions of them.
+pub(crate) struct PlantingData {
+    felling_points: Vec<Option<Point<f64>>>,
+    required: Vec<f64>,
+    due: Vec<Option<NaiveDate>>,
+    /// Trees planted for each felling's permit, wherever planted.
+    delivered: Vec<f64>,
+    planting_points: Vec<Option<Point<f64>>>,
+    planted: Vec<f64>,
+    alive: [Vec<Option<f64>>; 3],
+    /// The felling each planting names (`felling_permit_no`), if known.
+    link: Vec<Option<u32>>,
 }
 
 fn point_of(g: Option<&geo_types::Geometry<f64>>) -> Option<Point<f64>> {
@@ -28,96 +38,130 @@ fn point_of(g: Option<&geo_types::Geometry<f64>>) -> Option<Point<f64>> {
     }
 }
 
+impl PlantingData {
+    pub fn build(layers: &[LayerData]) -> PlantingData {
+        let mut d = PlantingData {
+            felling_points: Vec::new(),
+            required: Vec::new(),
+            due: Vec::new(),
+            delivered: Vec::new(),
+            planting_points: Vec::new(),
+            planted: Vec::new(),
+            alive: [Vec::new(), Vec::new(), Vec::new()],
+            link: Vec::new(),
+        };
+        let mut by_permit: HashMap<&str, u32> = HashMap::new();
+        for l in layers.iter().filter(|l| l.kind == LayerKind::TreeFelling) {
+            for i in 0..l.len() {
+                let idx = d.required.len() as u32;
+                d.felling_points.push(point_of(l.index.geometry(i)));
+                d.required
+                    .push(l.float("trees_felled", i).unwrap_or(0.0) * l.float("compensation_ratio", i).unwrap_or(0.0));
+                d.due.push(l.date("compensation_due", i));
+                // The first felling with a permit number wins (numbers are unique per layer).
+                if let Some(p) = l.str_ref("permit_no", i) {
+                    by_permit.entry(p).or_insert(idx);
+                }
+            }
+        }
+        d.delivered = vec![0.0; d.required.len()];
+        for l in layers.iter().filter(|l| l.kind == LayerKind::TreePlanting) {
+            for i in 0..l.len() {
+                let planted = l.float("trees_planted", i).unwrap_or(0.0);
+                d.planting_points.push(point_of(l.index.geometry(i)));
+                d.planted.push(planted);
+                for (k, f) in ["alive_1y", "alive_2y", "alive_3y"].into_iter().enumerate() {
+                    d.alive[k].push(l.float(f, i));
+                }
+                let link = l
+                    .str_ref("felling_permit_no", i)
+                    .and_then(|p| by_permit.get(p).copied());
+                if let Some(f) = link {
+                    d.delivered[f as usize] += planted;
+                }
+                d.link.push(link);
+            }
+        }
+        d
+    }
+}
+
 pub(crate) fn figures(
     engine: &Engine,
     zs: &ZoneSet,
     metric: CompensationMetric,
 ) -> Result<(ZoneFigures, Vec<Flow>), EngineError> {
+    let d = engine.planting_data();
+    let (felling_zone, planting_zone) = zs
+        .planting_zones
+        .get_or_init(|| (zs.assign_all(&d.felling_points), zs.assign_all(&d.planting_points)));
     let n = zs.zones.len();
-    let mut fellings: Vec<Felling> = Vec::new();
-    let mut by_permit: HashMap<String, usize> = HashMap::new();
-    for l in engine.layers.iter().filter(|l| l.kind == LayerKind::TreeFelling) {
-        for i in 0..l.len() {
-            let zone = point_of(l.index.geometry(i)).and_then(|p| zs.assign(p));
-            let felled = l.float("trees_felled", i).unwrap_or(0.0);
-            let ratio = l.float("compensation_ratio", i).unwrap_or(0.0);
-            if let Some(permit) = l.text("permit_no", i) {
-                by_permit.entry(permit).or_insert(fellings.len());
-            }
-            fellings.push(Felling {
-                zone,
-                required: felled * ratio,
-                delivered: 0.0,
-                due: l.date("compensation_due", i),
-            });
-        }
-    }
-    let alive_field = match metric {
-        CompensationMetric::Survival1y => Some("alive_1y"),
-        CompensationMetric::Survival2y => Some("alive_2y"),
-        CompensationMetric::Survival3y => Some("alive_3y"),
-        _ => None,
-    };
     let mut num = vec![0.0; n];
     let mut den = vec![0.0; n];
-    let mut flows: BTreeMap<(Option<usize>, Option<usize>), f64> = BTreeMap::new();
-    for l in engine.layers.iter().filter(|l| l.kind == LayerKind::TreePlanting) {
-        for i in 0..l.len() {
-            let zone = point_of(l.index.geometry(i)).and_then(|p| zs.assign(p));
-            let planted = l.float("trees_planted", i).unwrap_or(0.0);
-            if let (Some(field), Some(z)) = (alive_field, zone)
-                && let Some(alive) = l.float(field, i)
-            {
-                num[z] += alive;
-                den[z] += planted;
-            }
-            let Some(f) = l.text("felling_permit_no", i).and_then(|p| by_permit.get(&p).copied()) else {
-                continue;
-            };
-            let felling = &mut fellings[f];
-            felling.delivered += planted;
-            *flows.entry((felling.zone, zone)).or_insert(0.0) += planted;
-            if metric == CompensationMetric::SameZoneShare
-                && let Some(fz) = felling.zone
-            {
-                den[fz] += planted;
-                if zone == Some(fz) {
-                    num[fz] += planted;
+    let as_of = engine.as_of();
+    let survival = match metric {
+        CompensationMetric::Survival1y => Some(0),
+        CompensationMetric::Survival2y => Some(1),
+        CompensationMetric::Survival3y => Some(2),
+        _ => None,
+    };
+    match metric {
+        CompensationMetric::DeliveredRatio | CompensationMetric::OverduePermits => {
+            for (f, z) in felling_zone.iter().enumerate() {
+                let Some(z) = z.map(|z| z as usize) else { continue };
+                if metric == CompensationMetric::DeliveredRatio {
+                    num[z] += d.delivered[f];
+                    den[z] += d.required[f];
+                } else if d.due[f].is_some_and(|due| due < as_of) {
+                    den[z] += 1.0;
+                    if d.delivered[f] < d.required[f] {
+                        num[z] += 1.0;
+                    }
                 }
             }
         }
-    }
-    let as_of = engine.as_of();
-    let agg = match metric {
-        CompensationMetric::OverduePermits => Aggregation::Count,
-        _ => Aggregation::Ratio,
-    };
-    for f in &fellings {
-        let Some(z) = f.zone else { continue };
-        match metric {
-            CompensationMetric::DeliveredRatio => {
-                num[z] += f.delivered;
-                den[z] += f.required;
-            }
-            CompensationMetric::OverduePermits if f.due.is_some_and(|d| d < as_of) => {
-                den[z] += 1.0;
-                if f.delivered < f.required {
-                    num[z] += 1.0;
+        CompensationMetric::SameZoneShare => {
+            for (p, link) in d.link.iter().enumerate() {
+                let Some(fz) = link.and_then(|f| felling_zone[f as usize]) else {
+                    continue;
+                };
+                den[fz as usize] += d.planted[p];
+                if planting_zone[p] == Some(fz) {
+                    num[fz as usize] += d.planted[p];
                 }
             }
-            _ => {}
+        }
+        _ => {
+            let k = survival.unwrap_or(0);
+            for (p, z) in planting_zone.iter().enumerate() {
+                if let (Some(z), Some(alive)) = (z, d.alive[k][p]) {
+                    num[*z as usize] += alive;
+                    den[*z as usize] += d.planted[p];
+                }
+            }
         }
     }
     let flows = match metric {
-        CompensationMetric::DeliveredRatio | CompensationMetric::SameZoneShare => flows
-            .into_iter()
-            .map(|((from, to), trees)| Flow {
-                from_zone: from.map(|z| zs.zones[z].id.clone()),
-                to_zone: to.map(|z| zs.zones[z].id.clone()),
-                trees,
-            })
-            .collect(),
+        CompensationMetric::DeliveredRatio | CompensationMetric::SameZoneShare => {
+            let mut m: BTreeMap<(Option<u32>, Option<u32>), f64> = BTreeMap::new();
+            for (p, link) in d.link.iter().enumerate() {
+                if let Some(f) = link {
+                    *m.entry((felling_zone[*f as usize], planting_zone[p])).or_insert(0.0) += d.planted[p];
+                }
+            }
+            m.into_iter()
+                .map(|((from, to), trees)| Flow {
+                    from_zone: from.map(|z| zs.zones[z as usize].id.clone()),
+                    to_zone: to.map(|z| zs.zones[z as usize].id.clone()),
+                    trees,
+                })
+                .collect()
+        }
         _ => Vec::new(),
+    };
+    let agg = match metric {
+        CompensationMetric::OverduePermits => Aggregation::Count,
+        _ => Aggregation::Ratio,
     };
     Ok((ZoneFigures { num, den, agg }, flows))
 }

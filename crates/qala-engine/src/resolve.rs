@@ -138,11 +138,7 @@ pub(crate) fn resolve(engine: &Engine, scheme: &ZoneScheme) -> Result<ZoneSet, E
     if zones.is_empty() {
         return Err(EngineError::EmptyScheme(name));
     }
-    let mut zs = ZoneSet {
-        scheme: name,
-        zones,
-        cell_zone: Vec::new(),
-    };
+    let mut zs = ZoneSet::new(name, zones);
     if matches!(scheme, ZoneScheme::Layer { .. }) {
         zs.check_overlaps(OVERLAP_TOLERANCE_M2)?;
     }

@@ -93,12 +93,156 @@ pub(crate) struct ZoneSet {
     pub zones: Vec<Zone>,
     /// The zone of every population cell (`None`: outside every zone).
     pub cell_zone: Vec<Option<u32>>,
+    pub grid: Option<ZoneGrid>,
+    /// Zones of the fellings and plantings, computed on first use.
+    pub planting_zones: std::sync::OnceLock<(Vec<Option<u32>>, Vec<Option<u32>>)>,
+}
+
+/// A coarse grid over the zones: a grid cell no zone boundary crosses lies wholly inside
+/// one zone (or outside all), so its points need no polygon test. Millions of tree points
+/// are assigned this way; cells on boundaries fall back to the exact test.
+pub(crate) struct ZoneGrid {
+    x0: f64,
+    y0: f64,
+    cell: f64,
+    nx: usize,
+    ny: usize,
+    /// Zone index, or `UNKNOWN` (a boundary crosses the cell, or no zone covers it).
+    cells: Vec<u32>,
+}
+
+const UNKNOWN: u32 = u32::MAX;
+/// Grid cells along the longer side of the zones' bounding box.
+const GRID_SIDE: f64 = 512.0;
+
+impl ZoneGrid {
+    fn build(zs: &ZoneSet) -> Option<ZoneGrid> {
+        let mut bb: Option<Rect<f64>> = None;
+        for z in &zs.zones {
+            if let Some(r) = z.bbox {
+                bb = Some(match bb {
+                    None => r,
+                    Some(b) => Rect::new(
+                        Coord {
+                            x: b.min().x.min(r.min().x),
+                            y: b.min().y.min(r.min().y),
+                        },
+                        Coord {
+                            x: b.max().x.max(r.max().x),
+                            y: b.max().y.max(r.max().y),
+                        },
+                    ),
+                });
+            }
+        }
+        let bb = bb?;
+        let cell = (bb.width().max(bb.height()) / GRID_SIDE).max(1.0);
+        let nx = (bb.width() / cell).ceil() as usize + 1;
+        let ny = (bb.height() / cell).ceil() as usize + 1;
+        let mut g = ZoneGrid {
+            x0: bb.min().x,
+            y0: bb.min().y,
+            cell,
+            nx,
+            ny,
+            cells: vec![0; nx * ny],
+        };
+        // Mark every cell a boundary segment's box touches, one cell wider for rounding.
+        for z in &zs.zones {
+            for poly in &z.geom.0 {
+                for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                    for seg in ring.lines() {
+                        let (ax, ay) = g.index_unclamped(seg.start);
+                        let (bx, by) = g.index_unclamped(seg.end);
+                        let (x_lo, x_hi) = (ax.min(bx) - 1, ax.max(bx) + 1);
+                        let (y_lo, y_hi) = (ay.min(by) - 1, ay.max(by) + 1);
+                        for iy in y_lo.max(0)..=y_hi.min(g.ny as i64 - 1) {
+                            for ix in x_lo.max(0)..=x_hi.min(g.nx as i64 - 1) {
+                                g.cells[iy as usize * g.nx + ix as usize] = UNKNOWN;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for iy in 0..ny {
+            for ix in 0..nx {
+                let k = iy * nx + ix;
+                if g.cells[k] == UNKNOWN {
+                    continue;
+                }
+                let centre = Point::new(g.x0 + (ix as f64 + 0.5) * cell, g.y0 + (iy as f64 + 0.5) * cell);
+                g.cells[k] = zs.covering(centre).map_or(UNKNOWN, |z| z as u32);
+            }
+        }
+        Some(g)
+    }
+
+    fn index_unclamped(&self, c: Coord<f64>) -> (i64, i64) {
+        (
+            ((c.x - self.x0) / self.cell).floor() as i64,
+            ((c.y - self.y0) / self.cell).floor() as i64,
+        )
+    }
+
+    fn lookup(&self, p: Point<f64>) -> Option<usize> {
+        let (ix, iy) = self.index_unclamped(p.0);
+        if ix < 0 || iy < 0 || ix as usize >= self.nx || iy as usize >= self.ny {
+            return None;
+        }
+        let v = self.cells[iy as usize * self.nx + ix as usize];
+        (v != UNKNOWN).then_some(v as usize)
+    }
 }
 
 impl ZoneSet {
+    pub fn new(scheme: String, zones: Vec<Zone>) -> ZoneSet {
+        let mut zs = ZoneSet {
+            scheme,
+            zones,
+            cell_zone: Vec::new(),
+            grid: None,
+            planting_zones: std::sync::OnceLock::new(),
+        };
+        zs.grid = ZoneGrid::build(&zs);
+        zs
+    }
+
+    /// The first zone (in order) whose interior holds `p`.
+    fn covering(&self, p: Point<f64>) -> Option<usize> {
+        self.zones
+            .iter()
+            .position(|z| z.bbox_within(p, 0.0) && z.itree.contains(&p))
+    }
+
+    /// [`ZoneSet::assign`] for many points, on every core.
+    pub fn assign_all(&self, points: &[Option<Point<f64>>]) -> Vec<Option<u32>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let chunk = points.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = points
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|p| p.and_then(|p| self.assign(p)).map(|z| z as u32))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    }
+
     /// The zone holding `p`: the first zone (in order) covering it, else the nearest zone
     /// within [`NEAREST_ZONE_FALLBACK_M`], else none.
     pub fn assign(&self, p: Point<f64>) -> Option<usize> {
+        if let Some(z) = self.grid.as_ref().and_then(|g| g.lookup(p)) {
+            return Some(z);
+        }
         if let Some(i) = self
             .zones
             .iter()
