@@ -78,7 +78,10 @@ pub async fn run(g: &GlobalArgs, args: IngestArgs) -> anyhow::Result<ExitCode> {
     if let Some(bar) = &bar {
         let bar = bar.clone();
         opts.progress = Some(Arc::new(move |done, total| {
-            if let Some(t) = total {
+            if let Some(t) = total
+                && bar.length() != Some(t)
+            {
+                bar.set_style(bar_style());
                 bar.set_length(t);
             }
             bar.set_position(done);
@@ -133,13 +136,21 @@ fn progress_bar(quiet: bool) -> Option<indicatif::ProgressBar> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(0);
-    let style = indicatif::ProgressStyle::with_template(
+    // Formats that cannot count their features cheaply (GeoJSON sequences, OSM) get a
+    // spinner with the count and rate; the others a bar with an ETA.
+    let bar = indicatif::ProgressBar::no_length();
+    let spinner = indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {human_pos} rows  {per_sec}")
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+    bar.set_style(spinner);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(bar)
+}
+
+fn bar_style() -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(
         "{spinner} {elapsed_precise} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  eta {eta}",
     )
     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-    .progress_chars("=> ");
-    bar.set_style(style);
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    Some(bar)
+    .progress_chars("=> ")
 }
