@@ -95,8 +95,11 @@ pub(crate) struct ZoneSet {
     pub cell_zone: Vec<Option<u32>>,
     pub grid: Option<ZoneGrid>,
     /// Zones of the fellings and plantings, computed on first use.
-    pub planting_zones: std::sync::OnceLock<(Vec<Option<u32>>, Vec<Option<u32>>)>,
+    pub planting_zones: std::sync::OnceLock<(PointZones, PointZones)>,
 }
+
+/// The zone of each point of a list (`None`: outside every zone).
+pub(crate) type PointZones = Vec<Option<u32>>;
 
 /// A coarse grid over the zones: a grid cell no zone boundary crosses lies wholly inside
 /// one zone (or outside all), so its points need no polygon test. Millions of tree points
