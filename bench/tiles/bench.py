@@ -91,10 +91,13 @@ def start(name, args, hot):
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
         up = wait_up(f"http://127.0.0.1:{port}/health", proc)
         # the indicator engine builds in the background after start: let it finish first
-        for _ in range(240):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as r:
-                if b'"engine":"ready"' in r.read():
-                    break
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=30) as r:
+                    if b'"engine":"ready"' in r.read():
+                        break
+            except OSError:
+                pass
             time.sleep(0.5)
         up = time.time() - t0
         return proc, f"http://127.0.0.1:{port}", lambda z, x, y: f"/tiles/{','.join(SOURCES)}/{z}/{x}/{y}.mvt", up
