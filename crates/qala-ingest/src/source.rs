@@ -174,11 +174,12 @@ impl Source {
             name: name.clone(),
             source,
         })?;
-        let total = if osm_rule.is_some() {
-            None
-        } else {
-            first.try_feature_count()
-        };
+        // Text formats count by parsing the whole file again: not worth it for a progress bar.
+        let cheap_count = matches!(
+            format,
+            SourceFormat::GeoPackage | SourceFormat::Shapefile | SourceFormat::ZippedShapefile
+        );
+        let total = if cheap_count { first.try_feature_count() } else { None };
         let file_srs = first.spatial_ref();
         let geom_columns = if format == SourceFormat::Csv {
             first
