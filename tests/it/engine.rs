@@ -402,3 +402,52 @@ async fn what_if_a_new_bus_stop_raises_stop_access_only_where_it_is() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no feature at source row 99999"), "{}", stderr(&o));
 }
+
+#[tokio::test]
+async fn a_new_layer_version_is_announced_and_read_back_for_the_engine() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let before = qala_store::read::served_versions(&pool).await.unwrap();
+    let mut listener = qala_store::read::VersionListener::connect(&pool).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stops.geojson");
+    std::fs::write(
+        &file,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"category":"bus_stop","name":"New stop"},"geometry":{"type":"Point","coordinates":[76.83,43.19]}}]}"#,
+    )
+    .unwrap();
+    qala_ok(&db, &["ingest", file.to_str().unwrap(), "--layer", "transit-stops"]);
+
+    let change = tokio::time::timeout(std::time::Duration::from_secs(20), listener.next())
+        .await
+        .expect("a NOTIFY within 20 s")
+        .unwrap();
+    assert_eq!(change.slug, "transit-stops");
+    let after = qala_store::read::served_versions(&pool).await.unwrap();
+    assert_ne!(before["transit-stops"], after["transit-stops"]);
+    assert_eq!(after["transit-stops"].1, change.layer_version_id.unwrap());
+    assert_eq!(
+        before["districts"], after["districts"],
+        "other layers keep their version"
+    );
+
+    // The engine's reader sees exactly the new version's rows, typed.
+    let layer = qala_store::read::read_layer(&pool, "transit-stops").await.unwrap();
+    assert_eq!(layer.layer_version_id, change.layer_version_id.unwrap());
+    assert_eq!(layer.features.len(), 1);
+    assert_eq!(layer.features[0].values[0], qala_core::Value::Text("bus_stop".into()));
+    let all = qala_store::read::read_served_layers(&pool, None).await.unwrap();
+    assert_eq!(all.len(), after.len());
+    let pop = all.iter().find(|l| l.slug == "population").unwrap();
+    let residents: f64 = pop
+        .features
+        .iter()
+        .map(|f| match f.values[0] {
+            qala_core::Value::Float(r) => r,
+            _ => panic!("residents is a float"),
+        })
+        .sum();
+    assert_eq!(residents, 2_161_695.0);
+}

@@ -41,30 +41,18 @@ pub(crate) fn compute(engine: &Engine, def: &IndicatorDef, zs: &ZoneSet) -> Resu
             inequality = Some(cell_inequality(engine, zs, &covered)?);
             access_figures(engine, zs, &covered)?
         }
-        Measure::AreaPerResident { layer } => {
-            let mut num = vec![0.0; zs.zones.len()];
-            for l in engine.selected(layer)? {
-                for (i, g) in l.index.geometries().iter().enumerate() {
-                    if l.passes(&layer.filter, i) {
-                        for (z, zone) in zs.zones.iter().enumerate() {
-                            num[z] += zone.area_inside(g);
-                        }
-                    }
-                }
-            }
-            ZoneFigures {
-                num,
-                den: residents.clone(),
-                agg: Aggregation::Ratio,
-            }
-        }
+        Measure::AreaPerResident { layer } => ZoneFigures {
+            num: clipped_sums(engine, zs, layer, Clip::Area)?,
+            den: residents.clone(),
+            agg: Aggregation::Ratio,
+        },
         Measure::LengthPerResidents { layer, per_residents } => ZoneFigures {
-            num: lengths_km(engine, zs, layer)?,
+            num: clipped_sums(engine, zs, layer, Clip::LengthKm)?,
             den: residents.iter().map(|r| r / per_residents).collect(),
             agg: Aggregation::Ratio,
         },
         Measure::LengthPerArea { layer } => ZoneFigures {
-            num: lengths_km(engine, zs, layer)?,
+            num: clipped_sums(engine, zs, layer, Clip::LengthKm)?,
             den: zs.zones.iter().map(|z| z.area_m2 / 1e6).collect(),
             agg: Aggregation::Ratio,
         },
@@ -184,17 +172,36 @@ pub(crate) fn zone_residents(engine: &Engine, zs: &ZoneSet) -> Vec<f64> {
     out
 }
 
-fn lengths_km(engine: &Engine, zs: &ZoneSet, sel: &LayerSelector) -> Result<Vec<f64>, EngineError> {
+#[derive(Debug, Clone, Copy)]
+enum Clip {
+    Area,
+    LengthKm,
+}
+
+/// Per zone, the area (m²) or length (km) of the selected features inside it; cached per
+/// zone scheme, since what-if asks for it again.
+fn clipped_sums(engine: &Engine, zs: &ZoneSet, sel: &LayerSelector, clip: Clip) -> Result<Vec<f64>, EngineError> {
+    let key = format!("{clip:?}|{}", serde_json::to_string(sel).unwrap_or_default());
+    if let Some(v) = zs.clipped.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return Ok(v.clone());
+    }
     let mut num = vec![0.0; zs.zones.len()];
     for l in engine.selected(sel)? {
         for (i, g) in l.index.geometries().iter().enumerate() {
             if l.passes(&sel.filter, i) {
                 for (z, zone) in zs.zones.iter().enumerate() {
-                    num[z] += zone.length_inside(g) / 1000.0;
+                    num[z] += match clip {
+                        Clip::Area => zone.area_inside(g),
+                        Clip::LengthKm => zone.length_inside(g) / 1000.0,
+                    };
                 }
             }
         }
     }
+    zs.clipped
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, num.clone());
     Ok(num)
 }
 

@@ -28,3 +28,29 @@ impl SharedEngine {
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(engine);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::EngineOptions;
+
+    #[test]
+    fn a_query_keeps_its_engine_while_a_new_one_is_swapped_in() {
+        let old = Engine::from_layers(Vec::new(), EngineOptions::default()).unwrap();
+        let shared = SharedEngine::new(old);
+        let running = shared.get();
+        let mut options = EngineOptions::default();
+        options.indicators.truncate(1);
+        shared.replace(Engine::from_layers(Vec::new(), options).unwrap());
+        // The running query still sees every definition; the next one sees the new engine.
+        assert!(running.definitions().len() > 1);
+        assert_eq!(shared.get().definitions().len(), 1);
+        // Readers from many threads at once.
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| assert_eq!(shared.get().definitions().len(), 1));
+            }
+        });
+    }
+}

@@ -96,6 +96,8 @@ pub(crate) struct ZoneSet {
     pub grid: Option<ZoneGrid>,
     /// Zones of the fellings and plantings, computed on first use.
     pub planting_zones: std::sync::OnceLock<(PointZones, PointZones)>,
+    /// Areas / lengths of selected features per zone, by selector (see `compute`).
+    pub clipped: std::sync::Mutex<std::collections::HashMap<String, Vec<f64>>>,
 }
 
 /// The zone of each point of a list (`None`: outside every zone).
@@ -206,6 +208,7 @@ impl ZoneSet {
             cell_zone: Vec::new(),
             grid: None,
             planting_zones: std::sync::OnceLock::new(),
+            clipped: std::sync::Mutex::new(std::collections::HashMap::new()),
         };
         zs.grid = ZoneGrid::build(&zs);
         zs
