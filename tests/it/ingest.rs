@@ -788,3 +788,28 @@ async fn losing_the_database_connection_mid_load_is_a_clean_failure() {
     wait_for_backend_gone(&pool, backend).await;
     assert_eq!(snapshot(&pool).await, before);
 }
+
+#[tokio::test]
+async fn a_property_a_geojson_feature_omits_is_null_not_zero() {
+    // GDAL reads an omitted integer property as "unset"; read naively it is 0, which for
+    // a planting's survival check would say every tree died.
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lanes.geojson");
+    std::fs::write(
+        &file,
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"status":"planned","facility":"painted","planned_year":2028},"geometry":{"type":"LineString","coordinates":[[76.93,43.24],[76.94,43.25]]}},
+{"type":"Feature","properties":{"status":"existing","facility":"protected"},"geometry":{"type":"LineString","coordinates":[[76.95,43.24],[76.96,43.25]]}}]}"#,
+    )
+    .unwrap();
+    let path = file.to_string_lossy().into_owned();
+    qala_ok(&db, &["-q", "ingest", &path, "--layer", "lanes", "--kind", "bike_lane"]);
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    let years: Vec<Option<i64>> =
+        sqlx::query_scalar("SELECT planned_year FROM bike_lane_current WHERE layer_slug = 'lanes' ORDER BY source_row")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(years, vec![Some(2028), None]);
+}

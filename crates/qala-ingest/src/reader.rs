@@ -79,9 +79,7 @@ pub fn for_each(
             None => (None, false),
         };
         let mut attrs = Map::new();
-        for (name, value) in feature.fields() {
-            attrs.insert(name, value.map(field_to_json).unwrap_or(Json::Null));
-        }
+        feature_attrs(&feature, &mut attrs);
         each(RawFeature {
             row: i as u64 + 1,
             geometry,
@@ -112,6 +110,30 @@ pub(crate) fn repair(g: &gdal::vector::Geometry) -> Option<geo_types::Geometry<f
         }
         other => Some(other),
     }
+}
+
+/// The attributes of a GDAL feature as JSON. A property a feature does not carry at all
+/// (GeoJSON lets a feature omit it) is null, not GDAL's default of 0 or "".
+pub fn feature_attrs(feature: &gdal::vector::Feature, attrs: &mut Map<String, Json>) {
+    for (name, value) in feature.fields() {
+        let set = feature
+            .field_index(&name)
+            .map(|i| field_is_set(feature, i))
+            .unwrap_or(true);
+        let value = if set { value.map(field_to_json) } else { None };
+        attrs.insert(name, value.unwrap_or(Json::Null));
+    }
+}
+
+/// Whether a field is set on a feature. gdal 0.19's safe API checks only for null, and
+/// reads an unset integer field as 0: a GeoJSON feature that omits `alive_1y` would say
+/// "no tree survived". The C call is the only way to ask.
+#[allow(unsafe_code)]
+fn field_is_set(feature: &gdal::vector::Feature, idx: usize) -> bool {
+    let Ok(idx) = i32::try_from(idx) else { return true };
+    // SAFETY: `c_feature` is the live handle owned by `feature`, which outlives this call,
+    // and `idx` comes from `field_index` on the same feature, so it is in range.
+    unsafe { gdal_sys::OGR_F_IsFieldSet(feature.c_feature(), idx) != 0 }
 }
 
 pub(crate) fn field_to_json(v: FieldValue) -> Json {

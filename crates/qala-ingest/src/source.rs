@@ -275,9 +275,7 @@ impl Source {
     /// Turns one GDAL feature into a checked feature, or records why it cannot be one.
     fn one(&self, gf: &GdalFeature, row: u64, opts: &IngestOptions, problems: &mut Vec<Problem>) -> Option<Feature> {
         let mut attrs = Map::new();
-        for (name, value) in gf.fields() {
-            attrs.insert(name, value.map(crate::reader::field_to_json).unwrap_or(Json::Null));
-        }
+        crate::reader::feature_attrs(gf, &mut attrs);
         let (geometry, attrs) = match self.osm_rule {
             Some(rule) => {
                 // Most OSM features are not of this rule (a residential road when reading
