@@ -28,13 +28,13 @@ pub enum FixturesCommand {
 pub async fn run(g: &GlobalArgs, cmd: FixturesCommand) -> anyhow::Result<ExitCode> {
     let FixturesCommand::Load { dir, seed } = cmd;
     let db = Db::open(g).await?;
-    let result = load_all(&db, g, &dir, seed).await;
+    let result = load_all(&db, &dir, seed).await;
     db.close().await?;
     result?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn load_all(db: &Db, g: &GlobalArgs, dir: &Path, seed: u64) -> anyhow::Result<()> {
+async fn load_all(db: &Db, dir: &Path, seed: u64) -> anyhow::Result<()> {
     let today = chrono::Utc::now().date_naive();
     for fx in REAL {
         let (raws, source_files) =
@@ -64,7 +64,10 @@ async fn load_all(db: &Db, g: &GlobalArgs, dir: &Path, seed: u64) -> anyhow::Res
         let outcome = qala_load::load(&db.pool, &fx.meta()?, &source, &features).await?;
         tracing::info!(layer = fx.slug, ?outcome, "loaded");
     }
-    let synth_dir = g.home.join(format!("synthetic-{seed}"));
+    // A directory of this run's own: two loads at once must not read each other's
+    // half-written files.
+    let synth_tmp = tempfile::Builder::new().prefix("qala-synth-").tempdir()?;
+    let synth_dir = synth_tmp.path().to_owned();
     let city = qala_synth::CityInputs::from_fixtures(dir)?;
     let opts = qala_synth::SynthOptions {
         seed,

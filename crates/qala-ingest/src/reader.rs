@@ -24,6 +24,8 @@ pub struct RawFeature {
 
 /// Opens `path` with exactly the GDAL driver `driver` (e.g. `"GeoJSON"`, `"OSM"`).
 pub fn open(path: &Path, driver: &str) -> Result<Dataset, IngestError> {
+    // Network off and GDAL's messages to the log, for every reader.
+    crate::gdal_env::init();
     crate::gdal_env::init();
     let drivers = [driver];
     Dataset::open_ex(
