@@ -37,7 +37,7 @@ pub enum StoreError {
         kind: String,
         expected: String,
     },
-    #[error("cannot encode geometry as WKB")]
+    #[error("cannot convert a geometry to or from WKB")]
     Wkb(#[source] geozero::error::GeozeroError),
     #[error("local PostgreSQL: {message}")]
     Embedded { message: String },
