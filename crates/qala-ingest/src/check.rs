@@ -2,8 +2,8 @@
 //! Almaty. Each failed check is a [`Problem`] naming the feature and saying why.
 
 use geo::{BoundingRect, CoordsIter};
-use geo_types::{Geometry, MultiLineString, MultiPoint, MultiPolygon};
-use qala_core::{ALMATY_BBOX_WGS84, GeometryType, LayerKind};
+use geo_types::Geometry;
+use qala_core::ALMATY_BBOX_WGS84;
 
 use crate::Problem;
 
@@ -73,34 +73,7 @@ pub fn num(v: f64) -> String {
     }
 }
 
-/// Promotes single geometries to the kind's multi type; `Err` holds the found type name.
-pub fn conform(kind: LayerKind, g: Geometry<f64>) -> Result<Geometry<f64>, &'static str> {
-    Ok(match (kind.geometry_type(), g) {
-        (GeometryType::Any, g) => g,
-        (GeometryType::Point, g @ Geometry::Point(_)) => g,
-        (GeometryType::Point, Geometry::MultiPoint(MultiPoint(mut pts))) if pts.len() == 1 => {
-            Geometry::Point(pts.remove(0))
-        }
-        (GeometryType::MultiLineString, Geometry::LineString(l)) => Geometry::MultiLineString(MultiLineString(vec![l])),
-        (GeometryType::MultiLineString, g @ Geometry::MultiLineString(_)) => g,
-        (GeometryType::MultiPolygon, Geometry::Polygon(p)) => Geometry::MultiPolygon(MultiPolygon(vec![p])),
-        (GeometryType::MultiPolygon, g @ Geometry::MultiPolygon(_)) => g,
-        (_, g) => return Err(geometry_name(&g)),
-    })
-}
-
-/// The OGC name of a geometry's type.
-pub fn geometry_name(g: &Geometry<f64>) -> &'static str {
-    match g {
-        Geometry::Point(_) => "Point",
-        Geometry::Line(_) | Geometry::LineString(_) => "LineString",
-        Geometry::Polygon(_) | Geometry::Rect(_) | Geometry::Triangle(_) => "Polygon",
-        Geometry::MultiPoint(_) => "MultiPoint",
-        Geometry::MultiLineString(_) => "MultiLineString",
-        Geometry::MultiPolygon(_) => "MultiPolygon",
-        Geometry::GeometryCollection(_) => "GeometryCollection",
-    }
-}
+pub use qala_core::geometry::{conform, geometry_name};
 
 #[cfg(test)]
 mod tests {
@@ -124,6 +97,6 @@ mod tests {
     #[test]
     fn points_cannot_be_green_spaces() {
         let g = Geometry::Point(geo_types::Point::new(76.9, 43.2));
-        assert_eq!(conform(LayerKind::GreenSpace, g), Err("Point"));
+        assert_eq!(conform(qala_core::LayerKind::GreenSpace, g), Err("Point"));
     }
 }

@@ -1,9 +1,9 @@
 //! Encoding of features as rows of PostgreSQL's COPY text format. Values are escaped here
 //! and nowhere else; geometries go as hex EWKB, which PostGIS reads directly.
 
-use geo_types::{Geometry, MultiLineString, MultiPolygon};
+use geo_types::Geometry;
 use geozero::{CoordDimensions, ToWkb};
-use qala_core::{Feature, GeometryType, LayerKind, Value};
+use qala_core::{Feature, LayerKind, Value};
 
 use crate::StoreError;
 
@@ -43,37 +43,12 @@ pub fn encode_row(
 
 /// Promotes single geometries to the kind's multi type; refuses other types.
 pub fn conform_geometry(kind: LayerKind, g: &Geometry<f64>, row: u64) -> Result<Geometry<f64>, StoreError> {
-    let wrong = || StoreError::WrongGeometry {
+    qala_core::geometry::conform(kind, g.clone()).map_err(|found| StoreError::WrongGeometry {
         what: format!("feature {row}"),
-        found: geometry_name(g).to_owned(),
+        found: found.to_owned(),
         kind: kind.name().to_owned(),
         expected: kind.geometry_type().postgis_name().to_owned(),
-    };
-    Ok(match (kind.geometry_type(), g) {
-        (GeometryType::Any, g) => g.clone(),
-        (GeometryType::Point, Geometry::Point(_)) => g.clone(),
-        (GeometryType::Point, Geometry::MultiPoint(mp)) if mp.0.len() == 1 => Geometry::Point(mp.0[0]),
-        (GeometryType::MultiLineString, Geometry::LineString(l)) => {
-            Geometry::MultiLineString(MultiLineString(vec![l.clone()]))
-        }
-        (GeometryType::MultiLineString, Geometry::MultiLineString(_)) => g.clone(),
-        (GeometryType::MultiPolygon, Geometry::Polygon(p)) => Geometry::MultiPolygon(MultiPolygon(vec![p.clone()])),
-        (GeometryType::MultiPolygon, Geometry::MultiPolygon(_)) => g.clone(),
-        _ => return Err(wrong()),
     })
-}
-
-/// The OGC name of a geometry's type.
-pub fn geometry_name(g: &Geometry<f64>) -> &'static str {
-    match g {
-        Geometry::Point(_) => "Point",
-        Geometry::Line(_) | Geometry::LineString(_) => "LineString",
-        Geometry::Polygon(_) | Geometry::Rect(_) | Geometry::Triangle(_) => "Polygon",
-        Geometry::MultiPoint(_) => "MultiPoint",
-        Geometry::MultiLineString(_) => "MultiLineString",
-        Geometry::MultiPolygon(_) => "MultiPolygon",
-        Geometry::GeometryCollection(_) => "GeometryCollection",
-    }
 }
 
 fn write_value(out: &mut Vec<u8>, v: &Value) {
