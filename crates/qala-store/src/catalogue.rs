@@ -133,28 +133,33 @@ pub async fn ensure_layer(pool: &PgPool, meta: &LayerMeta) -> Result<i64, StoreE
             .map_err(StoreError::from_write)?;
             id
         }
-        None => sqlx::query_scalar(
-            "INSERT INTO layer (slug, kind, title_kk, title_ru, title_en, description, visibility,
-                                owner, synthetic, licence, attribution)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING layer_id",
-        )
-        .bind(&meta.slug)
-        .bind(meta.kind.name())
-        .bind(&meta.title_kk)
-        .bind(&meta.title_ru)
-        .bind(&meta.title_en)
-        .bind(&meta.description)
-        .bind(meta.visibility.as_str())
-        .bind(&meta.owner)
-        .bind(meta.synthetic)
-        .bind(&meta.licence)
-        .bind(&meta.attribution)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(StoreError::from_write)?,
+        None => insert_layer(&mut tx, meta).await?,
     };
     tx.commit().await?;
     Ok(id)
+}
+
+/// Adds a catalogue entry (in the caller's transaction) and returns its id.
+pub(crate) async fn insert_layer(conn: &mut sqlx::PgConnection, meta: &LayerMeta) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
+        "INSERT INTO layer (slug, kind, title_kk, title_ru, title_en, description, visibility,
+                            owner, synthetic, licence, attribution)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING layer_id",
+    )
+    .bind(&meta.slug)
+    .bind(meta.kind.name())
+    .bind(&meta.title_kk)
+    .bind(&meta.title_ru)
+    .bind(&meta.title_en)
+    .bind(&meta.description)
+    .bind(meta.visibility.as_str())
+    .bind(&meta.owner)
+    .bind(meta.synthetic)
+    .bind(&meta.licence)
+    .bind(&meta.attribution)
+    .fetch_one(conn)
+    .await
+    .map_err(StoreError::from_write)
 }
 
 const SUMMARY_SQL: &str = "

@@ -120,26 +120,7 @@ impl LayerLoad {
                     requested: meta.kind.name().to_owned(),
                 });
             }
-            None => sqlx::query_scalar(
-                "INSERT INTO layer (slug, kind, title_kk, title_ru, title_en, description, visibility,
-                                    owner, synthetic, licence, attribution)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                 RETURNING layer_id",
-            )
-            .bind(&meta.slug)
-            .bind(meta.kind.name())
-            .bind(&meta.title_kk)
-            .bind(&meta.title_ru)
-            .bind(&meta.title_en)
-            .bind(&meta.description)
-            .bind(meta.visibility.as_str())
-            .bind(&meta.owner)
-            .bind(meta.synthetic)
-            .bind(&meta.licence)
-            .bind(&meta.attribution)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::from_write)?,
+            None => crate::catalogue::insert_layer(&mut tx, meta).await?,
         };
         lock_layer_loads(&mut tx, layer_id).await?;
         Self::begin_in(tx, layer_id, meta.kind, source).await
