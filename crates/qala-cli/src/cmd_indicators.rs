@@ -7,7 +7,8 @@ use clap::ValueEnum;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use qala_core::LayerKind;
 use qala_engine::{
-    AccessQuery, Change, Engine, EngineOptions, FieldEquals, GroupValue, IndicatorResult, SourceLayer, ZoneScheme,
+    AccessQuery, Change, DistanceMode, Engine, EngineOptions, FieldEquals, GroupValue, IndicatorResult, SeveranceValue,
+    SourceLayer, ZoneScheme,
 };
 
 use crate::GlobalArgs;
@@ -32,6 +33,7 @@ pub enum Format {
   qala indicators --zones rings --indicator stops_500m
   qala indicators --zones rings:2,5,10 --format csv
   qala indicators --access services --radius-m 800 --where category=pharmacy
+  qala indicators --indicator stops_500m --distance network   walking vs straight line
   qala indicators --what-if new-park.json --zones districts
   qala indicators --list")]
 pub struct IndicatorsArgs {
@@ -57,6 +59,11 @@ pub struct IndicatorsArgs {
     /// indicator deltas per zone.
     #[arg(long, value_name = "FILE", conflicts_with = "access")]
     pub what_if: Option<std::path::PathBuf>,
+    /// Distance for access indicators: straight (line, default) or network (walking along
+    /// the walkable streets of the roads layer; the output adds the straight figures and
+    /// the severance gap = straight share − network share).
+    #[arg(long, value_name = "MODE", default_value = "straight", value_parser = parse_distance)]
+    pub distance: DistanceMode,
     /// Date overdue compensation is judged at (default: today).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<chrono::NaiveDate>,
@@ -100,8 +107,18 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
     if args.list {
         return list(&options, args.format);
     }
-    // Roads and buildings are only needed when named (ad-hoc access, a zone layer).
-    let all_kinds = args.access.is_some() || matches!(scheme, ZoneScheme::Layer { .. }) || change.is_some();
+    if change.is_some() && args.distance == DistanceMode::Network {
+        return Err(qala_engine::EngineError::NetworkWhatIf.into());
+    }
+    if args.distance == DistanceMode::Network && (args.reference.is_some() || args.benchmark.is_some()) {
+        anyhow::bail!("--distance network applies to engine results; --reference and --benchmark are straight-line");
+    }
+    // Roads and buildings are only needed when named (ad-hoc access, a zone layer); roads
+    // also for network distance.
+    let all_kinds = args.access.is_some()
+        || matches!(scheme, ZoneScheme::Layer { .. })
+        || change.is_some()
+        || args.distance == DistanceMode::Network;
     let kinds: Vec<LayerKind> = LayerKind::ALL
         .into_iter()
         .filter(|k| all_kinds || !matches!(k, LayerKind::Road | LayerKind::Building))
@@ -129,7 +146,7 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
     let started = std::time::Instant::now();
 
     if let Some(change) = change {
-        let r = engine.what_if(&change, &scheme)?;
+        let r = engine.what_if_in(&change, &scheme, args.distance)?;
         match args.format {
             Format::Json | Format::Csv => crate::out(&serde_json::to_string_pretty(&r)?),
             Format::Table => {
@@ -170,11 +187,12 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
                 layer: layer.clone(),
                 radius_m,
                 filter: filters,
+                distance: args.distance,
             },
             &scheme,
         )?],
-        _ if args.indicator == "all" => engine.compute_all(&scheme)?,
-        _ => vec![engine.compute(&args.indicator, &scheme)?],
+        _ if args.indicator == "all" => engine.compute_all_in(&scheme, args.distance)?,
+        _ => vec![engine.compute_in(&args.indicator, &scheme, args.distance)?],
     };
     if args.timings {
         tracing::warn!(
@@ -186,7 +204,7 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
     }
     match args.format {
         Format::Json => crate::out(&serde_json::to_string_pretty(&results)?),
-        Format::Csv => print_csv(&results),
+        Format::Csv => crate::out(IndicatorResult::to_csv(&results).trim_end()),
         Format::Table => {
             for r in &results {
                 print_table(r);
@@ -279,34 +297,37 @@ fn print_table(r: &IndicatorResult) {
         norm.map(|n| format!("; norm {}", fmt(Some(n), unit)))
             .unwrap_or_default()
     ));
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(["zone", "role", "residents", "value", "norm", "gap to norm"]);
-    let role = |r: qala_engine::ZoneRole| format!("{r:?}").to_lowercase();
-    for z in &r.zones {
-        t.add_row([
-            z.names.en.clone(),
-            role(z.role),
-            format!("{:.0}", z.residents),
-            fmt(z.value, unit),
-            fmt(norm, unit),
-            fmt_delta(z.gap_to_norm, unit),
-        ]);
+    if let Some(s) = &r.severance {
+        print_severance_table(r, s);
+    } else {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED);
+        t.set_header(["zone", "role", "residents", "value", "norm", "gap to norm"]);
+        for z in &r.zones {
+            t.add_row([
+                z.names.en.clone(),
+                role(z.role),
+                format!("{:.0}", z.residents),
+                fmt(z.value, unit),
+                fmt(norm, unit),
+                fmt_delta(z.gap_to_norm, unit),
+            ]);
+        }
+        let group = |name: &str, g: &GroupValue| {
+            [
+                name.to_owned(),
+                format!("{} zones", g.zones),
+                format!("{:.0}", g.residents),
+                fmt(g.value, unit),
+                fmt(norm, unit),
+                fmt_delta(g.gap_to_norm, unit),
+            ]
+        };
+        t.add_row(group("CENTRE", &r.centre));
+        t.add_row(group("PERIPHERY", &r.periphery));
+        t.add_row(group("CITY", &r.city));
+        crate::out(&t.to_string());
     }
-    let group = |name: &str, g: &GroupValue| {
-        [
-            name.to_owned(),
-            format!("{} zones", g.zones),
-            format!("{:.0}", g.residents),
-            fmt(g.value, unit),
-            fmt(norm, unit),
-            fmt_delta(g.gap_to_norm, unit),
-        ]
-    };
-    t.add_row(group("CENTRE", &r.centre));
-    t.add_row(group("PERIPHERY", &r.periphery));
-    t.add_row(group("CITY", &r.city));
-    crate::out(&t.to_string());
     let mut notes = vec![format!(
         "service gap (periphery/centre): {}",
         r.service_gap.map_or("-".into(), |g| format!("{g:.3}"))
@@ -348,65 +369,76 @@ fn print_table(r: &IndicatorResult) {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
+fn parse_distance(s: &str) -> Result<DistanceMode, String> {
+    s.parse().map_err(|e: qala_engine::EngineError| e.to_string())
 }
 
-fn print_csv(results: &[IndicatorResult]) {
-    crate::out(
-        "indicator,version,scheme,zone,name_en,role,residents,numerator,denominator,value,norm,gap_to_norm,unit",
-    );
-    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    for r in results {
-        let d = &r.indicator;
-        let norm = d.norm.map(|n| n.value());
-        let rows = r.zones.iter().map(|z| {
-            (
-                z.zone.clone(),
-                z.names.en.clone(),
-                format!("{:?}", z.role).to_lowercase(),
-                z.residents,
-                z.numerator,
-                z.denominator,
-                z.value,
-                z.gap_to_norm,
-            )
-        });
-        let groups = [("CENTRE", &r.centre), ("PERIPHERY", &r.periphery), ("CITY", &r.city)]
-            .into_iter()
-            .map(|(n, g)| {
-                (
-                    n.to_owned(),
-                    n.to_lowercase(),
-                    "group".to_owned(),
-                    g.residents,
-                    g.numerator,
-                    g.denominator,
-                    g.value,
-                    g.gap_to_norm,
-                )
-            });
-        for (zone, name, role, res, n, den, v, gap) in rows.chain(groups) {
-            crate::out(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
-                csv_field(&d.id),
-                d.version,
-                csv_field(&r.scheme),
-                csv_field(&zone),
-                csv_field(&name),
-                role,
-                res,
-                n,
-                den,
-                num(v),
-                num(norm),
-                num(gap),
-                csv_field(&d.unit)
-            ));
-        }
+fn role(r: qala_engine::ZoneRole) -> String {
+    format!("{r:?}").to_lowercase()
+}
+
+/// Network mode: straight, network and the severance gap side by side, per zone and group.
+fn print_severance_table(r: &IndicatorResult, s: &qala_engine::Severance) {
+    let unit = r.indicator.unit.as_str();
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header([
+        "zone".to_owned(),
+        "role".to_owned(),
+        "residents".to_owned(),
+        format!("straight ≤ {} m", s.radius_m),
+        format!("network ≤ {} m", s.radius_m),
+        "severance gap".to_owned(),
+        "residents cut off".to_owned(),
+        "gap to norm (network)".to_owned(),
+    ]);
+    let row = |name: String, role: String, residents: f64, v: &SeveranceValue, gap_to_norm: Option<f64>| {
+        [
+            name,
+            role,
+            format!("{residents:.0}"),
+            fmt(v.straight, unit),
+            fmt(v.network, unit),
+            fmt_delta(v.gap, unit),
+            format!("{:.0}", v.residents_cut_off),
+            fmt_delta(gap_to_norm, unit),
+        ]
+    };
+    for (z, sv) in r.zones.iter().zip(&s.zones) {
+        t.add_row(row(
+            z.names.en.clone(),
+            role(z.role),
+            z.residents,
+            &sv.value,
+            z.gap_to_norm,
+        ));
     }
+    for (name, g, v) in [
+        ("CENTRE", &r.centre, &s.centre),
+        ("PERIPHERY", &r.periphery, &s.periphery),
+        ("CITY", &r.city, &s.city),
+    ] {
+        t.add_row(row(
+            name.to_owned(),
+            format!("{} zones", g.zones),
+            g.residents,
+            v,
+            g.gap_to_norm,
+        ));
+    }
+    crate::out(&t.to_string());
+    let g = s.graph;
+    crate::out(&format!(
+        "street network ({}): {} nodes, {} edges, {} components; {} walkable ways, {} barrier ways \
+         (motorway/trunk); {} residents in {} cells farther than {} m from a walkable street",
+        s.roads_layer,
+        g.nodes,
+        g.edges,
+        g.components,
+        g.walkable_ways,
+        g.barrier_ways,
+        s.off_network_residents.round(),
+        s.off_network_cells,
+        s.snap_m
+    ));
 }

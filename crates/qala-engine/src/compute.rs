@@ -10,7 +10,7 @@ use crate::inequality::{gini, theil};
 use crate::project::Projector;
 use crate::result::{GroupValue, IndicatorResult, Inequality, ZoneCollection, ZoneFeature, ZoneValue};
 use crate::zone_set::ZoneSet;
-use crate::{EngineError, ZoneRole};
+use crate::{DistanceMode, EngineError, ZoneRole};
 
 /// How zone figures combine into a value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,11 +33,24 @@ pub(crate) struct ZoneFigures {
 pub(crate) fn compute(engine: &Engine, def: &IndicatorDef, zs: &ZoneSet) -> Result<IndicatorResult, EngineError> {
     let residents = zone_residents(engine, zs);
     let mut inequality = None;
+    let mut severance = None;
     let mut flows = Vec::new();
     let mut routes = Vec::new();
     let figures = match &def.measure {
-        Measure::Access { layer, radius_m } => {
-            let covered = coverage(engine, layer, *radius_m)?;
+        Measure::Access {
+            layer,
+            radius_m,
+            distance,
+        } => {
+            let straight = coverage(engine, layer, *radius_m)?;
+            let covered = match distance {
+                DistanceMode::Straight => straight,
+                DistanceMode::Network => {
+                    let net = crate::network::network_coverage(engine, layer, *radius_m)?;
+                    severance = Some(crate::network::severance(engine, zs, *radius_m, &straight, &net)?);
+                    net
+                }
+            };
             inequality = Some(cell_inequality(engine, zs, &covered)?);
             access_figures(engine, zs, &covered)?
         }
@@ -67,9 +80,10 @@ pub(crate) fn compute(engine: &Engine, def: &IndicatorDef, zs: &ZoneSet) -> Resu
             f
         }
     };
-    Ok(assemble(
-        engine, def, zs, &residents, &figures, inequality, flows, routes,
-    ))
+    let mut r = assemble(engine, def, zs, &residents, &figures, inequality, flows, routes);
+    r.distance = def.distance();
+    r.severance = severance;
+    Ok(r)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -139,6 +153,8 @@ fn assemble(
         periphery,
         service_gap,
         inequality,
+        distance: None,
+        severance: None,
         flows,
         routes,
         layer_versions: engine.layer_versions().clone(),

@@ -12,10 +12,12 @@ use rstar::primitives::GeomWithData;
 
 use crate::indicator_def::{FieldEquals, IndicatorDef, LayerSelector, Measure, Names, Norm};
 use crate::layer::{LayerData, SourceLayer};
+use crate::network::Network;
 use crate::project::Projector;
 use crate::result::{IndicatorResult, ZoneCollection};
+use crate::street_graph::GraphStats;
 use crate::zone_set::ZoneSet;
-use crate::{EngineError, ZoneScheme};
+use crate::{DistanceMode, EngineError, ZoneScheme};
 
 /// Largest radius an access query may ask for (the city is ~40 km across).
 pub const MAX_RADIUS_M: f64 = 50_000.0;
@@ -54,6 +56,9 @@ pub struct AccessQuery {
     pub radius_m: f64,
     #[serde(default)]
     pub filter: Vec<FieldEquals>,
+    /// Straight line (default) or along the street network.
+    #[serde(default)]
+    pub distance: DistanceMode,
 }
 
 /// The in-memory spatial engine. Immutable once built except for internal caches, so it is
@@ -68,6 +73,8 @@ pub struct Engine {
     zone_cache: Mutex<HashMap<String, Arc<ZoneSet>>>,
     pub(crate) coverage_cache: Mutex<HashMap<String, Arc<Vec<bool>>>>,
     planting: std::sync::OnceLock<crate::planting::PlantingData>,
+    /// The street graph, built on the first network query; `None` without a road layer.
+    network: std::sync::OnceLock<Option<Arc<Network>>>,
 }
 
 impl Engine {
@@ -128,6 +135,7 @@ impl Engine {
             zone_cache: Mutex::new(HashMap::new()),
             coverage_cache: Mutex::new(HashMap::new()),
             planting,
+            network: std::sync::OnceLock::new(),
         })
     }
 
@@ -176,10 +184,53 @@ impl Engine {
         self.compute_def(&def, scheme)
     }
 
+    /// Computes indicator `id` for `scheme` with access distances in `mode`.
+    ///
+    /// Errors: network mode for an indicator that measures no distance
+    /// (`not_access_indicator`), or without a road layer (`missing_roads`).
+    pub fn compute_in(
+        &self,
+        id: &str,
+        scheme: &ZoneScheme,
+        mode: DistanceMode,
+    ) -> Result<IndicatorResult, EngineError> {
+        let def = self.definition(id)?.clone().with_distance(mode)?;
+        self.compute_def(&def, scheme)
+    }
+
     /// Computes every indicator for `scheme`.
     pub fn compute_all(&self, scheme: &ZoneScheme) -> Result<Vec<IndicatorResult>, EngineError> {
+        self.compute_all_in(scheme, DistanceMode::Straight)
+    }
+
+    /// Computes every indicator for `scheme`, access indicators with distances in `mode`
+    /// (the others measure no distance and are computed as they are).
+    pub fn compute_all_in(&self, scheme: &ZoneScheme, mode: DistanceMode) -> Result<Vec<IndicatorResult>, EngineError> {
         let defs = self.options.indicators.clone();
-        defs.iter().map(|d| self.compute_def(d, scheme)).collect()
+        defs.into_iter()
+            .map(|d| {
+                let d = if d.distance().is_some() {
+                    d.with_distance(mode)?
+                } else {
+                    d
+                };
+                self.compute_def(&d, scheme)
+            })
+            .collect()
+    }
+
+    /// The walkable street graph (nodes, edges, components), built now if not yet.
+    ///
+    /// Errors: `missing_roads` when no road layer is served.
+    pub fn street_network(&self) -> Result<GraphStats, EngineError> {
+        Ok(self.network()?.graph.stats())
+    }
+
+    pub(crate) fn network(&self) -> Result<Arc<Network>, EngineError> {
+        self.network
+            .get_or_init(|| Network::build(self).map(Arc::new))
+            .clone()
+            .ok_or(EngineError::MissingRoads)
     }
 
     /// The generic access indicator for an ad-hoc question.
@@ -284,6 +335,7 @@ fn access_def(q: &AccessQuery) -> IndicatorDef {
                 },
             },
             radius_m: q.radius_m,
+            distance: q.distance,
         },
         unit: "share of residents".into(),
         norm: Some(Norm::AtLeast(1.0)),

@@ -41,6 +41,14 @@ pub enum EngineError {
     FeatureNotFound { slug: String, row: u64 },
     #[error("indicator {0:?} cannot be computed by what-if (only access, green-area and bike-lane indicators can)")]
     NotWhatIfable(String),
+    #[error("unknown distance mode {0:?}: use straight or network")]
+    InvalidDistanceMode(String),
+    #[error("indicator {0:?} measures no distance; distance=network applies to access indicators only")]
+    NotAccessIndicator(String),
+    #[error("distance=network needs a road layer (kind road) to build the street graph, and none is served")]
+    MissingRoads,
+    #[error("what-if is computed with straight-line distance only; drop distance=network")]
+    NetworkWhatIf,
     #[error("coordinate transformation failed")]
     Projection(#[source] proj::ProjError),
     #[error("cannot set up the coordinate transformation")]
@@ -63,8 +71,11 @@ impl EngineError {
             | E::InvalidFilter(_)
             | E::UnknownField { .. }
             | E::InvalidChange(_)
-            | E::NotWhatIfable(_) => ErrorKind::InvalidInput,
-            E::MissingLayer { .. } | E::NoPopulation => ErrorKind::Conflict,
+            | E::NotWhatIfable(_)
+            | E::InvalidDistanceMode(_)
+            | E::NotAccessIndicator(_)
+            | E::NetworkWhatIf => ErrorKind::InvalidInput,
+            E::MissingLayer { .. } | E::NoPopulation | E::MissingRoads => ErrorKind::Conflict,
             E::Projection(_) | E::ProjectionSetup(_) => ErrorKind::Internal,
         }
     }
@@ -88,6 +99,10 @@ impl EngineError {
             E::InvalidChange(_) => "invalid_change",
             E::FeatureNotFound { .. } => "feature_not_found",
             E::NotWhatIfable(_) => "not_what_ifable",
+            E::InvalidDistanceMode(_) => "invalid_distance_mode",
+            E::NotAccessIndicator(_) => "not_access_indicator",
+            E::MissingRoads => "missing_roads",
+            E::NetworkWhatIf => "network_what_if_unsupported",
             E::Projection(_) | E::ProjectionSetup(_) => "projection_failed",
         }
     }

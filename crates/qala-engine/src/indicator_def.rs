@@ -4,6 +4,8 @@
 use qala_core::LayerKind;
 use serde::{Deserialize, Serialize};
 
+use crate::DistanceMode;
+
 /// A name in the city's three languages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Names {
@@ -44,13 +46,53 @@ pub struct IndicatorDef {
     pub reference: String,
 }
 
+impl IndicatorDef {
+    /// This definition with its access distance measured in `mode`.
+    ///
+    /// Errors: `not_access_indicator` for network mode on an indicator that measures no
+    /// distance (straight mode leaves every definition as it is).
+    ///
+    /// ```
+    /// use qala_engine::{DistanceMode, Measure, default_indicators};
+    /// let defs = default_indicators();
+    /// let stops = defs.iter().find(|d| d.id == "stops_500m").unwrap().clone();
+    /// let net = stops.with_distance(DistanceMode::Network).unwrap();
+    /// assert!(matches!(net.measure, Measure::Access { distance: DistanceMode::Network, .. }));
+    /// let green = defs.iter().find(|d| d.id == "green_m2_per_resident").unwrap().clone();
+    /// assert!(green.clone().with_distance(DistanceMode::Straight).is_ok());
+    /// assert_eq!(green.with_distance(DistanceMode::Network).unwrap_err().code(), "not_access_indicator");
+    /// ```
+    pub fn with_distance(mut self, mode: DistanceMode) -> Result<IndicatorDef, crate::EngineError> {
+        match &mut self.measure {
+            Measure::Access { distance, .. } => *distance = mode,
+            _ if mode == DistanceMode::Network => return Err(crate::EngineError::NotAccessIndicator(self.id)),
+            _ => {}
+        }
+        Ok(self)
+    }
+
+    /// The access distance mode, `None` for indicators that measure no distance.
+    pub fn distance(&self) -> Option<DistanceMode> {
+        match &self.measure {
+            Measure::Access { distance, .. } => Some(*distance),
+            _ => None,
+        }
+    }
+}
+
 /// What an indicator measures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Measure {
     /// Share of residents whose population cell (its UTM centroid) lies within
-    /// `radius_m` metres (straight line, UTM 43N) of any selected feature.
-    Access { layer: LayerSelector, radius_m: f64 },
+    /// `radius_m` metres of any selected feature: straight line in UTM 43N, or walking
+    /// along streets (`distance: network`, see [`crate::DistanceMode`]).
+    Access {
+        layer: LayerSelector,
+        radius_m: f64,
+        #[serde(default, skip_serializing_if = "DistanceMode::is_straight")]
+        distance: DistanceMode,
+    },
     /// Area (m², UTM 43N) of the selected polygons inside the zone, per resident.
     AreaPerResident { layer: LayerSelector },
     /// Length (km) of the selected lines inside the zone per `per_residents` residents.
@@ -187,7 +229,11 @@ fn access(
         version: 1,
         names,
         description: description.to_owned(),
-        measure: Measure::Access { layer, radius_m },
+        measure: Measure::Access {
+            layer,
+            radius_m,
+            distance: DistanceMode::Straight,
+        },
         unit: "share of residents".to_owned(),
         // Universal access is the target of every access indicator (SDG 11.2.1 "for all").
         norm: Some(Norm::AtLeast(1.0)),

@@ -8,6 +8,9 @@
 //!   green space, transit, schools, bike lanes, compensatory planting and wayfinding;
 //! - every result carries population-weighted Gini and Theil (with its between-zone share)
 //!   and the periphery/centre service gap;
+//! - access is measured straight ([`DistanceMode::Straight`], the default) or along the
+//!   walkable streets of the roads layer ([`DistanceMode::Network`], [`StreetGraph`]); in
+//!   network mode a result carries the straight figures alongside and the severance gap;
 //! - [`Engine::what_if`] adds or removes a feature in memory and returns per-zone deltas.
 //!
 //! The server keeps an [`SharedEngine`] and swaps in a rebuilt [`Engine`] when a layer's
@@ -23,23 +26,27 @@
 //! ```
 
 mod compute;
+mod distance_mode;
 mod engine;
 mod error;
 mod geojson_in;
 mod indicator_def;
 pub mod inequality;
 mod layer;
+mod network;
 mod planting;
 mod project;
 mod resolve;
 mod result;
 mod shared_engine;
 mod spatial_index;
+mod street_graph;
 mod wayfinding;
 mod what_if;
 mod zone_scheme;
 mod zone_set;
 
+pub use distance_mode::DistanceMode;
 pub use engine::{AccessQuery, Engine, EngineOptions, MAX_RADIUS_M};
 pub use error::EngineError;
 pub use geojson_in::parse_geometry;
@@ -50,11 +57,12 @@ pub use indicator_def::{
 pub use layer::SourceLayer;
 pub use project::Projector;
 pub use result::{
-    Flow, GroupValue, IndicatorDelta, IndicatorResult, Inequality, RouteGap, ValueDelta, WhatIfResult, ZoneCollection,
-    ZoneDelta, ZoneFeature, ZoneValue,
+    CSV_HEADER, Flow, GroupValue, IndicatorDelta, IndicatorResult, Inequality, RouteGap, Severance, SeveranceValue,
+    ValueDelta, WhatIfResult, ZoneCollection, ZoneDelta, ZoneFeature, ZoneSeverance, ZoneValue,
 };
 pub use shared_engine::SharedEngine;
 pub use spatial_index::SpatialIndex;
+pub use street_graph::{BARRIER_HIGHWAYS, GraphStats, NODE_GRID_M, SNAP_M, StreetGraph};
 pub use what_if::{Change, ChangeAction};
 pub use zone_scheme::{
     CENTRE_MAX_MEAN_DISTANCE_M, DEFAULT_BANDS_KM, NEAREST_ZONE_FALLBACK_M, PERIPHERY_MIN_MEAN_DISTANCE_M,

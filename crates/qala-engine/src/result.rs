@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use geo_types::MultiPolygon;
 use serde::Serialize;
 
-use crate::ZoneRole;
 use crate::indicator_def::{IndicatorDef, Names, Norm};
+use crate::street_graph::GraphStats;
+use crate::{DistanceMode, ZoneRole};
 
 /// One indicator computed for one zone scheme.
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +30,13 @@ pub struct IndicatorResult {
     pub service_gap: Option<f64>,
     /// Population-weighted inequality across cells (access indicators only).
     pub inequality: Option<Inequality>,
+    /// How access distances were measured (access indicators only); the figures above are
+    /// in this mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance: Option<DistanceMode>,
+    /// In network mode: the straight-line figures alongside and the severance gap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severance: Option<Severance>,
     /// Compensation flows "felled in zone A -> planted in zone B" (compensation indicators).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flows: Vec<Flow>,
@@ -39,6 +47,44 @@ pub struct IndicatorResult {
     pub layer_versions: BTreeMap<String, i64>,
     /// The date overdue obligations are judged at.
     pub as_of: NaiveDate,
+}
+
+/// Straight-line vs street-network access, per zone and group: the residents who are
+/// "near" a service as the crow flies but not on foot (rivers, highways, gated blocks).
+#[derive(Debug, Clone, Serialize)]
+pub struct Severance {
+    /// The layer the street graph was built from.
+    pub roads_layer: String,
+    pub graph: GraphStats,
+    /// How far a cell or feature may be from a walkable street to join the network.
+    pub snap_m: f64,
+    pub radius_m: f64,
+    pub zones: Vec<ZoneSeverance>,
+    pub centre: SeveranceValue,
+    pub periphery: SeveranceValue,
+    pub city: SeveranceValue,
+    /// Zoned cells farther than `snap_m` from any walkable street (never covered on foot).
+    pub off_network_cells: usize,
+    pub off_network_residents: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ZoneSeverance {
+    pub zone: String,
+    pub role: ZoneRole,
+    #[serde(flatten)]
+    pub value: SeveranceValue,
+}
+
+/// Shares of residents (population-weighted) within reach in both modes.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SeveranceValue {
+    pub straight: Option<f64>,
+    pub network: Option<f64>,
+    /// straight − network (≥ 0: walking is never shorter than the straight line).
+    pub gap: Option<f64>,
+    /// Residents within reach in a straight line but not on foot.
+    pub residents_cut_off: f64,
 }
 
 /// One zone's figure. `value` = `numerator` / `denominator` (or the count itself for
@@ -201,6 +247,94 @@ impl ValueDelta {
             before,
             after,
             delta: before.zip(after).map(|(b, a)| a - b),
+        }
+    }
+}
+
+/// The CSV header of [`IndicatorResult::to_csv`].
+pub const CSV_HEADER: &str = "indicator,version,scheme,zone,name_en,role,residents,numerator,denominator,value,norm,\
+gap_to_norm,unit,distance,straight_value,severance_gap";
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+impl IndicatorResult {
+    /// Results as CSV: the header, then per result one row per zone and one per group
+    /// (CENTRE, PERIPHERY, CITY; role `group`). `distance` is empty for indicators that
+    /// measure no distance; `straight_value` and `severance_gap` are filled in network mode.
+    ///
+    /// ```no_run
+    /// # fn demo(r: qala_engine::IndicatorResult) {
+    /// let csv = qala_engine::IndicatorResult::to_csv(&[r]);
+    /// assert!(csv.starts_with("indicator,version,scheme,zone"));
+    /// # }
+    /// ```
+    pub fn to_csv(results: &[IndicatorResult]) -> String {
+        let mut out = String::from(CSV_HEADER);
+        out.push('\n');
+        for r in results {
+            r.write_csv_rows(&mut out);
+        }
+        out
+    }
+
+    fn write_csv_rows(&self, out: &mut String) {
+        let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let d = &self.indicator;
+        let norm = d.norm.map(|n| n.value());
+        let distance = self.distance.map(|m| m.as_str()).unwrap_or_default();
+        let sev = self.severance.as_ref();
+        let mut row = |zone: &str, name: &str, role: &str, g: &GroupValue, s: Option<&SeveranceValue>| {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                csv_field(&d.id),
+                d.version,
+                csv_field(&self.scheme),
+                csv_field(zone),
+                csv_field(name),
+                role,
+                g.residents,
+                g.numerator,
+                g.denominator,
+                num(g.value),
+                num(norm),
+                num(g.gap_to_norm),
+                csv_field(&d.unit),
+                distance,
+                num(s.and_then(|s| s.straight)),
+                num(s.and_then(|s| s.gap)),
+            ));
+        };
+        for (i, z) in self.zones.iter().enumerate() {
+            let role = format!("{:?}", z.role).to_lowercase();
+            let g = GroupValue {
+                zones: 1,
+                residents: z.residents,
+                numerator: z.numerator,
+                denominator: z.denominator,
+                value: z.value,
+                gap_to_norm: z.gap_to_norm,
+            };
+            row(
+                &z.zone,
+                &z.names.en,
+                &role,
+                &g,
+                sev.and_then(|s| s.zones.get(i)).map(|z| &z.value),
+            );
+        }
+        let groups = [
+            ("CENTRE", &self.centre, sev.map(|s| &s.centre)),
+            ("PERIPHERY", &self.periphery, sev.map(|s| &s.periphery)),
+            ("CITY", &self.city, sev.map(|s| &s.city)),
+        ];
+        for (n, g, s) in groups {
+            row(n, &n.to_lowercase(), "group", g, s);
         }
     }
 }

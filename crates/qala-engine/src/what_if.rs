@@ -16,7 +16,7 @@ use crate::layer::LayerData;
 use crate::project::Projector;
 use crate::result::{IndicatorDelta, ValueDelta, WhatIfResult, ZoneDelta};
 use crate::zone_set::ZoneSet;
-use crate::{EngineError, ZoneScheme};
+use crate::{DistanceMode, EngineError, ZoneScheme};
 
 /// One change to one layer, e.g. a new park in `green-spaces`:
 /// `{"layer":"green-spaces","action":"add","geometry":{"type":"Polygon",…},
@@ -80,6 +80,26 @@ impl Engine {
     /// default indicator that uses the changed layer (access, green area, bike-lane
     /// length), its value per zone of `scheme` before and after.
     pub fn what_if(&self, change: &Change, scheme: &ZoneScheme) -> Result<WhatIfResult, EngineError> {
+        self.what_if_in(change, scheme, DistanceMode::Straight)
+    }
+
+    /// [`Engine::what_if`] with access distances in `mode`. Only straight-line distance is
+    /// supported: network mode is refused (`network_what_if_unsupported`), as is a
+    /// definition set that holds a network access indicator.
+    pub fn what_if_in(
+        &self,
+        change: &Change,
+        scheme: &ZoneScheme,
+        mode: DistanceMode,
+    ) -> Result<WhatIfResult, EngineError> {
+        if mode == DistanceMode::Network
+            || self
+                .definitions()
+                .iter()
+                .any(|d| d.distance() == Some(DistanceMode::Network))
+        {
+            return Err(EngineError::NetworkWhatIf);
+        }
         let started = Instant::now();
         let layer = self.layer(&change.layer)?;
         let zs = self.zone_set(scheme)?;

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use qala_engine::{AccessQuery, Change, Engine, EngineOptions, FieldEquals, IndicatorResult, ZoneScheme};
+use qala_engine::{AccessQuery, Change, DistanceMode, Engine, EngineOptions, FieldEquals, IndicatorResult, ZoneScheme};
 use serde_json::Value;
 
 use crate::state::AppState;
@@ -66,6 +66,11 @@ fn wants_csv(p: &[(String, String)]) -> ApiResult<bool> {
     }
 }
 
+/// `distance=straight|network` (default straight).
+fn distance(p: &[(String, String)]) -> ApiResult<DistanceMode> {
+    Ok(one(p, "distance").map(str::parse).transpose()?.unwrap_or_default())
+}
+
 /// Runs CPU work of the engine off the async workers.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, qala_engine::EngineError> + Send + 'static,
@@ -85,7 +90,7 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
     Json(defs)
 }
 
-/// `GET /indicators/{id}?zones=…&format=json|csv`
+/// `GET /indicators/{id}?zones=…&distance=straight|network&format=json|csv`
 pub async fn compute(
     State(state): State<AppState>,
     caller: Caller,
@@ -93,19 +98,21 @@ pub async fn compute(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
     let p = pairs(q.as_deref())?;
-    check_known(&p, &["zones", "format"])?;
+    check_known(&p, &["zones", "distance", "format"])?;
     let csv = wants_csv(&p)?;
+    let mode = distance(&p)?;
     let s = scheme(&state, &caller, &p)?;
     let e = engine(&state)?;
-    let r = blocking(move || e.compute(&id, &s)).await?;
+    let r = blocking(move || e.compute_in(&id, &s, mode)).await?;
     Ok(result_response(&r, csv))
 }
 
-/// `GET /access?layer=services&radius_m=500&where=category=school&zones=districts`
+/// `GET /access?layer=services&radius_m=500&where=category=school&zones=districts&distance=network`
 pub async fn access(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let p = pairs(q.as_deref())?;
-    check_known(&p, &["layer", "radius_m", "where", "zones", "format"])?;
+    check_known(&p, &["layer", "radius_m", "where", "zones", "distance", "format"])?;
     let csv = wants_csv(&p)?;
+    let mode = distance(&p)?;
     let layer = one(&p, "layer").ok_or_else(|| ApiError::bad("invalid_parameter", "layer=SLUG is required"))?;
     caller.visible_layer(&state, layer)?;
     let radius_m: f64 = one(&p, "radius_m")
@@ -121,6 +128,7 @@ pub async fn access(State(state): State<AppState>, caller: Caller, RawQuery(q): 
         layer: layer.to_owned(),
         radius_m,
         filter,
+        distance: mode,
     };
     let e = engine(&state)?;
     let r = blocking(move || e.access(&query, &s)).await?;
@@ -141,6 +149,9 @@ pub struct WhatIfBody {
     pub change: Change,
     #[serde(default)]
     pub zones: Option<String>,
+    /// `straight` (default); `network` is refused (what-if is straight-line only).
+    #[serde(default)]
+    pub distance: Option<String>,
 }
 
 /// `POST /whatif`: before/after of every indicator for one added or removed feature.
@@ -151,12 +162,18 @@ pub async fn what_if(
     body: Result<Json<WhatIfBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let Json(body) = body.map_err(|e| ApiError::bad("invalid_body", e.body_text()))?;
+    let mode: DistanceMode = body
+        .distance
+        .as_deref()
+        .map(str::parse)
+        .transpose()?
+        .unwrap_or_default();
     caller.visible_layer(&state, &body.change.layer)?;
     let zones = body.zones.unwrap_or_else(|| "districts".into());
     let s = scheme(&state, &caller, &[("zones".into(), zones)])?;
     let e = engine(&state)?;
     let change = body.change;
-    let r = blocking(move || e.what_if(&change, &s)).await?;
+    let r = blocking(move || e.what_if_in(&change, &s, mode)).await?;
     Ok(Json(serde_json::json!(r)))
 }
 
@@ -164,65 +181,6 @@ fn result_response(r: &IndicatorResult, csv: bool) -> Response {
     if !csv {
         return Json(serde_json::json!(r)).into_response();
     }
-    let mut out = String::from(
-        "indicator,version,scheme,zone,name_en,role,residents,numerator,denominator,value,norm,gap_to_norm,unit\n",
-    );
-    let num = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    let d = &r.indicator;
-    let norm = d.norm.map(|n| n.value());
-    let mut row = |zone: &str, name: &str, role: &str, res: f64, n: f64, den: f64, v: Option<f64>, gap: Option<f64>| {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            csv_field(&d.id),
-            d.version,
-            csv_field(&r.scheme),
-            csv_field(zone),
-            csv_field(name),
-            role,
-            res,
-            n,
-            den,
-            num(v),
-            num(norm),
-            num(gap),
-            csv_field(&d.unit)
-        ));
-    };
-    for z in &r.zones {
-        let role = serde_json::to_value(z.role)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        row(
-            &z.zone,
-            &z.names.en,
-            &role,
-            z.residents,
-            z.numerator,
-            z.denominator,
-            z.value,
-            z.gap_to_norm,
-        );
-    }
-    for (n, g) in [("CENTRE", &r.centre), ("PERIPHERY", &r.periphery), ("CITY", &r.city)] {
-        row(
-            n,
-            &n.to_lowercase(),
-            "group",
-            g.residents,
-            g.numerator,
-            g.denominator,
-            g.value,
-            g.gap_to_norm,
-        );
-    }
-    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response()
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
+    let body = IndicatorResult::to_csv(std::slice::from_ref(r));
+    ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
 }

@@ -15,7 +15,7 @@ fn square(x: f64, y: f64, w: f64, h: f64) -> MultiPolygon<f64> {
     )])
 }
 
-fn feature(row: u64, geometry: Geometry<f64>, values: Vec<Value>) -> Feature {
+pub(crate) fn feature(row: u64, geometry: Geometry<f64>, values: Vec<Value>) -> Feature {
     Feature {
         row,
         geometry,
@@ -24,7 +24,7 @@ fn feature(row: u64, geometry: Geometry<f64>, values: Vec<Value>) -> Feature {
     }
 }
 
-fn layer(slug: &str, kind: LayerKind, features: Vec<Feature>) -> SourceLayer {
+pub(crate) fn layer(slug: &str, kind: LayerKind, features: Vec<Feature>) -> SourceLayer {
     SourceLayer {
         slug: slug.into(),
         kind,
@@ -33,13 +33,13 @@ fn layer(slug: &str, kind: LayerKind, features: Vec<Feature>) -> SourceLayer {
     }
 }
 
-const X0: f64 = 76.85;
-const Y0: f64 = 43.20;
-const D: f64 = 0.05;
+pub(crate) const X0: f64 = 76.85;
+pub(crate) const Y0: f64 = 43.20;
+pub(crate) const D: f64 = 0.05;
 
 /// Four districts in a 2×2 grid, the city boundary around them, population cells and
 /// services at the given lon/lat offsets.
-fn city(cells: &[(f64, f64, u32)], services: &[(f64, f64, bool)]) -> Vec<SourceLayer> {
+pub(crate) fn city(cells: &[(f64, f64, u32)], services: &[(f64, f64, bool)]) -> Vec<SourceLayer> {
     let mut districts = Vec::new();
     for (i, (dx, dy)) in [(0.0, 0.0), (D, 0.0), (0.0, D), (D, D)].into_iter().enumerate() {
         let id = i as i64 + 1;
@@ -163,6 +163,7 @@ proptest! {
             layer: "services".into(),
             radius_m: r,
             filter: vec![FieldEquals::parse("category=school").unwrap()],
+            distance: Default::default(),
         };
         let got = engine.access(&q, &ZoneScheme::Districts).unwrap();
         let (num, den) = brute(&cells, &services, r);
@@ -206,6 +207,7 @@ fn bad_requests_are_refused_with_stable_codes() {
         layer: layer.into(),
         radius_m: r,
         filter: vec![],
+        distance: Default::default(),
     };
     let e = engine.access(&q("nope", 100.0), &ZoneScheme::Districts).unwrap_err();
     assert_eq!((e.code(), e.kind()), ("unknown_layer", qala_core::ErrorKind::NotFound));

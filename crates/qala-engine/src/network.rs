@@ -1,0 +1,151 @@
+//! Access along the street network and the severance gap (straight share − network share).
+
+use std::sync::{Arc, PoisonError};
+
+use qala_core::LayerKind;
+
+use crate::compute::{access_figures, coverage_key, value_of};
+use crate::engine::Engine;
+use crate::indicator_def::LayerSelector;
+use crate::result::{Severance, SeveranceValue, ZoneSeverance};
+use crate::street_graph::{BARRIER_HIGHWAYS, SNAP_M, Snap, Sources, StreetGraph, cell_distance};
+use crate::zone_set::ZoneSet;
+use crate::{EngineError, ZoneRole};
+
+/// The street graph and where each population cell joins it; built on first use.
+pub(crate) struct Network {
+    pub graph: StreetGraph,
+    /// `None`: the cell is farther than [`SNAP_M`] from any walkable street.
+    pub cell_snap: Vec<Option<Snap>>,
+    pub roads: String,
+}
+
+impl Network {
+    /// The graph from the first `road` layer (`roads` preferred); `None` without one.
+    pub fn build(engine: &Engine) -> Option<Network> {
+        let roads = engine.layer_of_kind(LayerKind::Road, "roads")?;
+        let walkable: Vec<bool> = (0..roads.len())
+            .map(|i| {
+                roads
+                    .str_ref("highway", i)
+                    .is_none_or(|h| !BARRIER_HIGHWAYS.contains(&h))
+            })
+            .collect();
+        let graph = StreetGraph::new(roads.index.geometries(), &walkable);
+        let cell_snap = engine
+            .population
+            .as_ref()
+            .map(|p| p.points.iter().map(|pt| graph.snap(*pt)).collect())
+            .unwrap_or_default();
+        Some(Network {
+            graph,
+            cell_snap,
+            roads: roads.slug.clone(),
+        })
+    }
+}
+
+/// Whether each population cell is within `radius_m` of a selected feature walking along
+/// streets; cached per (selector, radius) like straight coverage.
+pub(crate) fn network_coverage(
+    engine: &Engine,
+    sel: &LayerSelector,
+    radius_m: f64,
+) -> Result<Arc<Vec<bool>>, EngineError> {
+    let key = format!("network|{}", coverage_key(sel, radius_m));
+    if let Some(c) = engine
+        .coverage_cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return Ok(c.clone());
+    }
+    engine.population()?;
+    let net = engine.network()?;
+    let mut src = Sources::new();
+    for l in engine.selected(sel)? {
+        for (i, g) in l.index.geometries().iter().enumerate() {
+            if l.passes(&sel.filter, i) {
+                src.add(&net.graph, g, radius_m);
+            }
+        }
+    }
+    let dist = net.graph.dijkstra(&src.seeds, radius_m);
+    let covered: Vec<bool> = net
+        .cell_snap
+        .iter()
+        .map(|s| s.is_some_and(|s| s.offset_m <= radius_m && cell_distance(&net.graph, s, &dist, &src) <= radius_m))
+        .collect();
+    let covered = Arc::new(covered);
+    engine
+        .coverage_cache
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, covered.clone());
+    Ok(covered)
+}
+
+/// Straight vs network shares per zone, centre, periphery and city.
+pub(crate) fn severance(
+    engine: &Engine,
+    zs: &ZoneSet,
+    radius_m: f64,
+    straight: &[bool],
+    network: &[bool],
+) -> Result<Severance, EngineError> {
+    let net = engine.network()?;
+    let pop = engine.population()?;
+    let s = access_figures(engine, zs, straight)?;
+    let n = access_figures(engine, zs, network)?;
+    let value = |sn: f64, nn: f64, den: f64| {
+        let straight = value_of(s.agg, sn, den);
+        let network = value_of(n.agg, nn, den);
+        SeveranceValue {
+            straight,
+            network,
+            gap: straight.zip(network).map(|(a, b)| a - b),
+            residents_cut_off: sn - nn,
+        }
+    };
+    let zones = zs
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(i, z)| ZoneSeverance {
+            zone: z.id.clone(),
+            role: z.role,
+            value: value(s.num[i], n.num[i], s.den[i]),
+        })
+        .collect();
+    let group = |keep: &dyn Fn(ZoneRole) -> bool| {
+        let (mut sn, mut nn, mut den) = (0.0, 0.0, 0.0);
+        for (i, z) in zs.zones.iter().enumerate() {
+            if keep(z.role) {
+                sn += s.num[i];
+                nn += n.num[i];
+                den += s.den[i];
+            }
+        }
+        value(sn, nn, den)
+    };
+    let (mut off_cells, mut off_residents) = (0, 0.0);
+    for (c, z) in zs.cell_zone.iter().enumerate() {
+        if z.is_some() && net.cell_snap.get(c).is_none_or(Option::is_none) {
+            off_cells += 1;
+            off_residents += pop.residents[c];
+        }
+    }
+    Ok(Severance {
+        roads_layer: net.roads.clone(),
+        graph: net.graph.stats(),
+        snap_m: SNAP_M,
+        radius_m,
+        zones,
+        centre: group(&|r| r == ZoneRole::Centre),
+        periphery: group(&|r| r == ZoneRole::Periphery),
+        city: group(&|_| true),
+        off_network_cells: off_cells,
+        off_network_residents: off_residents,
+    })
+}

@@ -1,0 +1,226 @@
+//! Access along the street network: a hand-made river with one bridge, a motorway barrier,
+//! and on a seeded random street grid, network access never exceeds straight access.
+
+use geo::Centroid;
+use geo_types::{Coord, Geometry, LineString, MultiPolygon, Polygon};
+use qala_core::{LayerKind, Value};
+use qala_engine::{AccessQuery, DistanceMode, Engine, EngineOptions, FieldEquals, Projector, SourceLayer, ZoneScheme};
+use rand::{Rng, SeedableRng};
+
+use crate::access::{X0, Y0, city, feature, layer};
+
+/// The UTM centroid of the population cell `city` makes at offset (x, y).
+fn cell_centroid_utm(x: f64, y: f64) -> Coord<f64> {
+    let c = 0.002;
+    let sq = MultiPolygon(vec![Polygon::new(
+        LineString::from(vec![
+            (X0 + x - c / 2.0, Y0 + y - c / 2.0),
+            (X0 + x + c / 2.0, Y0 + y - c / 2.0),
+            (X0 + x + c / 2.0, Y0 + y + c / 2.0),
+            (X0 + x - c / 2.0, Y0 + y + c / 2.0),
+            (X0 + x - c / 2.0, Y0 + y - c / 2.0),
+        ]),
+        vec![],
+    )]);
+    let g = Projector::to_utm()
+        .unwrap()
+        .geometry(&Geometry::MultiPolygon(sq))
+        .unwrap();
+    g.centroid().unwrap().0
+}
+
+/// A road layer from UTM lines (converted to WGS84 as the store delivers them).
+fn roads(lines: &[(&str, Vec<(f64, f64)>)]) -> SourceLayer {
+    let inv = Projector::to_wgs84().unwrap();
+    let features = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (highway, pts))| {
+            let ls = LineString::from(pts.clone());
+            let g = inv.geometry(&Geometry::LineString(ls)).unwrap();
+            feature(i as u64 + 1, g, vec![Value::Text((*highway).into()), Value::Null])
+        })
+        .collect();
+    layer("roads", LayerKind::Road, features)
+}
+
+fn schools(r: f64, distance: DistanceMode) -> AccessQuery {
+    AccessQuery {
+        layer: "services".into(),
+        radius_m: r,
+        filter: vec![FieldEquals::parse("category=school").unwrap()],
+        distance,
+    }
+}
+
+/// One cell on the south bank, a school 100 m north across the river; the only bridge is
+/// 400 m east: 100 m straight, 900 m on foot. A motorway straight across is no way.
+fn river_city(direct: &str) -> Engine {
+    let c = cell_centroid_utm(0.02, 0.02);
+    let at = |dx: f64, dy: f64| (c.x + dx, c.y + dy);
+    let school = Projector::to_wgs84()
+        .unwrap()
+        .coord(Coord { x: c.x, y: c.y + 100.0 })
+        .unwrap();
+    // Second cell: far from every street.
+    let mut layers = city(
+        &[(0.02, 0.02, 100), (0.07, 0.07, 50)],
+        &[(school.x - X0, school.y - Y0, true)],
+    );
+    layers.push(roads(&[
+        ("residential", vec![at(0.0, 0.0), at(400.0, 0.0)]),
+        ("footway", vec![at(400.0, 0.0), at(400.0, 100.0)]),
+        ("residential", vec![at(400.0, 100.0), at(0.0, 100.0)]),
+        (direct, vec![at(0.0, 0.0), at(0.0, 100.0)]),
+    ]));
+    Engine::from_layers(layers, EngineOptions::default()).unwrap()
+}
+
+#[test]
+fn a_river_with_one_bridge_cuts_off_who_is_near_as_the_crow_flies() {
+    let e = river_city("motorway");
+    let stats = e.street_network().unwrap();
+    assert_eq!((stats.nodes, stats.edges, stats.components), (4, 3, 1));
+    assert_eq!((stats.walkable_ways, stats.barrier_ways), (3, 1));
+    let d1 = |r: &qala_engine::IndicatorResult| r.zones[0].numerator;
+
+    let straight = e
+        .access(&schools(500.0, DistanceMode::Straight), &ZoneScheme::Districts)
+        .unwrap();
+    let network = e
+        .access(&schools(500.0, DistanceMode::Network), &ZoneScheme::Districts)
+        .unwrap();
+    assert_eq!(d1(&straight), 100.0, "100 m as the crow flies");
+    assert_eq!(d1(&network), 0.0, "900 m on foot");
+    assert_eq!(straight.distance, Some(DistanceMode::Straight));
+    assert!(straight.severance.is_none());
+    assert_eq!(network.distance, Some(DistanceMode::Network));
+    let sev = network.severance.as_ref().unwrap();
+    assert_eq!(sev.zones[0].value.straight, Some(1.0));
+    assert_eq!(sev.zones[0].value.network, Some(0.0));
+    assert_eq!(sev.zones[0].value.gap, Some(1.0));
+    assert_eq!(sev.zones[0].value.residents_cut_off, 100.0);
+    assert_eq!(sev.city.residents_cut_off, 100.0);
+    assert_eq!((sev.off_network_cells, sev.off_network_residents), (1, 50.0));
+
+    // The walk is 900 m: covered at 910 m, not at 890 m.
+    let at = |r: f64| {
+        d1(&e
+            .access(&schools(r, DistanceMode::Network), &ZoneScheme::Districts)
+            .unwrap())
+    };
+    assert_eq!(at(890.0), 0.0);
+    assert_eq!(at(910.0), 100.0);
+
+    // A footbridge straight across makes the walk 100 m.
+    let e = river_city("footway");
+    assert_eq!(e.street_network().unwrap().edges, 4);
+    assert_eq!(at_engine(&e, 110.0), 100.0);
+    assert_eq!(at_engine(&e, 90.0), 0.0);
+}
+
+fn at_engine(e: &Engine, r: f64) -> f64 {
+    e.access(&schools(r, DistanceMode::Network), &ZoneScheme::Districts)
+        .unwrap()
+        .zones[0]
+        .numerator
+}
+
+#[test]
+fn network_mode_needs_roads_and_applies_to_access_only_and_what_if_refuses_it() {
+    let e = Engine::from_layers(
+        city(&[(0.01, 0.01, 10)], &[(0.01, 0.011, true)]),
+        EngineOptions::default(),
+    )
+    .unwrap();
+    let err = e
+        .access(&schools(500.0, DistanceMode::Network), &ZoneScheme::Districts)
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.kind()),
+        ("missing_roads", qala_core::ErrorKind::Conflict)
+    );
+    // Straight mode is unchanged without roads.
+    assert_eq!(
+        e.access(&schools(500.0, DistanceMode::Straight), &ZoneScheme::Districts)
+            .unwrap()
+            .zones[0]
+            .numerator,
+        10.0
+    );
+    let e = river_city("motorway");
+    let err = e
+        .compute_in("planting_survival_1y", &ZoneScheme::Districts, DistanceMode::Network)
+        .unwrap_err();
+    assert_eq!(err.code(), "not_access_indicator");
+    let change: qala_engine::Change =
+        serde_json::from_str(r#"{"layer":"services","action":"remove","source_row":1}"#).unwrap();
+    let err = e
+        .what_if_in(&change, &ZoneScheme::Districts, DistanceMode::Network)
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.kind()),
+        ("network_what_if_unsupported", qala_core::ErrorKind::InvalidInput)
+    );
+    assert!(e.what_if(&change, &ZoneScheme::Districts).is_ok());
+}
+
+#[test]
+fn on_a_random_street_grid_network_access_never_exceeds_straight_access() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    // A 200 m street grid over district 1 with a fifth of the segments missing (blocks,
+    // rivers) and some motorways.
+    let origin = cell_centroid_utm(0.0, 0.0);
+    let mut lines = Vec::new();
+    for i in 0..20 {
+        for j in 0..20 {
+            let (x, y) = (origin.x + 200.0 * f64::from(i), origin.y + 200.0 * f64::from(j));
+            for (dx, dy) in [(200.0, 0.0), (0.0, 200.0)] {
+                if rng.gen_bool(0.8) {
+                    let kind = if rng.gen_bool(0.05) { "trunk" } else { "residential" };
+                    lines.push((kind, vec![(x, y), (x + dx, y + dy)]));
+                }
+            }
+        }
+    }
+    let cells: Vec<(f64, f64, u32)> = (0..300)
+        .map(|_| {
+            (
+                rng.gen_range(0.0..0.045),
+                rng.gen_range(0.0..0.045),
+                rng.gen_range(1..500),
+            )
+        })
+        .collect();
+    let services: Vec<(f64, f64, bool)> = (0..15)
+        .map(|_| (rng.gen_range(0.0..0.045), rng.gen_range(0.0..0.045), true))
+        .collect();
+    let mut layers = city(&cells, &services);
+    layers.push(roads(&lines));
+    let e = Engine::from_layers(layers, EngineOptions::default()).unwrap();
+    for r in [150.0, 400.0, 800.0, 1500.0] {
+        let s = e
+            .access(&schools(r, DistanceMode::Straight), &ZoneScheme::Districts)
+            .unwrap();
+        let n = e
+            .access(&schools(r, DistanceMode::Network), &ZoneScheme::Districts)
+            .unwrap();
+        let sev = n.severance.as_ref().unwrap();
+        for ((a, b), z) in s.zones.iter().zip(&n.zones).zip(&sev.zones) {
+            assert!(
+                b.numerator <= a.numerator,
+                "r {r} zone {}: network {} > straight {}",
+                a.zone,
+                b.numerator,
+                a.numerator
+            );
+            assert_eq!(z.value.straight, a.value);
+            assert_eq!(z.value.network, b.value);
+            assert!(z.value.gap.is_none_or(|g| g >= 0.0));
+        }
+        assert!(sev.city.gap.unwrap() >= 0.0);
+        if r >= 800.0 {
+            assert!(n.city.numerator > 0.0, "r {r}: somebody walks to a school");
+        }
+    }
+}
