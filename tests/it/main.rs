@@ -8,4 +8,5 @@ mod common;
 mod engine;
 mod foundation;
 mod ingest;
+mod network;
 mod server;

@@ -1,0 +1,280 @@
+//! End-to-end tests of street-network access (`--distance network`, `distance=network`) on
+//! the Almaty fixtures, checked against pgRouting (`sql/reference/network_graph.sql` and
+//! `network_access.sql`: the same graph and snap rules, Dijkstra by `pgr_drivingDistance`).
+//!
+//! Tolerance: shares agree exactly. Both sides snap the same UTM coordinates (same PROJ) to
+//! the same 0.01 m grid and add the same lengths; they could differ only for a cell whose
+//! walk is within a few ulps of the radius, or a grid coordinate exactly halfway between two
+//! grid points (Rust rounds half away from zero, PostgreSQL half to even). Neither occurs on
+//! the fixtures.
+
+use axum::body::Body;
+use axum::http::Request;
+use serde_json::Value as Json;
+use tower::ServiceExt;
+
+use crate::common::{fresh_db, qala, qala_ok, repo};
+
+fn f(v: &Json) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn network_json(db: &qala_store::testdb::TestDb, id: &str) -> Json {
+    let out = qala_ok(
+        db,
+        &[
+            "indicators",
+            "--indicator",
+            id,
+            "--zones",
+            "districts",
+            "--distance",
+            "network",
+            "--format",
+            "json",
+        ],
+    );
+    let mut v: Vec<Json> = serde_json::from_str(&out).unwrap();
+    v.remove(0)
+}
+
+/// Per district (zone order): covered residents by pgRouting for the features `select`
+/// (a query over the reference tables, UTM 43N) within `radius_m` walking.
+async fn pgrouting_numerators(db: &qala_store::testdb::TestDb, select: &str, radius_m: f64) -> Vec<(String, f64)> {
+    let dir = repo().join("sql").join("reference");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let pool = db.pool().await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS pgrouting")
+        .execute(&mut *conn)
+        .await
+        .expect("pgRouting (Debian postgresql-15-pgrouting, see scripts/setup)");
+    for file in [
+        "00_setup.sql",
+        "zones_districts.sql",
+        "01_assign.sql",
+        "network_graph.sql",
+    ] {
+        sqlx::raw_sql(&read(file))
+            .execute(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    let setup = format!(
+        "DROP TABLE IF EXISTS ref_net_feature; CREATE TEMP TABLE ref_net_feature AS {select}; \
+         SELECT set_config('qala.radius_m', '{radius_m}', false);"
+    );
+    sqlx::raw_sql(&setup).execute(&mut *conn).await.unwrap();
+    sqlx::raw_sql(&read("network_access.sql"))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let rows: Vec<(String, f64, f64)> = sqlx::query_as(&read("access_zones.sql"))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    rows.into_iter().map(|(z, n, _)| (z, n)).collect()
+}
+
+#[tokio::test]
+async fn network_access_agrees_with_pgrouting_on_districts() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let cases = [
+        (
+            "stops_500m",
+            "SELECT g FROM ref_service WHERE category IN ('bus_stop', 'brt_stop')",
+            500.0,
+        ),
+        // Polygons: reached at their vertices.
+        (
+            "green_300m_who",
+            "SELECT g FROM ref_green WHERE public_access AND ST_Area(g) >= 5000",
+            300.0,
+        ),
+    ];
+    for (id, select, radius) in cases {
+        let engine = network_json(&db, id);
+        assert_eq!(engine["distance"], "network");
+        let sql = pgrouting_numerators(&db, select, radius).await;
+        let zones = engine["zones"].as_array().unwrap();
+        assert_eq!(zones.len(), sql.len(), "{id}: zone count");
+        let mut covered = 0.0;
+        for (z, (zone, n)) in zones.iter().zip(&sql) {
+            assert_eq!(z["zone"].as_str().unwrap(), zone, "{id}: zone order");
+            assert_eq!(
+                f(&z["numerator"]),
+                *n,
+                "{id}/{zone}: engine {} vs pgRouting {n} residents",
+                z["numerator"]
+            );
+            covered += n;
+        }
+        assert!(covered > 0.0, "{id}: somebody walks there");
+    }
+}
+
+#[tokio::test]
+async fn qala_indicators_distance_network_shows_the_severance_gap() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let r = network_json(&db, "stops_500m");
+    let sev = &r["severance"];
+    let g = &sev["graph"];
+    assert!(f(&g["nodes"]) > 1000.0 && f(&g["edges"]) > 1000.0, "{g}");
+    assert!(f(&g["barrier_ways"]) > 0.0, "motorways/trunks are barriers: {g}");
+    let zones = r["zones"].as_array().unwrap();
+    assert_eq!(zones.len(), 8);
+    let mut any_gap = false;
+    for (z, s) in zones.iter().zip(sev["zones"].as_array().unwrap()) {
+        let zone = z["zone"].as_str().unwrap();
+        assert_eq!(s["zone"], z["zone"]);
+        let (straight, network, gap) = (f(&s["straight"]), f(&s["network"]), f(&s["gap"]));
+        assert!(network <= straight, "{zone}: network {network} > straight {straight}");
+        assert!(gap >= 0.0, "{zone}: gap {gap}");
+        assert!((gap - (straight - network)).abs() < 1e-12);
+        assert_eq!(
+            f(&z["value"]),
+            network,
+            "{zone}: the result's figures are the network ones"
+        );
+        any_gap |= gap > 0.0;
+    }
+    assert!(any_gap, "walking cuts somebody off somewhere");
+    assert!(f(&sev["city"]["gap"]) > 0.0);
+    // Straight mode is unchanged and says so.
+    let out = qala_ok(&db, &["indicators", "--indicator", "stops_500m", "--format", "json"]);
+    let s: Vec<Json> = serde_json::from_str(&out).unwrap();
+    assert_eq!(s[0]["distance"], "straight");
+    assert!(s[0].get("severance").is_none());
+    assert_eq!(s[0]["city"]["value"], sev["city"]["straight"]);
+
+    // Table: straight, network and gap columns with units.
+    let table = qala_ok(
+        &db,
+        &["indicators", "--indicator", "stops_500m", "--distance", "network"],
+    );
+    for want in [
+        "straight ≤ 500 m",
+        "network ≤ 500 m",
+        "severance gap",
+        " pp",
+        " %",
+        "street network",
+    ] {
+        assert!(table.contains(want), "table lacks {want:?}:\n{table}");
+    }
+    // CSV: the mode, the straight value and the gap on every row.
+    let csv = qala_ok(
+        &db,
+        &[
+            "indicators",
+            "--indicator",
+            "stops_500m",
+            "--distance",
+            "network",
+            "--format",
+            "csv",
+        ],
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].ends_with(",distance,straight_value,severance_gap"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 1 + 8 + 3);
+    assert!(lines[1..].iter().all(|l| l.contains(",network,")), "{csv}");
+
+    // Bad mode, network on an indicator without distance, network what-if: clear errors.
+    let bad = qala(&db, &["indicators", "--distance", "crow"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("straight or network"), "{err}");
+    let bad = qala(
+        &db,
+        &[
+            "indicators",
+            "--indicator",
+            "planting_survival_1y",
+            "--distance",
+            "network",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("access indicators only"));
+    let dir = tempfile::tempdir().unwrap();
+    let change = dir.path().join("stop.json");
+    std::fs::write(
+        &change,
+        r#"{"layer":"transit-stops","action":"add","geometry":{"type":"Point","coordinates":[76.83,43.19]},"attributes":{"category":"bus_stop"}}"#,
+    )
+    .unwrap();
+    let bad = qala(
+        &db,
+        &[
+            "indicators",
+            "--what-if",
+            change.to_str().unwrap(),
+            "--distance",
+            "network",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("straight-line distance only"));
+}
+
+async fn get(router: &axum::Router, uri: &str) -> (u16, Json) {
+    let req = Request::builder()
+        .uri(uri)
+        .header("host", "qala.test")
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Json::Null))
+}
+
+async fn app(db: &qala_store::testdb::TestDb) -> axum::Router {
+    let pool = db.pool().await.unwrap();
+    let state = qala_server::AppState::load(pool, qala_server::ServerConfig::default())
+        .await
+        .unwrap();
+    qala_server::router(state)
+}
+
+/// GET `uri` until the engine is built (503 while it is).
+async fn get_ready(router: &axum::Router, uri: &str) -> (u16, Json) {
+    let (mut status, mut body) = get(router, uri).await;
+    for _ in 0..100 {
+        if status != 503 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        (status, body) = get(router, uri).await;
+    }
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_bad_distance_modes_are_clear_400s() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let router = app(&db).await;
+    // Straight stays the default and is named.
+    let (status, body) = get_ready(&router, "/indicators/stops_500m?distance=straight").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["distance"], "straight");
+    assert!(body.get("severance").is_none());
+    let (status, body) = get(&router, "/indicators/stops_500m?distance=crow").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "invalid_distance_mode");
+    assert!(body["message"].as_str().unwrap().contains("straight or network"));
+    let (status, body) = get(&router, "/access?layer=services&radius_m=500&distance=walk").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "invalid_distance_mode");
+    let (status, body) = get(&router, "/indicators/planting_survival_1y?distance=network").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], "not_access_indicator");
+}
