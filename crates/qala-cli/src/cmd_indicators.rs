@@ -107,9 +107,6 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
     if args.list {
         return list(&options, args.format);
     }
-    if change.is_some() && args.distance == DistanceMode::Network {
-        return Err(qala_engine::EngineError::NetworkWhatIf.into());
-    }
     if args.distance == DistanceMode::Network && (args.reference.is_some() || args.benchmark.is_some()) {
         anyhow::bail!("--distance network applies to engine results; --reference and --benchmark are straight-line");
     }

@@ -47,8 +47,6 @@ pub enum EngineError {
     NotAccessIndicator(String),
     #[error("distance=network needs a road layer (kind road) to build the street graph, and none is served")]
     MissingRoads,
-    #[error("what-if is computed with straight-line distance only; drop distance=network")]
-    NetworkWhatIf,
     #[error("coordinate transformation failed")]
     Projection(#[source] proj::ProjError),
     #[error("cannot set up the coordinate transformation")]
@@ -73,8 +71,7 @@ impl EngineError {
             | E::InvalidChange(_)
             | E::NotWhatIfable(_)
             | E::InvalidDistanceMode(_)
-            | E::NotAccessIndicator(_)
-            | E::NetworkWhatIf => ErrorKind::InvalidInput,
+            | E::NotAccessIndicator(_) => ErrorKind::InvalidInput,
             E::MissingLayer { .. } | E::NoPopulation | E::MissingRoads => ErrorKind::Conflict,
             E::Projection(_) | E::ProjectionSetup(_) => ErrorKind::Internal,
         }
@@ -102,7 +99,6 @@ impl EngineError {
             E::InvalidDistanceMode(_) => "invalid_distance_mode",
             E::NotAccessIndicator(_) => "not_access_indicator",
             E::MissingRoads => "missing_roads",
-            E::NetworkWhatIf => "network_what_if_unsupported",
             E::Projection(_) | E::ProjectionSetup(_) => "projection_failed",
         }
     }

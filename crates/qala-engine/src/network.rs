@@ -2,11 +2,15 @@
 
 use std::sync::{Arc, PoisonError};
 
+use geo::BoundingRect;
+use geo_types::Geometry;
 use qala_core::LayerKind;
+use rstar::AABB;
 
 use crate::compute::{access_figures, coverage_key, value_of};
 use crate::engine::Engine;
 use crate::indicator_def::LayerSelector;
+use crate::layer::LayerData;
 use crate::result::{Severance, SeveranceValue, ZoneSeverance};
 use crate::street_graph::{BARRIER_HIGHWAYS, SNAP_M, Snap, Sources, StreetGraph, cell_distance};
 use crate::zone_set::ZoneSet;
@@ -63,19 +67,10 @@ pub(crate) fn network_coverage(
     }
     engine.population()?;
     let net = engine.network()?;
-    let mut src = Sources::new();
-    for l in engine.selected(sel)? {
-        for (i, g) in l.index.geometries().iter().enumerate() {
-            if l.passes(&sel.filter, i) {
-                src.add(&net.graph, g, radius_m);
-            }
-        }
-    }
+    let src = sources(engine, &net, sel, radius_m, None)?;
     let dist = net.graph.dijkstra(&src.seeds, radius_m);
-    let covered: Vec<bool> = net
-        .cell_snap
-        .iter()
-        .map(|s| s.is_some_and(|s| s.offset_m <= radius_m && cell_distance(&net.graph, s, &dist, &src) <= radius_m))
+    let covered: Vec<bool> = (0..net.cell_snap.len())
+        .map(|c| walks_within(&net, c, &dist, &src, radius_m))
         .collect();
     let covered = Arc::new(covered);
     engine
@@ -84,6 +79,85 @@ pub(crate) fn network_coverage(
         .unwrap_or_else(PoisonError::into_inner)
         .insert(key, covered.clone());
     Ok(covered)
+}
+
+/// Where the selected features join the graph, leaving out feature `skip` (a layer and
+/// an index in it; what-if's removal).
+fn sources(
+    engine: &Engine,
+    net: &Network,
+    sel: &LayerSelector,
+    radius_m: f64,
+    skip: Option<(&LayerData, usize)>,
+) -> Result<Sources, EngineError> {
+    let mut src = Sources::new();
+    for l in engine.selected(sel)? {
+        for (i, g) in l.index.geometries().iter().enumerate() {
+            let skipped = skip.is_some_and(|(sl, si)| std::ptr::eq(sl, l) && si == i);
+            if !skipped && l.passes(&sel.filter, i) {
+                src.add(&net.graph, g, radius_m);
+            }
+        }
+    }
+    Ok(src)
+}
+
+fn walks_within(net: &Network, cell: usize, dist: &[f64], src: &Sources, radius_m: f64) -> bool {
+    net.cell_snap
+        .get(cell)
+        .copied()
+        .flatten()
+        .is_some_and(|s| s.offset_m <= radius_m && cell_distance(&net.graph, s, dist, src) <= radius_m)
+}
+
+/// The cells within `radius_m` walking of `geom` alone, ascending (what-if's reach).
+pub(crate) fn cells_within_walk(
+    engine: &Engine,
+    geom: &Geometry<f64>,
+    radius_m: f64,
+) -> Result<Vec<usize>, EngineError> {
+    let net = engine.network()?;
+    let pop = engine.population()?;
+    let mut src = Sources::new();
+    src.add(&net.graph, geom, radius_m);
+    let Some(bb) = geom.bounding_rect() else {
+        return Ok(Vec::new());
+    };
+    if src.seeds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let dist = net.graph.dijkstra(&src.seeds, radius_m);
+    // Walking is never shorter than the straight line: only cells within straight reach.
+    let env = AABB::from_corners(
+        [bb.min().x - radius_m, bb.min().y - radius_m],
+        [bb.max().x + radius_m, bb.max().y + radius_m],
+    );
+    let mut cells: Vec<usize> = pop
+        .tree
+        .locate_in_envelope(&env)
+        .map(|c| c.data as usize)
+        .filter(|&c| walks_within(&net, c, &dist, &src, radius_m))
+        .collect();
+    cells.sort_unstable();
+    Ok(cells)
+}
+
+/// For `cells`, whether each is within `radius_m` walking of a selected feature other than
+/// `skip`.
+pub(crate) fn walk_covered_without(
+    engine: &Engine,
+    sel: &LayerSelector,
+    radius_m: f64,
+    skip: (&LayerData, usize),
+    cells: &[usize],
+) -> Result<Vec<bool>, EngineError> {
+    let net = engine.network()?;
+    let src = sources(engine, &net, sel, radius_m, Some(skip))?;
+    let dist = net.graph.dijkstra(&src.seeds, radius_m);
+    Ok(cells
+        .iter()
+        .map(|&c| walks_within(&net, c, &dist, &src, radius_m))
+        .collect())
 }
 
 /// Straight vs network shares per zone, centre, periphery and city.

@@ -13,6 +13,7 @@ use crate::compute::{Aggregation, ZoneFigures, access_figures, coverage, value_o
 use crate::engine::Engine;
 use crate::indicator_def::{FeatureFilter, IndicatorDef, LayerSelector, Measure};
 use crate::layer::LayerData;
+use crate::network::{cells_within_walk, network_coverage, walk_covered_without};
 use crate::project::Projector;
 use crate::result::{IndicatorDelta, ValueDelta, WhatIfResult, ZoneDelta};
 use crate::zone_set::ZoneSet;
@@ -83,23 +84,15 @@ impl Engine {
         self.what_if_in(change, scheme, DistanceMode::Straight)
     }
 
-    /// [`Engine::what_if`] with access distances in `mode`. Only straight-line distance is
-    /// supported: network mode is refused (`network_what_if_unsupported`), as is a
-    /// definition set that holds a network access indicator.
+    /// [`Engine::what_if`] with access distances in `mode`. In network mode only the cells
+    /// within walking reach of the changed feature are recomputed: an added feature covers
+    /// them; for a removed one they are walked again to the remaining features.
     pub fn what_if_in(
         &self,
         change: &Change,
         scheme: &ZoneScheme,
         mode: DistanceMode,
     ) -> Result<WhatIfResult, EngineError> {
-        if mode == DistanceMode::Network
-            || self
-                .definitions()
-                .iter()
-                .any(|d| d.distance() == Some(DistanceMode::Network))
-        {
-            return Err(EngineError::NetworkWhatIf);
-        }
         let started = Instant::now();
         let layer = self.layer(&change.layer)?;
         let zs = self.zone_set(scheme)?;
@@ -132,6 +125,10 @@ impl Engine {
         let mut indicators = Vec::new();
         let mut cells_recomputed = 0;
         for def in self.definitions() {
+            let def = &match def.distance() {
+                Some(_) => def.clone().with_distance(mode)?,
+                None => def.clone(),
+            };
             let sel = match &def.measure {
                 Measure::Access { layer: s, .. }
                 | Measure::AreaPerResident { layer: s }
@@ -155,6 +152,26 @@ impl Engine {
                 -1.0
             };
             let (before, after) = match &def.measure {
+                Measure::Access {
+                    radius_m,
+                    distance: DistanceMode::Network,
+                    ..
+                } => {
+                    let base = network_coverage(self, sel, *radius_m)?;
+                    let mut next = (*base).clone();
+                    if counts {
+                        let cells = cells_within_walk(self, geom, *radius_m)?;
+                        cells_recomputed += cells.len();
+                        match &resolved {
+                            Resolved::Added { .. } => cells.iter().for_each(|&c| next[c] = true),
+                            Resolved::Removed { index } => {
+                                let now = walk_covered_without(self, sel, *radius_m, (layer, *index), &cells)?;
+                                cells.iter().zip(now).for_each(|(&c, v)| next[c] = v);
+                            }
+                        }
+                    }
+                    (access_figures(self, &zs, &base)?, access_figures(self, &zs, &next)?)
+                }
                 Measure::Access { radius_m, .. } => {
                     let base = coverage(self, sel, *radius_m)?;
                     let mut next = (*base).clone();

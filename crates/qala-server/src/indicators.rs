@@ -149,7 +149,7 @@ pub struct WhatIfBody {
     pub change: Change,
     #[serde(default)]
     pub zones: Option<String>,
-    /// `straight` (default); `network` is refused (what-if is straight-line only).
+    /// `straight` (default) or `network`: how access indicators measure distance.
     #[serde(default)]
     pub distance: Option<String>,
 }

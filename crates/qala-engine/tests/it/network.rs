@@ -127,7 +127,7 @@ fn at_engine(e: &Engine, r: f64) -> f64 {
 }
 
 #[test]
-fn network_mode_needs_roads_and_applies_to_access_only_and_what_if_refuses_it() {
+fn network_mode_needs_roads_and_applies_to_access_only() {
     let e = Engine::from_layers(
         city(&[(0.01, 0.01, 10)], &[(0.01, 0.011, true)]),
         EngineOptions::default(),
@@ -153,23 +153,101 @@ fn network_mode_needs_roads_and_applies_to_access_only_and_what_if_refuses_it() 
         .compute_in("planting_survival_1y", &ZoneScheme::Districts, DistanceMode::Network)
         .unwrap_err();
     assert_eq!(err.code(), "not_access_indicator");
-    let change: qala_engine::Change =
-        serde_json::from_str(r#"{"layer":"services","action":"remove","source_row":1}"#).unwrap();
-    let err = e
-        .what_if_in(&change, &ZoneScheme::Districts, DistanceMode::Network)
-        .unwrap_err();
-    assert_eq!(
-        (err.code(), err.kind()),
-        ("network_what_if_unsupported", qala_core::ErrorKind::InvalidInput)
-    );
-    assert!(e.what_if(&change, &ZoneScheme::Districts).is_ok());
 }
 
 #[test]
-fn on_a_random_street_grid_network_access_never_exceeds_straight_access() {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-    // A 200 m street grid over district 1 with a fifth of the segments missing (blocks,
-    // rivers) and some motorways.
+fn what_if_on_foot_removing_the_school_across_the_bridge_and_adding_one_on_this_bank() {
+    let e = river_city("motorway");
+    let school = |r: &qala_engine::WhatIfResult| {
+        r.indicators
+            .iter()
+            .find(|i| i.indicator == "school_500m")
+            .map(|i| (i.zones[0].delta.before, i.zones[0].delta.after))
+            .unwrap()
+    };
+    // The only school is 100 m away as the crow flies, 900 m on foot.
+    let remove: qala_engine::Change =
+        serde_json::from_str(r#"{"layer":"services","action":"remove","source_row":1}"#).unwrap();
+    let straight = e.what_if(&remove, &ZoneScheme::Districts).unwrap();
+    assert_eq!(school(&straight), (Some(1.0), Some(0.0)));
+    let walk = e
+        .what_if_in(&remove, &ZoneScheme::Districts, DistanceMode::Network)
+        .unwrap();
+    assert_eq!(school(&walk), (Some(0.0), Some(0.0)), "900 m on foot: nothing to lose");
+    // A school 200 m east along this bank.
+    let c = cell_centroid_utm(0.02, 0.02);
+    let p = Projector::to_wgs84()
+        .unwrap()
+        .coord(Coord { x: c.x + 200.0, y: c.y })
+        .unwrap();
+    let add: qala_engine::Change = serde_json::from_value(serde_json::json!({
+        "layer": "services", "action": "add",
+        "geometry": {"type": "Point", "coordinates": [p.x, p.y]},
+        "attributes": {"category": "school"}
+    }))
+    .unwrap();
+    let walk = e
+        .what_if_in(&add, &ZoneScheme::Districts, DistanceMode::Network)
+        .unwrap();
+    assert_eq!(school(&walk), (Some(0.0), Some(1.0)));
+    assert_eq!(walk.cells_recomputed, 1, "only the cell within reach");
+}
+
+/// What-if on foot equals computing from scratch with the change applied.
+#[test]
+fn network_what_if_equals_a_rebuilt_engine() {
+    let (layers, services) = random_city(23);
+    let e = Engine::from_layers(layers.clone(), EngineOptions::default()).unwrap();
+    let walk_share = |e: &Engine| {
+        e.compute_in("school_500m", &ZoneScheme::Districts, DistanceMode::Network)
+            .unwrap()
+            .zones
+            .iter()
+            .map(|z| z.value)
+            .collect::<Vec<_>>()
+    };
+    let after = |r: &qala_engine::WhatIfResult| {
+        let i = r.indicators.iter().find(|i| i.indicator == "school_500m").unwrap();
+        i.zones.iter().map(|z| z.delta.after).collect::<Vec<_>>()
+    };
+    // Remove each of the first few schools.
+    for row in 1..=4u64 {
+        let change: qala_engine::Change =
+            serde_json::from_value(serde_json::json!({"layer": "services", "action": "remove", "source_row": row}))
+                .unwrap();
+        let got = e
+            .what_if_in(&change, &ZoneScheme::Districts, DistanceMode::Network)
+            .unwrap();
+        let mut rebuilt = layers.clone();
+        let svc = rebuilt.iter_mut().find(|l| l.slug == "services").unwrap();
+        svc.features.retain(|f| f.row != row);
+        let want = walk_share(&Engine::from_layers(rebuilt, EngineOptions::default()).unwrap());
+        assert_eq!(after(&got), want, "remove row {row}");
+    }
+    // Add one in the middle of the grid.
+    let (x, y) = (X0 + 0.02, Y0 + 0.02);
+    let change: qala_engine::Change = serde_json::from_value(serde_json::json!({
+        "layer": "services", "action": "add",
+        "geometry": {"type": "Point", "coordinates": [x, y]},
+        "attributes": {"category": "school"}
+    }))
+    .unwrap();
+    let got = e
+        .what_if_in(&change, &ZoneScheme::Districts, DistanceMode::Network)
+        .unwrap();
+    let mut more = services.clone();
+    more.push((0.02, 0.02, true));
+    let (mut rebuilt, _) = random_city(23);
+    let svc = rebuilt.iter_mut().find(|l| l.slug == "services").unwrap();
+    *svc = city(&[], &more).into_iter().find(|l| l.slug == "services").unwrap();
+    let want = walk_share(&Engine::from_layers(rebuilt, EngineOptions::default()).unwrap());
+    assert_eq!(after(&got), want, "add a school");
+}
+
+/// A 200 m street grid over district 1 with a fifth of the segments missing (blocks,
+/// rivers) and some trunk roads; 300 cells and 15 schools, seeded.
+fn random_city(seed: u64) -> (Vec<SourceLayer>, Vec<(f64, f64, bool)>) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let origin = cell_centroid_utm(0.0, 0.0);
     let mut lines = Vec::new();
     for i in 0..20 {
@@ -197,6 +275,12 @@ fn on_a_random_street_grid_network_access_never_exceeds_straight_access() {
         .collect();
     let mut layers = city(&cells, &services);
     layers.push(roads(&lines));
+    (layers, services)
+}
+
+#[test]
+fn on_a_random_street_grid_network_access_never_exceeds_straight_access() {
+    let (layers, _) = random_city(11);
     let e = Engine::from_layers(layers, EngineOptions::default()).unwrap();
     for r in [150.0, 400.0, 800.0, 1500.0] {
         let s = e
