@@ -6,4 +6,6 @@
 mod auth;
 mod clients;
 mod http;
+mod memory;
 mod read;
+mod restart;

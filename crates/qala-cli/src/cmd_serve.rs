@@ -58,7 +58,7 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
         ms = started.elapsed().as_millis() as u64,
         "layers in memory"
     );
-    let follower = tokio::spawn(state.clone().follow_versions());
+    let follower = tokio::spawn(state.clone().keep_in_step());
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

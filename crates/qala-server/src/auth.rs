@@ -134,7 +134,7 @@ impl FromRequestParts<AppState> for Caller {
         let Some(token) = h.strip_prefix("Bearer ").map(str::trim) else {
             return Err(invalid("use Authorization: Bearer <token>"));
         };
-        let rec = qala_store::features::find_token(&state.pool, &token_hash(token)).await?;
+        let rec = qala_store::features::find_token(state.db()?, &token_hash(token)).await?;
         match rec {
             Some(r) if !r.revoked => Ok(Caller {
                 role: Role::parse(&r.role).unwrap_or(Role::Public),
@@ -181,7 +181,7 @@ pub async fn create_token(
     }
     let token = new_token();
     let rec = qala_store::features::create_token(
-        &state.pool,
+        state.db()?,
         &token_hash(&token),
         role.as_str(),
         &body.layers,

@@ -63,6 +63,14 @@ impl ApiError {
         }
     }
 
+    /// The database is down: what needs it waits until it is back.
+    pub fn database_unavailable() -> Self {
+        ApiError::Unavailable {
+            code: "database_unavailable",
+            message: "the database is unavailable; tiles and features are served from memory meanwhile, this request needs the database: try again shortly".into(),
+        }
+    }
+
     pub fn internal(context: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> Self {
         ApiError::Internal {
             context,

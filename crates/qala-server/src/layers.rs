@@ -62,7 +62,7 @@ pub async fn versions(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<Value>> {
     caller.visible_layer(&state, &slug)?;
-    let v = qala_store::catalogue::list_versions(&state.pool, &slug).await?;
+    let v = qala_store::catalogue::list_versions(state.db()?, &slug).await?;
     Ok(Json(json!(v)))
 }
 
@@ -85,6 +85,8 @@ pub async fn upload(
 ) -> ApiResult<impl IntoResponse> {
     let slug = LayerSlug::parse(&slug)?;
     caller.require_write(slug.as_str())?;
+    // Say so before the file is streamed to disk.
+    state.db()?;
     // An existing layer must be visible to the caller; a new one needs a kind and an admin.
     let kind = match state.layer_info(slug.as_str()) {
         Some(l) if caller.can_see(&l) => {
@@ -149,7 +151,7 @@ pub async fn upload(
     opts.created_by = caller.label();
     opts.source_name = Some(name);
     opts.crs = params.crs.clone();
-    let report = qala_load::load_file(&state.pool, &path, &opts).await?;
+    let report = qala_load::load_file(state.db()?, &path, &opts).await?;
     drop(dir);
     // Serve the new version now rather than waiting for the notification.
     if let Err(e) = state.sync().await {
@@ -190,7 +192,7 @@ pub async fn rollback(
     caller.require_write(&slug)?;
     caller.visible_layer(&state, &slug)?;
     let Json(body) = body.map_err(|e| ApiError::bad("invalid_body", e.body_text()))?;
-    let v = qala_store::catalogue::rollback(&state.pool, &slug, body.version).await?;
+    let v = qala_store::catalogue::rollback(state.db()?, &slug, body.version).await?;
     if let Err(e) = state.sync().await {
         tracing::warn!(error = %crate::error::chain(&e), "layer reload after rollback failed; the listener will retry");
     }

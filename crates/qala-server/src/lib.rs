@@ -7,7 +7,9 @@
 pub mod auth;
 pub mod error;
 pub mod indicators;
+pub mod items_memory;
 pub mod layers;
+pub mod memory;
 pub mod ogc;
 pub mod openapi;
 pub mod ops;

@@ -126,20 +126,15 @@ pub async fn conformance(RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
     Ok(Json(json!({"conformsTo": CONFORMANCE})))
 }
 
-async fn collection_json(state: &AppState, l: &LayerInfo, b: &str) -> Value {
+fn collection_json(l: &LayerInfo, b: &str) -> Value {
     let s = &l.summary;
     let id = &s.slug;
     let mut extent = json!({});
     if let Some(bb) = l.bbox_wgs84 {
         extent["spatial"] = json!({"bbox": [bb], "crs": CRS84});
     }
-    if let (Some(v), Some(_)) = (s.layer_version_id, date_field(l.kind)) {
-        // The temporal extent needs the database; leave it out if it is down.
-        let extent_q = qala_store::features::date_extent(&state.pool, l.kind, v);
-        if let Ok(Ok(Some((lo, hi)))) = tokio::time::timeout(std::time::Duration::from_secs(1), extent_q).await {
-            extent["temporal"] =
-                json!({"interval": [[lo.map(|d| format!("{d}T00:00:00Z")), hi.map(|d| format!("{d}T23:59:59Z"))]]});
-        }
+    if let Some((lo, hi)) = &l.date_extent {
+        extent["temporal"] = json!({"interval": [[format!("{lo}T00:00:00Z"), format!("{hi}T23:59:59Z")]]});
     }
     json!({
         "id": id,
@@ -172,7 +167,7 @@ pub async fn collections(
     let b = base_url(&headers);
     let mut cols = Vec::new();
     for l in state.catalogue().iter().filter(|l| caller.can_see(l)) {
-        cols.push(collection_json(&state, l, &b).await);
+        cols.push(collection_json(l, &b));
     }
     Ok(Json(json!({
         "links": [{"href": format!("{b}/collections"), "rel": "self", "type": "application/json", "title": "collections"}],
@@ -189,7 +184,7 @@ pub async fn collection(
 ) -> ApiResult<Json<Value>> {
     check_f(&params(q.as_deref())?)?;
     let l = caller.visible_layer(&state, &id)?;
-    Ok(Json(collection_json(&state, &l, &base_url(&headers)).await))
+    Ok(Json(collection_json(&l, &base_url(&headers))))
 }
 
 fn parse_bbox(s: &str) -> ApiResult<Bbox> {
@@ -350,6 +345,7 @@ pub async fn items(
     let b = base_url(&headers);
     let mut features = Vec::new();
     let mut last_id = None;
+    let mut source_memory = false;
     if let Some(v) = l.summary.layer_version_id {
         let q = ItemsQuery {
             kind: l.kind,
@@ -362,7 +358,8 @@ pub async fn items(
             srid,
             lat_lon,
         };
-        let rows = qala_store::features::items(&state.pool, &q).await?;
+        let (rows, from_memory) = read_items(&state, &l, &q).await?;
+        source_memory = from_memory;
         last_id = rows.last().map(|r| r.id);
         let full = rows.len() as i64 == limit;
         features = rows
@@ -397,7 +394,73 @@ pub async fn items(
         "links": links,
     }));
     set_content_crs(&mut res, srid, lat_lon);
+    if source_memory {
+        mark_memory(&mut res);
+    }
     Ok(res)
+}
+
+/// Header on answers served from memory while the database is down.
+pub const SOURCE_HEADER: &str = "x-qala-source";
+
+fn mark_memory(res: &mut Response) {
+    res.headers_mut()
+        .insert(SOURCE_HEADER, axum::http::HeaderValue::from_static("memory"));
+}
+
+/// How long an items query may wait for the database before memory answers instead.
+const DB_READ_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Runs `db` unless the database is known to be down; on a connection failure or a wait
+/// longer than [`DB_READ_WAIT`], `None`: the caller answers from memory. Errors that are
+/// not about reaching the database pass through.
+async fn from_db<T>(
+    state: &AppState,
+    db: impl std::future::Future<Output = Result<T, qala_store::StoreError>>,
+) -> ApiResult<Option<T>> {
+    if !state.db_up() {
+        return Ok(None);
+    }
+    match tokio::time::timeout(DB_READ_WAIT, db).await {
+        Ok(Ok(v)) => Ok(Some(v)),
+        Ok(Err(e)) if e.kind() == qala_core::ErrorKind::Unavailable => {
+            state.mark_db_down(&e);
+            Ok(None)
+        }
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => {
+            tracing::warn!(
+                wait_ms = DB_READ_WAIT.as_millis() as u64,
+                "items query slow; answered from memory"
+            );
+            Ok(None)
+        }
+    }
+}
+
+fn memory_layer(state: &AppState, l: &LayerInfo) -> ApiResult<std::sync::Arc<qala_tiles::LayerData>> {
+    state
+        .tiles
+        .layer(&l.summary.slug)
+        .filter(|d| Some(d.version_id) == l.summary.layer_version_id)
+        .ok_or_else(ApiError::database_unavailable)
+}
+
+/// A page of items from the database, or from memory when it cannot answer.
+async fn read_items(
+    state: &AppState,
+    l: &LayerInfo,
+    q: &ItemsQuery,
+) -> ApiResult<(Vec<qala_store::features::Item>, bool)> {
+    if let Some(rows) = from_db(state, qala_store::features::items(&state.pool, q)).await? {
+        return Ok((rows, false));
+    }
+    let d = memory_layer(state, l)?;
+    let q = q.clone();
+    let rows = tokio::task::spawn_blocking(move || crate::items_memory::items(&d, &q))
+        .await
+        .map_err(|e| ApiError::internal("reading items from memory", e))??;
+    Ok((rows, true))
 }
 
 fn set_content_crs(res: &mut Response, srid: i32, lat_lon: bool) {
@@ -435,9 +498,15 @@ pub async fn item(
     };
     let n: i64 = fid.parse().map_err(|_| not_found())?;
     let v = l.summary.layer_version_id.ok_or_else(not_found)?;
-    let r = qala_store::features::item_by_id(&state.pool, l.kind, v, n, srid, lat_lon)
-        .await?
-        .ok_or_else(not_found)?;
+    let db = qala_store::features::item_by_id(&state.pool, l.kind, v, n, srid, lat_lon);
+    let (r, source_memory) = match from_db(&state, db).await? {
+        Some(r) => (r, false),
+        None => (
+            crate::items_memory::item_by_id(&*memory_layer(&state, &l)?, n, srid, lat_lon)?,
+            true,
+        ),
+    };
+    let r = r.ok_or_else(not_found)?;
     let b = base_url(&headers);
     let mut res = geojson(json!({
         "type": "Feature", "id": r.id, "geometry": r.geometry, "properties": r.properties,
@@ -447,6 +516,9 @@ pub async fn item(
         ]
     }));
     set_content_crs(&mut res, srid, lat_lon);
+    if source_memory {
+        mark_memory(&mut res);
+    }
     Ok(res)
 }
 

@@ -69,18 +69,15 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     res
 }
 
-/// `GET /health`: 200 while the server can serve from memory; says whether the database
-/// answers.
+/// `GET /health`: always 200 while the server runs — it serves tiles and features from
+/// memory even when the database is down. `status` is `ok`, or `degraded` while the
+/// database is down (uploads, tokens and version lists answer 503 then).
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let db = tokio::time::timeout(
-        std::time::Duration::from_secs(2),
-        sqlx::query("SELECT 1").execute(&state.pool),
-    )
-    .await;
-    let database = if matches!(db, Ok(Ok(_))) { "ok" } else { "unavailable" };
+    let up = state.db_up();
     Json(serde_json::json!({
-        "status": "ok",
-        "database": database,
+        "status": if up { "ok" } else { "degraded" },
+        "database": if up { "ok" } else { "unavailable" },
+        "serving": if up { "database and memory" } else { "memory only: tiles, collections, items, indicators" },
         "layers": state.tiles.versions().len(),
         "tiles_cached": state.tiles.cached_tiles(),
         "engine": if state.engine().is_some() { "ready" } else { "building" },
@@ -149,6 +146,12 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             "Layers served from memory.",
             "gauge",
             t.versions().len() as f64,
+        ),
+        (
+            "qala_database_up",
+            "1 while the database answers, 0 while features are served from memory only.",
+            "gauge",
+            if state.db_up() { 1.0 } else { 0.0 },
         ),
         (
             "qala_layer_reloads_total",

@@ -3,14 +3,18 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use qala_store::LayerSummary;
-use qala_tiles::{LayerData, PropValue, SourceFeature, TileOptions, TileSource};
+use qala_tiles::{LayerData, TileOptions, TileSource};
 use sqlx::PgPool;
 
 use crate::ops::Metrics;
+
+/// How often the database is checked, and how long a check may take.
+const DB_CHECK_EVERY: Duration = Duration::from_millis(1000);
 
 /// The NOTIFY channel of migration 0002: a layer switched its served version.
 const LAYER_VERSION_CHANNEL: &str = "qala_layer_version";
@@ -60,6 +64,9 @@ pub struct LayerInfo {
     pub kind: qala_core::LayerKind,
     /// lon/lat extent of the served version, `None` when empty or never loaded.
     pub bbox_wgs84: Option<[f64; 4]>,
+    /// First and last date of the kind's date field in the served version (`YYYY-MM-DD`),
+    /// `None` when the kind has no date or no feature has one.
+    pub date_extent: Option<(String, String)>,
 }
 
 impl LayerInfo {
@@ -77,6 +84,8 @@ pub struct Inner {
     engine: RwLock<Option<Arc<qala_engine::Engine>>>,
     engine_lock: tokio::sync::Mutex<()>,
     pub metrics: Metrics,
+    /// Whether the database answered the last check; see [`AppState::watch_database`].
+    db_up: AtomicBool,
 }
 
 /// Cheap to clone; handed to every handler.
@@ -102,6 +111,7 @@ impl AppState {
             engine: RwLock::new(None),
             engine_lock: tokio::sync::Mutex::new(()),
             metrics: Metrics::default(),
+            db_up: AtomicBool::new(true),
         }))
     }
 
@@ -132,6 +142,7 @@ impl AppState {
         let rows = qala_store::catalogue::list_layers(&self.pool).await?;
         let mut changed = 0;
         let served: HashMap<String, i64> = self.tiles.versions().into_iter().collect();
+        let before = self.catalogue();
         let mut infos = Vec::with_capacity(rows.len());
         for summary in rows {
             let Ok(kind) = summary.kind.parse::<qala_core::LayerKind>() else {
@@ -140,18 +151,22 @@ impl AppState {
             match summary.layer_version_id {
                 Some(v) if served.get(&summary.slug) != Some(&v) => {
                     let started = std::time::Instant::now();
-                    let rows = qala_store::features::tile_rows(&self.pool, kind, v).await?;
+                    let rows = qala_store::features::served_rows(&self.pool, kind, v).await?;
                     let slug = summary.slug.clone();
-                    let data = tokio::task::spawn_blocking(move || LayerData::new(&slug, v, to_source(rows)))
-                        .await
-                        .map_err(|e| qala_store::StoreError::Embedded {
-                            message: format!("indexing a layer failed: {e}"),
-                        })?;
+                    let data = tokio::task::spawn_blocking(move || {
+                        LayerData::new(
+                            &slug,
+                            v,
+                            rows.into_iter().map(|r| crate::memory::source_feature(kind, r)),
+                        )
+                    })
+                    .await
+                    .map_err(|e| qala_store::StoreError::Embedded {
+                        message: format!("indexing a layer failed: {e}"),
+                    })?;
                     let n = data.feature_count();
                     let dropped = self.tiles.replace_layer(data);
-                    self.metrics
-                        .layer_reloads
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.metrics.layer_reloads.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(
                         slug = %summary.slug, layer_version_id = v, features = n, tiles_dropped = dropped,
                         ms = started.elapsed().as_millis() as u64, "layer loaded"
@@ -171,10 +186,17 @@ impl AppState {
                 let (x1, y1) = qala_tiles::mercator::to_4326(b[2], b[3]);
                 [x0, y0, x1, y1]
             });
+            let data = self.tiles.layer(&summary.slug);
+            let date_extent = match (before.iter().find(|b| b.summary.slug == summary.slug), &data) {
+                (Some(b), Some(d)) if b.summary.layer_version_id == Some(d.version_id) => b.date_extent.clone(),
+                (_, Some(d)) => crate::memory::date_extent(kind, d),
+                (_, None) => None,
+            };
             infos.push(LayerInfo {
                 summary,
                 kind,
                 bbox_wgs84,
+                date_extent,
             });
         }
         for slug in served.keys() {
@@ -215,20 +237,20 @@ impl AppState {
             return;
         }
         let started = std::time::Instant::now();
-        let layers = match qala_store::read::read_served_layers(&self.pool, Some(&ENGINE_KINDS)).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %crate::error::chain(&e), "cannot read layers for the engine; keeping the old one");
-                return;
-            }
-        };
+        // Built from the layers already in memory: no second read of the database.
+        let layers: Vec<(Arc<LayerData>, qala_core::LayerKind)> = self
+            .catalogue()
+            .iter()
+            .filter(|l| ENGINE_KINDS.contains(&l.kind))
+            .filter_map(|l| self.tiles.layer(&l.summary.slug).map(|d| (d, l.kind)))
+            .collect();
         let built = tokio::task::spawn_blocking(move || {
             qala_engine::Engine::from_layers(
-                layers.into_iter().map(|l| qala_engine::SourceLayer {
-                    slug: l.slug,
-                    kind: l.kind,
-                    layer_version_id: l.layer_version_id,
-                    features: l.features,
+                layers.into_iter().map(|(d, kind)| qala_engine::SourceLayer {
+                    slug: d.slug.clone(),
+                    kind,
+                    layer_version_id: d.version_id,
+                    features: crate::memory::engine_features(kind, &d),
                 }),
                 qala_engine::EngineOptions::default(),
             )
@@ -244,6 +266,55 @@ impl AppState {
             Ok(Err(e)) => tracing::warn!(error = %crate::error::chain(&e), "cannot build the indicator engine"),
             Err(e) => tracing::warn!(error = %e, "the engine build task failed"),
         }
+    }
+
+    /// Whether the database answered its last check.
+    pub fn db_up(&self) -> bool {
+        self.db_up.load(Ordering::Relaxed)
+    }
+
+    /// Records that the database stopped answering; warns once per outage.
+    pub fn mark_db_down(&self, why: &dyn std::error::Error) {
+        if self.db_up.swap(false, Ordering::Relaxed) {
+            tracing::warn!(error = %crate::error::chain(why), "database unavailable: serving tiles and features from memory; uploads and tokens answer 503 until it is back");
+        }
+    }
+
+    fn mark_db_up(&self) {
+        if !self.db_up.swap(true, Ordering::Relaxed) {
+            tracing::info!("database available again");
+        }
+    }
+
+    /// The pool, or at once a 503 `database_unavailable` while the database is known to be
+    /// down (rather than waiting for the pool to give up).
+    pub fn db(&self) -> Result<&PgPool, crate::ApiError> {
+        if self.db_up() {
+            Ok(&self.pool)
+        } else {
+            Err(crate::ApiError::database_unavailable())
+        }
+    }
+
+    /// Checks the database every [`DB_CHECK_EVERY`]; a check that fails or takes longer
+    /// than that marks it down, the first one that answers marks it up again.
+    pub async fn watch_database(self) {
+        let mut tick = tokio::time::interval(DB_CHECK_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match tokio::time::timeout(DB_CHECK_EVERY, sqlx::query("SELECT 1").execute(&self.pool)).await {
+                Ok(Ok(_)) => self.mark_db_up(),
+                Ok(Err(e)) => self.mark_db_down(&e),
+                Err(e) => self.mark_db_down(&e),
+            }
+        }
+    }
+
+    /// Runs what keeps memory in step with the database: [`AppState::watch_database`]
+    /// and [`AppState::follow_versions`].
+    pub async fn keep_in_step(self) {
+        tokio::join!(self.clone().watch_database(), self.follow_versions());
     }
 
     /// Follows `NOTIFY qala_layer_version` and re-syncs on every switch; re-syncs after a
@@ -294,29 +365,5 @@ impl AppState {
         if let Err(e) = self.sync().await {
             tracing::warn!(error = %crate::error::chain(&e), "cannot refresh layers; serving what is in memory");
         }
-    }
-}
-
-fn to_source(rows: Vec<qala_store::features::TileRow>) -> Vec<SourceFeature> {
-    rows.into_iter()
-        .map(|r| SourceFeature {
-            id: r.id,
-            geometry: r.geometry,
-            props: r.props.into_iter().map(|(k, v)| (k, json_prop(v))).collect(),
-        })
-        .collect()
-}
-
-fn json_prop(v: serde_json::Value) -> Option<PropValue> {
-    use serde_json::Value as J;
-    match v {
-        J::Null => None,
-        J::Bool(b) => Some(PropValue::Bool(b)),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => Some(PropValue::Int(i)),
-            None => n.as_f64().map(PropValue::Double),
-        },
-        J::String(s) => Some(PropValue::Str(s)),
-        other => Some(PropValue::Str(other.to_string())),
     }
 }

@@ -1,4 +1,4 @@
-//! Reads for the server: the served geometries a tile source is built from, OGC API
+//! Reads for the server: the served rows its memory is built from, OGC API
 //! Features items (bbox, keyset paging on `<table>_id`, property filters, datetime), and
 //! API tokens.
 //!
@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use futures::TryStreamExt;
 use geozero::ToGeo;
-use qala_core::{Bbox, FieldDef, FieldType, LayerKind};
+use qala_core::{Bbox, Feature, FieldDef, FieldType, LayerKind, Value};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use crate::StoreError;
@@ -17,66 +17,87 @@ use crate::StoreError;
 /// How long one request's database work may take.
 pub const STATEMENT_TIMEOUT: &str = "10s";
 
-/// One served feature as the tile source wants it.
+/// One served row: its `<table>_id` (the OGC item id) and the feature (WGS84 geometry,
+/// typed values in field order, untyped attributes).
 #[derive(Debug, Clone)]
-pub struct TileRow {
-    /// `<table>_id`: the same id as the OGC item id.
+pub struct ServedRow {
     pub id: i64,
-    pub geometry: geo_types::Geometry<f64>,
-    /// The kind's typed fields, in field order; dates as `YYYY-MM-DD`, lists comma-joined.
-    pub props: Vec<(String, serde_json::Value)>,
+    pub feature: Feature,
 }
 
 fn id_col(kind: LayerKind) -> String {
     format!("{}_id", kind.table())
 }
 
-/// SQL expression of a typed field for tiles: lists become comma-joined text.
-fn tile_expr(f: &FieldDef) -> String {
-    match f.ty {
-        FieldType::TextList => format!("array_to_string(t.{}, ',')", f.name),
-        _ => format!("t.{}", f.name),
-    }
+/// Rows per WKB decoding task.
+const DECODE_CHUNK: usize = 16_384;
+
+struct RawRow {
+    id: i64,
+    source_row: i64,
+    wkb: Vec<u8>,
+    values: Vec<Value>,
+    props: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Every served row of one layer version, for the in-memory tile source.
-pub async fn tile_rows(pool: &PgPool, kind: LayerKind, layer_version_id: i64) -> Result<Vec<TileRow>, StoreError> {
-    let fields = kind.fields();
-    let props = if fields.is_empty() {
-        "'{}'::jsonb".to_owned()
-    } else {
-        let args: Vec<String> = fields
-            .iter()
-            .map(|f| format!("'{}', {}", f.name, tile_expr(f)))
-            .collect();
-        format!("jsonb_build_object({})", args.join(", "))
-    };
+fn decode_chunk(rows: Vec<RawRow>) -> Result<Vec<ServedRow>, StoreError> {
+    rows.into_iter()
+        .map(|r| {
+            let geometry = geozero::wkb::Wkb(r.wkb).to_geo().map_err(StoreError::Wkb)?;
+            Ok(ServedRow {
+                id: r.id,
+                feature: Feature {
+                    row: u64::try_from(r.source_row).unwrap_or(0),
+                    geometry,
+                    values: r.values,
+                    props: r.props,
+                },
+            })
+        })
+        .collect()
+}
+
+/// Every served row of one layer version, in id order: what the server keeps in memory
+/// (tiles, items while the database is down) and builds its indicator engine from.
+///
+/// Geometries are decoded on blocking threads, chunk by chunk, while the next rows are
+/// still arriving: decoding millions of WKB geometries must not hold the async workers.
+pub async fn served_rows(pool: &PgPool, kind: LayerKind, layer_version_id: i64) -> Result<Vec<ServedRow>, StoreError> {
+    let cols: String = kind.fields().iter().map(|f| format!(", t.\"{}\"", f.name)).collect();
     let sql = format!(
-        "SELECT t.{id} AS fid, ST_AsBinary(t.geom) AS wkb, {props} AS props
+        "SELECT t.{id}, t.source_row, ST_AsBinary(t.geom), t.props{cols}
          FROM {table} t WHERE t.layer_version_id = $1 ORDER BY t.{id}",
         id = id_col(kind),
         table = kind.table(),
     );
     let mut rows = sqlx::query(&sql).bind(layer_version_id).fetch(pool);
-    let mut out = Vec::new();
+    let mut tasks = Vec::new();
+    let mut chunk = Vec::with_capacity(DECODE_CHUNK);
+    let mut n = 0;
     while let Some(r) = rows.try_next().await? {
-        let wkb: Vec<u8> = r.try_get("wkb")?;
-        let geometry = geozero::wkb::Wkb(wkb).to_geo().map_err(StoreError::Wkb)?;
-        let json: serde_json::Value = r.try_get("props")?;
-        let mut props = Vec::with_capacity(fields.len());
-        if let serde_json::Value::Object(mut m) = json {
-            for f in fields {
-                if let Some(v) = m.remove(f.name) {
-                    props.push((f.name.to_owned(), v));
-                }
-            }
-        }
-        out.push(TileRow {
-            id: r.try_get("fid")?,
-            geometry,
+        let (values, props) = crate::read::decode_attributes(&r, kind, 3)?;
+        chunk.push(RawRow {
+            id: r.try_get(0)?,
+            source_row: r.try_get(1)?,
+            wkb: r.try_get(2)?,
+            values,
             props,
         });
+        n += 1;
+        if chunk.len() == DECODE_CHUNK {
+            let c = std::mem::replace(&mut chunk, Vec::with_capacity(DECODE_CHUNK));
+            tasks.push(tokio::task::spawn_blocking(move || decode_chunk(c)));
+        }
     }
+    drop(rows);
+    let mut out = Vec::with_capacity(n);
+    for t in tasks {
+        out.extend(
+            t.await
+                .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))??,
+        );
+    }
+    out.extend(decode_chunk(chunk)?);
     Ok(out)
 }
 
@@ -131,12 +152,13 @@ fn select_item(kind: LayerKind) -> String {
         let args: Vec<String> = fields.iter().map(|f| format!("'{0}', t.{0}", f.name)).collect();
         format!("t.props || jsonb_build_object({})", args.join(", "))
     };
-    // 7 decimals of a degree is ~1 cm; projected CRSs are in metres.
+    // 9 decimals of a degree is ~0.1 mm (the server's memory copy, served while the
+    // database is down, agrees to the last digit); projected CRSs are in metres.
     format!(
         "SELECT t.{id} AS fid, {props} AS properties,
                 ST_AsGeoJSON(CASE WHEN $3::bool THEN ST_FlipCoordinates(ST_Transform(t.geom, $2::int))
                                   ELSE ST_Transform(t.geom, $2::int) END,
-                             CASE WHEN $2::int = 4326 THEN 7 ELSE 2 END)::jsonb AS geometry
+                             CASE WHEN $2::int = 4326 THEN 9 ELSE 2 END)::jsonb AS geometry
          FROM {table} t",
         id = id_col(kind),
         table = kind.table(),

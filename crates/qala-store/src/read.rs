@@ -130,14 +130,29 @@ fn decode(row: &PgRow, kind: LayerKind) -> Result<Feature, StoreError> {
     let source_row: i64 = row.try_get(0)?;
     let wkb: Vec<u8> = row.try_get(1)?;
     let geometry = geozero::wkb::Wkb(wkb).to_geo().map_err(StoreError::Wkb)?;
-    let props: serde_json::Value = row.try_get(2)?;
+    let (values, props) = decode_attributes(row, kind, 2)?;
+    Ok(Feature {
+        row: u64::try_from(source_row).unwrap_or(0),
+        geometry,
+        values,
+        props,
+    })
+}
+
+/// The `props` column at `first`, then the kind's typed columns in field order.
+pub(crate) fn decode_attributes(
+    row: &PgRow,
+    kind: LayerKind,
+    first: usize,
+) -> Result<(Vec<Value>, serde_json::Map<String, serde_json::Value>), StoreError> {
+    let props: serde_json::Value = row.try_get(first)?;
     let props = match props {
         serde_json::Value::Object(m) => m,
         _ => serde_json::Map::new(),
     };
     let mut values = Vec::with_capacity(kind.fields().len());
     for (i, f) in kind.fields().iter().enumerate() {
-        let c = i + 3;
+        let c = i + first + 1;
         let v = match f.ty {
             FieldType::Text => row.try_get::<Option<String>, _>(c)?.map(Value::Text),
             FieldType::Int => row.try_get::<Option<i64>, _>(c)?.map(Value::Int),
@@ -148,12 +163,7 @@ fn decode(row: &PgRow, kind: LayerKind) -> Result<Feature, StoreError> {
         };
         values.push(v.unwrap_or(Value::Null));
     }
-    Ok(Feature {
-        row: u64::try_from(source_row).unwrap_or(0),
-        geometry,
-        values,
-        props,
-    })
+    Ok((values, props))
 }
 
 /// A layer switched the version it serves.

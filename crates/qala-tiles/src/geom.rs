@@ -45,6 +45,30 @@ impl Geom {
         (!out.is_empty()).then_some(out)
     }
 
+    /// Back to a `geo_types` geometry, each point mapped by `f` (e.g. to lon/lat with
+    /// [`crate::mercator::to_4326`]); `multi` picks Multi* over the single shape.
+    pub fn to_geo(&self, multi: bool, f: impl Fn(Pt) -> Pt) -> geo_types::Geometry<f64> {
+        use geo_types::{Coord, Geometry as G, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
+        let c = |p: &Pt| {
+            let q = f(*p);
+            Coord { x: q[0], y: q[1] }
+        };
+        let line = |l: &Vec<Pt>| LineString(l.iter().map(c).collect());
+        let poly = |rings: &Vec<Vec<Pt>>| {
+            let mut it = rings.iter().map(line);
+            let ext = it.next().unwrap_or_else(|| LineString(Vec::new()));
+            Polygon::new(ext, it.collect())
+        };
+        match self {
+            Geom::Points(p) if !multi && p.len() == 1 => G::Point(Point(c(&p[0]))),
+            Geom::Points(p) => G::MultiPoint(MultiPoint(p.iter().map(|q| Point(c(q))).collect())),
+            Geom::Lines(l) if !multi && l.len() == 1 => G::LineString(line(&l[0])),
+            Geom::Lines(l) => G::MultiLineString(MultiLineString(l.iter().map(line).collect())),
+            Geom::Polygons(p) if !multi && p.len() == 1 => G::Polygon(poly(&p[0])),
+            Geom::Polygons(p) => G::MultiPolygon(MultiPolygon(p.iter().map(poly).collect())),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         match self {
             Geom::Points(p) => p.is_empty(),

@@ -1,5 +1,6 @@
 //! One served layer in memory, ready to cut tiles from.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -12,21 +13,30 @@ use crate::mvt::{GeomEncoder, GeomType, LayerBuilder};
 use crate::simplify::douglas_peucker;
 use crate::{EXTENT, TileCoord};
 
-/// A feature as the store hands it over: WGS84 geometry, id and typed properties.
+/// A feature as the store hands it over: WGS84 geometry, id and properties.
 #[derive(Debug, Clone)]
 pub struct SourceFeature {
+    /// `<table>_id`: the OGC item id and the tile feature id.
     pub id: i64,
+    /// 1-based row in the source file (the engine orders zones by it).
+    pub row: u64,
     pub geometry: geo_types::Geometry<f64>,
-    /// Properties in the order they should appear; `None` values are left out of tiles.
-    pub props: Vec<(String, Option<PropValue>)>,
+    /// The kind's typed fields, in order: in tiles (but `Null`s) and in items.
+    pub props: Vec<(Cow<'static, str>, PropValue)>,
+    /// Untyped attributes: in items only.
+    pub extra: Vec<(String, PropValue)>,
 }
 
 struct TileFeature {
-    id: u64,
+    id: i64,
     geom: Geom,
     bbox: [f64; 4],
     weight: f64,
     props: Vec<(u16, PropValue)>,
+    /// Source row, saturated at `u32::MAX` (kept small: benchmark layers have millions).
+    row: u32,
+    /// A Multi* geometry in the store (a `Geom` holds both shapes alike).
+    multi: bool,
 }
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
@@ -38,55 +48,120 @@ const SIMPLIFY_TOLERANCE: f64 = 4.0;
 /// Below this zoom, points sharing one pixel of a 256-px rendering are drawn once.
 const POINT_THINNING_BELOW_ZOOM: u8 = 15;
 
-/// A layer projected to EPSG:3857 and indexed.
+/// A layer projected to EPSG:3857 and indexed; features in id order.
 pub struct LayerData {
     pub slug: String,
     /// The `layer_version_id` this data comes from.
     pub version_id: i64,
     keys: Vec<String>,
+    /// Per key: a typed field (in tiles) or an untyped attribute (items only).
+    key_in_tiles: Vec<bool>,
     features: Vec<TileFeature>,
     tree: RTree<Entry>,
     bbox_3857: Option<[f64; 4]>,
     points_only: bool,
 }
 
+/// One feature of a [`LayerData`], read-only.
+#[derive(Clone, Copy)]
+pub struct FeatureView<'a> {
+    layer: &'a LayerData,
+    f: &'a TileFeature,
+}
+
+impl<'a> FeatureView<'a> {
+    pub fn id(&self) -> i64 {
+        self.f.id
+    }
+    pub fn row(&self) -> u64 {
+        u64::from(self.f.row)
+    }
+    /// The geometry in EPSG:3857.
+    pub fn geom(&self) -> &'a Geom {
+        &self.f.geom
+    }
+    /// Whether the stored geometry is a Multi* one.
+    pub fn is_multi(&self) -> bool {
+        self.f.multi
+    }
+    /// Every property: `(key, value, typed)`, typed fields first.
+    pub fn props(&self) -> impl Iterator<Item = (&'a str, &'a PropValue, bool)> + 'a {
+        let l = self.layer;
+        self.f
+            .props
+            .iter()
+            .map(move |(k, v)| (l.keys[*k as usize].as_str(), v, l.key_in_tiles[*k as usize]))
+    }
+    pub fn prop(&self, key: &str) -> Option<&'a PropValue> {
+        self.props().find(|(k, _, _)| *k == key).map(|(_, v, _)| v)
+    }
+}
+
+fn key_index(
+    keys: &mut Vec<String>,
+    in_tiles: &mut Vec<bool>,
+    idx: &mut HashMap<String, u16>,
+    k: &str,
+    typed: bool,
+) -> u16 {
+    if let Some(i) = idx.get(k) {
+        return *i;
+    }
+    let i = keys.len() as u16;
+    keys.push(k.to_owned());
+    in_tiles.push(typed);
+    idx.insert(k.to_owned(), i);
+    i
+}
+
 impl LayerData {
     /// Projects and indexes `features`. Features without a usable geometry are skipped.
-    pub fn new(slug: &str, version_id: i64, features: Vec<SourceFeature>) -> LayerData {
+    pub fn new(slug: &str, version_id: i64, features: impl IntoIterator<Item = SourceFeature>) -> LayerData {
         let mut keys: Vec<String> = Vec::new();
+        let mut key_in_tiles: Vec<bool> = Vec::new();
         let mut key_idx: HashMap<String, u16> = HashMap::new();
-        let mut out = Vec::with_capacity(features.len());
+        let features = features.into_iter();
+        let mut out = Vec::with_capacity(features.size_hint().0);
         let mut bbox: Option<[f64; 4]> = None;
         for f in features {
             let Some(geom) = Geom::from_wgs84(&f.geometry) else {
                 continue;
             };
+            let multi = matches!(
+                f.geometry,
+                geo_types::Geometry::MultiPoint(_)
+                    | geo_types::Geometry::MultiLineString(_)
+                    | geo_types::Geometry::MultiPolygon(_)
+            );
+            drop(f.geometry);
             let b = geom.bbox();
             bbox = Some(match bbox {
                 None => b,
                 Some(a) => [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])],
             });
-            let mut props = Vec::with_capacity(f.props.len() + 1);
-            for (k, v) in std::iter::once(("id".to_owned(), Some(PropValue::Int(f.id)))).chain(f.props) {
-                let Some(v) = v else { continue };
-                let ki = match key_idx.get(&k) {
-                    Some(i) => *i,
-                    None => {
-                        let i = keys.len() as u16;
-                        keys.push(k.clone());
-                        key_idx.insert(k, i);
-                        i
-                    }
-                };
-                props.push((ki, v));
+            let mut props = Vec::with_capacity(f.props.len() + f.extra.len());
+            for (k, v) in f.props {
+                props.push((key_index(&mut keys, &mut key_in_tiles, &mut key_idx, &k, true), v));
+            }
+            for (k, v) in f.extra {
+                let ki = key_index(&mut keys, &mut key_in_tiles, &mut key_idx, &k, false);
+                // A typed field wins over an untyped attribute of the same name.
+                if !props.iter().any(|(pk, _)| *pk == ki) {
+                    props.push((ki, v));
+                }
             }
             out.push(TileFeature {
-                id: f.id.max(0) as u64,
+                id: f.id,
                 weight: geom.weight(),
                 bbox: b,
                 geom,
                 props,
+                row: u32::try_from(f.row).unwrap_or(u32::MAX),
+                multi,
             });
+        }
+        if !out.is_sorted_by_key(|f| f.id) {
+            out.sort_by_key(|f| f.id);
         }
         let entries = out
             .iter()
@@ -104,10 +179,45 @@ impl LayerData {
             slug: slug.to_owned(),
             version_id,
             keys,
+            key_in_tiles,
             features: out,
             tree: RTree::bulk_load(entries),
             bbox_3857: bbox,
         }
+    }
+
+    fn view(&self, i: usize) -> FeatureView<'_> {
+        FeatureView {
+            layer: self,
+            f: &self.features[i],
+        }
+    }
+
+    /// The feature with this id.
+    pub fn get(&self, id: i64) -> Option<FeatureView<'_>> {
+        self.features
+            .binary_search_by_key(&id, |f| f.id)
+            .ok()
+            .map(|i| self.view(i))
+    }
+
+    /// Features in id order, those with an id above `after` only.
+    pub fn iter_after(&self, after: Option<i64>) -> impl Iterator<Item = FeatureView<'_>> + '_ {
+        let start = after.map_or(0, |a| self.features.partition_point(|f| f.id <= a));
+        (start..self.features.len()).map(move |i| self.view(i))
+    }
+
+    /// Features whose bounding box meets `bbox_3857`, in id order, ids above `after` only.
+    pub fn in_bbox_after(&self, bbox_3857: [f64; 4], after: Option<i64>) -> Vec<FeatureView<'_>> {
+        let env = AABB::from_corners([bbox_3857[0], bbox_3857[1]], [bbox_3857[2], bbox_3857[3]]);
+        let mut idx: Vec<u32> = self
+            .tree
+            .locate_in_envelope_intersecting(&env)
+            .map(|e| e.data)
+            .filter(|&i| after.is_none_or(|a| self.features[i as usize].id > a))
+            .collect();
+        idx.sort_unstable();
+        idx.into_iter().map(|i| self.view(i as usize)).collect()
     }
 
     pub fn feature_count(&self) -> usize {
@@ -215,11 +325,17 @@ impl LayerData {
                 continue;
             }
             let cmds = enc.into_commands();
+            let id_prop = PropValue::Int(f.id);
             layer.add_feature(
-                f.id,
+                f.id.max(0) as u64,
                 ty,
                 &cmds,
-                f.props.iter().map(|(k, v)| (self.keys[*k as usize].as_str(), v)),
+                std::iter::once(("id", &id_prop)).chain(
+                    f.props
+                        .iter()
+                        .filter(|(k, v)| self.key_in_tiles[*k as usize] && v.in_tiles())
+                        .map(|(k, v)| (self.keys[*k as usize].as_str(), v)),
+                ),
             );
             if layer.encoded_len() >= budget {
                 break;

@@ -3,13 +3,25 @@
 
 use std::collections::HashMap;
 
-/// A property value of a tile feature.
+/// A property value of a feature. Tiles carry the scalar ones (a list as comma-joined
+/// text); `Null` and `Json` (an object or array attribute, as JSON text) are kept for the
+/// OGC items served from memory and left out of tiles.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PropValue {
     Str(String),
     Int(i64),
     Double(f64),
     Bool(bool),
+    List(Vec<String>),
+    Json(String),
+    Null,
+}
+
+impl PropValue {
+    /// Whether tiles carry this value.
+    pub fn in_tiles(&self) -> bool {
+        !matches!(self, PropValue::Json(_) | PropValue::Null)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +45,9 @@ fn value_key(v: &PropValue) -> ValueKey {
         PropValue::Int(i) => ValueKey::Int(*i),
         PropValue::Double(d) => ValueKey::Double(d.to_bits()),
         PropValue::Bool(b) => ValueKey::Bool(*b),
+        PropValue::List(l) => ValueKey::Str(l.join(",")),
+        PropValue::Json(s) => ValueKey::Str(s.clone()),
+        PropValue::Null => ValueKey::Str(String::new()),
     }
 }
 
@@ -150,7 +165,9 @@ impl LayerBuilder {
         let i = self.value_idx.len() as u32;
         let mut msg = Vec::new();
         match v {
-            PropValue::Str(s) => put_bytes(&mut msg, 1, s.as_bytes()),
+            PropValue::Str(s) | PropValue::Json(s) => put_bytes(&mut msg, 1, s.as_bytes()),
+            PropValue::List(l) => put_bytes(&mut msg, 1, l.join(",").as_bytes()),
+            PropValue::Null => put_bytes(&mut msg, 1, b""),
             PropValue::Double(d) => {
                 put_key(&mut msg, 3, 1);
                 msg.extend_from_slice(&d.to_le_bytes());

@@ -149,25 +149,31 @@ mod tests {
         let parks = vec![
             SourceFeature {
                 id: 7,
+                row: 1,
                 geometry: Geometry::Polygon(square(76.94, 43.23, 0.01)),
                 props: vec![
-                    ("name".into(), Some(PropValue::Str("Panfilov park".into()))),
-                    ("x".into(), None),
+                    ("name".into(), PropValue::Str("Panfilov park".into())),
+                    ("x".into(), PropValue::Null),
                 ],
+                extra: vec![("note".into(), PropValue::Str("items only".into()))],
             },
             // far smaller than a pixel at zoom 10: dropped there, kept at 16
             SourceFeature {
                 id: 8,
+                row: 2,
+                extra: vec![],
                 geometry: Geometry::Polygon(square(76.95, 43.24, 0.00001)),
                 props: vec![],
             },
         ];
         s.replace_layer(LayerData::new("green-spaces", 1, parks));
-        let stops = (0..50)
+        let stops: Vec<SourceFeature> = (0..50)
             .map(|i| SourceFeature {
                 id: 100 + i,
+                row: i as u64 + 1,
                 geometry: Geometry::Point(Point::new(76.945 + i as f64 * 1e-6, 43.238)),
-                props: vec![("category".into(), Some(PropValue::Str("bus_stop".into())))],
+                props: vec![("category".into(), PropValue::Str("bus_stop".into()))],
+                extra: vec![],
             })
             .collect();
         s.replace_layer(LayerData::new("stops", 1, stops));
@@ -177,8 +183,10 @@ mod tests {
             1,
             vec![SourceFeature {
                 id: 1,
+                row: 1,
                 geometry: Geometry::LineString(line),
                 props: vec![],
+                extra: vec![],
             }],
         ));
         s
@@ -203,6 +211,7 @@ mod tests {
         assert_eq!(park.props.get("id"), Some(&PropValue::Int(7)));
         assert_eq!(park.props.get("name"), Some(&PropValue::Str("Panfilov park".into())));
         assert!(!park.props.contains_key("x"), "null properties are left out");
+        assert!(!park.props.contains_key("note"), "untyped attributes are items only");
         // exterior ring positive in tile coordinates (y down), as MVT 2.1 requires
         let ring: Vec<[f64; 2]> = park.parts[0]
             .iter()
@@ -269,8 +278,10 @@ mod tests {
             2,
             vec![SourceFeature {
                 id: 9,
+                row: 1,
                 geometry: Geometry::Polygon(square(76.94, 43.23, 0.01)),
                 props: vec![],
+                extra: vec![],
             }],
         ));
         assert_eq!(s.cached_tiles(), 1);
@@ -281,9 +292,11 @@ mod tests {
 
     #[test]
     fn dense_layer_stays_under_the_size_cap() {
-        let feats = (0..200_000)
+        let feats: Vec<SourceFeature> = (0..200_000)
             .map(|i| SourceFeature {
                 id: i,
+                row: i as u64 + 1,
+                extra: vec![],
                 geometry: Geometry::LineString(LineString::from(vec![
                     (76.8 + (i % 500) as f64 * 0.0008, 43.1 + (i / 500) as f64 * 0.0008),
                     (
@@ -291,7 +304,7 @@ mod tests {
                         43.1 + (i / 500) as f64 * 0.0008 + 0.002,
                     ),
                 ])),
-                props: vec![("name".into(), Some(PropValue::Str(format!("street {i}"))))],
+                props: vec![("name".into(), PropValue::Str(format!("street {i}")))],
             })
             .collect();
         let s = TileSource::new(TileOptions::default());

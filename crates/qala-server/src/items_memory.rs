@@ -1,0 +1,204 @@
+//! OGC API Features items answered from memory while the database is down: the same
+//! filters, keyset paging and output CRSs as `qala_store::features::items`, over the tile
+//! source's [`LayerData`] (geometries in EPSG:3857, properties as stored).
+//!
+//! The database stays the primary path (it is the source of truth and has the exact
+//! geometry); a test compares both answers feature by feature.
+
+use geo::Intersects;
+use geo_types::{Coord, LineString, Polygon};
+use qala_core::{Bbox, FieldType, LayerKind};
+use qala_store::features::{Item, ItemsQuery, date_field};
+use qala_tiles::{FeatureView, Geom, LayerData, PropValue};
+use serde_json::{Map, Value as Json, json};
+
+use crate::ApiError;
+use crate::memory::{prop_json, to_wgs84};
+
+/// A coordinate transformation out of EPSG:3857.
+struct Output {
+    srid: i32,
+    lat_lon: bool,
+    utm: Option<proj::Proj>,
+}
+
+fn proj_err(e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
+    ApiError::internal("setting up a coordinate transformation", e)
+}
+
+impl Output {
+    fn new(srid: i32, lat_lon: bool) -> Result<Output, ApiError> {
+        let utm = match srid {
+            4326 | 3857 => None,
+            s => Some(proj::Proj::new_known_crs("EPSG:4326", &format!("EPSG:{s}"), None).map_err(proj_err)?),
+        };
+        Ok(Output { srid, lat_lon, utm })
+    }
+
+    /// One point, rounded as the database's `ST_AsGeoJSON` rounds it (9 decimals of a
+    /// degree, 2 of a metre).
+    fn point(&self, p: &[f64; 2]) -> Json {
+        let (x, y, decimals) = match (self.srid, &self.utm) {
+            (3857, _) => (p[0], p[1], 2),
+            (_, Some(utm)) => {
+                let w = to_wgs84(*p);
+                match utm.convert((w[0], w[1])) {
+                    Ok((x, y)) => (x, y, 2),
+                    Err(_) => (f64::NAN, f64::NAN, 2),
+                }
+            }
+            _ => {
+                let w = to_wgs84(*p);
+                (w[0], w[1], 9)
+            }
+        };
+        let (a, b) = if self.lat_lon { (y, x) } else { (x, y) };
+        json!([round(a, decimals), round(b, decimals)])
+    }
+
+    fn geometry(&self, g: &Geom, multi: bool) -> Json {
+        let line = |l: &Vec<[f64; 2]>| Json::Array(l.iter().map(|p| self.point(p)).collect());
+        let poly = |rings: &Vec<Vec<[f64; 2]>>| Json::Array(rings.iter().map(line).collect());
+        let (ty, coords) = match g {
+            Geom::Points(p) if !multi && p.len() == 1 => ("Point", self.point(&p[0])),
+            Geom::Points(p) => ("MultiPoint", Json::Array(p.iter().map(|q| self.point(q)).collect())),
+            Geom::Lines(l) if !multi && l.len() == 1 => ("LineString", line(&l[0])),
+            Geom::Lines(l) => ("MultiLineString", Json::Array(l.iter().map(line).collect())),
+            Geom::Polygons(p) if !multi && p.len() == 1 => ("Polygon", poly(&p[0])),
+            Geom::Polygons(p) => ("MultiPolygon", Json::Array(p.iter().map(poly).collect())),
+        };
+        json!({"type": ty, "coordinates": coords})
+    }
+}
+
+fn round(v: f64, decimals: i32) -> Json {
+    let f = 10f64.powi(decimals);
+    let r = (v * f).round() / f;
+    // -0 prints as "-0.0"; the database writes 0.
+    serde_json::Number::from_f64(if r == 0.0 { 0.0 } else { r }).map_or(Json::Null, Json::Number)
+}
+
+fn item(f: &FeatureView<'_>, out: &Output) -> Item {
+    let mut props = Map::new();
+    // Untyped attributes first: a typed field of the same name wins, as in the database.
+    for (k, v, typed) in f.props() {
+        if !typed {
+            props.insert(k.to_owned(), prop_json(v));
+        }
+    }
+    for (k, v, typed) in f.props() {
+        if typed {
+            props.insert(k.to_owned(), prop_json(v));
+        }
+    }
+    Item {
+        id: f.id(),
+        properties: Json::Object(props),
+        geometry: out.geometry(f.geom(), f.is_multi()),
+    }
+}
+
+/// The filter box as a lon/lat polygon (the database intersects in EPSG:4326 too).
+fn bbox_polygon_wgs84(b: Bbox, srid: i32) -> Result<Polygon<f64>, ApiError> {
+    let corners = [
+        (b.min_x, b.min_y),
+        (b.max_x, b.min_y),
+        (b.max_x, b.max_y),
+        (b.min_x, b.max_y),
+    ];
+    let to_lonlat: Vec<Coord<f64>> = match srid {
+        4326 => corners.iter().map(|&(x, y)| Coord { x, y }).collect(),
+        3857 => corners
+            .iter()
+            .map(|&(x, y)| {
+                let (x, y) = qala_tiles::mercator::to_4326(x, y);
+                Coord { x, y }
+            })
+            .collect(),
+        s => {
+            let p = proj::Proj::new_known_crs(&format!("EPSG:{s}"), "EPSG:4326", None).map_err(proj_err)?;
+            corners
+                .iter()
+                .map(|&c| {
+                    p.convert(c)
+                        .map(|(x, y)| Coord { x, y })
+                        .map_err(|e| ApiError::bad("invalid_bbox", format!("bbox cannot be transformed: {e}")))
+                })
+                .collect::<Result<_, _>>()?
+        }
+    };
+    let mut ring = to_lonlat;
+    ring.push(ring[0]);
+    Ok(Polygon::new(LineString(ring), Vec::new()))
+}
+
+/// Whether `f` passes the property and date filters of `q`, as the database's SQL does.
+fn passes(f: &FeatureView<'_>, kind: LayerKind, q: &ItemsQuery) -> bool {
+    for (fd, want) in &q.filters {
+        let ok = match (f.prop(fd.name), fd.ty) {
+            (Some(PropValue::List(l)), FieldType::TextList) => l.iter().any(|s| s == want),
+            (Some(PropValue::Str(s)), _) => s == want,
+            (Some(PropValue::Int(i)), _) => i.to_string() == *want,
+            (Some(PropValue::Double(x)), _) => x.to_string() == *want,
+            (Some(PropValue::Bool(b)), _) => b.to_string() == *want,
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    if let (Some(range), Some(df)) = (q.datetime, date_field(kind)) {
+        let Some(PropValue::Str(d)) = f.prop(df.name) else {
+            return false;
+        };
+        let d = d.as_str();
+        if range
+            .start
+            .is_some_and(|s| d < s.format("%Y-%m-%d").to_string().as_str())
+            || range.end.is_some_and(|e| d > e.format("%Y-%m-%d").to_string().as_str())
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// One page of items of `d`, ordered by id, as `qala_store::features::items` answers it.
+pub fn items(d: &LayerData, q: &ItemsQuery) -> Result<Vec<Item>, ApiError> {
+    let out = Output::new(q.srid, q.lat_lon)?;
+    let limit = usize::try_from(q.limit).unwrap_or(0);
+    let page: Vec<Item> = match q.bbox {
+        None => d
+            .iter_after(q.after)
+            .filter(|f| passes(f, q.kind, q))
+            .take(limit)
+            .map(|f| item(&f, &out))
+            .collect(),
+        Some((b, srid)) => {
+            let poly = bbox_polygon_wgs84(b, srid)?;
+            let env = poly
+                .exterior()
+                .0
+                .iter()
+                .map(|c| qala_tiles::mercator::to_3857(c.x, c.y))
+                .fold(
+                    [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY],
+                    |a, (x, y)| [a[0].min(x), a[1].min(y), a[2].max(x), a[3].max(y)],
+                );
+            d.in_bbox_after(env, q.after)
+                .into_iter()
+                .filter(|f| passes(f, q.kind, q))
+                .filter(|f| f.geom().to_geo(f.is_multi(), to_wgs84).intersects(&poly))
+                .take(limit)
+                .map(|f| item(&f, &out))
+                .collect()
+        }
+    };
+    Ok(page)
+}
+
+/// One item of `d` by id.
+pub fn item_by_id(d: &LayerData, fid: i64, srid: i32, lat_lon: bool) -> Result<Option<Item>, ApiError> {
+    let out = Output::new(srid, lat_lon)?;
+    Ok(d.get(fid).map(|f| item(&f, &out)))
+}

@@ -1,0 +1,139 @@
+//! What the server keeps in memory per layer, and the conversions in and out of it: store
+//! rows into the tile source's [`LayerData`] (read once per version), and back out as the
+//! indicator engine's features, so that the engine never reads the database a second time.
+
+use qala_core::{Feature, FieldType, LayerKind, Value};
+use qala_store::features::ServedRow;
+use qala_tiles::{LayerData, PropValue, SourceFeature};
+use serde_json::Value as Json;
+
+/// A store row as the tile source keeps it: typed fields (dates as `YYYY-MM-DD`, floats
+/// with a whole value as integers, as PostgreSQL's JSON writes them), then the untyped
+/// attributes.
+pub fn source_feature(kind: LayerKind, r: ServedRow) -> SourceFeature {
+    let f = r.feature;
+    let props = kind
+        .fields()
+        .iter()
+        .zip(f.values)
+        .map(|(fd, v)| (fd.name.into(), typed_prop(v)))
+        .collect();
+    SourceFeature {
+        id: r.id,
+        row: f.row,
+        geometry: f.geometry,
+        props,
+        extra: f.props.into_iter().map(|(k, v)| (k, json_prop(v))).collect(),
+    }
+}
+
+/// The largest integer a double holds exactly.
+const EXACT_INT: f64 = 9_007_199_254_740_992.0;
+
+fn typed_prop(v: Value) -> PropValue {
+    match v {
+        Value::Null => PropValue::Null,
+        Value::Text(s) => PropValue::Str(s),
+        Value::Int(i) => PropValue::Int(i),
+        Value::Float(x) if x.fract() == 0.0 && x.abs() < EXACT_INT => PropValue::Int(x as i64),
+        Value::Float(x) => PropValue::Double(x),
+        Value::Bool(b) => PropValue::Bool(b),
+        Value::Date(d) => PropValue::Str(d.format("%Y-%m-%d").to_string()),
+        Value::TextList(l) => PropValue::List(l),
+    }
+}
+
+fn json_prop(v: Json) -> PropValue {
+    match v {
+        Json::Null => PropValue::Null,
+        Json::Bool(b) => PropValue::Bool(b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => PropValue::Int(i),
+            None => n.as_f64().map_or(PropValue::Json(n.to_string()), PropValue::Double),
+        },
+        Json::String(s) => PropValue::Str(s),
+        other => PropValue::Json(other.to_string()),
+    }
+}
+
+/// A property as GeoJSON.
+pub fn prop_json(v: &PropValue) -> Json {
+    match v {
+        PropValue::Null => Json::Null,
+        PropValue::Bool(b) => Json::Bool(*b),
+        PropValue::Int(i) => Json::from(*i),
+        PropValue::Double(x) => serde_json::Number::from_f64(*x).map_or(Json::Null, Json::Number),
+        PropValue::Str(s) => Json::String(s.clone()),
+        PropValue::List(l) => Json::Array(l.iter().cloned().map(Json::String).collect()),
+        PropValue::Json(s) => serde_json::from_str(s).unwrap_or_else(|_| Json::String(s.clone())),
+    }
+}
+
+fn typed_value(ty: FieldType, v: Option<&PropValue>) -> Value {
+    match (ty, v) {
+        (_, None | Some(PropValue::Null)) => Value::Null,
+        (FieldType::Float, Some(PropValue::Int(i))) => Value::Float(*i as f64),
+        (FieldType::Date, Some(PropValue::Str(s))) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Value::Date)
+            .unwrap_or(Value::Null),
+        (_, Some(PropValue::Str(s))) => Value::Text(s.clone()),
+        (_, Some(PropValue::Int(i))) => Value::Int(*i),
+        (_, Some(PropValue::Double(x))) => Value::Float(*x),
+        (_, Some(PropValue::Bool(b))) => Value::Bool(*b),
+        (_, Some(PropValue::List(l))) => Value::TextList(l.clone()),
+        (_, Some(PropValue::Json(s))) => Value::Text(s.clone()),
+    }
+}
+
+/// A layer in memory as the engine's features: WGS84 geometry (back from EPSG:3857, a
+/// round trip good to ~1e-13°), typed values in field order, untyped attributes; in source
+/// row order, as the store's reads for the engine give them.
+pub fn engine_features(kind: LayerKind, d: &LayerData) -> Vec<Feature> {
+    let fields = kind.fields();
+    let mut out: Vec<Feature> = d
+        .iter_after(None)
+        .map(|f| {
+            let mut values = vec![Value::Null; fields.len()];
+            let mut props = serde_json::Map::new();
+            for (k, v, typed) in f.props() {
+                if typed {
+                    if let Some(i) = fields.iter().position(|fd| fd.name == k) {
+                        values[i] = typed_value(fields[i].ty, Some(v));
+                    }
+                } else {
+                    props.insert(k.to_owned(), prop_json(v));
+                }
+            }
+            Feature {
+                row: f.row(),
+                geometry: f.geom().to_geo(f.is_multi(), to_wgs84),
+                values,
+                props,
+            }
+        })
+        .collect();
+    out.sort_by_key(|f| f.row);
+    out
+}
+
+/// EPSG:3857 to lon/lat.
+pub fn to_wgs84(p: [f64; 2]) -> [f64; 2] {
+    let (x, y) = qala_tiles::mercator::to_4326(p[0], p[1]);
+    [x, y]
+}
+
+/// First and last date of `kind`'s date field in `d`, for a collection's temporal extent.
+pub fn date_extent(kind: LayerKind, d: &LayerData) -> Option<(String, String)> {
+    let df = qala_store::features::date_field(kind)?;
+    let mut ext: Option<(&str, &str)> = None;
+    for f in d.iter_after(None) {
+        if let Some(PropValue::Str(s)) = f.prop(df.name) {
+            let s = s.as_str();
+            ext = Some(match ext {
+                None => (s, s),
+                Some((lo, hi)) => (lo.min(s), hi.max(s)),
+            });
+        }
+    }
+    ext.map(|(lo, hi)| (lo.to_owned(), hi.to_owned()))
+}

@@ -1,0 +1,187 @@
+//! Items answered from memory (while the database is down) are the database's items:
+//! same ids in the same order, same properties, same geometry, for the filters, paging
+//! and output CRSs of OGC API Features.
+
+use chrono::NaiveDate;
+use qala_core::{Bbox, LayerKind};
+use qala_store::features::{DateRange, Item, ItemsQuery};
+use serde_json::Value;
+
+use super::http::App;
+use crate::common::{fresh_db, qala_ok};
+
+/// Compares two GeoJSON coordinate trees within `tol`.
+fn same_coords(a: &Value, b: &Value, tol: f64, at: &str) {
+    match (a, b) {
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}: {a} vs {b}");
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                same_coords(p, q, tol, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            assert!((x - y).abs() <= tol, "{at}: {x} vs {y}");
+        }
+        _ => panic!("{at}: {a} vs {b}"),
+    }
+}
+
+fn same_items(db: &[Item], mem: &[Item], tol: f64, what: &str) {
+    let ids = |v: &[Item]| v.iter().map(|i| i.id).collect::<Vec<_>>();
+    assert_eq!(ids(db), ids(mem), "{what}: ids");
+    for (d, m) in db.iter().zip(mem) {
+        assert_eq!(d.properties, m.properties, "{what}: properties of {}", d.id);
+        assert_eq!(
+            d.geometry["type"], m.geometry["type"],
+            "{what}: geometry type of {}",
+            d.id
+        );
+        same_coords(
+            &d.geometry["coordinates"],
+            &m.geometry["coordinates"],
+            tol,
+            &format!("{what}: feature {}", d.id),
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_items_match_the_database() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let app = App::new(&db).await;
+    let pool = db.pool().await.unwrap();
+    let centre = qala_core::REPUBLIC_SQUARE_WGS84;
+    let around = |d: f64| Bbox::new(centre.0 - d, centre.1 - d, centre.0 + d, centre.1 + d).unwrap();
+    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+
+    let mut checked = 0;
+    for (slug, kind) in [
+        ("districts", LayerKind::District),
+        ("green-spaces", LayerKind::GreenSpace),
+        ("services", LayerKind::Service),
+        ("bike-lanes", LayerKind::BikeLane),
+        ("tree-fellings", LayerKind::TreeFelling),
+        ("population", LayerKind::PopulationCell),
+        ("roads", LayerKind::Road),
+    ] {
+        let info = app.state.layer_info(slug).unwrap_or_else(|| panic!("{slug} loaded"));
+        let v = info.summary.layer_version_id.unwrap();
+        let mem = app.state.tiles.layer(slug).unwrap();
+        let base = ItemsQuery {
+            kind,
+            layer_version_id: v,
+            bbox: None,
+            after: None,
+            // Districts are 8: a page of 3 leaves a next page.
+            limit: if kind == LayerKind::District { 3 } else { 40 },
+            filters: Vec::new(),
+            datetime: None,
+            srid: 4326,
+            lat_lon: false,
+        };
+        let mut queries = vec![("first page", base.clone())];
+        // The next page, from the last id of the first.
+        let first = qala_store::features::items(&pool, &base).await.unwrap();
+        assert_eq!(first.len() as i64, base.limit, "{slug} has more than one page");
+        queries.push((
+            "next page",
+            ItemsQuery {
+                after: first.last().map(|i| i.id),
+                ..base.clone()
+            },
+        ));
+        queries.push((
+            "bbox",
+            ItemsQuery {
+                bbox: Some((around(0.03), 4326)),
+                limit: 500,
+                ..base.clone()
+            },
+        ));
+        let (x0, y0) = qala_tiles::mercator::to_3857(centre.0 - 0.02, centre.1 - 0.02);
+        let (x1, y1) = qala_tiles::mercator::to_3857(centre.0 + 0.02, centre.1 + 0.02);
+        queries.push((
+            "bbox in EPSG:3857, output lat/lon",
+            ItemsQuery {
+                bbox: Some((Bbox::new(x0, y0, x1, y1).unwrap(), 3857)),
+                lat_lon: true,
+                ..base.clone()
+            },
+        ));
+        queries.push((
+            "EPSG:3857",
+            ItemsQuery {
+                srid: 3857,
+                ..base.clone()
+            },
+        ));
+        queries.push((
+            "EPSG:32643",
+            ItemsQuery {
+                srid: 32643,
+                ..base.clone()
+            },
+        ));
+        if kind == LayerKind::Service {
+            let f = kind.field("category").unwrap();
+            queries.push((
+                "category=school",
+                ItemsQuery {
+                    filters: vec![(f, "school".to_owned())],
+                    limit: 1000,
+                    ..base.clone()
+                },
+            ));
+        }
+        if kind == LayerKind::District {
+            let f = kind.field("akimat_id").unwrap();
+            queries.push((
+                "akimat_id=3",
+                ItemsQuery {
+                    filters: vec![(f, "3".to_owned())],
+                    ..base.clone()
+                },
+            ));
+        }
+        if kind == LayerKind::TreeFelling {
+            queries.push((
+                "datetime",
+                ItemsQuery {
+                    datetime: Some(DateRange {
+                        start: date("2023-03-01"),
+                        end: date("2023-10-31"),
+                    }),
+                    limit: 1000,
+                    ..base.clone()
+                },
+            ));
+        }
+        for (what, q) in queries {
+            let from_db = qala_store::features::items(&pool, &q).await.unwrap();
+            let from_mem = qala_server::items_memory::items(&mem, &q).unwrap();
+            // Both round to 1e-9° (0.1 mm) and projected outputs to the centimetre: a
+            // coordinate half-way between two steps may round apart by one step.
+            let tol = if q.srid == 4326 { 1.000001e-9 } else { 0.0100001 };
+            same_items(&from_db, &from_mem, tol, &format!("{slug}, {what}"));
+            if what != "category=school" && what != "akimat_id=3" {
+                assert!(!from_db.is_empty(), "{slug}, {what}: a query that selects something");
+            }
+            checked += from_db.len();
+        }
+        // One item by id.
+        let id = first[2].id;
+        let d = qala_store::features::item_by_id(&pool, kind, v, id, 4326, false)
+            .await
+            .unwrap();
+        let m = qala_server::items_memory::item_by_id(&mem, id, 4326, false).unwrap();
+        same_items(
+            &d.into_iter().collect::<Vec<_>>(),
+            &m.into_iter().collect::<Vec<_>>(),
+            1.000001e-9,
+            slug,
+        );
+    }
+    assert!(checked > 1000, "{checked} features compared");
+}
