@@ -42,3 +42,16 @@ psql "$URL" -Atq -c "ANALYZE"
 echo "==> engine vs reference SQL (nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg))"
 /usr/bin/time -f "process: %e s wall, max RSS %M KiB" \
   "$QALA" --quiet indicators --benchmark sql/reference --as-of 2026-06-30
+
+# Street-network distance (timing only; agreement with pgRouting is tests/it/network.rs):
+# every default indicator for districts, access ones straight vs walking. Network mode also
+# computes the straight coverage (for the severance gap) and builds the street graph once.
+echo "==> network vs straight distance, all indicators by district (compute time of one process each)"
+compute_ms() {
+  QALA_LOG=warn NO_COLOR=1 "$QALA" indicators --zones districts --distance "$1" --timings --format json \
+    --as-of 2026-06-30 2>&1 >/dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -o 'compute_ms=[0-9.]*' | cut -d= -f2
+}
+straight_ms=$(compute_ms straight)
+network_ms=$(compute_ms network)
+awk -v s="$straight_ms" -v n="$network_ms" \
+  'BEGIN { printf "straight %.1f ms, network %.1f ms (graph build included): network/straight %.2fx\n", s, n, n / s }'
