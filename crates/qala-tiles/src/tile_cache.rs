@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use bytes::Bytes;
@@ -152,48 +154,94 @@ fn brotli(b: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
-/// Tiles by (layer list, coordinate). Bounded: when full it starts again empty, which is
-/// crude but keeps memory flat and costs only re-cutting.
+type Key = (String, crate::TileCoord);
+
+struct Entry {
+    tile: Arc<CachedTile>,
+    /// Bytes counted for this tile when it went in (removed again when it goes out).
+    charged: usize,
+    /// The cache's clock at the last use: the smallest go first when the cache is full.
+    used: AtomicU64,
+}
+
+/// When full, evict down to this share of the limit, so that evictions (a sort of the
+/// entries by last use) are rare rather than once per insert.
+const EVICT_TO_PERCENT: usize = 90;
+
+/// Tiles by (layer list, coordinate), bounded in bytes: when full, the least recently used
+/// tiles go first. Hits only take the read lock (the use stamp is an atomic).
 pub struct TileCache {
-    map: RwLock<HashMap<(String, crate::TileCoord), Arc<CachedTile>>>,
-    bytes: std::sync::atomic::AtomicUsize,
+    map: RwLock<HashMap<Key, Entry>>,
+    bytes: AtomicUsize,
     max_bytes: usize,
+    clock: AtomicU64,
 }
 
 impl TileCache {
     pub fn new(max_bytes: usize) -> TileCache {
         TileCache {
             map: RwLock::new(HashMap::new()),
-            bytes: std::sync::atomic::AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
             max_bytes,
+            clock: AtomicU64::new(0),
         }
     }
 
-    pub fn get(&self, key: &(String, crate::TileCoord)) -> Option<Arc<CachedTile>> {
-        self.map.read().ok()?.get(key).cloned()
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Relaxed)
+    }
+
+    pub fn get(&self, key: &Key) -> Option<Arc<CachedTile>> {
+        let map = self.map.read().ok()?;
+        let e = map.get(key)?;
+        e.used.store(self.tick(), Relaxed);
+        Some(e.tile.clone())
     }
 
     /// Inserts a tile if `still_current()` holds while the cache is locked (the layers it
     /// was cut from have not been replaced meanwhile).
-    pub fn insert_if(
-        &self,
-        key: (String, crate::TileCoord),
-        tile: Arc<CachedTile>,
-        still_current: impl FnOnce() -> bool,
-    ) {
+    pub fn insert_if(&self, key: Key, tile: Arc<CachedTile>, still_current: impl FnOnce() -> bool) {
         let Ok(mut map) = self.map.write() else { return };
         if !still_current() {
             return;
         }
-        use std::sync::atomic::Ordering::Relaxed;
         // Compressed forms are added later; count them generously now.
-        let size = tile.size() + tile.identity.len();
-        if self.bytes.load(Relaxed) + size > self.max_bytes {
-            map.clear();
-            self.bytes.store(0, Relaxed);
+        let charged = tile.size() + tile.identity.len();
+        if charged > self.max_bytes {
+            return;
         }
-        self.bytes.fetch_add(size, Relaxed);
-        map.insert(key, tile);
+        if let Some(old) = map.remove(&key) {
+            self.bytes.fetch_sub(old.charged, Relaxed);
+        }
+        if self.bytes.load(Relaxed) + charged > self.max_bytes {
+            self.evict(
+                &mut map,
+                (self.max_bytes * EVICT_TO_PERCENT / 100).saturating_sub(charged),
+            );
+        }
+        self.bytes.fetch_add(charged, Relaxed);
+        map.insert(
+            key,
+            Entry {
+                tile,
+                charged,
+                used: AtomicU64::new(self.tick()),
+            },
+        );
+    }
+
+    /// Drops least recently used tiles until at most `target` bytes are left.
+    fn evict(&self, map: &mut HashMap<Key, Entry>, target: usize) {
+        let mut by_use: Vec<(u64, Key)> = map.iter().map(|(k, e)| (e.used.load(Relaxed), k.clone())).collect();
+        by_use.sort_unstable_by_key(|(u, _)| *u);
+        for (_, k) in by_use {
+            if self.bytes.load(Relaxed) <= target {
+                break;
+            }
+            if let Some(e) = map.remove(&k) {
+                self.bytes.fetch_sub(e.charged, Relaxed);
+            }
+        }
     }
 
     /// Drops the tiles that include `slug` and intersect `bbox_3857` (every tile of the
@@ -201,17 +249,15 @@ impl TileCache {
     pub fn invalidate(&self, slug: &str, bbox_3857: Option<[f64; 4]>) -> usize {
         let Ok(mut map) = self.map.write() else { return 0 };
         let before = map.len();
-        map.retain(|_, t| {
+        map.retain(|_, e| {
+            let t = &e.tile;
             let touches = t.slugs.iter().any(|s| s == slug)
                 && bbox_3857.is_none_or(|b| {
                     let c = t.bounds_3857;
                     b[0] <= c[2] && c[0] <= b[2] && b[1] <= c[3] && c[1] <= b[3]
                 });
             if touches {
-                self.bytes.fetch_sub(
-                    t.size().min(self.bytes.load(std::sync::atomic::Ordering::Relaxed)),
-                    std::sync::atomic::Ordering::Relaxed,
-                );
+                self.bytes.fetch_sub(e.charged, Relaxed);
             }
             !touches
         });
@@ -226,7 +272,59 @@ impl TileCache {
         self.len() == 0
     }
 
+    /// Bytes counted for the cached tiles (an upper bound of what they hold).
     pub fn bytes(&self) -> usize {
-        self.bytes.load(std::sync::atomic::Ordering::Relaxed)
+        self.bytes.load(Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TileCoord;
+
+    fn key(x: u32) -> Key {
+        ("roads".to_owned(), TileCoord { z: 14, x, y: 0 })
+    }
+
+    fn tile(n: usize) -> Arc<CachedTile> {
+        Arc::new(CachedTile::new(vec![7; n], vec!["roads".into()], [0.0, 0.0, 1.0, 1.0]))
+    }
+
+    #[test]
+    fn full_cache_evicts_the_least_recently_used_tiles_only() {
+        // Each tile is charged 2 × 1000 + 128 bytes: ten fit in 22,000.
+        let c = TileCache::new(22_000);
+        for x in 0..10 {
+            c.insert_if(key(x), tile(1000), || true);
+        }
+        assert_eq!(c.len(), 10);
+        // Tiles 0..5 are used again; 5..10 are now the least recently used.
+        for x in 0..5 {
+            assert!(c.get(&key(x)).is_some());
+        }
+        c.insert_if(key(10), tile(1000), || true);
+        assert!(c.bytes() <= 22_000);
+        for x in 0..5 {
+            assert!(c.get(&key(x)).is_some(), "tile {x} was used recently and stays");
+        }
+        assert!(c.get(&key(10)).is_some(), "the new tile is in");
+        let evicted: Vec<u32> = (5..10).filter(|&x| c.get(&key(x)).is_none()).collect();
+        assert!(!evicted.is_empty() && evicted.len() < 5, "{evicted:?}");
+        assert_eq!(evicted[0], 5, "the oldest goes first: {evicted:?}");
+        // The byte count follows what is in the cache.
+        assert_eq!(c.bytes(), c.len() * 2128);
+        let n = c.len();
+        assert_eq!(c.invalidate("roads", None), n);
+        assert_eq!(c.bytes(), 0);
+    }
+
+    #[test]
+    fn a_tile_larger_than_the_cache_is_not_kept_and_clears_nothing() {
+        let c = TileCache::new(5_000);
+        c.insert_if(key(0), tile(1000), || true);
+        c.insert_if(key(1), tile(10_000), || true);
+        assert!(c.get(&key(0)).is_some());
+        assert!(c.get(&key(1)).is_none());
     }
 }
