@@ -112,13 +112,15 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
     }
     // Roads and buildings are only needed when named (ad-hoc access, a zone layer); roads
     // also for network distance.
-    let all_kinds = args.access.is_some()
-        || matches!(scheme, ZoneScheme::Layer { .. })
-        || change.is_some()
-        || args.distance == DistanceMode::Network;
+    let all_kinds = args.access.is_some() || matches!(scheme, ZoneScheme::Layer { .. }) || change.is_some();
+    let network = args.distance == DistanceMode::Network;
     let kinds: Vec<LayerKind> = LayerKind::ALL
         .into_iter()
-        .filter(|k| all_kinds || !matches!(k, LayerKind::Road | LayerKind::Building))
+        .filter(|k| match k {
+            LayerKind::Road => all_kinds || network,
+            LayerKind::Building => all_kinds,
+            _ => true,
+        })
         .collect();
     let db = Db::open(g).await?;
     if let Some(dir) = &args.reference {

@@ -194,6 +194,10 @@ impl StreetGraph {
 
     /// Where `p` joins the graph (nearest point of the nearest edge), if within `SNAP_M`.
     pub(crate) fn snap(&self, p: Point<f64>) -> Option<Snap> {
+        // A cell whose centroid could not be computed joins nothing.
+        if !(p.x().is_finite() && p.y().is_finite()) {
+            return None;
+        }
         let q = [p.x(), p.y()];
         let e = self.segments.nearest_neighbor(&q)?;
         let (a, b) = (e.geom().from, e.geom().to);
