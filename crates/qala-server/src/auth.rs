@@ -134,7 +134,23 @@ impl FromRequestParts<AppState> for Caller {
         let Some(token) = h.strip_prefix("Bearer ").map(str::trim) else {
             return Err(invalid("use Authorization: Bearer <token>"));
         };
-        let rec = qala_store::features::find_token(state.db()?, &token_hash(token)).await?;
+        let hash = token_hash(token);
+        let rec = match state.db() {
+            Ok(pool) => match qala_store::features::find_token(pool, &hash).await {
+                Ok(rec) => {
+                    state.remember_token(&hash, rec.as_ref());
+                    rec
+                }
+                Err(e) if e.kind() == qala_core::ErrorKind::Unavailable => {
+                    state.mark_db_down(&e);
+                    Some(state.known_token(&hash).ok_or_else(ApiError::database_unavailable)?)
+                }
+                Err(e) => return Err(e.into()),
+            },
+            // A token checked while the database was up still reads the public and internal
+            // layers during an outage (nothing can revoke it while the database is down).
+            Err(down) => Some(state.known_token(&hash).ok_or(down)?),
+        };
         match rec {
             Some(r) if !r.revoked => Ok(Caller {
                 role: Role::parse(&r.role).unwrap_or(Role::Public),

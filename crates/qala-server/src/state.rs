@@ -86,7 +86,12 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Whether the database answered the last check; see [`AppState::watch_database`].
     db_up: AtomicBool,
+    /// Tokens last seen valid, by hash: they keep working for reads during an outage.
+    known_tokens: RwLock<HashMap<String, qala_store::features::TokenRecord>>,
 }
+
+/// At most this many tokens are remembered; beyond, the memory starts again empty.
+const KNOWN_TOKENS_MAX: usize = 10_000;
 
 /// Cheap to clone; handed to every handler.
 #[derive(Clone)]
@@ -112,6 +117,7 @@ impl AppState {
             engine_lock: tokio::sync::Mutex::new(()),
             metrics: Metrics::default(),
             db_up: AtomicBool::new(true),
+            known_tokens: RwLock::new(HashMap::new()),
         }))
     }
 
@@ -284,6 +290,27 @@ impl AppState {
         if !self.db_up.swap(true, Ordering::Relaxed) {
             tracing::info!("database available again");
         }
+    }
+
+    /// Remembers what the database said of a token (forgets it when unknown or revoked).
+    pub fn remember_token(&self, hash: &str, rec: Option<&qala_store::features::TokenRecord>) {
+        let Ok(mut m) = self.known_tokens.write() else { return };
+        match rec {
+            Some(r) if !r.revoked => {
+                if m.len() >= KNOWN_TOKENS_MAX && !m.contains_key(hash) {
+                    m.clear();
+                }
+                m.insert(hash.to_owned(), r.clone());
+            }
+            _ => {
+                m.remove(hash);
+            }
+        }
+    }
+
+    /// A token last seen valid while the database was up.
+    pub fn known_token(&self, hash: &str) -> Option<qala_store::features::TokenRecord> {
+        self.known_tokens.read().ok()?.get(hash).cloned()
     }
 
     /// The pool, or at once a 503 `database_unavailable` while the database is known to be

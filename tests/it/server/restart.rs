@@ -98,6 +98,7 @@ async fn serves_from_memory_while_postgres_restarts() {
     let url = pg.url();
     qala_on(&url, &["fixtures", "load", "--quiet"]);
     let admin = qala_on(&url, &["token", "create", "--role", "admin"]);
+    let unused = qala_on(&url, &["token", "create", "--role", "planner"]);
 
     let pool = qala_store::connect(&url, 4).await.unwrap();
     let state = AppState::load(pool, ServerConfig::default()).await.unwrap();
@@ -196,6 +197,14 @@ async fn serves_from_memory_while_postgres_restarts() {
         .await
         .assert_error(503, "database_unavailable");
     app.get("/layers/lanes/versions")
+        .await
+        .assert_error(503, "database_unavailable");
+    // A token checked before the outage keeps reading; one never seen cannot be checked.
+    let seen = format!("Bearer {admin}");
+    let r = app.get_with("/collections", &[("authorization", seen.as_str())]).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let unseen = format!("Bearer {unused}");
+    app.get_with("/collections", &[("authorization", unseen.as_str())])
         .await
         .assert_error(503, "database_unavailable");
     assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
