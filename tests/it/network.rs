@@ -86,6 +86,11 @@ async fn network_access_agrees_with_pgrouting_on_districts() {
             "SELECT g FROM ref_service WHERE category IN ('bus_stop', 'brt_stop')",
             500.0,
         ),
+        (
+            "school_500m",
+            "SELECT g FROM ref_service WHERE category = 'school'",
+            500.0,
+        ),
         // Polygons: reached at their vertices.
         (
             "green_300m_who",
@@ -205,12 +210,14 @@ async fn qala_indicators_distance_network_shows_the_severance_gap() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("access indicators only"));
     let dir = tempfile::tempdir().unwrap();
     let change = dir.path().join("stop.json");
+    // On a residential street in the west, 900 m from every stop.
     std::fs::write(
         &change,
-        r#"{"layer":"transit-stops","action":"add","geometry":{"type":"Point","coordinates":[76.83,43.19]},"attributes":{"category":"bus_stop"}}"#,
+        r#"{"layer":"transit-stops","action":"add","geometry":{"type":"Point","coordinates":[76.8027122,43.2315159]},"attributes":{"category":"bus_stop"}}"#,
     )
     .unwrap();
-    // What-if on foot: before is the network figure, a new stop never lowers it.
+    // What-if on foot: before is the network figure; the new stop brings residents within
+    // a 500 m walk, recomputing only the cells within that walk.
     let out = qala_ok(
         &db,
         &[
@@ -231,7 +238,12 @@ async fn qala_indicators_distance_network_shows_the_severance_gap() {
         .find(|i| i["indicator"] == "stops_500m")
         .unwrap();
     assert_eq!(stops["city"]["before"], r["city"]["value"]);
-    assert!(f(&stops["city"]["delta"]) >= 0.0, "{stops}");
+    assert!(f(&stops["city"]["delta"]) > 0.0, "{stops}");
+    assert!(
+        f(&w["cells_recomputed"]) > 0.0 && f(&w["cells_recomputed"]) < 100.0,
+        "{}",
+        w["cells_recomputed"]
+    );
 }
 
 async fn get(router: &axum::Router, uri: &str) -> (u16, Json) {
