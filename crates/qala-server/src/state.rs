@@ -9,12 +9,14 @@ use std::time::Duration;
 
 use qala_store::LayerSummary;
 use qala_tiles::{LayerData, TileOptions, TileSource};
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 
 use crate::ops::Metrics;
 
-/// How often the database is checked, and how long a check may take.
+/// How often the database is checked.
 const DB_CHECK_EVERY: Duration = Duration::from_millis(1000);
+/// How long a check (ping, or reconnect) may take before the database counts as down.
+const DB_CHECK_TIMEOUT: Duration = Duration::from_millis(2000);
 
 /// The NOTIFY channel of migration 0002: a layer switched its served version.
 const LAYER_VERSION_CHANNEL: &str = "qala_layer_version";
@@ -323,15 +325,28 @@ impl AppState {
         }
     }
 
-    /// Checks the database every [`DB_CHECK_EVERY`]; a check that fails or takes longer
-    /// than that marks it down, the first one that answers marks it up again.
+    /// Checks the database every [`DB_CHECK_EVERY`] over a connection of its own (not the
+    /// pool's, so a busy pool never looks like an outage): a failed ping, then a refused or
+    /// slow reconnect, marks it down; the first reconnect that works marks it up again.
     pub async fn watch_database(self) {
+        let opts = self.pool.connect_options();
+        let mut conn: Option<sqlx::PgConnection> = None;
         let mut tick = tokio::time::interval(DB_CHECK_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match tokio::time::timeout(DB_CHECK_EVERY, sqlx::query("SELECT 1").execute(&self.pool)).await {
-                Ok(Ok(_)) => self.mark_db_up(),
+            if let Some(c) = conn.as_mut()
+                && matches!(tokio::time::timeout(DB_CHECK_TIMEOUT, c.ping()).await, Ok(Ok(())))
+            {
+                self.mark_db_up();
+                continue;
+            }
+            conn = None;
+            match tokio::time::timeout(DB_CHECK_TIMEOUT, sqlx::PgConnection::connect_with(&*opts)).await {
+                Ok(Ok(c)) => {
+                    conn = Some(c);
+                    self.mark_db_up();
+                }
                 Ok(Err(e)) => self.mark_db_down(&e),
                 Err(e) => self.mark_db_down(&e),
             }

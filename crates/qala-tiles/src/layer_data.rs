@@ -32,7 +32,8 @@ struct TileFeature {
     geom: Geom,
     bbox: [f64; 4],
     weight: f64,
-    props: Vec<(u16, PropValue)>,
+    /// (key, value) indices into the layer's `keys` and `values`.
+    props: Box<[(u16, u32)]>,
     /// Source row, saturated at `u32::MAX` (kept small: benchmark layers have millions).
     row: u32,
     /// A Multi* geometry in the store (a `Geom` holds both shapes alike).
@@ -56,6 +57,9 @@ pub struct LayerData {
     keys: Vec<String>,
     /// Per key: a typed field (in tiles) or an untyped attribute (items only).
     key_in_tiles: Vec<bool>,
+    /// Every distinct property value once: species, statuses and dates repeat over
+    /// millions of features, and one copy each keeps the layer small.
+    values: Vec<PropValue>,
     features: Vec<TileFeature>,
     tree: RTree<Entry>,
     bbox_3857: Option<[f64; 4]>,
@@ -87,10 +91,13 @@ impl<'a> FeatureView<'a> {
     /// Every property: `(key, value, typed)`, typed fields first.
     pub fn props(&self) -> impl Iterator<Item = (&'a str, &'a PropValue, bool)> + 'a {
         let l = self.layer;
-        self.f
-            .props
-            .iter()
-            .map(move |(k, v)| (l.keys[*k as usize].as_str(), v, l.key_in_tiles[*k as usize]))
+        self.f.props.iter().map(move |(k, v)| {
+            (
+                l.keys[*k as usize].as_str(),
+                &l.values[*v as usize],
+                l.key_in_tiles[*k as usize],
+            )
+        })
     }
     pub fn prop(&self, key: &str) -> Option<&'a PropValue> {
         self.props().find(|(k, _, _)| *k == key).map(|(_, v, _)| v)
@@ -114,12 +121,44 @@ fn key_index(
     i
 }
 
+/// Distinct values, each stored once, found again by hash.
+#[derive(Default)]
+struct ValueDict {
+    values: Vec<PropValue>,
+    by_hash: HashMap<u64, Vec<u32>>,
+}
+
+impl ValueDict {
+    fn index(&mut self, v: PropValue) -> u32 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        std::mem::discriminant(&v).hash(&mut h);
+        match &v {
+            PropValue::Str(s) | PropValue::Json(s) => s.hash(&mut h),
+            PropValue::Int(i) => i.hash(&mut h),
+            PropValue::Double(d) => d.to_bits().hash(&mut h),
+            PropValue::Bool(b) => b.hash(&mut h),
+            PropValue::List(l) => l.hash(&mut h),
+            PropValue::Null => {}
+        }
+        let bucket = self.by_hash.entry(h.finish()).or_default();
+        if let Some(&i) = bucket.iter().find(|&&i| self.values[i as usize] == v) {
+            return i;
+        }
+        let i = self.values.len() as u32;
+        self.values.push(v);
+        bucket.push(i);
+        i
+    }
+}
+
 impl LayerData {
     /// Projects and indexes `features`. Features without a usable geometry are skipped.
     pub fn new(slug: &str, version_id: i64, features: impl IntoIterator<Item = SourceFeature>) -> LayerData {
         let mut keys: Vec<String> = Vec::new();
         let mut key_in_tiles: Vec<bool> = Vec::new();
         let mut key_idx: HashMap<String, u16> = HashMap::new();
+        let mut values = ValueDict::default();
         let features = features.into_iter();
         let mut out = Vec::with_capacity(features.size_hint().0);
         let mut bbox: Option<[f64; 4]> = None;
@@ -141,13 +180,16 @@ impl LayerData {
             });
             let mut props = Vec::with_capacity(f.props.len() + f.extra.len());
             for (k, v) in f.props {
-                props.push((key_index(&mut keys, &mut key_in_tiles, &mut key_idx, &k, true), v));
+                props.push((
+                    key_index(&mut keys, &mut key_in_tiles, &mut key_idx, &k, true),
+                    values.index(v),
+                ));
             }
             for (k, v) in f.extra {
                 let ki = key_index(&mut keys, &mut key_in_tiles, &mut key_idx, &k, false);
                 // A typed field wins over an untyped attribute of the same name.
                 if !props.iter().any(|(pk, _)| *pk == ki) {
-                    props.push((ki, v));
+                    props.push((ki, values.index(v)));
                 }
             }
             out.push(TileFeature {
@@ -155,7 +197,7 @@ impl LayerData {
                 weight: geom.weight(),
                 bbox: b,
                 geom,
-                props,
+                props: props.into_boxed_slice(),
                 row: u32::try_from(f.row).unwrap_or(u32::MAX),
                 multi,
             });
@@ -180,6 +222,11 @@ impl LayerData {
             version_id,
             keys,
             key_in_tiles,
+            values: {
+                let mut v = values.values;
+                v.shrink_to_fit();
+                v
+            },
             features: out,
             tree: RTree::bulk_load(entries),
             bbox_3857: bbox,
@@ -333,8 +380,9 @@ impl LayerData {
                 std::iter::once(("id", &id_prop)).chain(
                     f.props
                         .iter()
-                        .filter(|(k, v)| self.key_in_tiles[*k as usize] && v.in_tiles())
-                        .map(|(k, v)| (self.keys[*k as usize].as_str(), v)),
+                        .map(|(k, v)| (*k as usize, &self.values[*v as usize]))
+                        .filter(|(k, v)| self.key_in_tiles[*k] && v.in_tiles())
+                        .map(|(k, v)| (self.keys[k].as_str(), v)),
                 ),
             );
             if layer.encoded_len() >= budget {
