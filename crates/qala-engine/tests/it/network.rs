@@ -308,3 +308,40 @@ fn on_a_random_street_grid_network_access_never_exceeds_straight_access() {
         }
     }
 }
+
+#[test]
+fn csv_rows_carry_the_mode_the_straight_value_and_the_gap() {
+    let e = river_city("motorway");
+    let net = e
+        .access(&schools(500.0, DistanceMode::Network), &ZoneScheme::Districts)
+        .unwrap();
+    let straight = e
+        .access(&schools(500.0, DistanceMode::Straight), &ZoneScheme::Districts)
+        .unwrap();
+    let csv = qala_engine::IndicatorResult::to_csv(&[net, straight]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], qala_engine::CSV_HEADER);
+    let header: Vec<&str> = lines[0].split(',').collect();
+    assert_eq!(lines.len(), 1 + 2 * (4 + 3));
+    let col = |line: &str, name: &str| -> String {
+        // The indicator id holds no comma; the names of these zones neither.
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{line}");
+        cells[header.iter().position(|h| *h == name).unwrap()].to_owned()
+    };
+    // Network rows: district 1 is 100 % near a school as the crow flies, 0 % on foot.
+    let d1 = lines[1];
+    assert_eq!(col(d1, "distance"), "network");
+    assert_eq!(col(d1, "value"), "0");
+    assert_eq!(col(d1, "straight_value"), "1");
+    assert_eq!(col(d1, "severance_gap"), "1");
+    let city = lines[7];
+    assert_eq!(col(city, "zone"), "CITY");
+    assert_eq!(col(city, "role"), "group");
+    // Straight rows: the mode, no severance columns.
+    let s1 = lines[8];
+    assert_eq!(col(s1, "distance"), "straight");
+    assert_eq!(col(s1, "value"), "1");
+    assert_eq!(col(s1, "straight_value"), "");
+    assert_eq!(col(s1, "severance_gap"), "");
+}
