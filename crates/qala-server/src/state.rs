@@ -7,11 +7,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use futures::StreamExt;
 use qala_store::LayerSummary;
 use qala_tiles::{LayerData, TileOptions, TileSource};
 use sqlx::{Connection, PgPool};
 
 use crate::ops::Metrics;
+
+/// Layers read at the same time by [`AppState::sync`].
+const LOAD_CONCURRENCY: usize = 2;
 
 /// How often the database is checked.
 const DB_CHECK_EVERY: Duration = Duration::from_millis(1000);
@@ -151,43 +155,38 @@ impl AppState {
         let mut changed = 0;
         let served: HashMap<String, i64> = self.tiles.versions().into_iter().collect();
         let before = self.catalogue();
+        // Layers whose served version changed are read again, two at a time: the database
+        // prepares one while the other is decoded and indexed.
+        let to_load: Vec<(String, qala_core::LayerKind, i64)> = rows
+            .iter()
+            .filter_map(|s| match (s.kind.parse::<qala_core::LayerKind>(), s.layer_version_id) {
+                (Ok(kind), Some(v)) if served.get(&s.slug) != Some(&v) => Some((s.slug.clone(), kind, v)),
+                _ => None,
+            })
+            .collect();
+        let mut loads = futures::stream::iter(to_load)
+            .map(|(slug, kind, v)| self.load_layer(slug, kind, v))
+            .buffer_unordered(LOAD_CONCURRENCY);
+        while let Some(loaded) = loads.next().await {
+            let (data, started) = loaded?;
+            let (slug, v, n) = (data.slug.clone(), data.version_id, data.feature_count());
+            let dropped = self.tiles.replace_layer(data);
+            self.metrics.layer_reloads.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                %slug, layer_version_id = v, features = n, tiles_dropped = dropped,
+                ms = started.elapsed().as_millis() as u64, "layer loaded"
+            );
+            changed += 1;
+        }
+        drop(loads);
         let mut infos = Vec::with_capacity(rows.len());
         for summary in rows {
             let Ok(kind) = summary.kind.parse::<qala_core::LayerKind>() else {
                 continue;
             };
-            match summary.layer_version_id {
-                Some(v) if served.get(&summary.slug) != Some(&v) => {
-                    let started = std::time::Instant::now();
-                    let rows = qala_store::features::served_rows(&self.pool, kind, v).await?;
-                    let slug = summary.slug.clone();
-                    let data = tokio::task::spawn_blocking(move || {
-                        LayerData::new(
-                            &slug,
-                            v,
-                            rows.into_iter().map(|r| crate::memory::source_feature(kind, r)),
-                        )
-                    })
-                    .await
-                    .map_err(|e| qala_store::StoreError::Embedded {
-                        message: format!("indexing a layer failed: {e}"),
-                    })?;
-                    let n = data.feature_count();
-                    let dropped = self.tiles.replace_layer(data);
-                    self.metrics.layer_reloads.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(
-                        slug = %summary.slug, layer_version_id = v, features = n, tiles_dropped = dropped,
-                        ms = started.elapsed().as_millis() as u64, "layer loaded"
-                    );
-                    changed += 1;
-                }
-                Some(_) => {}
-                None => {
-                    if served.contains_key(&summary.slug) {
-                        self.tiles.remove_layer(&summary.slug);
-                        changed += 1;
-                    }
-                }
+            if summary.layer_version_id.is_none() && served.contains_key(&summary.slug) {
+                self.tiles.remove_layer(&summary.slug);
+                changed += 1;
             }
             let bbox_wgs84 = self.tiles.layer(&summary.slug).and_then(|d| d.bbox_3857()).map(|b| {
                 let (x0, y0) = qala_tiles::mercator::to_4326(b[0], b[1]);
@@ -223,6 +222,29 @@ impl AppState {
             tokio::spawn(async move { s.rebuild_engine().await });
         }
         Ok(changed)
+    }
+
+    /// Reads one layer version and indexes it for tiles and items.
+    async fn load_layer(
+        &self,
+        slug: String,
+        kind: qala_core::LayerKind,
+        v: i64,
+    ) -> Result<(LayerData, std::time::Instant), qala_store::StoreError> {
+        let started = std::time::Instant::now();
+        let rows = qala_store::features::served_rows(&self.pool, kind, v).await?;
+        let data = tokio::task::spawn_blocking(move || {
+            LayerData::new(
+                &slug,
+                v,
+                rows.into_iter().map(|r| crate::memory::source_feature(kind, r)),
+            )
+        })
+        .await
+        .map_err(|e| qala_store::StoreError::Embedded {
+            message: format!("indexing a layer failed: {e}"),
+        })?;
+        Ok((data, started))
     }
 
     /// The indicator engine, once built.
