@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use qala_store::LayerSummary;
-use qala_tiles::{LayerData, TileOptions, TileSource};
+use qala_tiles::{LayerData, LayerDataBuilder, TileOptions, TileSource};
 use sqlx::{Connection, PgPool};
 
 use crate::ops::Metrics;
@@ -232,18 +232,23 @@ impl AppState {
         v: i64,
     ) -> Result<(LayerData, std::time::Instant), qala_store::StoreError> {
         let started = std::time::Instant::now();
-        let rows = qala_store::features::served_rows(&self.pool, kind, v).await?;
-        let data = tokio::task::spawn_blocking(move || {
-            LayerData::new(
-                &slug,
-                v,
-                rows.into_iter().map(|r| crate::memory::source_feature(kind, r)),
-            )
-        })
-        .await
-        .map_err(|e| qala_store::StoreError::Embedded {
+        // Indexed on a blocking thread while the rows still arrive (a few chunks in flight).
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<qala_store::features::RawRows>(4);
+        let builder = tokio::task::spawn_blocking(move || {
+            let mut b = LayerDataBuilder::new(&slug, v);
+            while let Some(chunk) = rx.blocking_recv() {
+                for r in chunk.decode()? {
+                    b.push(crate::memory::source_feature(kind, r));
+                }
+            }
+            Ok::<_, qala_store::StoreError>(b.finish())
+        });
+        let sent = qala_store::features::send_served_rows(&self.pool, kind, v, tx).await;
+        let built = builder.await.map_err(|e| qala_store::StoreError::Embedded {
             message: format!("indexing a layer failed: {e}"),
         })?;
+        sent?;
+        let data = built?;
         Ok((data, started))
     }
 

@@ -29,8 +29,8 @@ fn id_col(kind: LayerKind) -> String {
     format!("{}_id", kind.table())
 }
 
-/// Rows per WKB decoding task.
-const DECODE_CHUNK: usize = 16_384;
+/// Rows per chunk handed to the consumer.
+const CHUNK_ROWS: usize = 16_384;
 
 struct RawRow {
     id: i64,
@@ -40,29 +40,50 @@ struct RawRow {
     props: serde_json::Map<String, serde_json::Value>,
 }
 
-fn decode_chunk(rows: Vec<RawRow>) -> Result<Vec<ServedRow>, StoreError> {
-    rows.into_iter()
-        .map(|r| {
-            let geometry = geozero::wkb::Wkb(r.wkb).to_geo().map_err(StoreError::Wkb)?;
-            Ok(ServedRow {
-                id: r.id,
-                feature: Feature {
-                    row: u64::try_from(r.source_row).unwrap_or(0),
-                    geometry,
-                    values: r.values,
-                    props: r.props,
-                },
+/// A chunk of served rows whose geometries are still WKB: decode them with
+/// [`RawRows::decode`] on a blocking thread (millions of geometries must not hold the async
+/// workers).
+pub struct RawRows(Vec<RawRow>);
+
+impl RawRows {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn decode(self) -> Result<Vec<ServedRow>, StoreError> {
+        self.0
+            .into_iter()
+            .map(|r| {
+                let geometry = geozero::wkb::Wkb(r.wkb).to_geo().map_err(StoreError::Wkb)?;
+                Ok(ServedRow {
+                    id: r.id,
+                    feature: Feature {
+                        row: u64::try_from(r.source_row).unwrap_or(0),
+                        geometry,
+                        values: r.values,
+                        props: r.props,
+                    },
+                })
             })
-        })
-        .collect()
+            .collect()
+    }
 }
 
-/// Every served row of one layer version, in id order: what the server keeps in memory
-/// (tiles, items while the database is down) and builds its indicator engine from.
-///
-/// Geometries are decoded on blocking threads, chunk by chunk, while the next rows are
-/// still arriving: decoding millions of WKB geometries must not hold the async workers.
-pub async fn served_rows(pool: &PgPool, kind: LayerKind, layer_version_id: i64) -> Result<Vec<ServedRow>, StoreError> {
+/// Sends every served row of one layer version to `tx`, in id order, in chunks: what the
+/// server keeps in memory (tiles, items while the database is down) and builds its
+/// indicator engine from. The consumer indexes while rows still arrive, so no layer is
+/// ever held twice. Returns the number of rows sent; stops early, without error, if the
+/// receiver is gone (it reports its own error).
+pub async fn send_served_rows(
+    pool: &PgPool,
+    kind: LayerKind,
+    layer_version_id: i64,
+    tx: tokio::sync::mpsc::Sender<RawRows>,
+) -> Result<usize, StoreError> {
     let cols: String = kind.fields().iter().map(|f| format!(", t.\"{}\"", f.name)).collect();
     let sql = format!(
         "SELECT t.{id}, t.source_row, ST_AsBinary(t.geom), t.props{cols}
@@ -71,8 +92,7 @@ pub async fn served_rows(pool: &PgPool, kind: LayerKind, layer_version_id: i64) 
         table = kind.table(),
     );
     let mut rows = sqlx::query(&sql).bind(layer_version_id).fetch(pool);
-    let mut tasks = Vec::new();
-    let mut chunk = Vec::with_capacity(DECODE_CHUNK);
+    let mut chunk = Vec::with_capacity(CHUNK_ROWS);
     let mut n = 0;
     while let Some(r) = rows.try_next().await? {
         let (values, props) = crate::read::decode_attributes(&r, kind, 3)?;
@@ -84,21 +104,17 @@ pub async fn served_rows(pool: &PgPool, kind: LayerKind, layer_version_id: i64) 
             props,
         });
         n += 1;
-        if chunk.len() == DECODE_CHUNK {
-            let c = std::mem::replace(&mut chunk, Vec::with_capacity(DECODE_CHUNK));
-            tasks.push(tokio::task::spawn_blocking(move || decode_chunk(c)));
+        if chunk.len() == CHUNK_ROWS {
+            let c = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
+            if tx.send(RawRows(c)).await.is_err() {
+                return Ok(n);
+            }
         }
     }
-    drop(rows);
-    let mut out = Vec::with_capacity(n);
-    for t in tasks {
-        out.extend(
-            t.await
-                .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))??,
-        );
+    if !chunk.is_empty() {
+        let _ = tx.send(RawRows(chunk)).await;
     }
-    out.extend(decode_chunk(chunk)?);
-    Ok(out)
+    Ok(n)
 }
 
 /// The EPSG codes items can be returned in (OGC API Features Part 2).

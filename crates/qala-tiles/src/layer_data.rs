@@ -152,59 +152,82 @@ impl ValueDict {
     }
 }
 
-impl LayerData {
-    /// Projects and indexes `features`. Features without a usable geometry are skipped.
-    pub fn new(slug: &str, version_id: i64, features: impl IntoIterator<Item = SourceFeature>) -> LayerData {
-        let mut keys: Vec<String> = Vec::new();
-        let mut key_in_tiles: Vec<bool> = Vec::new();
-        let mut key_idx: HashMap<String, u16> = HashMap::new();
-        let mut values = ValueDict::default();
-        let features = features.into_iter();
-        let mut out = Vec::with_capacity(features.size_hint().0);
-        let mut bbox: Option<[f64; 4]> = None;
-        for f in features {
-            let Some(geom) = Geom::from_wgs84(&f.geometry) else {
-                continue;
-            };
-            let multi = matches!(
-                f.geometry,
-                geo_types::Geometry::MultiPoint(_)
-                    | geo_types::Geometry::MultiLineString(_)
-                    | geo_types::Geometry::MultiPolygon(_)
-            );
-            drop(f.geometry);
-            let b = geom.bbox();
-            bbox = Some(match bbox {
-                None => b,
-                Some(a) => [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])],
-            });
-            let mut props = Vec::with_capacity(f.props.len() + f.extra.len());
-            for (k, v) in f.props {
-                props.push((
-                    key_index(&mut keys, &mut key_in_tiles, &mut key_idx, &k, true),
-                    values.index(v),
-                ));
-            }
-            for (k, v) in f.extra {
-                let ki = key_index(&mut keys, &mut key_in_tiles, &mut key_idx, &k, false);
-                // A typed field wins over an untyped attribute of the same name.
-                if !props.iter().any(|(pk, _)| *pk == ki) {
-                    props.push((ki, values.index(v)));
-                }
-            }
-            out.push(TileFeature {
-                id: f.id,
-                weight: geom.weight(),
-                bbox: b,
-                geom,
-                props: props.into_boxed_slice(),
-                row: u32::try_from(f.row).unwrap_or(u32::MAX),
-                multi,
-            });
+/// Builds a [`LayerData`] feature by feature, so that a layer can be indexed while its rows
+/// still arrive and no second copy of them is ever held.
+pub struct LayerDataBuilder {
+    slug: String,
+    version_id: i64,
+    keys: Vec<String>,
+    key_in_tiles: Vec<bool>,
+    key_idx: HashMap<String, u16>,
+    values: ValueDict,
+    out: Vec<TileFeature>,
+    bbox: Option<[f64; 4]>,
+}
+
+impl LayerDataBuilder {
+    pub fn new(slug: &str, version_id: i64) -> LayerDataBuilder {
+        LayerDataBuilder {
+            slug: slug.to_owned(),
+            version_id,
+            keys: Vec::new(),
+            key_in_tiles: Vec::new(),
+            key_idx: HashMap::new(),
+            values: ValueDict::default(),
+            out: Vec::new(),
+            bbox: None,
         }
+    }
+
+    /// Projects one feature; one without a usable geometry is skipped.
+    pub fn push(&mut self, f: SourceFeature) {
+        let Some(geom) = Geom::from_wgs84(&f.geometry) else {
+            return;
+        };
+        let multi = matches!(
+            f.geometry,
+            geo_types::Geometry::MultiPoint(_)
+                | geo_types::Geometry::MultiLineString(_)
+                | geo_types::Geometry::MultiPolygon(_)
+        );
+        drop(f.geometry);
+        let b = geom.bbox();
+        self.bbox = Some(match self.bbox {
+            None => b,
+            Some(a) => [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])],
+        });
+        let mut props = Vec::with_capacity(f.props.len() + f.extra.len());
+        for (k, v) in f.props {
+            props.push((
+                key_index(&mut self.keys, &mut self.key_in_tiles, &mut self.key_idx, &k, true),
+                self.values.index(v),
+            ));
+        }
+        for (k, v) in f.extra {
+            let ki = key_index(&mut self.keys, &mut self.key_in_tiles, &mut self.key_idx, &k, false);
+            // A typed field wins over an untyped attribute of the same name.
+            if !props.iter().any(|(pk, _)| *pk == ki) {
+                props.push((ki, self.values.index(v)));
+            }
+        }
+        self.out.push(TileFeature {
+            id: f.id,
+            weight: geom.weight(),
+            bbox: b,
+            geom,
+            props: props.into_boxed_slice(),
+            row: u32::try_from(f.row).unwrap_or(u32::MAX),
+            multi,
+        });
+    }
+
+    /// Orders the features by id and indexes them.
+    pub fn finish(self) -> LayerData {
+        let mut out = self.out;
         if !out.is_sorted_by_key(|f| f.id) {
             out.sort_by_key(|f| f.id);
         }
+        out.shrink_to_fit();
         let entries = out
             .iter()
             .enumerate()
@@ -216,21 +239,30 @@ impl LayerData {
             })
             .collect();
         let points_only = out.iter().all(|f| matches!(f.geom, Geom::Points(_)));
+        let mut values = self.values.values;
+        values.shrink_to_fit();
         LayerData {
             points_only,
-            slug: slug.to_owned(),
-            version_id,
-            keys,
-            key_in_tiles,
-            values: {
-                let mut v = values.values;
-                v.shrink_to_fit();
-                v
-            },
+            slug: self.slug,
+            version_id: self.version_id,
+            keys: self.keys,
+            key_in_tiles: self.key_in_tiles,
+            values,
             features: out,
             tree: RTree::bulk_load(entries),
-            bbox_3857: bbox,
+            bbox_3857: self.bbox,
         }
+    }
+}
+
+impl LayerData {
+    /// Projects and indexes `features`. Features without a usable geometry are skipped.
+    pub fn new(slug: &str, version_id: i64, features: impl IntoIterator<Item = SourceFeature>) -> LayerData {
+        let mut b = LayerDataBuilder::new(slug, version_id);
+        for f in features {
+            b.push(f);
+        }
+        b.finish()
     }
 
     fn view(&self, i: usize) -> FeatureView<'_> {
