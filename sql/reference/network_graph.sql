@@ -1,6 +1,6 @@
 -- The walkable street graph, as qala-engine builds it (crates/qala-engine/src/street_graph.rs),
 -- for network access with pgRouting (network_access.sql). Needs 00_setup.sql (ref_cell) and
--- the pgrouting extension only in network_access.sql.
+-- the pgrouting extension (created here if missing; that needs a superuser once).
 --
 -- Rules shared with the engine:
 -- - ways of the first road layer by slug (`roads` preferred) whose highway is not motorway,
@@ -9,6 +9,7 @@
 -- - an undirected edge per pair of consecutive vertices of a way part, weighted by the length
 --   between the snapped points; zero-length edges dropped;
 -- - a point joins the graph at the nearest point of the nearest edge within 250 m.
+CREATE EXTENSION IF NOT EXISTS pgrouting;
 DROP TABLE IF EXISTS ref_net_vertex, ref_net_node, ref_net_edge, ref_net_cell;
 
 CREATE TEMP TABLE ref_net_vertex AS

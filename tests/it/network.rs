@@ -1,8 +1,9 @@
 //! End-to-end tests of street-network access (`--distance network`, `distance=network`) on
-//! the Almaty fixtures, checked against pgRouting (`sql/reference/network_graph.sql` and
-//! `network_access.sql`: the same graph and snap rules, Dijkstra by `pgr_drivingDistance`).
+//! the Almaty fixtures, checked against pgRouting (`qala indicators --reference sql/reference
+//! --distance network`: `network_graph.sql`, `network/<id>.sql`, `network_access.sql`, the
+//! same graph and snap rules, shortest walks by `pgr_drivingDistance`).
 //!
-//! Tolerance: shares agree exactly. Both sides snap the same UTM coordinates (same PROJ) to
+//! Tolerance: residents covered agree exactly (inequality to 1e-9, summation order). Both sides snap the same UTM coordinates (same PROJ) to
 //! the same 0.01 m grid and add the same lengths; they could differ only for a cell whose
 //! walk is within a few ulps of the radius, or a grid coordinate exactly halfway between two
 //! grid points (Rust rounds half away from zero, PostgreSQL half to even). Neither occurs on
@@ -38,85 +39,72 @@ fn network_json(db: &qala_store::testdb::TestDb, id: &str) -> Json {
     v.remove(0)
 }
 
-/// Per district (zone order): covered residents by pgRouting for the features `select`
-/// (a query over the reference tables, UTM 43N) within `radius_m` walking.
-async fn pgrouting_numerators(db: &qala_store::testdb::TestDb, select: &str, radius_m: f64) -> Vec<(String, f64)> {
-    let dir = repo().join("sql").join("reference");
-    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
-    let pool = db.pool().await.unwrap();
-    let mut conn = pool.acquire().await.unwrap();
-    sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS pgrouting")
-        .execute(&mut *conn)
-        .await
-        .expect("pgRouting (Debian postgresql-15-pgrouting, see scripts/setup)");
-    for file in [
-        "00_setup.sql",
-        "zones_districts.sql",
-        "01_assign.sql",
-        "network_graph.sql",
-    ] {
-        sqlx::raw_sql(&read(file))
-            .execute(&mut *conn)
-            .await
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
-    }
-    let setup = format!(
-        "DROP TABLE IF EXISTS ref_net_feature; CREATE TEMP TABLE ref_net_feature AS {select}; \
-         SELECT set_config('qala.radius_m', '{radius_m}', false);"
-    );
-    sqlx::raw_sql(&setup).execute(&mut *conn).await.unwrap();
-    sqlx::raw_sql(&read("network_access.sql"))
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    let rows: Vec<(String, f64, f64)> = sqlx::query_as(&read("access_zones.sql"))
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap();
-    rows.into_iter().map(|(z, n, _)| (z, n)).collect()
-}
-
 #[tokio::test]
-async fn network_access_agrees_with_pgrouting_on_districts() {
+async fn every_access_indicator_on_foot_agrees_with_pgrouting_on_districts() {
     let db = fresh_db().await;
     qala_ok(&db, &["fixtures", "load"]);
-    let cases = [
-        (
-            "stops_500m",
-            "SELECT g FROM ref_service WHERE category IN ('bus_stop', 'brt_stop')",
-            500.0,
-        ),
-        (
-            "school_500m",
-            "SELECT g FROM ref_service WHERE category = 'school'",
-            500.0,
-        ),
-        // Polygons: reached at their vertices.
-        (
-            "green_300m_who",
-            "SELECT g FROM ref_green WHERE public_access AND ST_Area(g) >= 5000",
-            300.0,
-        ),
-    ];
-    for (id, select, radius) in cases {
-        let engine = network_json(&db, id);
-        assert_eq!(engine["distance"], "network");
-        let sql = pgrouting_numerators(&db, select, radius).await;
-        let zones = engine["zones"].as_array().unwrap();
-        assert_eq!(zones.len(), sql.len(), "{id}: zone count");
-        let mut covered = 0.0;
-        for (z, (zone, n)) in zones.iter().zip(&sql) {
-            assert_eq!(z["zone"].as_str().unwrap(), zone, "{id}: zone order");
-            assert_eq!(
-                f(&z["numerator"]),
-                *n,
-                "{id}/{zone}: engine {} vs pgRouting {n} residents",
-                z["numerator"]
-            );
-            covered += n;
+    let engine: Vec<Json> = serde_json::from_str(&qala_ok(
+        &db,
+        &[
+            "indicators",
+            "--zones",
+            "districts",
+            "--distance",
+            "network",
+            "--format",
+            "json",
+        ],
+    ))
+    .unwrap();
+    let dir = repo().join("sql").join("reference");
+    let reference: Json = serde_json::from_str(&qala_ok(
+        &db,
+        &[
+            "indicators",
+            "--zones",
+            "districts",
+            "--distance",
+            "network",
+            "--reference",
+            dir.to_str().unwrap(),
+        ],
+    ))
+    .unwrap();
+    assert_eq!(reference["distance"], "network");
+    let walked: Vec<&Json> = engine.iter().filter(|e| e["distance"] == "network").collect();
+    assert_eq!(walked.len(), 9, "every default access indicator walks");
+    for e in walked {
+        let id = e["indicator"]["id"].as_str().unwrap();
+        let r = reference["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["indicator"] == id)
+            .unwrap_or_else(|| panic!("no pgRouting result for {id}"));
+        let (ez, rz) = (e["zones"].as_array().unwrap(), r["zones"].as_array().unwrap());
+        assert_eq!(ez.len(), rz.len(), "{id}: zone count");
+        for (a, b) in ez.iter().zip(rz) {
+            let zone = a["zone"].as_str().unwrap();
+            assert_eq!(a["zone"], b["zone"], "{id}: zone order");
+            for field in ["numerator", "denominator"] {
+                assert_eq!(
+                    f(&a[field]),
+                    f(&b[field]),
+                    "{id}/{zone}: {field} engine {} vs pgRouting {}",
+                    a[field],
+                    b[field]
+                );
+            }
         }
-        assert!(covered > 0.0, "{id}: somebody walks there");
+        for field in ["gini", "theil_t", "theil_between"] {
+            match (&e["inequality"][field], &r["inequality"][field]) {
+                (Json::Null, Json::Null) => {}
+                (a, b) => assert!((f(a) - f(b)).abs() < 1e-9, "{id}: {field} engine {a} vs pgRouting {b}"),
+            }
+        }
     }
+    let stops = engine.iter().find(|e| e["indicator"]["id"] == "stops_500m").unwrap();
+    assert!(f(&stops["city"]["numerator"]) > 0.0, "somebody walks to a stop");
 }
 
 #[tokio::test]

@@ -80,7 +80,7 @@ pub async fn run(pool: &PgPool, dir: &Path, options: EngineOptions) -> anyhow::R
         let results = engine.compute_all(scheme)?;
         let e_ms = ms(t);
         engine_total += e_ms;
-        let r = reference::run(pool, dir, scheme, &defs, as_of).await?;
+        let r = reference::run(pool, dir, scheme, &defs, as_of, qala_engine::DistanceMode::Straight).await?;
         ref_total += r.total_ms;
         table.add_row([
             scheme.to_string(),

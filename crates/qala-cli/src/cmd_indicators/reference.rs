@@ -1,11 +1,13 @@
 //! `qala indicators --reference DIR`: the same indicators computed by the plain PostGIS SQL
-//! of `sql/reference` (the engine's independent oracle), with timings.
+//! of `sql/reference` (the engine's independent oracle), with timings. With
+//! `--distance network` the access indicators walk along the street graph with pgRouting
+//! (`network_graph.sql`, `network/<id>.sql`, `network_access.sql`).
 
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use qala_engine::{IndicatorDef, Measure, ZoneScheme};
+use qala_engine::{DistanceMode, IndicatorDef, Measure, ZoneScheme};
 use serde::Serialize;
 use sqlx::{PgPool, Row};
 
@@ -50,6 +52,7 @@ pub struct RefResult {
 #[derive(Debug, Serialize)]
 pub struct RefRun {
     pub scheme: String,
+    pub distance: DistanceMode,
     pub setup_ms: f64,
     pub total_ms: f64,
     pub indicators: Vec<RefResult>,
@@ -69,6 +72,7 @@ pub async fn run(
     scheme: &ZoneScheme,
     defs: &[IndicatorDef],
     as_of: chrono::NaiveDate,
+    distance: DistanceMode,
 ) -> anyhow::Result<RefRun> {
     let zones_file = match scheme {
         ZoneScheme::Districts => "zones_districts.sql",
@@ -78,7 +82,11 @@ pub async fn run(
     };
     let started = Instant::now();
     let mut conn = pool.acquire().await?;
-    for f in ["00_setup.sql", zones_file, "01_assign.sql"] {
+    let mut setup = vec!["00_setup.sql", zones_file, "01_assign.sql"];
+    if distance == DistanceMode::Network {
+        setup.push("network_graph.sql");
+    }
+    for f in setup {
         sqlx::raw_sql(&read(dir, f)?)
             .execute(&mut *conn)
             .await
@@ -96,13 +104,28 @@ pub async fn run(
     for def in defs {
         let t = Instant::now();
         let sql = read(dir, &format!("{}.sql", def.id))?;
-        let (rows, inequality) = if matches!(def.measure, Measure::Access { .. }) {
-            sqlx::raw_sql(&format!(
-                "DROP TABLE IF EXISTS ref_cover; CREATE TEMP TABLE ref_cover AS {sql}"
-            ))
-            .execute(&mut *conn)
-            .await
-            .with_context(|| format!("running {}.sql", def.id))?;
+        let access = matches!(def.measure, Measure::Access { .. });
+        let (rows, inequality) = if access {
+            if distance == DistanceMode::Network {
+                // The features and radius, then the walk: writes ref_cover.
+                let features = read(dir, &format!("network/{}.sql", def.id))?;
+                for (name, text) in [
+                    (format!("network/{}.sql", def.id), features),
+                    ("network_access.sql".into(), read(dir, "network_access.sql")?),
+                ] {
+                    sqlx::raw_sql(&text)
+                        .execute(&mut *conn)
+                        .await
+                        .with_context(|| format!("running {name}"))?;
+                }
+            } else {
+                sqlx::raw_sql(&format!(
+                    "DROP TABLE IF EXISTS ref_cover; CREATE TEMP TABLE ref_cover AS {sql}"
+                ))
+                .execute(&mut *conn)
+                .await
+                .with_context(|| format!("running {}.sql", def.id))?;
+            }
             let rows = sqlx::query(&read(dir, "access_zones.sql")?)
                 .fetch_all(&mut *conn)
                 .await?;
@@ -172,6 +195,7 @@ pub async fn run(
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(RefRun {
         scheme: scheme.to_string(),
+        distance,
         setup_ms,
         total_ms: started.elapsed().as_secs_f64() * 1000.0,
         indicators,
