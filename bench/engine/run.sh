@@ -53,5 +53,9 @@ compute_ms() {
 }
 straight_ms=$(compute_ms straight)
 network_ms=$(compute_ms network)
-awk -v s="$straight_ms" -v n="$network_ms" \
-  'BEGIN { printf "straight %.1f ms, network %.1f ms (graph build included): network/straight %.2fx\n", s, n, n / s }'
+# The same on foot with pgRouting (sql/reference/network*; graph build included there too).
+pgr_ms=$("$QALA" --quiet indicators --zones districts --distance network --reference sql/reference \
+  --as-of 2026-06-30 | python3 -c 'import json, sys; print(json.load(sys.stdin)["total_ms"])')
+awk -v s="$straight_ms" -v n="$network_ms" -v p="$pgr_ms" \
+  'BEGIN { printf "straight %.1f ms, network %.1f ms (graph build included): network/straight %.2fx\n", s, n, n / s;
+           printf "pgRouting on foot %.1f ms: pgRouting/engine %.1fx\n", p, p / n }'
