@@ -71,7 +71,11 @@ pub fn router(state: AppState) -> Router {
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
         .allow_headers([header::ACCEPT, header::IF_NONE_MATCH, header::ACCEPT_LANGUAGE])
-        .expose_headers([header::ETAG, header::CONTENT_ENCODING])
+        .expose_headers([
+            header::ETAG,
+            header::CONTENT_ENCODING,
+            header::HeaderName::from_static(ogc::SOURCE_HEADER),
+        ])
         .max_age(Duration::from_secs(3600));
     api.merge(tiles)
         .fallback(web::fallback)

@@ -395,7 +395,7 @@ pub async fn items(
     }));
     set_content_crs(&mut res, srid, lat_lon);
     if source_memory {
-        mark_memory(&mut res);
+        mark_memory(&state, &mut res);
     }
     Ok(res)
 }
@@ -403,7 +403,11 @@ pub async fn items(
 /// Header on answers served from memory while the database is down.
 pub const SOURCE_HEADER: &str = "x-qala-source";
 
-fn mark_memory(res: &mut Response) {
+fn mark_memory(state: &AppState, res: &mut Response) {
+    state
+        .metrics
+        .items_from_memory
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     res.headers_mut()
         .insert(SOURCE_HEADER, axum::http::HeaderValue::from_static("memory"));
 }
@@ -517,7 +521,7 @@ pub async fn item(
     }));
     set_content_crs(&mut res, srid, lat_lon);
     if source_memory {
-        mark_memory(&mut res);
+        mark_memory(&state, &mut res);
     }
     Ok(res)
 }

@@ -25,6 +25,8 @@ pub struct Metrics {
     count: AtomicU64,
     sum_micros: AtomicU64,
     pub layer_reloads: AtomicU64,
+    /// Items responses answered from memory (database down or slow).
+    pub items_from_memory: AtomicU64,
 }
 
 impl Metrics {
@@ -152,6 +154,12 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             "1 while the database answers, 0 while features are served from memory only.",
             "gauge",
             if state.db_up() { 1.0 } else { 0.0 },
+        ),
+        (
+            "qala_items_from_memory_total",
+            "Items responses answered from memory while the database was down or slow.",
+            "counter",
+            m.items_from_memory.load(Ordering::Relaxed) as f64,
         ),
         (
             "qala_layer_reloads_total",

@@ -208,6 +208,11 @@ async fn serves_from_memory_while_postgres_restarts() {
         .await
         .assert_error(503, "database_unavailable");
     assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    let metrics = String::from_utf8_lossy(&app.get("/metrics").await.body).into_owned();
+    assert!(
+        metrics.contains("\nqala_items_from_memory_total 4\n"),
+        "first page, next page, one item, bbox: {metrics}"
+    );
 
     // PostgreSQL comes back; qala notices by itself and serves a new upload.
     let h = home.path().to_owned();
