@@ -129,7 +129,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.parts();
         let body = if status == StatusCode::SERVICE_UNAVAILABLE {
-            tracing::warn!(code, error = %chain(&self), "unavailable");
+            if code == "database_unavailable" {
+                // Logged once per outage where it is detected, not once per request.
+                tracing::debug!(code, error = %chain(&self), "unavailable");
+            } else {
+                tracing::warn!(code, error = %chain(&self), "unavailable");
+            }
             let message = match &self {
                 ApiError::Unavailable { message, .. } => message.clone(),
                 _ => "a service qala depends on is unavailable; try again shortly".to_owned(),

@@ -14,6 +14,18 @@ use sqlx::{Connection, PgPool};
 
 use crate::ops::Metrics;
 
+/// A warning while the database is up; only a debug line once the outage is known (it was
+/// logged once, by [`AppState::mark_db_down`]).
+macro_rules! outage_log {
+    ($state:expr, $($arg:tt)*) => {
+        if $state.db_up() {
+            tracing::warn!($($arg)*)
+        } else {
+            tracing::debug!($($arg)*)
+        }
+    };
+}
+
 /// Layers read at the same time by [`AppState::sync`].
 const LOAD_CONCURRENCY: usize = 2;
 
@@ -396,13 +408,13 @@ impl AppState {
                 Ok(mut l) => match l.listen(LAYER_VERSION_CHANNEL).await {
                     Ok(()) => l,
                     Err(e) => {
-                        tracing::warn!(error = %crate::error::chain(&e), "cannot listen for layer versions; retrying");
+                        outage_log!(self, error = %crate::error::chain(&e), "cannot listen for layer versions; retrying");
                         tokio::time::sleep(Duration::from_secs(2)).await;
                         continue;
                     }
                 },
                 Err(e) => {
-                    tracing::warn!(error = %crate::error::chain(&e), "database unavailable; serving from memory");
+                    outage_log!(self, error = %crate::error::chain(&e), "database unavailable; serving from memory");
                     tokio::time::sleep(Duration::from_secs(2)).await;
                     continue;
                 }
@@ -414,12 +426,12 @@ impl AppState {
                         Ok(Some(_)) => self.sync_logged().await,
                         // Connection lost: the next try_recv reconnects; resync then.
                         Ok(None) => {
-                            tracing::warn!("lost the database connection; serving from memory");
+                            outage_log!(self, "lost the database connection; serving from memory");
                             tokio::time::sleep(Duration::from_millis(500)).await;
                             self.sync_logged().await;
                         }
                         Err(e) => {
-                            tracing::warn!(error = %crate::error::chain(&e), "layer version listener failed");
+                            outage_log!(self, error = %crate::error::chain(&e), "layer version listener failed");
                             tokio::time::sleep(Duration::from_secs(2)).await;
                             break;
                         }
@@ -432,7 +444,7 @@ impl AppState {
 
     async fn sync_logged(&self) {
         if let Err(e) = self.sync().await {
-            tracing::warn!(error = %crate::error::chain(&e), "cannot refresh layers; serving what is in memory");
+            outage_log!(self, error = %crate::error::chain(&e), "cannot refresh layers; serving what is in memory");
         }
     }
 }
