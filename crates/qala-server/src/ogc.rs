@@ -415,8 +415,9 @@ fn mark_memory(state: &AppState, res: &mut Response) {
 /// How long an items query may wait for the database before memory answers instead.
 const DB_READ_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
 
-/// Runs `db` unless the database is known to be down; on a connection failure or a wait
-/// longer than [`DB_READ_WAIT`], `None`: the caller answers from memory. Errors that are
+/// Runs `db` unless the database is known to be down; on a connection failure, an outage
+/// noticed meanwhile or a wait longer than [`DB_READ_WAIT`], `None`: the caller answers
+/// from memory. Errors that are
 /// not about reaching the database pass through.
 async fn from_db<T>(
     state: &AppState,
@@ -425,7 +426,18 @@ async fn from_db<T>(
     if !state.db_up() {
         return Ok(None);
     }
-    match tokio::time::timeout(DB_READ_WAIT, db).await {
+    // The database check may notice an outage while this query waits on the pool: stop
+    // waiting then.
+    let outage = async {
+        while state.db_up() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    let waited = tokio::select! {
+        r = tokio::time::timeout(DB_READ_WAIT, db) => r,
+        () = outage => return Ok(None),
+    };
+    match waited {
         Ok(Ok(v)) => Ok(Some(v)),
         Ok(Err(e)) if e.kind() == qala_core::ErrorKind::Unavailable => {
             state.mark_db_down(&e);
