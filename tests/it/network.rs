@@ -288,3 +288,33 @@ async fn http_bad_distance_modes_are_clear_400s() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["code"], "not_access_indicator");
 }
+
+/// Needs the server's engine to hold the roads layer (`LayerKind::Road` in
+/// `qala-server/src/state.rs`'s `ENGINE_KINDS`).
+#[tokio::test(flavor = "multi_thread")]
+async fn http_distance_network_gives_the_severance_gap() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let router = app(&db).await;
+    let (status, body) = get_ready(&router, "/indicators/stops_500m?zones=districts&distance=network").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["distance"], "network");
+    let city = &body["severance"]["city"];
+    assert!(f(&city["network"]) <= f(&city["straight"]), "{city}");
+    assert!(f(&city["gap"]) > 0.0);
+    assert_eq!(body["city"]["value"], city["network"]);
+    let (status, body) = get(
+        &router,
+        "/access?layer=services&radius_m=800&where=category=school&distance=network&format=csv",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = get(
+        &router,
+        "/access?layer=services&radius_m=800&where=category=school&distance=network",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["distance"], "network");
+    assert!(body["severance"]["zones"].as_array().is_some_and(|z| z.len() == 8));
+}

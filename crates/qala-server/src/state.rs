@@ -38,7 +38,7 @@ const DB_CHECK_TIMEOUT: Duration = Duration::from_millis(2000);
 const LAYER_VERSION_CHANNEL: &str = "qala_layer_version";
 
 /// Kinds the indicator engine is built from.
-const ENGINE_KINDS: [qala_core::LayerKind; 12] = [
+const ENGINE_KINDS: [qala_core::LayerKind; 13] = [
     qala_core::LayerKind::District,
     qala_core::LayerKind::CityBoundary,
     qala_core::LayerKind::HistoricCentre,
@@ -51,6 +51,8 @@ const ENGINE_KINDS: [qala_core::LayerKind; 12] = [
     qala_core::LayerKind::WayfindingRoute,
     qala_core::LayerKind::Service,
     qala_core::LayerKind::Generic,
+    // The street graph of the network distance mode.
+    qala_core::LayerKind::Road,
 ];
 
 /// Settings of one server.
