@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api", get(openapi::api))
         .route("/collections", get(ogc::collections))
         .route("/collections/{id}", get(ogc::collection))
+        .route("/collections/{id}/queryables", get(ogc::queryables))
         .route("/collections/{id}/items", get(ogc::items))
         .route("/collections/{id}/items/{fid}", get(ogc::item))
         .route("/layers", get(layers::list))

@@ -21,11 +21,13 @@ pub const MAX_LIMIT: i64 = 10_000;
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 const EPSG: &str = "http://www.opengis.net/def/crs/EPSG/0/";
 
-pub const CONFORMANCE: [&str; 5] = [
+pub const CONFORMANCE: [&str; 7] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
 ];
 
@@ -148,6 +150,7 @@ fn collection_json(l: &LayerInfo, b: &str) -> Value {
             {"href": format!("{b}/collections/{id}"), "rel": "self", "type": "application/json", "title": s.title_en},
             {"href": format!("{b}/collections/{id}/items"), "rel": "items", "type": "application/geo+json", "title": "features"},
             {"href": format!("{b}/tiles/{id}.json"), "rel": "describedby", "type": "application/json", "title": "TileJSON"},
+            {"href": format!("{b}/collections/{id}/queryables"), "rel": QUERYABLES_REL, "type": "application/schema+json", "title": "the properties items can be filtered on"},
         ],
         "qala:kind": s.kind,
         "qala:synthetic": s.synthetic,
@@ -185,6 +188,78 @@ pub async fn collection(
     check_f(&params(q.as_deref())?)?;
     let l = caller.visible_layer(&state, &id)?;
     Ok(Json(collection_json(&l, &base_url(&headers))))
+}
+
+const QUERYABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
+
+/// The JSON Schema of one queryable field (OGC API Features Part 3): type, allowed codes
+/// or range, unit and meaning.
+fn queryable_schema(f: &qala_core::FieldDef) -> Value {
+    use qala_core::FieldRule;
+    let mut q = match f.ty {
+        FieldType::Text => json!({"type": "string"}),
+        FieldType::Int => json!({"type": "integer"}),
+        FieldType::Float => json!({"type": "number"}),
+        FieldType::Bool => json!({"type": "boolean"}),
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::TextList => json!({"type": "array", "items": {"type": "string"}}),
+    };
+    q["title"] = json!(f.name);
+    let mut description = f.doc.to_owned();
+    if let Some(unit) = f.unit {
+        description = format!("{description} (unit: {unit})");
+        q["x-unit"] = json!(unit);
+    }
+    if !description.is_empty() {
+        q["description"] = json!(description);
+    }
+    match f.rule {
+        FieldRule::OneOf(codes) => q["enum"] = json!(codes),
+        FieldRule::AllOf(codes) => q["items"]["enum"] = json!(codes),
+        FieldRule::Range(min, max) => {
+            q["minimum"] = json!(min);
+            q["maximum"] = json!(max);
+        }
+        FieldRule::None | FieldRule::NotInFuture => {}
+    }
+    q
+}
+
+/// `/collections/{id}/queryables`: what `property=value` may name, as JSON Schema. Generic
+/// layers keep free-form attributes: only their geometry is queryable.
+pub async fn queryables(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
+    check_f(&params(q.as_deref())?)?;
+    let l = caller.visible_layer(&state, &id)?;
+    let b = base_url(&headers);
+    let geometry = match l.kind.geometry_type() {
+        qala_core::GeometryType::Point => "Point",
+        qala_core::GeometryType::MultiLineString => "MultiLineString",
+        qala_core::GeometryType::MultiPolygon => "MultiPolygon",
+        qala_core::GeometryType::Any => "Geometry",
+    };
+    let mut properties = serde_json::Map::new();
+    properties.insert(
+        "geometry".into(),
+        json!({"$ref": format!("https://geojson.org/schema/{geometry}.json"), "title": "geometry (filter with bbox)"}),
+    );
+    for f in l.kind.fields() {
+        properties.insert(f.name.to_owned(), queryable_schema(f));
+    }
+    let body = json!({
+        "$schema": "https://json-schema.org/draft/2019-09/schema",
+        "$id": format!("{b}/collections/{id}/queryables"),
+        "type": "object",
+        "title": l.summary.title_en,
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    Ok(([(header::CONTENT_TYPE, "application/schema+json")], Json(body)).into_response())
 }
 
 fn parse_bbox(s: &str) -> ApiResult<Bbox> {

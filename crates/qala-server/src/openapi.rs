@@ -16,7 +16,7 @@ pub async fn api(headers: HeaderMap) -> impl IntoResponse {
     let doc = json!({
         "openapi": "3.0.3",
         "info": {"title": "qala — open city data for Almaty", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "OGC API – Features (Part 1 core, GeoJSON, OpenAPI 3.0; Part 2 crs). Vector tiles, layers, uploads and indicators: see docs/api.md.",
+                 "description": "OGC API – Features (Part 1 core, GeoJSON, OpenAPI 3.0; Part 2 crs; Part 3 queryables and queryables as query parameters). Vector tiles, layers, uploads and indicators: see docs/api.md.",
                  "license": {"name": "Apache-2.0"}},
         "servers": [{"url": b}],
         "paths": {
@@ -26,6 +26,9 @@ pub async fn api(headers: HeaderMap) -> impl IntoResponse {
             "/collections/{collectionId}": {"get": {"summary": "one layer", "operationId": "describeCollection",
                 "parameters": [{"$ref": "#/components/parameters/collectionId"}],
                 "responses": {"200": json_resp("the collection"), "404": err}}},
+            "/collections/{collectionId}/queryables": {"get": {"summary": "the properties items can be filtered on (property=value), as JSON Schema", "operationId": "getQueryables",
+                "parameters": [{"$ref": "#/components/parameters/collectionId"}],
+                "responses": {"200": {"description": "JSON Schema of the queryables", "content": {"application/schema+json": {"schema": {"type": "object"}}}}, "404": err}}},
             "/collections/{collectionId}/items": {"get": {"summary": "features of a layer", "operationId": "getFeatures",
                 "parameters": [
                     {"$ref": "#/components/parameters/collectionId"},

@@ -209,6 +209,35 @@ async fn fixtures_served_as_tiles_features_and_indicators() {
             .iter()
             .all(|f| f["properties"]["category"] == "school")
     );
+    // Part 3: every queryable is a usable filter, with its allowed codes
+    let q = app.get("/collections/services/queryables").await;
+    assert_eq!(q.header("content-type"), Some("application/schema+json"));
+    let q = q.json();
+    assert_eq!(q["type"], "object");
+    assert_eq!(
+        q["properties"]["geometry"]["$ref"],
+        "https://geojson.org/schema/Point.json"
+    );
+    let codes = q["properties"]["category"]["enum"].as_array().unwrap();
+    assert!(codes.iter().any(|c| c == "school") && codes.iter().any(|c| c == "bus_stop"));
+    for name in q["properties"].as_object().unwrap().keys().filter(|k| *k != "geometry") {
+        let probe = app.get(&format!("/collections/services/items?{name}=x&limit=1")).await;
+        assert_ne!(
+            probe.json()["code"],
+            "unknown_parameter",
+            "queryable {name} is no filter"
+        );
+    }
+    let fell_q = app.get("/collections/tree-fellings/queryables").await.json();
+    assert_eq!(fell_q["properties"]["felled_on"]["format"], "date");
+    assert!(
+        conf["conformsTo"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str().unwrap().ends_with("ogcapi-features-3/1.0/conf/queryables"))
+    );
+    assert_eq!(app.get("/collections/nowhere/queryables").await.status, 404);
     let (x, y) = CENTRE;
     let near = app
         .get(&format!(
