@@ -109,6 +109,20 @@ def start(name, args, hot):
     return proc, f"http://127.0.0.1:{port}", lambda z, x, y: f"/{','.join(SOURCES)}/{z}/{x}/{y}", up
 
 
+def quiesce(db_url, limit_s=60):
+    """Cancels queries still running in the bench database (wrk gives up on a request after
+    its window; martin's PostgreSQL query goes on and would slow the next zoom) and waits
+    until none is left, so each zoom starts from an idle database. qala runs none."""
+    sql = ("SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE datname = current_database()"
+           " AND state = 'active' AND pid <> pg_backend_pid()")
+    start = time.time()
+    while time.time() - start < limit_s:
+        out = subprocess.run(["psql", db_url, "-Atqc", sql], capture_output=True, text=True).stdout.strip()
+        if out in ("0", ""):
+            return
+        time.sleep(0.5)
+
+
 def largest(base, path_of, tl):
     sizes = {}
     for z, ts in tl.items():
@@ -156,6 +170,7 @@ def main():
                             req = urllib.request.Request(base + path_of(z, x, y), headers={"Accept-Encoding": "gzip"})
                             urllib.request.urlopen(req, timeout=600).read()
                 for z, ts in tl.items():
+                    quiesce(args.db_url)
                     pf = os.path.join(args.work, f"paths-{name}-{z}.txt")
                     with open(pf, "w") as f:
                         f.write("\n".join(path_of(z, x, y) for x, y in ts) + "\n")
