@@ -224,15 +224,10 @@ fn clipped_sums(engine: &Engine, zs: &ZoneSet, sel: &LayerSelector, clip: Clip) 
 /// Whether each population cell is within `radius_m` of a selected feature; cached per
 /// (selector, radius) because every zone scheme and what-if reuses it.
 pub(crate) fn coverage(engine: &Engine, sel: &LayerSelector, radius_m: f64) -> Result<Arc<Vec<bool>>, EngineError> {
-    let key = coverage_key(sel, radius_m);
-    if let Some(c) = engine
-        .coverage_cache
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-    {
-        return Ok(c.clone());
-    }
+    engine.cached_coverage(coverage_key(sel, radius_m), || straight_coverage(engine, sel, radius_m))
+}
+
+fn straight_coverage(engine: &Engine, sel: &LayerSelector, radius_m: f64) -> Result<Vec<bool>, EngineError> {
     let pop = engine.population()?;
     let layers = engine.selected(sel)?;
     let masks: Vec<Vec<bool>> = layers.iter().map(|l| l.mask(&sel.filter)).collect();
@@ -256,12 +251,6 @@ pub(crate) fn coverage(engine: &Engine, sel: &LayerSelector, radius_m: f64) -> R
             .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    let covered = Arc::new(covered);
-    engine
-        .coverage_cache
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(key, covered.clone());
     Ok(covered)
 }
 

@@ -293,6 +293,29 @@ impl Engine {
         Ok(layers)
     }
 
+    /// A coverage bitmap (one bool per population cell) from the cache, or computed by
+    /// `compute` and kept under `key`: every zone scheme and what-if reuses it.
+    pub(crate) fn cached_coverage(
+        &self,
+        key: String,
+        compute: impl FnOnce() -> Result<Vec<bool>, EngineError>,
+    ) -> Result<Arc<Vec<bool>>, EngineError> {
+        if let Some(c) = self
+            .coverage_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(c.clone());
+        }
+        let covered = Arc::new(compute()?);
+        self.coverage_cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, covered.clone());
+        Ok(covered)
+    }
+
     /// The resolved zones of `scheme`, cached.
     pub(crate) fn zone_set(&self, scheme: &ZoneScheme) -> Result<Arc<ZoneSet>, EngineError> {
         scheme.validate()?;

@@ -1,6 +1,6 @@
 //! Access along the street network and the severance gap (straight share − network share).
 
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 
 use geo::BoundingRect;
 use geo_types::Geometry;
@@ -56,29 +56,15 @@ pub(crate) fn network_coverage(
     sel: &LayerSelector,
     radius_m: f64,
 ) -> Result<Arc<Vec<bool>>, EngineError> {
-    let key = format!("network|{}", coverage_key(sel, radius_m));
-    if let Some(c) = engine
-        .coverage_cache
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-    {
-        return Ok(c.clone());
-    }
-    engine.population()?;
-    let net = engine.network()?;
-    let src = sources(engine, &net, sel, radius_m, None)?;
-    let dist = net.graph.dijkstra(&src.seeds, radius_m);
-    let covered: Vec<bool> = (0..net.cell_snap.len())
-        .map(|c| walks_within(&net, c, &dist, &src, radius_m))
-        .collect();
-    let covered = Arc::new(covered);
-    engine
-        .coverage_cache
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(key, covered.clone());
-    Ok(covered)
+    engine.cached_coverage(format!("network|{}", coverage_key(sel, radius_m)), || {
+        engine.population()?;
+        let net = engine.network()?;
+        let src = sources(engine, &net, sel, radius_m, None)?;
+        let dist = net.graph.dijkstra(&src.seeds, radius_m);
+        Ok((0..net.cell_snap.len())
+            .map(|c| walks_within(&net, c, &dist, &src, radius_m))
+            .collect())
+    })
 }
 
 /// Where the selected features join the graph, leaving out feature `skip` (a layer and
