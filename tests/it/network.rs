@@ -9,12 +9,10 @@
 //! grid points (Rust rounds half away from zero, PostgreSQL half to even). Neither occurs on
 //! the fixtures.
 
-use axum::body::Body;
-use axum::http::Request;
 use serde_json::Value as Json;
-use tower::ServiceExt;
 
 use crate::common::{fresh_db, qala, qala_ok, repo};
+use crate::server::http::App;
 
 fn f(v: &Json) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
@@ -234,87 +232,54 @@ async fn qala_indicators_distance_network_shows_the_severance_gap() {
     );
 }
 
-async fn get(router: &axum::Router, uri: &str) -> (u16, Json) {
-    let req = Request::builder()
-        .uri(uri)
-        .header("host", "qala.test")
-        .body(Body::empty())
-        .unwrap();
-    let res = router.clone().oneshot(req).await.unwrap();
-    let status = res.status().as_u16();
-    let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Json::Null))
-}
-
-async fn app(db: &qala_store::testdb::TestDb) -> axum::Router {
-    let pool = db.pool().await.unwrap();
-    let state = qala_server::AppState::load(pool, qala_server::ServerConfig::default())
-        .await
-        .unwrap();
-    qala_server::router(state)
-}
-
-/// GET `uri` until the engine is built (503 while it is).
-async fn get_ready(router: &axum::Router, uri: &str) -> (u16, Json) {
-    let (mut status, mut body) = get(router, uri).await;
+/// The HTTP API with network distances: straight stays the default; bad modes are 400s;
+/// `distance=network` gives the severance gap (needs the server's engine to hold roads).
+#[tokio::test(flavor = "multi_thread")]
+async fn http_distance_modes_and_the_severance_gap() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let app = App::new(&db).await;
+    // The engine is built in the background: 503 until it is.
+    let mut r = app.get("/indicators/stops_500m?distance=straight").await;
     for _ in 0..100 {
-        if status != 503 {
+        if r.status != 503 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        (status, body) = get(router, uri).await;
+        r = app.get("/indicators/stops_500m?distance=straight").await;
     }
-    (status, body)
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn http_bad_distance_modes_are_clear_400s() {
-    let db = fresh_db().await;
-    qala_ok(&db, &["fixtures", "load"]);
-    let router = app(&db).await;
-    // Straight stays the default and is named.
-    let (status, body) = get_ready(&router, "/indicators/stops_500m?distance=straight").await;
-    assert_eq!(status, 200, "{body}");
+    let body = r.json();
+    assert_eq!(r.status, 200, "{body}");
     assert_eq!(body["distance"], "straight");
     assert!(body.get("severance").is_none());
-    let (status, body) = get(&router, "/indicators/stops_500m?distance=crow").await;
-    assert_eq!(status, 400, "{body}");
-    assert_eq!(body["code"], "invalid_distance_mode");
-    assert!(body["message"].as_str().unwrap().contains("straight or network"));
-    let (status, body) = get(&router, "/access?layer=services&radius_m=500&distance=walk").await;
-    assert_eq!(status, 400, "{body}");
-    assert_eq!(body["code"], "invalid_distance_mode");
-    let (status, body) = get(&router, "/indicators/planting_survival_1y?distance=network").await;
-    assert_eq!(status, 400, "{body}");
-    assert_eq!(body["code"], "not_access_indicator");
-}
+    let r = app.get("/indicators/stops_500m?distance=crow").await;
+    r.assert_error(400, "invalid_distance_mode");
+    assert!(r.json()["message"].as_str().unwrap().contains("straight or network"));
+    app.get("/access?layer=services&radius_m=500&distance=walk")
+        .await
+        .assert_error(400, "invalid_distance_mode");
+    app.get("/indicators/planting_survival_1y?distance=network")
+        .await
+        .assert_error(400, "not_access_indicator");
 
-/// Needs the server's engine to hold the roads layer (`LayerKind::Road` in
-/// `qala-server/src/state.rs`'s `ENGINE_KINDS`).
-#[tokio::test(flavor = "multi_thread")]
-async fn http_distance_network_gives_the_severance_gap() {
-    let db = fresh_db().await;
-    qala_ok(&db, &["fixtures", "load"]);
-    let router = app(&db).await;
-    let (status, body) = get_ready(&router, "/indicators/stops_500m?zones=districts&distance=network").await;
-    assert_eq!(status, 200, "{body}");
+    let r = app.get("/indicators/stops_500m?zones=districts&distance=network").await;
+    let body = r.json();
+    assert_eq!(r.status, 200, "{body}");
     assert_eq!(body["distance"], "network");
     let city = &body["severance"]["city"];
     assert!(f(&city["network"]) <= f(&city["straight"]), "{city}");
     assert!(f(&city["gap"]) > 0.0);
     assert_eq!(body["city"]["value"], city["network"]);
-    let (status, body) = get(
-        &router,
-        "/access?layer=services&radius_m=800&where=category=school&distance=network&format=csv",
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = get(
-        &router,
-        "/access?layer=services&radius_m=800&where=category=school&distance=network",
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    let school = "/access?layer=services&radius_m=800&where=category=school&distance=network";
+    let csv = app.get(&format!("{school}&format=csv")).await;
+    assert_eq!(csv.status, 200);
+    let csv = String::from_utf8(csv.body).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with("distance,straight_value,severance_gap"), "{header}");
+    assert!(csv.lines().skip(1).all(|l| l.contains(",network,")), "{csv}");
+    let r = app.get(school).await;
+    let body = r.json();
+    assert_eq!(r.status, 200, "{body}");
     assert_eq!(body["distance"], "network");
     assert!(body["severance"]["zones"].as_array().is_some_and(|z| z.len() == 8));
 }

@@ -5,7 +5,7 @@
 
 mod auth;
 mod clients;
-mod http;
+pub(crate) mod http;
 mod memory;
 mod read;
 mod restart;
