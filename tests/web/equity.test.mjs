@@ -155,3 +155,45 @@ test('what-if: drawing a bike lane and a park with clicks and Finish shows their
   await shot(page, 'planner-whatif-park');
   await context.close();
 });
+
+test('the planner on foot adds the severance gap of each access indicator, as the API computes it', async () => {
+  const defs = await getJson('/indicators');
+  const list = Array.isArray(defs) ? defs : defs.indicators;
+  const access = list.filter((d) => d.measure?.type === 'access');
+  assert.ok(access.length > 0, 'access indicators defined');
+  const { page, context, errors } = await openPage(browser, '/?lang=en&view=planner&zones=districts&map=10.30/43.25000/76.90000');
+  await page.locator('#planner-table tbody tr').first().waitFor({ timeout: 60000 });
+  assert.equal(await page.locator('#planner-table th[data-key="severance"]').count(), 0, 'no gap column as the crow flies');
+  await page.locator('#planner-distance').selectOption('network');
+  await page.waitForFunction(() => location.search.includes('distance=network'));
+  await page.locator('#planner-table th[data-key="severance"]').waitFor({ timeout: 60000 });
+  assert.ok(await page.locator('#planner-distance-note').isVisible(), 'the gap is explained');
+  // one row per indicator still; the gap column shows the API's city gap in percentage points
+  assert.equal(await page.locator('#planner-table tbody tr').count(), list.length);
+  const d = access[0];
+  const api = await getJson(`/indicators/${encodeURIComponent(d.id)}?zones=districts&distance=network`);
+  const gapPp = api.severance.city.gap * 100;
+  assert.ok(gapPp >= 0, 'walking never reaches more residents than the straight line');
+  const cols = await page.locator('#planner-table thead th').evaluateAll((ths) => ths.map((th) => th.dataset.key));
+  const gapCol = cols.indexOf('severance') + 1;
+  const titleCol = cols.indexOf('title') + 1;
+  const titles = await page.locator(`#planner-table tbody tr td:nth-child(${titleCol})`).allInnerTexts();
+  const gaps = await page.locator(`#planner-table tbody tr td:nth-child(${gapCol})`).allInnerTexts();
+  const shown = gaps[titles.findIndex((x) => x.trim() === (d.title?.en ?? d.names?.en ?? x).trim())];
+  assert.ok(shown !== undefined, `row of ${d.id} found`);
+  assert.ok(Math.abs(Number(shown.replaceAll(',', '')) - gapPp) < 0.006, `${d.id}: shown ${shown} pp, API ${gapPp} pp`);
+  // the CSV of an access indicator is the walking one
+  await page.locator('#planner-indicator').selectOption(d.id);
+  const href = await page.locator('#planner-csv').getAttribute('href');
+  assert.match(href, /distance=network/);
+  const csv = await (await fetch(BASE + href)).text();
+  assert.match(csv.split('\n')[0], /distance,straight_value,severance_gap$/);
+  // a shared URL keeps the mode
+  const { page: again, context: c2 } = await openPage(browser, `/?lang=kk&view=planner&zones=districts&distance=network&map=10.30/43.25000/76.90000`);
+  await again.locator('#planner-table th[data-key="severance"]').waitFor({ timeout: 60000 });
+  assert.equal(await again.locator('#planner-distance').inputValue(), 'network');
+  await shot(page, 'planner-on-foot');
+  assert.deepEqual(errors, []);
+  await c2.close();
+  await context.close();
+});

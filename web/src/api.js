@@ -61,8 +61,8 @@ export const api = {
     return { type: 'FeatureCollection', features };
   },
   indicators: () => request('/indicators'),
-  indicator: (id, zones) => request(`/indicators/${encodeURIComponent(id)}?zones=${encodeURIComponent(zones)}`),
-  indicatorCsvUrl: (id, zones) => `/indicators/${encodeURIComponent(id)}?zones=${encodeURIComponent(zones)}&format=csv`,
+  indicator: (id, zones, distance = 'straight') => request(`/indicators/${encodeURIComponent(id)}?zones=${encodeURIComponent(zones)}&distance=${encodeURIComponent(distance)}`),
+  indicatorCsvUrl: (id, zones, distance = 'straight') => `/indicators/${encodeURIComponent(id)}?zones=${encodeURIComponent(zones)}&distance=${encodeURIComponent(distance)}&format=csv`,
   zones: (scheme) => request(`/zones/${encodeURIComponent(scheme)}`),
   whatif: (body) => request('/whatif', { method: 'POST', json: body }),
   health: () => request('/health'),

@@ -18,6 +18,7 @@ export function parseState(search, navigatorLang = 'kk') {
   }
   const extra = {};
   for (const k of ['indicator', 'zones', 'layer']) if (p.get(k)) extra[k] = p.get(k);
+  if (p.get('distance') === 'network') extra.distance = 'network';
   return { lang, view, map, ...extra };
 }
 
@@ -28,5 +29,6 @@ export function formatState(s) {
   p.set('view', s.view);
   p.set('map', `${s.map.zoom.toFixed(2)}/${s.map.lat.toFixed(5)}/${s.map.lon.toFixed(5)}`);
   for (const k of ['indicator', 'zones', 'layer']) if (s[k]) p.set(k, s[k]);
+  if (s.distance === 'network') p.set('distance', 'network');
   return `?${p.toString().replaceAll('%2F', '/')}`;
 }

@@ -17,3 +17,12 @@ test('a malformed URL falls back to defaults instead of breaking the page', () =
   assert.equal(parseState('', 'ru-RU').lang, 'ru');
   assert.equal(parseState('?map=12/43.2', 'en').map.zoom, DEFAULT_MAP.zoom);
 });
+
+test('the walking distance mode is kept in a shared URL; anything else means straight', () => {
+  const s = { lang: 'en', view: 'planner', map: { ...DEFAULT_MAP }, zones: 'districts', distance: 'network' };
+  const q = formatState(s);
+  assert.match(q, /&distance=network$/);
+  assert.deepEqual(parseState(q), s);
+  assert.equal(parseState('?view=planner&distance=walk').distance, undefined);
+  assert.ok(!formatState({ ...s, distance: 'straight' }).includes('distance'));
+});

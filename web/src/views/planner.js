@@ -40,20 +40,27 @@ export default {
     let alive = true;
     const scheme = SCHEMES.includes(ctx.state.zones) ? ctx.state.zones : 'districts';
     const zoneSel = h('select', { id: 'planner-zones' }, SCHEMES.map((s) => h('option', { value: s, selected: s === scheme }, t(`zones_${s}`))));
+    const distSel = h('select', { id: 'planner-distance' }, ['straight', 'network'].map((m) => h('option', { value: m, selected: m === (ctx.state.distance ?? 'straight') }, t(`distance_${m}`))));
     const tableBox = h('div', { id: 'planner-table', 'aria-live': 'polite' }, message('info', t('loading')));
     const chartBox = h('div', { id: 'planner-chart' });
     panel.append(h('h2', {}, t('planner_title')), h('p', {}, t('planner_intro')),
-      h('div', { class: 'form-row' }, h('label', { for: 'planner-zones' }, t('zones')), zoneSel), tableBox, chartBox);
+      h('div', { class: 'form-row' }, h('label', { for: 'planner-zones' }, t('zones')), zoneSel),
+      h('div', { class: 'form-row' }, h('label', { for: 'planner-distance' }, t('distance')), distSel),
+      h('p', { class: 'small', id: 'planner-distance-note', hidden: distSel.value !== 'network' }, t('severance_note')),
+      tableBox, chartBox);
+    // Walking distances apply to access indicators only; the others are always straight.
+    const distanceOf = (d) => (distSel.value === 'network' && d.measure?.type === 'access' ? 'network' : 'straight');
 
     let defs = [];
     const loadTable = async () => {
-      ctx.update({ zones: zoneSel.value });
+      ctx.update({ zones: zoneSel.value, distance: distSel.value === 'network' ? 'network' : undefined });
+      document.getElementById('planner-distance-note')?.toggleAttribute('hidden', distSel.value !== 'network');
       tableBox.replaceChildren(message('info', t('loading')));
       try {
         const list = await api.indicators();
         defs = Array.isArray(list) ? list : list.indicators ?? [];
         api.zones(zoneSel.value).then((z) => alive && map.getSource('geo-zones').setData(z)).catch(() => {});
-        const results = await Promise.all(defs.map((d) => api.indicator(d.id, zoneSel.value).then((r) => ({ d, r })).catch(() => ({ d, r: null }))));
+        const results = await Promise.all(defs.map((d) => api.indicator(d.id, zoneSel.value, distanceOf(d)).then((r) => ({ d, r })).catch(() => ({ d, r: null }))));
         if (!alive) return;
         // Shares are shown as % (scaleOf); sorting uses the shown numbers, which keep the order.
         const rows = results.map(({ d, r }) => {
@@ -61,7 +68,8 @@ export default {
           const sm = r ? summarise(r) : {};
           const x = (v) => (Number.isFinite(v) ? v * sc : null);
           const norm = normValue(d.norm);
-          return { id: d.id, title: indicatorTitle(d), unit: unitLabel(d.unit), sc, norm: x(norm), city: x(sm.city), centre: x(sm.centre), periphery: x(sm.periphery), ratio: sm.ratio, gini: sm.gini, res: r };
+          const gap = r?.severance?.city?.gap;
+          return { id: d.id, d, title: indicatorTitle(d), unit: unitLabel(d.unit), sc, norm: x(norm), city: x(sm.city), centre: x(sm.centre), periphery: x(sm.periphery), ratio: sm.ratio, gini: sm.gini, severance: Number.isFinite(gap) ? gap * 100 : null, res: r };
         });
         const f2 = (k) => (r) => num(r[k], 2);
         tableBox.replaceChildren(sortableTable([
@@ -73,6 +81,7 @@ export default {
           { key: 'periphery', label: t('periphery'), numeric: true, format: f2('periphery') },
           { key: 'ratio', label: t('gap_ratio'), numeric: true, format: f2('ratio') },
           { key: 'gini', label: 'Gini', numeric: true, format: (r) => num(r.gini, 3) },
+          ...(distSel.value === 'network' ? [{ key: 'severance', label: t('severance_gap'), numeric: true, format: f2('severance') }] : []),
         ], rows));
         const indSel = h('select', { id: 'planner-indicator' }, defs.map((d) => h('option', { value: d.id, selected: d.id === ctx.state.indicator }, indicatorTitle(d))));
         const drawChart = () => {
@@ -82,7 +91,7 @@ export default {
           chartBox.replaceChildren(
             h('div', { class: 'form-row' }, h('label', { for: 'planner-indicator' }, t('indicator')), indSel),
             barChart({ title: row?.title ?? '', unit: row?.unit, norm: row?.norm, digits: 2, items: zs.map((z) => ({ label: String(zoneLabel(z)), value: Number.isFinite(z.value) ? z.value * row.sc : null })) }),
-            h('a', { class: 'button', id: 'planner-csv', href: api.indicatorCsvUrl(indSel.value, zoneSel.value), download: `${indSel.value}-${zoneSel.value}.csv` }, t('download_csv')));
+            h('a', { class: 'button', id: 'planner-csv', href: api.indicatorCsvUrl(indSel.value, zoneSel.value, row ? distanceOf(row.d) : 'straight'), download: `${indSel.value}-${zoneSel.value}.csv` }, t('download_csv')));
         };
         indSel.addEventListener('change', drawChart);
         drawChart();
@@ -91,6 +100,7 @@ export default {
       }
     };
     zoneSel.addEventListener('change', loadTable);
+    distSel.addEventListener('change', loadTable);
     loadTable();
 
     // ---- what-if ----
