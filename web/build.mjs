@@ -20,6 +20,8 @@ await build({
   target: ['chrome110', 'firefox115', 'safari16'],
   minify: !watch,
   sourcemap: true,
+  // Map lines to our sources without shipping their text (nor MapLibre's) in the map file.
+  sourcesContent: false,
   outfile: join(dist, 'app.js'),
   logLevel: 'warning',
   legalComments: 'linked',
