@@ -5,6 +5,7 @@
 
 mod auth;
 mod clients;
+mod hostile;
 pub(crate) mod http;
 mod memory;
 mod read;

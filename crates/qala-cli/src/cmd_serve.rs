@@ -27,6 +27,11 @@ pub struct ServeArgs {
     /// Longest a request may take, seconds (uploads get 10 minutes).
     #[arg(long, default_value_t = 30)]
     pub request_timeout_s: u64,
+    /// The URL clients reach this server at (`https://maps.example.kz`), which every
+    /// absolute link starts with. Without it, links name the listen address (or are
+    /// relative when listening on all interfaces); the Host header is never trusted.
+    #[arg(long)]
+    pub public_url: Option<String>,
 }
 
 pub async fn run(g: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -43,10 +48,30 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
             "no web app to serve at /: build it with `cd web && npm ci && npm run build`, or pass --web-dir"
         );
     }
+    let public_url = args
+        .public_url
+        .as_deref()
+        .map(qala_server::links::public_url)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    // Bound before the layers load, so links can name the address actually listened on.
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = public_url.or_else(|| {
+        if addr.ip().is_unspecified() {
+            tracing::warn!(%addr, "listening on every interface without --public-url: links are relative to the server's root");
+            None
+        } else {
+            Some(format!("http://{addr}"))
+        }
+    });
     let config = ServerConfig {
         web_dir: Some(args.web_dir),
         tiles: qala_tiles_options(!args.no_tile_cache, args.tile_cache_mb),
         request_timeout: Duration::from_secs(args.request_timeout_s),
+        public_url,
         ..ServerConfig::default()
     };
     let started = std::time::Instant::now();
@@ -59,10 +84,6 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
         "layers in memory"
     );
     let follower = tokio::spawn(state.clone().keep_in_step());
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let addr = listener.local_addr()?;
     tracing::info!(%addr, "qala serve listening on http://{addr}");
     qala_server::serve(listener, state, shutdown_signal())
         .await

@@ -10,6 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use sha2::{Digest, Sha256};
 
+use crate::error::Code;
 use crate::state::{AppState, LayerInfo};
 use crate::{ApiError, ApiResult};
 
@@ -71,18 +72,18 @@ impl Caller {
         self.role == Role::Admin || (self.role != Role::Public && self.layers.iter().any(|l| l == slug))
     }
 
-    /// Refuses writes: 401 for the public, 403 for a token without the grant.
+    /// Refuses writes: 401 without a token, 403 for a token without the grant.
     pub fn require_write(&self, slug: &str) -> ApiResult<()> {
         if self.can_write(slug) {
             return Ok(());
         }
-        if self.role == Role::Public {
-            return Err(ApiError::Unauthorized {
-                code: "unauthorized",
-                message: "this needs a token: send Authorization: Bearer <token> (qala token create)".into(),
-            });
+        if self.token_id.is_none() {
+            return Err(ApiError::new(
+                Code::Unauthorized,
+                "this needs a token: send Authorization: Bearer <token> (qala token create)",
+            ));
         }
-        Err(ApiError::Forbidden(format!(
+        Err(ApiError::forbidden(format!(
             "a {} token may not change layer {slug:?}",
             self.role.as_str()
         )))
@@ -126,10 +127,7 @@ impl FromRequestParts<AppState> for Caller {
         let Some(h) = parts.headers.get(header::AUTHORIZATION) else {
             return Ok(Caller::public());
         };
-        let invalid = |m: &str| ApiError::Unauthorized {
-            code: "invalid_token",
-            message: m.to_owned(),
-        };
+        let invalid = |m: &str| ApiError::new(Code::InvalidToken, m.to_owned());
         let h = h.to_str().map_err(|_| invalid("malformed Authorization header"))?;
         let Some(token) = h.strip_prefix("Bearer ").map(str::trim) else {
             return Err(invalid("use Authorization: Bearer <token>"));
@@ -163,6 +161,28 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The rule for a new token, the same for `qala token create` and `POST /tokens`: a known
+/// role, layer slugs, and at least one layer for a mapper (a mapper without layers could do
+/// nothing a public caller cannot).
+pub fn check_new_token(role: &str, layers: &[String]) -> ApiResult<Role> {
+    let role = Role::parse(role).ok_or_else(|| {
+        ApiError::bad(
+            Code::InvalidRole,
+            format!("unknown role {role:?}: use public, mapper, planner or admin"),
+        )
+    })?;
+    for l in layers {
+        qala_core::LayerSlug::parse(l)?;
+    }
+    if role == Role::Mapper && layers.is_empty() {
+        return Err(ApiError::bad(
+            Code::InvalidGrant,
+            "a mapper token needs at least one layer it may upload to",
+        ));
+    }
+    Ok(role)
+}
+
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
@@ -181,20 +201,18 @@ pub async fn create_token(
 ) -> ApiResult<impl IntoResponse> {
     match caller.role {
         Role::Admin => {}
-        Role::Public => {
-            return Err(ApiError::Unauthorized {
-                code: "unauthorized",
-                message: "creating tokens needs an admin token".into(),
-            });
+        // No token at all: authenticate first. A token of another role: authenticated,
+        // not allowed.
+        _ if caller.token_id.is_none() => {
+            return Err(ApiError::new(
+                Code::Unauthorized,
+                "creating tokens needs an admin token",
+            ));
         }
-        _ => return Err(ApiError::Forbidden("only admins create tokens".into())),
+        _ => return Err(ApiError::forbidden("only admins create tokens")),
     }
-    let Json(body) = body.map_err(|e| ApiError::bad("invalid_body", e.body_text()))?;
-    let role = Role::parse(&body.role)
-        .ok_or_else(|| ApiError::bad("invalid_role", "role must be public, mapper, planner or admin"))?;
-    for l in &body.layers {
-        qala_core::LayerSlug::parse(l)?;
-    }
+    let Json(body) = body.map_err(crate::error_body::json_rejection)?;
+    let role = check_new_token(&body.role, &body.layers)?;
     let token = new_token();
     let rec = qala_store::features::create_token(
         state.db()?,

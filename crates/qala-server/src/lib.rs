@@ -6,11 +6,15 @@
 
 pub mod auth;
 pub mod error;
+pub mod error_body;
+pub mod error_code;
 pub mod indicators;
 pub mod items_memory;
 pub mod layers;
+pub mod links;
 pub mod memory;
 pub mod ogc;
+pub mod ogc_query;
 pub mod openapi;
 pub mod ops;
 pub mod state;
@@ -67,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
         .merge(uploads)
+        // Inside the compression: the framework's texts are read before they are compressed.
+        .layer(axum::middleware::from_fn(error_body::json_errors))
         .layer(CompressionLayer::new());
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -81,6 +87,7 @@ pub fn router(state: AppState) -> Router {
     api.merge(tiles)
         .fallback(web::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
+        .layer(axum::middleware::from_fn(error_body::json_errors))
         .layer(cors)
         .with_state(state)
 }

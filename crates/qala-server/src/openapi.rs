@@ -1,13 +1,14 @@
 //! `GET /api`: the OpenAPI 3.0 definition of the OGC API Features part of the server.
 
-use axum::http::{HeaderMap, header};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::json;
 
 use crate::ogc::{DEFAULT_LIMIT, MAX_LIMIT};
 
-pub async fn api(headers: HeaderMap) -> impl IntoResponse {
-    let b = crate::tiles::base_url(&headers);
+pub async fn api(State(state): State<crate::AppState>) -> impl IntoResponse {
+    let b = state.base_url();
     let json_resp =
         |d: &str| json!({"description": d, "content": {"application/json": {"schema": {"type": "object"}}}});
     let geo_resp =

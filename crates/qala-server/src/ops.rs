@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::ApiError;
+use crate::error::Code;
 use crate::state::AppState;
 
 /// Upper bounds of the request duration histogram, seconds.
@@ -59,10 +60,10 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     };
     let res = match tokio::time::timeout(limit, next.run(req)).await {
         Ok(r) => r,
-        Err(_) => ApiError::Unavailable {
-            code: "timeout",
-            message: format!("the request took longer than {} s", limit.as_secs()),
-        }
+        Err(_) => ApiError::new(
+            Code::Timeout,
+            format!("the request took longer than {} s", limit.as_secs()),
+        )
         .into_response(),
     };
     state

@@ -64,6 +64,10 @@ pub struct ServerConfig {
     /// Longest a request (other than an upload) may take.
     pub request_timeout: Duration,
     pub upload_timeout: Duration,
+    /// Scheme, host and optional path prefix every absolute link starts with
+    /// (`https://maps.example.kz`), see [`crate::links::public_url`]. `None`: links are relative to the
+    /// server's root. The request's `Host` and `X-Forwarded-*` are never used.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +77,7 @@ impl Default for ServerConfig {
             tiles: TileOptions::default(),
             request_timeout: Duration::from_secs(30),
             upload_timeout: Duration::from_secs(600),
+            public_url: None,
         }
     }
 }
