@@ -4,9 +4,11 @@
 //! `qala serve` binary.
 
 mod auth;
+pub(crate) mod binary;
 mod clients;
 mod hostile;
 pub(crate) mod http;
 mod memory;
+mod pressure;
 mod read;
 mod restart;

@@ -32,6 +32,16 @@ pub struct ServeArgs {
     /// relative when listening on all interfaces); the Host header is never trusted.
     #[arg(long)]
     pub public_url: Option<String>,
+    /// Uploads loading at once (each on its own database connection, apart from reads).
+    #[arg(long, default_value_t = 2)]
+    pub upload_concurrency: usize,
+    /// Uploads waiting for a slot; more are refused with 429 and Retry-After.
+    #[arg(long, default_value_t = 16)]
+    pub upload_queue: usize,
+    /// Wrong tokens per client address and minute before its token requests get 429 (0: no
+    /// limit).
+    #[arg(long, default_value_t = 20)]
+    pub auth_failures_per_minute: u32,
 }
 
 pub async fn run(g: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -72,6 +82,9 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
         tiles: qala_tiles_options(!args.no_tile_cache, args.tile_cache_mb),
         request_timeout: Duration::from_secs(args.request_timeout_s),
         public_url,
+        upload_concurrency: args.upload_concurrency,
+        upload_queue: args.upload_queue,
+        auth_failures_per_minute: args.auth_failures_per_minute,
         ..ServerConfig::default()
     };
     let started = std::time::Instant::now();

@@ -112,6 +112,8 @@ pub async fn upload(
             kind.parse::<LayerKind>()?
         }
     };
+    // A place in the upload queue before the body is read: refused at once when full.
+    let admission = state.uploads.admit()?;
     let mut multipart = multipart.map_err(|e| ApiError::bad(Code::InvalidUpload, e.body_text()))?;
     let dir = tempfile::tempdir().map_err(|e| ApiError::internal("creating an upload directory", e))?;
     let mut saved: Option<(std::path::PathBuf, String)> = None;
@@ -152,7 +154,9 @@ pub async fn upload(
     opts.created_by = caller.label();
     opts.source_name = Some(name);
     opts.crs = params.crs.clone();
-    let report = qala_load::load_file(state.db()?, &path, &opts).await?;
+    let slot = admission.ingest_slot().await?;
+    let report = qala_load::load_file(state.upload_db()?, &path, &opts).await?;
+    drop(slot);
     drop(dir);
     // Serve the new version now rather than waiting for the notification.
     if let Err(e) = state.sync().await {

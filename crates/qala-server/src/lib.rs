@@ -5,6 +5,7 @@
 //! The HTTP API is documented in `docs/api.md`.
 
 pub mod auth;
+pub mod auth_throttle;
 pub mod error;
 pub mod error_body;
 pub mod error_code;
@@ -19,6 +20,7 @@ pub mod openapi;
 pub mod ops;
 pub mod state;
 pub mod tiles;
+pub mod upload_queue;
 pub mod web;
 
 use std::time::Duration;
@@ -99,7 +101,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The client address feeds the failed-auth throttle.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -293,6 +293,8 @@ async fn from_db<T>(
     };
     match waited {
         Ok(Ok(v)) => Ok(Some(v)),
+        // Busy (no free connection in time) is answered from memory too, but is no outage.
+        Ok(Err(e)) if crate::error::pool_busy(&e) => Ok(None),
         Ok(Err(e)) if e.kind() == qala_core::ErrorKind::Unavailable => {
             state.mark_db_down(&e);
             Ok(None)

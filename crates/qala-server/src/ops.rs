@@ -168,6 +168,36 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             "counter",
             m.layer_reloads.load(Ordering::Relaxed) as f64,
         ),
+        (
+            "qala_auth_failures_total",
+            "Requests with a wrong token (unknown, revoked or malformed).",
+            "counter",
+            state.auth_throttle.failures.load(Ordering::Relaxed) as f64,
+        ),
+        (
+            "qala_auth_throttled_total",
+            "Requests with a token refused with 429: too many wrong tokens from their address.",
+            "counter",
+            state.auth_throttle.throttled.load(Ordering::Relaxed) as f64,
+        ),
+        (
+            "qala_uploads_ingesting",
+            "Uploads being loaded now.",
+            "gauge",
+            state.uploads.ingesting() as f64,
+        ),
+        (
+            "qala_uploads_waiting",
+            "Uploads admitted and waiting for a slot.",
+            "gauge",
+            state.uploads.waiting() as f64,
+        ),
+        (
+            "qala_uploads_refused_total",
+            "Uploads refused with 429: the upload queue was full.",
+            "counter",
+            state.uploads.refused.load(Ordering::Relaxed) as f64,
+        ),
     ] {
         let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
     }
