@@ -3,6 +3,7 @@
 //! parameters; and real clients (GDAL OAPIF, OWSLib, GDAL's MVT driver) against the
 //! `qala serve` binary.
 
+mod api_fuzz;
 mod auth;
 pub(crate) mod binary;
 mod clients;

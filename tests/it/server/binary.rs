@@ -105,17 +105,15 @@ pub fn serve(db_url: &str) -> Server {
     serve_with(db_url, &[])
 }
 
-/// `qala serve` with extra arguments.
+/// `qala serve` with extra arguments (without `--web-dir` among them: no web app).
 pub fn serve_with(db_url: &str, extra: &[&str]) -> Server {
     let port = free_port();
-    let child = Command::new(qala_bin())
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--web-dir",
-            "/nonexistent",
-        ])
+    let mut cmd = Command::new(qala_bin());
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]);
+    if !extra.contains(&"--web-dir") {
+        cmd.args(["--web-dir", "/nonexistent"]);
+    }
+    let child = cmd
         .args(extra)
         .current_dir(repo())
         .env("DATABASE_URL", db_url)
@@ -123,9 +121,12 @@ pub fn serve_with(db_url: &str, extra: &[&str]) -> Server {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Server { child, port };
+    let mut server = Server { child, port };
     let started = Instant::now();
     while http_get(port, "/health").is_none_or(|(s, _)| s != 200) {
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("qala serve {extra:?} exited: {status}");
+        }
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "qala serve did not come up"
