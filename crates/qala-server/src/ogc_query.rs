@@ -386,4 +386,89 @@ mod tests {
             assert_eq!(utm(a, b, cc, d).unwrap_err().code(), Code::InvalidBbox);
         }
     }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn piece() -> impl Strategy<Value = String> {
+            let key = prop_oneof![
+                prop::sample::select(vec![
+                    "limit",
+                    "bbox",
+                    "bbox-crs",
+                    "crs",
+                    "after",
+                    "datetime",
+                    "f",
+                    "status",
+                    "capacity",
+                    "felled_on",
+                    "residents",
+                    "x"
+                ])
+                .prop_map(str::to_owned),
+                "[a-z%0-9_-]{0,8}",
+            ];
+            let value = prop_oneof!["[0-9.,eE+-]{0,30}", "[-a-zA-Z0-9:/._%]{0,40}", any::<String>(),];
+            (key, value).prop_map(|(k, v)| format!("{k}={v}"))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Any query string: parsed or a 400, never a panic; what passes is safe to hand to
+            /// the database and PROJ.
+            #[test]
+            fn any_items_query_is_parsed_or_400(pieces in prop::collection::vec(piece(), 0..6), kind in prop::sample::select(LayerKind::ALL.to_vec())) {
+                let q = pieces.join("&");
+                let p = match params(Some(&q)) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        prop_assert_eq!(e.code().status().as_u16(), 400);
+                        return Ok(());
+                    }
+                };
+                prop_assert!(p.iter().all(|(k, v)| !k.contains('\0') && !v.contains('\0')));
+                match ItemsParams::from_params(kind, "layer", &p) {
+                    Ok(ip) => {
+                        prop_assert!((1..=MAX_LIMIT).contains(&ip.limit));
+                        prop_assert!(qala_store::features::OUTPUT_SRIDS.contains(&ip.srid));
+                        if let Some((b, srid)) = ip.bbox {
+                            prop_assert!(bbox_corners_wgs84(b, srid).is_ok());
+                            prop_assert!(b.min_x <= b.max_x && b.min_y <= b.max_y);
+                        }
+                        for (f, v) in &ip.filters {
+                            prop_assert!(kind.field(f.name).is_some());
+                            prop_assert!(!v.contains('\0'));
+                        }
+                        if let Some(d) = ip.datetime {
+                            prop_assert!(date_field(kind).is_some());
+                            if let (Some(a), Some(b)) = (d.start, d.end) {
+                                prop_assert!(a <= b);
+                            }
+                        }
+                    }
+                    Err(e) => prop_assert_eq!(e.code().status().as_u16(), 400),
+                }
+            }
+
+        }
+
+        proptest! {
+            // PROJ sets up a transformation per box: fewer cases.
+            #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+            /// Boxes in UTM 43N anywhere, of any size: corners in lon/lat or a 400.
+            #[test]
+            fn utm_boxes_are_transformed_or_400(x0 in -1e12f64..1e12, y0 in -1e12f64..1e12, w in 0f64..1e12, h in 0f64..1e12) {
+                let b = Bbox::new(x0, y0, x0 + w, y0 + h).unwrap();
+                match bbox_corners_wgs84(b, 32643) {
+                    Ok(c) => prop_assert!(c.iter().all(|(x, y)| x.is_finite() && y.abs() <= 90.0)),
+                    Err(e) => prop_assert_eq!(e.code(), Code::InvalidBbox),
+                }
+            }
+        }
+    }
 }

@@ -1,54 +1,20 @@
 //! The OpenAPI document against the live server, checked by an off-the-shelf API fuzzer:
-//! schemathesis (pinned) runs every operation of `GET /api` against `qala serve` with the
+//! schemathesis (pinned in tests/python-requirements.txt) runs every operation of `GET /api` against `qala serve` with the
 //! fixtures loaded and an admin token, and fails on any 5xx and on any response whose
 //! status, content type, headers or body the document does not allow.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::binary::serve_with;
-use crate::common::{fresh_db, qala_ok, repo};
+use crate::common::{fresh_db, qala_ok};
 
-/// The schemathesis release this test was written against (`scripts/test` installs the same).
-const REQUIREMENTS: &str = include_str!("../../api-fuzz-requirements.txt");
 /// Hard wall-clock limit of one run.
 const WALL_CLOCK: Duration = Duration::from_secs(180);
 
-/// `st` from `$QALA_SCHEMATHESIS`, else from a venv in target/ made on first use.
-fn schemathesis() -> PathBuf {
-    if let Ok(p) = std::env::var("QALA_SCHEMATHESIS") {
-        return PathBuf::from(p);
-    }
-    let venv = repo().join("target").join("schemathesis-venv");
-    let st = venv.join("bin").join("st");
-    let version = REQUIREMENTS.trim().trim_start_matches("schemathesis==");
-    let pinned = |venv: &Path| {
-        Command::new(venv.join("bin").join("pip"))
-            .args(["show", "schemathesis"])
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("Version: {version}\n")))
-    };
-    if !st.is_file() || !pinned(&venv) {
-        let ok = |c: &mut Command| c.status().is_ok_and(|s| s.success());
-        assert!(
-            ok(Command::new("python3").args(["-m", "venv"]).arg(&venv)),
-            "python3 -m venv failed"
-        );
-        assert!(
-            ok(Command::new(venv.join("bin").join("pip"))
-                .args(["install", "-q", "-r"])
-                .arg(repo().join("tests").join("api-fuzz-requirements.txt"))),
-            "pip install of {} failed",
-            REQUIREMENTS.trim()
-        );
-    }
-    st
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn schemathesis_finds_no_server_error_and_no_response_outside_the_document() {
-    let st = schemathesis();
+    let st = super::python::venv_bin().join("st");
     let db = fresh_db().await;
     qala_ok(&db, &["fixtures", "load"]);
     let admin = qala_ok(&db, &["token", "create", "--role", "admin"]).trim().to_owned();

@@ -116,7 +116,7 @@ async fn links_come_from_the_public_url_not_the_host_header() {
             all_strings(&r.json(), &mut strings);
             for s in strings
                 .iter()
-                .filter(|s| s.starts_with("http") && !s.contains("opengis.net"))
+                .filter(|s| (s.starts_with("http://") || s.starts_with("https://")) && !s.contains("opengis.net"))
             {
                 let allowed = public
                     .is_some_and(|_| s == "https://maps.example.kz" || s.starts_with("https://maps.example.kz/"))
