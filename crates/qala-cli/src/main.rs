@@ -128,7 +128,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Writes one line of a command's result to stdout (results go to stdout, logs to stderr).
-#[allow(clippy::print_stdout)]
+/// When the reader has gone (`qala layers | head`), qala stops quietly, as Unix tools do.
 pub fn out(line: &str) {
-    println!("{line}");
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{line}")
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
 }

@@ -245,10 +245,11 @@ impl Engine {
                 Resolved::Added { .. } => covered[c] = true,
                 Resolved::Removed { index } => {
                     if covered[c] {
-                        covered[c] = layers.iter().any(|l| {
-                            let same = std::ptr::eq(*l, changed);
+                        covered[c] = layers.iter().any(|s| {
+                            let l = s.layer;
+                            let same = std::ptr::eq(l, changed);
                             l.index
-                                .any_within(p, radius_m, |i| !(same && i == *index) && l.passes(&sel.filter, i))
+                                .any_within(p, radius_m, |i| !(same && i == *index) && l.passes(&s.filter, i))
                         });
                     }
                 }

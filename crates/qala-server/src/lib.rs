@@ -5,7 +5,9 @@
 //! The HTTP API is documented in `docs/api.md`.
 
 pub mod auth;
+pub mod editions;
 pub mod error;
+pub mod governed;
 pub mod indicators;
 pub mod items_memory;
 pub mod layers;
@@ -22,7 +24,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, header};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 
@@ -63,6 +65,11 @@ pub fn router(state: AppState) -> Router {
         .route("/access", get(indicators::access))
         .route("/zones/{scheme}", get(indicators::zones))
         .route("/whatif", post(indicators::what_if))
+        .route("/bindings", get(editions::list))
+        .route("/bindings/{role}", put(editions::bind))
+        .route("/bindings/{role}/history", get(editions::history))
+        .route("/editions", get(editions::list_editions).post(editions::publish))
+        .route("/editions/{id}", get(editions::edition))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))

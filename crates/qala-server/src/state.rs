@@ -102,6 +102,8 @@ pub struct Inner {
     catalogue: RwLock<Arc<Vec<LayerInfo>>>,
     sync_lock: tokio::sync::Mutex<()>,
     engine: RwLock<Option<Arc<qala_engine::Engine>>>,
+    /// The indicator definitions and input bindings in force (from the database).
+    governance: RwLock<Arc<crate::governed::Governance>>,
     engine_lock: tokio::sync::Mutex<()>,
     pub metrics: Metrics,
     /// Whether the database answered the last check; see [`AppState::watch_database`].
@@ -134,6 +136,7 @@ impl AppState {
             catalogue: RwLock::new(Arc::new(Vec::new())),
             sync_lock: tokio::sync::Mutex::new(()),
             engine: RwLock::new(None),
+            governance: RwLock::new(Arc::new(crate::governed::Governance::default())),
             engine_lock: tokio::sync::Mutex::new(()),
             metrics: Metrics::default(),
             db_up: AtomicBool::new(true),
@@ -167,6 +170,20 @@ impl AppState {
         let _guard = self.sync_lock.lock().await;
         let rows = qala_store::catalogue::list_layers(&self.pool).await?;
         let mut changed = 0;
+        match crate::governed::load(&self.pool).await {
+            Ok(g) => {
+                if *self.governance() != g {
+                    if let Ok(mut cur) = self.governance.write() {
+                        *cur = Arc::new(g);
+                    }
+                    changed += 1;
+                }
+            }
+            Err(crate::governed::GovernedError::Store(e)) => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %crate::error::chain(&e), "cannot read the indicator definitions or bindings; keeping the ones in memory")
+            }
+        }
         let served: HashMap<String, i64> = self.tiles.versions().into_iter().collect();
         let before = self.catalogue();
         // Layers whose served version changed are read again, two at a time: the database
@@ -266,6 +283,14 @@ impl AppState {
         Ok((data, started))
     }
 
+    /// The indicator definitions and input bindings in force.
+    pub fn governance(&self) -> Arc<crate::governed::Governance> {
+        self.governance
+            .read()
+            .map(|g| g.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
     /// The indicator engine, once built.
     pub fn engine(&self) -> Option<Arc<qala_engine::Engine>> {
         self.engine.read().ok().and_then(|e| e.clone())
@@ -276,7 +301,10 @@ impl AppState {
     pub async fn rebuild_engine(&self) {
         let _guard = self.engine_lock.lock().await;
         let served: std::collections::BTreeMap<String, i64> = self.tiles.versions().into_iter().collect();
+        let governance = self.governance();
         if let Some(e) = self.engine()
+            && e.bindings() == Some(&governance.bindings)
+            && e.definitions() == governance.definitions.as_slice()
             && e.layer_versions().iter().all(|(s, v)| served.get(s) == Some(v))
             && served
                 .iter()
@@ -301,7 +329,7 @@ impl AppState {
                     layer_version_id: d.version_id,
                     features: crate::memory::engine_features(kind, &d),
                 }),
-                qala_engine::EngineOptions::default(),
+                governance.engine_options(None),
             )
         })
         .await;
@@ -407,7 +435,10 @@ impl AppState {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         loop {
             let mut listener = match sqlx::postgres::PgListener::connect_with(&self.pool).await {
-                Ok(mut l) => match l.listen(LAYER_VERSION_CHANNEL).await {
+                Ok(mut l) => match l
+                    .listen_all([LAYER_VERSION_CHANNEL, qala_store::governance::GOVERNANCE_CHANNEL])
+                    .await
+                {
                     Ok(()) => l,
                     Err(e) => {
                         outage_log!(self, error = %crate::error::chain(&e), "cannot listen for layer versions; retrying");

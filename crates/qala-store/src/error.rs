@@ -25,6 +25,14 @@ pub enum StoreError {
     },
     #[error("layer {slug:?} has no ready version {version}")]
     VersionNotFound { slug: String, version: i32 },
+    #[error("definition {id:?} version {version} is not stored")]
+    DefinitionNotStored { id: String, version: i32 },
+    #[error("the shipped indicator definitions do not parse")]
+    ShippedDefinitions(#[source] serde_json::Error),
+    #[error("edition {0} not found")]
+    EditionNotFound(i64),
+    #[error("layer {0:?} is loading a new version; publish again when the load has finished")]
+    LayerLoading(String),
     #[error("the database refused the data: {message}")]
     Rejected {
         constraint: Option<String>,
@@ -53,7 +61,12 @@ impl StoreError {
     /// The error's class, for the server's status codes and the CLI's exit messages.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            StoreError::LayerNotFound(_) | StoreError::VersionNotFound { .. } => ErrorKind::NotFound,
+            StoreError::LayerNotFound(_) | StoreError::VersionNotFound { .. } | StoreError::EditionNotFound(_) => {
+                ErrorKind::NotFound
+            }
+            StoreError::LayerLoading(_) => ErrorKind::Conflict,
+            StoreError::DefinitionNotStored { .. } => ErrorKind::NotFound,
+            StoreError::ShippedDefinitions(_) => ErrorKind::Internal,
             StoreError::KindMismatch { .. } | StoreError::Rejected { .. } | StoreError::WrongGeometry { .. } => {
                 ErrorKind::InvalidInput
             }
@@ -75,6 +88,10 @@ impl StoreError {
             StoreError::LayerNotFound(_) => "layer_not_found",
             StoreError::KindMismatch { .. } => "kind_mismatch",
             StoreError::VersionNotFound { .. } => "version_not_found",
+            StoreError::EditionNotFound(_) => "edition_not_found",
+            StoreError::LayerLoading(_) => "layer_loading",
+            StoreError::DefinitionNotStored { .. } => "definition_not_found",
+            StoreError::ShippedDefinitions(_) => "shipped_definitions_invalid",
             StoreError::Rejected { .. } => "rejected_by_database",
             StoreError::WrongGeometry { .. } => "wrong_geometry_type",
             StoreError::Wkb(_) => "wkb_encoding",
