@@ -103,21 +103,31 @@ export default {
         figures, source, out,
       );
       const radios = [...figures.querySelectorAll('input')];
+      // Set once the latest edition is found missing: nothing is published yet, so only live
+      // figures exist. The URL keeps asking for the edition, so a shared link shows it later.
+      let unpublished = false;
+      let calls = 0;
       const show = async () => {
+        const call = ++calls; // a quicker later answer must not be overwritten by an earlier one
         const def = defs.find((d) => d.id === indSel.value);
-        const wantEdition = figures.querySelector('input:checked')?.value !== 'live';
-        ctx.update({ indicator: indSel.value, zones: zoneSel.value, edition: wantEdition ? (pinned === 'latest' ? undefined : pinned) : 'live' });
+        const wantEdition = !unpublished && figures.querySelector('input:checked')?.value !== 'live';
+        ctx.update({ indicator: indSel.value, zones: zoneSel.value, ...(unpublished ? {} : { edition: wantEdition ? (pinned === 'latest' ? undefined : pinned) : 'live' }) });
         out.replaceChildren(message('info', t('loading')));
         try {
           const shapesP = api.zones(zoneSel.value);
           let res;
-          let note = null;
+          let note = unpublished ? t('live_unpublished') : null;
           if (wantEdition) {
             try {
               res = await api.indicator(indSel.value, zoneSel.value, { edition: pinned });
             } catch (e) {
               // Nothing published yet (or not this figure): the live figures, said so plainly.
               if (e.status !== 404 || !['edition_not_found', 'not_in_edition'].includes(e.code)) throw e;
+              if (e.code === 'edition_not_found' && pinned === 'latest') {
+                unpublished = true;
+                radios[0].disabled = true;
+                radios[1].checked = true;
+              }
               note = e.code === 'not_in_edition' ? tf('not_in_edition', { n: pinned })
                 : pinned === 'latest' ? t('live_unpublished') : tf('edition_missing', { n: pinned });
               res = await api.indicator(indSel.value, zoneSel.value);
@@ -126,13 +136,13 @@ export default {
             res = await api.indicator(indSel.value, zoneSel.value);
           }
           const shapes = await shapesP;
-          if (!alive) return;
+          if (!alive || call !== calls) return;
           source.replaceChildren(res.edition ? editionLine(res.edition, { id: 'equity-edition' })
             : note ? h('p', { class: 'msg msg-info', id: 'equity-live' }, note)
               : h('p', { class: 'small', id: 'equity-live' }, t('live_note')));
           render(ctx, out, def, res, shapes);
         } catch (e) {
-          if (!alive) return;
+          if (!alive || call !== calls) return;
           source.replaceChildren();
           out.replaceChildren(message('error', indicatorError(e)));
           map.getSource('geo-zones').setData({ type: 'FeatureCollection', features: [] });

@@ -58,8 +58,13 @@ export default {
     const chosen = () => (defs.some((d) => d.id === ctx.state.indicator) ? ctx.state.indicator : defs[0]?.id);
     /** The norm variant in the URL, if the indicator has it (variants are per indicator). */
     const normOf = (d) => ((d?.norm_variants ?? []).some((v) => v.id === ctx.state.norm) ? ctx.state.norm : undefined);
-    const fetchLive = (d) => api.indicator(d.id, zoneSel.value, { distance: distanceOf(d), norm: d.id === chosen() ? normOf(d) : undefined })
-      .then((r) => ({ d, r, err: null })).catch((err) => ({ d, r: null, err }));
+    /** The norm variant an indicator's live figures are asked with: only the chosen one gets the URL's. */
+    const normFor = (d) => (d.id === chosen() ? normOf(d) : undefined);
+    const fetchLive = (d) => {
+      const norm = normFor(d);
+      return api.indicator(d.id, zoneSel.value, { distance: distanceOf(d), norm })
+        .then((r) => ({ d, r, err: null, norm })).catch((err) => ({ d, r: null, err, norm }));
+    };
     // The published figure each live one is compared with: the edition named in the URL, else the latest.
     const editionCache = new Map();
     const fetchEdition = (d) => {
@@ -114,7 +119,7 @@ export default {
       indSel.addEventListener('change', async () => {
         const next = defs.find((x) => x.id === indSel.value);
         ctx.update({ indicator: indSel.value, norm: normOf(next) });
-        await refresh(next);
+        await refresh();
       });
       const controls = [h('div', { class: 'form-row' }, h('label', { for: 'planner-indicator' }, t('indicator')), indSel)];
       const variants = d.norm_variants ?? [];
@@ -125,7 +130,7 @@ export default {
         const variant = variants.find((v) => v.id === current);
         normSel.addEventListener('change', async () => {
           ctx.update({ norm: normSel.value === d.norm_variant ? undefined : normSel.value });
-          await refresh(d);
+          await refresh();
         });
         controls.push(h('div', { class: 'form-row' }, h('label', { for: 'planner-norm' }, t('norm_variant')), normSel,
           variant?.source ? h('p', { class: 'small', id: 'planner-norm-source' }, `${t('norm_source')}: ${variant.source}`) : null));
@@ -165,14 +170,14 @@ export default {
         provenance(row.res, { id: 'planner-provenance' }),
         h('a', { class: 'button', id: 'planner-csv', href: api.indicatorCsvUrl(id, zoneSel.value, { distance: distanceOf(d), norm: normOf(d) }), download: `${id}-${zoneSel.value}.csv` }, t('download_csv')));
     };
-    /** After a change of indicator or norm: refetch that indicator's live figures, redraw. */
-    const refresh = async (d) => {
-      const i = results.findIndex((x) => x.d.id === d.id);
+    /** After a change of indicator or norm: refetch the figures asked with another norm than now, redraw. */
+    const refresh = async () => {
       chartBox.setAttribute('aria-busy', 'true');
-      const fresh = await fetchLive(d);
+      const stale = results.filter((x) => x.norm !== normFor(x.d));
+      const fresh = await Promise.all(stale.map((x) => fetchLive(x.d)));
       if (!alive) return;
-      if (i >= 0) results[i] = fresh;
-      renderTable();
+      for (const f of fresh) results[results.findIndex((x) => x.d.id === f.d.id)] = f;
+      if (fresh.length) renderTable();
       await drawChart();
       chartBox.removeAttribute('aria-busy');
     };
