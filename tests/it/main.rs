@@ -7,6 +7,7 @@
 mod common;
 mod engine;
 mod foundation;
+mod governance;
 mod ingest;
 mod network;
 mod server;

@@ -179,11 +179,19 @@ pub async fn run(g: &GlobalArgs, mut args: IndicatorsArgs) -> anyhow::Result<Exi
         return Ok(ExitCode::SUCCESS);
     }
     let started = std::time::Instant::now();
-    let layers = qala_store::read::read_served_layers(&db.pool, Some(&kinds)).await;
+    // Through the served memory form, as `qala serve` and editions read them: the same
+    // figures to the last bit.
+    let layers = match qala_store::read::served_versions(&db.pool).await {
+        Ok(served) => {
+            let wanted = served.into_iter().filter(|(_, (k, _))| kinds.contains(k)).collect();
+            qala_server::state::read_engine_layers(&db.pool, &wanted).await
+        }
+        Err(e) => Err(e),
+    };
     db.close().await?;
     let read_ms = started.elapsed().as_secs_f64() * 1000.0;
     let started = std::time::Instant::now();
-    let engine = Engine::from_layers(layers?.into_iter().map(source_layer), options)?;
+    let engine = Engine::from_layers(layers?, options)?;
     let build_ms = started.elapsed().as_secs_f64() * 1000.0;
     let started = std::time::Instant::now();
 

@@ -59,6 +59,32 @@ pub(crate) struct Selected<'a> {
     pub filter: FeatureFilter,
 }
 
+impl Population {
+    fn from_layer(l: LayerData) -> Population {
+        let points: Vec<Point<f64>> = l
+            .index
+            .geometries()
+            .iter()
+            .map(|g| g.centroid().unwrap_or(Point::new(f64::NAN, f64::NAN)))
+            .collect();
+        let residents: Vec<f64> = (0..l.len()).map(|i| l.float("residents", i).unwrap_or(0.0)).collect();
+        let tree = RTree::bulk_load(
+            points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.x().is_finite())
+                .map(|(i, p)| GeomWithData::new([p.x(), p.y()], i as u32))
+                .collect(),
+        );
+        Population {
+            slug: l.slug,
+            points,
+            residents,
+            tree,
+        }
+    }
+}
+
 /// An ad-hoc access question: share of residents within `radius_m` of any feature of
 /// `layer` (a slug) passing `filter`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -76,14 +102,15 @@ pub struct AccessQuery {
 /// `Send + Sync`; share it as `Arc<Engine>` (see [`crate::SharedEngine`] to swap in a
 /// fresh one when a layer changes).
 pub struct Engine {
-    pub(crate) layers: Vec<LayerData>,
-    pub(crate) population: Option<Population>,
+    /// Shared with the engines made from this one by [`Engine::with_layers`].
+    pub(crate) layers: Vec<Arc<LayerData>>,
+    pub(crate) population: Option<Arc<Population>>,
     pub(crate) options: EngineOptions,
     pub(crate) centre_utm: Point<f64>,
     versions: BTreeMap<String, i64>,
     zone_cache: Mutex<HashMap<String, Arc<ZoneSet>>>,
     pub(crate) coverage_cache: Mutex<HashMap<String, Arc<Vec<bool>>>>,
-    planting: std::sync::OnceLock<crate::planting::PlantingData>,
+    planting: std::sync::OnceLock<Arc<crate::planting::PlantingData>>,
     /// The street graph, built on the first network query; `None` without a road layer.
     network: std::sync::OnceLock<Option<Arc<Network>>>,
 }
@@ -116,34 +143,11 @@ impl Engine {
                 .position(|l| l.kind == LayerKind::PopulationCell && l.slug == "population")
                 .or_else(|| data.iter().position(|l| l.kind == LayerKind::PopulationCell)),
         };
-        let population = pop_pos.map(|i| {
-            let l = data.remove(i);
-            let points: Vec<Point<f64>> = l
-                .index
-                .geometries()
-                .iter()
-                .map(|g| g.centroid().unwrap_or(Point::new(f64::NAN, f64::NAN)))
-                .collect();
-            let residents: Vec<f64> = (0..l.len()).map(|i| l.float("residents", i).unwrap_or(0.0)).collect();
-            let tree = RTree::bulk_load(
-                points
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| p.x().is_finite())
-                    .map(|(i, p)| GeomWithData::new([p.x(), p.y()], i as u32))
-                    .collect(),
-            );
-            Population {
-                slug: l.slug,
-                points,
-                residents,
-                tree,
-            }
-        });
+        let population = pop_pos.map(|i| Arc::new(Population::from_layer(data.remove(i))));
         let (lon, lat) = qala_core::REPUBLIC_SQUARE_WGS84;
         let centre_utm = Point::from(fwd.coord(Coord { x: lon, y: lat })?);
         let engine = Engine {
-            layers: data,
+            layers: data.into_iter().map(Arc::new).collect(),
             population,
             options,
             centre_utm,
@@ -267,6 +271,71 @@ impl Engine {
         crate::compute::zone_collection(self, &zs)
     }
 
+    /// This engine with `changed` layers replaced (or added): only those are projected and
+    /// indexed again; every other layer, and the street graph and the planting links when
+    /// their inputs did not change, are shared with this engine. Caches start empty. The
+    /// result equals an engine built from scratch on the same layers (a test checks).
+    ///
+    /// Engines without bindings (where a new layer could change which one holds the
+    /// residents) are rebuilt whole.
+    pub fn with_layers(&self, changed: impl IntoIterator<Item = SourceLayer>) -> Result<Engine, EngineError> {
+        let changed: Vec<SourceLayer> = changed.into_iter().collect();
+        let Some(bindings) = &self.options.bindings else {
+            return Err(EngineError::InvalidBinding {
+                role: "population".into(),
+                why: "an engine without bindings is rebuilt whole".into(),
+            });
+        };
+        let fwd = Projector::to_utm()?;
+        let pop_slug = bindings.layers("population").first().map(|b| b.slug.clone());
+        let mut layers = self.layers.clone();
+        let mut population = self.population.clone();
+        let mut versions = self.versions.clone();
+        let (mut roads_changed, mut pop_changed, mut planting_changed) = (false, false, false);
+        for src in changed {
+            versions.insert(src.slug.clone(), src.layer_version_id);
+            let kind = src.kind;
+            let data = LayerData::build(src, &fwd)?;
+            layers.retain(|l| l.slug != data.slug);
+            match kind {
+                LayerKind::Road => roads_changed = true,
+                LayerKind::TreeFelling | LayerKind::TreePlanting => planting_changed = true,
+                _ => {}
+            }
+            if kind == LayerKind::PopulationCell && pop_slug.as_deref() == Some(data.slug.as_str()) {
+                pop_changed = true;
+                population = Some(Arc::new(Population::from_layer(data)));
+            } else {
+                layers.push(Arc::new(data));
+            }
+        }
+        layers.sort_by(|a, b| a.slug.cmp(&b.slug));
+        let planting = std::sync::OnceLock::new();
+        if !planting_changed && let Some(p) = self.planting.get() {
+            let _ = planting.set(p.clone());
+        }
+        let network = std::sync::OnceLock::new();
+        if !roads_changed
+            && !pop_changed
+            && let Some(n) = self.network.get()
+        {
+            let _ = network.set(n.clone());
+        }
+        let engine = Engine {
+            layers,
+            population,
+            options: self.options.clone(),
+            centre_utm: self.centre_utm,
+            versions,
+            zone_cache: Mutex::new(HashMap::new()),
+            coverage_cache: Mutex::new(HashMap::new()),
+            planting,
+            network,
+        };
+        engine.planting_data();
+        Ok(engine)
+    }
+
     /// Computes any definition (also ones not in [`Engine::definitions`]).
     pub fn compute_def(&self, def: &IndicatorDef, scheme: &ZoneScheme) -> Result<IndicatorResult, EngineError> {
         validate_def(def)?;
@@ -277,21 +346,22 @@ impl Engine {
     /// Fellings and plantings linked by permit, built on first use.
     pub(crate) fn planting_data(&self) -> &crate::planting::PlantingData {
         self.planting.get_or_init(|| {
-            crate::planting::PlantingData::build(
+            Arc::new(crate::planting::PlantingData::build(
                 &self.role_layers("tree_fellings", LayerKind::TreeFelling),
                 &self.role_layers("tree_plantings", LayerKind::TreePlanting),
-            )
+            ))
         })
     }
 
     pub(crate) fn population(&self) -> Result<&Population, EngineError> {
-        self.population.as_ref().ok_or(EngineError::NoPopulation)
+        self.population.as_deref().ok_or(EngineError::NoPopulation)
     }
 
     pub(crate) fn layer(&self, slug: &str) -> Result<&LayerData, EngineError> {
         self.layers
             .iter()
             .find(|l| l.slug == slug)
+            .map(|l| &**l)
             .ok_or_else(|| EngineError::UnknownLayer(slug.to_owned()))
     }
 
@@ -301,6 +371,7 @@ impl Engine {
             .iter()
             .find(|l| l.kind == kind && l.slug == preferred)
             .or_else(|| self.layers.iter().find(|l| l.kind == kind))
+            .map(|l| &**l)
     }
 
     /// The layers a selector names, each with the filter its features must pass (the
@@ -368,7 +439,8 @@ impl Engine {
             Some(b) => b
                 .layers(role)
                 .first()
-                .and_then(|bl| self.layers.iter().find(|l| l.slug == bl.slug && l.kind == kind)),
+                .and_then(|bl| self.layers.iter().find(|l| l.slug == bl.slug && l.kind == kind))
+                .map(|l| &**l),
             None => self.layer_of_kind(kind, preferred),
         }
     }
@@ -380,8 +452,9 @@ impl Engine {
                 .layers(role)
                 .iter()
                 .filter_map(|bl| self.layers.iter().find(|l| l.slug == bl.slug && l.kind == kind))
+                .map(|l| &**l)
                 .collect(),
-            None => self.layers.iter().filter(|l| l.kind == kind).collect(),
+            None => self.layers.iter().filter(|l| l.kind == kind).map(|l| &**l).collect(),
         }
     }
 

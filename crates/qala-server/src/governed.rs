@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 
 use qala_core::LayerKind;
 use qala_engine::{
-    Bindings, BoundLayer, DistanceMode, Engine, EngineError, EngineOptions, IndicatorDef, IndicatorResult, SourceLayer,
-    ZoneScheme,
+    Bindings, BoundLayer, DistanceMode, Engine, EngineError, EngineOptions, IndicatorDef, IndicatorResult, ZoneScheme,
 };
 use qala_store::StoreError;
 use qala_store::governance as gov;
@@ -217,19 +216,12 @@ pub async fn compute_figures(
     layer_pins: &BTreeMap<String, i64>,
     as_of: chrono::NaiveDate,
 ) -> Result<EditionFigures, GovernedError> {
-    let layers = qala_store::read::read_pinned_layers(pool, layer_pins).await?;
+    let kinds = gov::pinned_kinds(pool, layer_pins).await?;
+    let layers = crate::state::read_engine_layers(pool, &kinds).await?;
     let options = g.engine_options(Some(as_of));
     let with_roads = !g.bindings.layers("roads").is_empty();
     let results = tokio::task::spawn_blocking(move || -> Result<Json, EngineError> {
-        let engine = Engine::from_layers(
-            layers.into_iter().map(|l| SourceLayer {
-                slug: l.slug,
-                kind: l.kind,
-                layer_version_id: l.layer_version_id,
-                features: l.features,
-            }),
-            options,
-        )?;
+        let engine = Engine::from_layers(layers, options)?;
         let mut by_scheme = serde_json::Map::new();
         for scheme in edition_schemes() {
             let mut by_mode = serde_json::Map::new();

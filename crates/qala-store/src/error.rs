@@ -31,6 +31,8 @@ pub enum StoreError {
     ShippedDefinitions(#[source] serde_json::Error),
     #[error("edition {0} not found")]
     EditionNotFound(i64),
+    #[error("no edition has been published yet (qala indicators publish, or POST /editions)")]
+    NoEdition,
     #[error("layer {0:?} is loading a new version; publish again when the load has finished")]
     LayerLoading(String),
     #[error("the database refused the data: {message}")]
@@ -61,9 +63,10 @@ impl StoreError {
     /// The error's class, for the server's status codes and the CLI's exit messages.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            StoreError::LayerNotFound(_) | StoreError::VersionNotFound { .. } | StoreError::EditionNotFound(_) => {
-                ErrorKind::NotFound
-            }
+            StoreError::LayerNotFound(_)
+            | StoreError::VersionNotFound { .. }
+            | StoreError::EditionNotFound(_)
+            | StoreError::NoEdition => ErrorKind::NotFound,
             StoreError::LayerLoading(_) => ErrorKind::Conflict,
             StoreError::DefinitionNotStored { .. } => ErrorKind::NotFound,
             StoreError::ShippedDefinitions(_) => ErrorKind::Internal,
@@ -88,7 +91,7 @@ impl StoreError {
             StoreError::LayerNotFound(_) => "layer_not_found",
             StoreError::KindMismatch { .. } => "kind_mismatch",
             StoreError::VersionNotFound { .. } => "version_not_found",
-            StoreError::EditionNotFound(_) => "edition_not_found",
+            StoreError::EditionNotFound(_) | StoreError::NoEdition => "edition_not_found",
             StoreError::LayerLoading(_) => "layer_loading",
             StoreError::DefinitionNotStored { .. } => "definition_not_found",
             StoreError::ShippedDefinitions(_) => "shipped_definitions_invalid",

@@ -276,6 +276,33 @@ pub async fn served_versions_for_publish(pool: &PgPool, slugs: &[String]) -> Res
     Ok(out)
 }
 
+/// The kind of each pinned layer version (slug → layer_version_id), checking each is a
+/// ready version of that layer (served or not: old versions are kept).
+pub async fn pinned_kinds(
+    pool: &PgPool,
+    pins: &BTreeMap<String, i64>,
+) -> Result<BTreeMap<String, (qala_core::LayerKind, i64)>, StoreError> {
+    let mut out = BTreeMap::new();
+    for (slug, &v) in pins {
+        let kind: Option<String> = sqlx::query_scalar(
+            "SELECT l.kind FROM layer l JOIN layer_version v ON v.layer_id = l.layer_id
+             WHERE l.slug = $1 AND v.layer_version_id = $2 AND v.status = 'ready'",
+        )
+        .bind(slug)
+        .bind(v)
+        .fetch_optional(pool)
+        .await?;
+        let kind = kind
+            .and_then(|k| k.parse().ok())
+            .ok_or_else(|| StoreError::VersionNotFound {
+                slug: slug.clone(),
+                version: i32::try_from(v).unwrap_or(i32::MAX),
+            })?;
+        out.insert(slug.clone(), (kind, v));
+    }
+    Ok(out)
+}
+
 /// An edition as stored.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct EditionRow {
@@ -358,6 +385,6 @@ pub async fn edition(pool: &PgPool, id: Option<i64>) -> Result<EditionRow, Store
     .await?;
     match row {
         Some(r) => edition_row(&r, true),
-        None => Err(StoreError::EditionNotFound(id.unwrap_or(0))),
+        None => Err(id.map_or(StoreError::NoEdition, StoreError::EditionNotFound)),
     }
 }

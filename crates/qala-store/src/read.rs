@@ -77,42 +77,6 @@ pub async fn read_served_layers(pool: &PgPool, kinds: Option<&[LayerKind]>) -> R
     Ok(out)
 }
 
-/// Reads the layers `pins` names (slug → layer_version_id) at those versions, served or
-/// not (old versions are kept), in one REPEATABLE READ transaction — how an edition's
-/// figures are recomputed from its pins.
-pub async fn read_pinned_layers(pool: &PgPool, pins: &BTreeMap<String, i64>) -> Result<Vec<ServedLayer>, StoreError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .execute(&mut *tx)
-        .await?;
-    let mut out = Vec::with_capacity(pins.len());
-    for (slug, &version) in pins {
-        let row = sqlx::query(
-            "SELECT l.kind FROM layer l JOIN layer_version v ON v.layer_id = l.layer_id
-             WHERE l.slug = $1 AND v.layer_version_id = $2 AND v.status = 'ready'",
-        )
-        .bind(slug)
-        .bind(version)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::VersionNotFound {
-            slug: slug.clone(),
-            version: i32::try_from(version).unwrap_or(i32::MAX),
-        })?;
-        let kind: String = row.try_get("kind")?;
-        let Ok(kind) = kind.parse::<LayerKind>() else { continue };
-        let features = read_version(&mut tx, kind, version).await?;
-        out.push(ServedLayer {
-            slug: slug.clone(),
-            kind,
-            layer_version_id: version,
-            features,
-        });
-    }
-    tx.commit().await?;
-    Ok(out)
-}
-
 /// Reads one served layer by slug.
 pub async fn read_layer(pool: &PgPool, slug: &str) -> Result<ServedLayer, StoreError> {
     let mut tx = pool.begin().await?;
