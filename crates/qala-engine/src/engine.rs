@@ -409,12 +409,20 @@ impl Engine {
                         }
                         out
                     }
-                    None => self
-                        .layers
-                        .iter()
-                        .filter(|l| l.kind == kind)
-                        .map(|l| plain(l, sel))
-                        .collect(),
+                    // Without bindings a role reads every layer of its kind, with the
+                    // selection the shipped binding makes (bus stops are the services whose
+                    // category is bus_stop or brt_stop).
+                    None => {
+                        let selection = crate::input_role::default_selection(role);
+                        self.layers
+                            .iter()
+                            .filter(|l| l.kind == kind)
+                            .map(|l| Selected {
+                                layer: l,
+                                filter: selection.clone().and(&sel.filter),
+                            })
+                            .collect()
+                    }
                 }
             }
             (None, Some(slug), _) => vec![plain(self.layer(slug)?, sel)],

@@ -299,6 +299,17 @@ pub fn default_bindings() -> Bindings {
     Bindings(m)
 }
 
+/// The selection the shipped binding of `role` makes (the same for each of its layers).
+pub(crate) fn default_selection(role: &str) -> FeatureFilter {
+    static DEFAULTS: std::sync::OnceLock<Bindings> = std::sync::OnceLock::new();
+    DEFAULTS
+        .get_or_init(default_bindings)
+        .layers(role)
+        .first()
+        .map(BoundLayer::filter)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
