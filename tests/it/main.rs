@@ -8,5 +8,6 @@ mod common;
 mod engine;
 mod foundation;
 mod ingest;
+mod ingest_hostile;
 mod network;
 mod server;

@@ -63,6 +63,7 @@ pub struct IngestArgs {
 }
 
 pub async fn run(g: &GlobalArgs, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    crate::sweep_temp_files();
     let slug = LayerSlug::parse(&args.layer)?;
     let kind: Option<LayerKind> = args.kind.as_deref().map(str::parse).transpose()?;
     let map = args
@@ -81,7 +82,6 @@ pub async fn run(g: &GlobalArgs, args: IngestArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|_| "cli".into());
     opts.title = args.title.clone();
     opts.limits = args.limits.limits();
-    crate::sweep_temp_files();
     let bar = progress_bar(g.quiet);
     if let Some(bar) = &bar {
         let bar = bar.clone();
