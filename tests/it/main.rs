@@ -9,5 +9,6 @@ mod engine;
 mod foundation;
 mod governance;
 mod ingest;
+mod ingest_hostile;
 mod network;
 mod server;

@@ -49,6 +49,7 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(args.request_timeout_s),
         ..ServerConfig::default()
     };
+    crate::sweep_temp_files();
     let started = std::time::Instant::now();
     let state = AppState::load(db.pool.clone(), config)
         .await

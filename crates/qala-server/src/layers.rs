@@ -112,7 +112,8 @@ pub async fn upload(
         }
     };
     let mut multipart = multipart.map_err(|e| ApiError::bad("invalid_upload", e.body_text()))?;
-    let dir = tempfile::tempdir().map_err(|e| ApiError::internal("creating an upload directory", e))?;
+    let dir =
+        qala_ingest::temp_dir::create("upload").map_err(|e| ApiError::internal("creating an upload directory", e))?;
     let mut saved: Option<(std::path::PathBuf, String)> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         if field.name() != Some("file") {
@@ -151,6 +152,8 @@ pub async fn upload(
     opts.created_by = caller.label();
     opts.source_name = Some(name);
     opts.crs = params.crs.clone();
+    // Stopped by shutdown; load_file also stops its reader when this future is dropped.
+    opts.cancel = state.ingests.child();
     let report = qala_load::load_file(state.db()?, &path, &opts).await?;
     drop(dir);
     // Serve the new version now rather than waiting for the notification.

@@ -99,6 +99,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Graceful shutdown waits for requests in flight; an upload's ingest could take
+    // minutes, so stop them all (each answers 503 and leaves its layer as it was).
+    let ingests = state.ingests.clone();
+    let shutdown = async move {
+        shutdown.await;
+        ingests.cancel();
+    };
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -162,6 +162,9 @@ pub struct Inner {
     db_up: AtomicBool,
     /// Tokens last seen valid, by hash: they keep working for reads during an outage.
     known_tokens: RwLock<HashMap<String, qala_store::features::TokenRecord>>,
+    /// Parent of every upload's cancel signal: [`crate::serve`] cancels it on shutdown so
+    /// that running ingests stop instead of holding the shutdown up.
+    pub ingests: qala_ingest::Cancel,
 }
 
 /// At most this many tokens are remembered; beyond, the memory starts again empty.
@@ -193,6 +196,7 @@ impl AppState {
             metrics: Metrics::default(),
             db_up: AtomicBool::new(true),
             known_tokens: RwLock::new(HashMap::new()),
+            ingests: qala_ingest::Cancel::new(),
         }))
     }
 
