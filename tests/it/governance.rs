@@ -202,6 +202,28 @@ async fn editions_freeze_figures_and_recompute_byte_identically_from_their_pins(
     let out = qala_ok(&db, &["indicators", "editions", "--verify", "1"]);
     assert!(out.contains("byte-identical"), "{out}");
 
+    // No edition is published while a bound layer is loading a new version.
+    let pool = db.pool().await.unwrap();
+    sqlx::query(
+        "INSERT INTO layer_version (layer_id, version, created_by, source_name, source_sha256, source_crs, status)
+         SELECT layer_id, 99, 'test', 'x.geojson', repeat('0', 64), 'EPSG:4326', 'loading' FROM layer WHERE slug = 'bike-lanes'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let o = qala(&db, &["indicators", "publish"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("bike-lanes") && stderr(&o).contains("loading"), "{}", stderr(&o));
+    sqlx::query("DELETE FROM layer_version WHERE status = 'loading'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let editions: i64 = sqlx::query_scalar("SELECT count(*) FROM indicator_edition")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(editions, 1, "a refused publish made an edition");
+
     // A new version of a bound layer changes live figures, not the edition.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("stops.geojson");
