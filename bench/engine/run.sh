@@ -36,6 +36,8 @@ t0=$(date +%s)
 "$QALA" --quiet ingest "$BENCH_DIR/services-synthetic.geojson" --layer services-synthetic --kind service
 "$QALA" --quiet ingest "$BENCH_DIR/buildings-synthetic.geojson" --layer buildings-synthetic --kind building
 echo "loaded in $(( $(date +%s) - t0 )) s"
+# A new layer changes no figure until it is bound: the synthetic services join the roles.
+bench/governance/bind-bench-services.sh "$QALA"
 "$QALA" --quiet layers
 psql "$URL" -Atq -c "ANALYZE"
 

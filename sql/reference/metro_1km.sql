@@ -1,6 +1,6 @@
 -- metro_1km v1: residents within 1 km of a metro station.
 -- Per population cell: is its UTM centroid within 1000 m (straight line) of such a feature?
 SELECT c.cell_id, EXISTS (
-    SELECT 1 FROM ref_service f WHERE f.category = 'metro_station' AND ST_DWithin(f.g, c.pt, 1000)
+    SELECT 1 FROM ref_service f WHERE f.role = 'metro_stations' AND ST_DWithin(f.g, c.pt, 1000)
 ) AS covered
 FROM ref_cell c

@@ -3,7 +3,7 @@
 -- the pgrouting extension (created here if missing; that needs a superuser once).
 --
 -- Rules shared with the engine:
--- - ways of the first road layer by slug (`roads` preferred) whose highway is not motorway,
+-- - ways of the layer bound to the roads role whose highway is not motorway,
 --   motorway_link, trunk or trunk_link (the road kind has no sidewalk field: barriers);
 -- - vertices (UTM 43N) snapped to a 0.01 m grid, one node per grid point;
 -- - an undirected edge per pair of consecutive vertices of a way part, weighted by the length
@@ -16,11 +16,9 @@ CREATE TEMP TABLE ref_net_vertex AS
 SELECT r.road_id AS way, d.path[1] AS part, d.path[2] AS k,
        round(ST_X(d.geom) / 0.01::float8)::bigint AS kx,
        round(ST_Y(d.geom) / 0.01::float8)::bigint AS ky
-FROM road_current r, ST_DumpPoints(ST_Transform(r.geom, 32643)) d
-WHERE r.layer_slug = COALESCE(
-    (SELECT slug FROM layer WHERE slug = 'roads' AND kind = 'road' AND current_version_id IS NOT NULL),
-    (SELECT min(slug) FROM layer WHERE kind = 'road' AND current_version_id IS NOT NULL))
-  AND (r.highway IS NULL OR r.highway NOT IN ('motorway', 'motorway_link', 'trunk', 'trunk_link'));
+FROM road r JOIN ref_binding b ON b.role = 'roads' AND b.layer_version_id = r.layer_version_id,
+     ST_DumpPoints(ST_Transform(r.geom, 32643)) d
+WHERE (r.highway IS NULL OR r.highway NOT IN ('motorway', 'motorway_link', 'trunk', 'trunk_link'));
 
 CREATE TEMP TABLE ref_net_node AS
 SELECT row_number() OVER (ORDER BY kx, ky) AS id, kx, ky

@@ -51,7 +51,7 @@ fn f(v: &Json) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
-fn assert_agree(zones: &str, engine: &[Json], reference: &Json) {
+pub(crate) fn assert_agree(zones: &str, engine: &[Json], reference: &Json) {
     let refs = reference["indicators"].as_array().unwrap();
     assert_eq!(
         refs.len(),

@@ -7,6 +7,8 @@
 mod common;
 mod engine;
 mod foundation;
+mod governance;
 mod ingest;
+mod ingest_hostile;
 mod network;
 mod server;

@@ -27,7 +27,8 @@ export function foreignRequests(urls = seen) {
 }
 
 /** A fresh page with request and console logging; `requests` collects every URL asked for. */
-export async function openPage(browser, path, { viewport = { width: 1280, height: 800 } } = {}) {
+/** `beforeGoto(page)` runs before the page loads (e.g. to route a request to a canned answer). */
+export async function openPage(browser, path, { viewport = { width: 1280, height: 800 }, beforeGoto } = {}) {
   const context = await browser.newContext({ viewport, locale: 'en-GB' });
   const page = await context.newPage();
   const requests = [];
@@ -37,6 +38,7 @@ export async function openPage(browser, path, { viewport = { width: 1280, height
   // Console errors count, except the browser's own note on an HTTP error status: the app
   // handles those itself (e.g. 503 engine_unavailable), and the tests check what it shows.
   page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
+  if (beforeGoto) await beforeGoto(page);
   await page.goto(BASE + path);
   await page.waitForFunction(() => window.qala?.ready === true, null, { timeout: 30000 });
   return { page, context, requests, errors };

@@ -184,6 +184,8 @@ test('the planner on foot adds the severance gap of each access indicator, as th
   assert.ok(Math.abs(Number(shown.replaceAll(',', '')) - gapPp) < 0.006, `${d.id}: shown ${shown} pp, API ${gapPp} pp`);
   // the CSV of an access indicator is the walking one
   await page.locator('#planner-indicator').selectOption(d.id);
+  // the indicator's section is redrawn once its figures (and the edition's) have been read
+  await page.waitForFunction((id) => document.querySelector('#planner-csv')?.getAttribute('href').startsWith(`/indicators/${id}?`), d.id);
   const href = await page.locator('#planner-csv').getAttribute('href');
   assert.match(href, /distance=network/);
   const csv = await (await fetch(BASE + href)).text();

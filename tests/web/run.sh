@@ -56,12 +56,16 @@ for _ in $(seq 1 120); do
 done
 curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null || { echo "tests/web: qala serve did not answer /health" >&2; cat "$LOG" >&2; exit 1; }
 
-export QALA_WEB_URL="http://127.0.0.1:$PORT" QALA_WEB_TOKEN="$TOKEN"
+# editions.test.mjs checks the no-edition path, then publishes an edition with the CLI on this database.
+export QALA_WEB_URL="http://127.0.0.1:$PORT" QALA_WEB_TOKEN="$TOKEN" QALA_WEB_DATABASE_URL="$DB_URL" QALA_BIN="$QALA"
 status=0
 node --test web/test/ || status=$?
-# One file at a time, in this order: the mapper tests change the bike-lanes layer last.
-node --test --test-concurrency=1 \
-  tests/web/map.test.mjs tests/web/equity.test.mjs tests/web/mapper.test.mjs || status=$?
+# One file at a time, in this order (node sorts the files of one run, so each step is its own
+# run): the live figures first, then editions.test.mjs publishes the first edition, and the
+# mapper tests change the bike-lanes layer last.
+node --test --test-concurrency=1 tests/web/map.test.mjs tests/web/equity.test.mjs || status=$?
+node --test tests/web/editions.test.mjs || status=$?
+node --test tests/web/mapper.test.mjs || status=$?
 if [ "$status" -ne 0 ]; then
   echo "tests/web: failed; the server log follows (last 60 lines)" >&2
   tail -n 60 "$LOG" >&2

@@ -37,6 +37,14 @@ export function tileUrl(slugs) {
   return `${location.origin}/tiles/${list}/{z}/{x}/{y}.mvt`;
 }
 
+function indicatorPath(id, zones, { distance = 'straight', norm, edition, format } = {}) {
+  const q = new URLSearchParams({ zones, distance });
+  if (norm) q.set('norm', norm);
+  if (edition) q.set('edition', edition);
+  if (format) q.set('format', format);
+  return `/indicators/${encodeURIComponent(id)}?${q}`;
+}
+
 export const api = {
   layers: (token) => request('/layers', { token }),
   versions: (slug, token) => request(`/layers/${encodeURIComponent(slug)}/versions`, { token }),
@@ -61,8 +69,13 @@ export const api = {
     return { type: 'FeatureCollection', features };
   },
   indicators: () => request('/indicators'),
-  indicator: (id, zones, distance = 'straight') => request(`/indicators/${encodeURIComponent(id)}?zones=${encodeURIComponent(zones)}&distance=${encodeURIComponent(distance)}`),
-  indicatorCsvUrl: (id, zones, distance = 'straight') => `/indicators/${encodeURIComponent(id)}?zones=${encodeURIComponent(zones)}&distance=${encodeURIComponent(distance)}&format=csv`,
+  /**
+   * One indicator by zones. opts: `distance` (straight | network), `norm` (a variant id), and
+   * `edition` (latest | N) for the figure frozen in a published edition instead of the live one.
+   */
+  indicator: (id, zones, opts = {}) => request(indicatorPath(id, zones, opts)),
+  indicatorCsvUrl: (id, zones, opts = {}) => indicatorPath(id, zones, { ...opts, format: 'csv' }),
+  editions: () => request('/editions'),
   zones: (scheme) => request(`/zones/${encodeURIComponent(scheme)}`),
   whatif: (body) => request('/whatif', { method: 'POST', json: body }),
   health: () => request('/health'),

@@ -164,6 +164,33 @@ export const DICT = {
     source_browser: 'Браузерде есептелген: халық ұяшығының центроиды 300 м ішінде.',
     draw_at_centre: 'Карта ортасына нүкте қосу',
     draw_centre_short: '+ Ортаға',
+    // editions, norms, provenance
+    figures: 'Көрсеткіштер',
+    figures_edition: 'Жарияланған басылым',
+    figures_live: 'Ағымдағы',
+    edition_line: '{n}-басылым «{title}», жарияланған күні {published}, деректер {as_of} күнгі жағдай бойынша',
+    edition_link: 'Басылым жазбасы',
+    live_unpublished: 'Ағымдағы көрсеткіштер — әлі жарияланбаған',
+    live_note: 'Ағымдағы көрсеткіштер: қазір қолданыстағы қабаттардан есептелген, келесі басылымға дейін өзгеруі мүмкін.',
+    not_in_edition: 'Бұл көрсеткіш {n}-басылымда жоқ: ағымдағы көрсеткіштер көрсетілген.',
+    edition_col: 'Басылым',
+    live_col: 'Ағымдағы',
+    change_since_edition: 'Басылымнан бергі өзгеріс',
+    compared_with_edition: '{n}-басылыммен «{title}» салыстыру (деректер {as_of} күнгі жағдай бойынша)',
+    no_edition_to_compare: 'Әлі бірде-бір басылым жарияланбаған: салыстыратын ештеңе жоқ.',
+    by_zone: 'Аймақтар бойынша',
+    norm_variant: 'Салыстыру нормасы',
+    norm_source: 'Дереккөз',
+    caveats: 'Ескертпелер',
+    caveat_synthetic_inputs: 'Синтетикалық деректерден есептелген: {layers}.',
+    caveat_other: 'Ескертпе: {code}',
+    inputs: 'Бастапқы деректер',
+    input_real: 'нақты деректер',
+    version_n: '{n}-нұсқа',
+    licence: 'Лицензия',
+    indicator_forbidden: 'Бұл көрсеткіш сізге рұқсат етілмеген қабатты оқиды, сондықтан көрсетілмейді.',
+    restricted: 'шектеулі',
+    edition_missing: '{n}-басылым жоқ: ағымдағы көрсеткіштер көрсетілген.',
   },
   ru: {
     app_title: 'qala — открытые городские данные Алматы',
@@ -318,6 +345,33 @@ export const DICT = {
     source_browser: 'Посчитано в браузере: центроид ячейки населения в пределах 300 м.',
     draw_at_centre: 'Добавить точку в центре карты',
     draw_centre_short: '+ В центре',
+    // editions, norms, provenance
+    figures: 'Показатели',
+    figures_edition: 'Опубликованный выпуск',
+    figures_live: 'Текущие',
+    edition_line: 'Выпуск {n} «{title}», опубликован {published}, данные на {as_of}',
+    edition_link: 'Запись выпуска',
+    live_unpublished: 'Текущие данные — ещё не опубликованы',
+    live_note: 'Текущие данные: рассчитаны сейчас по действующим слоям и до следующего выпуска могут измениться.',
+    not_in_edition: 'Этого показателя нет в выпуске {n}: показаны текущие данные.',
+    edition_col: 'Выпуск',
+    live_col: 'Текущее',
+    change_since_edition: 'Изменение с выпуска',
+    compared_with_edition: 'Сравнение с выпуском {n} «{title}» (данные на {as_of})',
+    no_edition_to_compare: 'Выпусков ещё нет: сравнивать не с чем.',
+    by_zone: 'По зонам',
+    norm_variant: 'Норма для сравнения',
+    norm_source: 'Источник',
+    caveats: 'Оговорки',
+    caveat_synthetic_inputs: 'Рассчитано по синтетическим данным: {layers}.',
+    caveat_other: 'Оговорка: {code}',
+    inputs: 'Исходные данные',
+    input_real: 'реальные данные',
+    version_n: 'версия {n}',
+    licence: 'Лицензия',
+    indicator_forbidden: 'Этот показатель читает слой, к которому у вас нет доступа, поэтому он не показан.',
+    restricted: 'нет доступа',
+    edition_missing: 'Выпуска {n} нет: показаны текущие данные.',
   },
   en: {
     app_title: 'qala — open city data for Almaty',
@@ -472,6 +526,33 @@ export const DICT = {
     source_browser: 'Computed in the browser: population cell centroid within 300 m.',
     draw_at_centre: 'Add a point at the map centre',
     draw_centre_short: '+ At centre',
+    // editions, norms, provenance
+    figures: 'Figures',
+    figures_edition: 'Published edition',
+    figures_live: 'Live',
+    edition_line: 'Edition {n} “{title}”, published {published}, figures as of {as_of}',
+    edition_link: 'Edition record',
+    live_unpublished: 'Live figures — not yet published',
+    live_note: 'Live figures: computed now from the layers in service; they may change before the next edition.',
+    not_in_edition: 'This figure is not in edition {n}: live figures are shown.',
+    edition_col: 'Edition',
+    live_col: 'Live',
+    change_since_edition: 'Change since edition',
+    compared_with_edition: 'Compared with edition {n} “{title}” (figures as of {as_of})',
+    no_edition_to_compare: 'No edition has been published yet: there is nothing to compare with.',
+    by_zone: 'By zone',
+    norm_variant: 'Norm to judge against',
+    norm_source: 'Source',
+    caveats: 'Caveats',
+    caveat_synthetic_inputs: 'Computed from synthetic data: {layers}.',
+    caveat_other: 'Caveat: {code}',
+    inputs: 'Inputs',
+    input_real: 'real data',
+    version_n: 'version {n}',
+    licence: 'Licence',
+    indicator_forbidden: 'This figure reads a layer you may not see, so it is not shown.',
+    restricted: 'restricted',
+    edition_missing: 'There is no edition {n}: live figures are shown.',
   },
 };
 
@@ -494,6 +575,11 @@ export function lang() {
 /** The word for `key` in the current language; the key itself if it is missing (visible, never blank). */
 export function t(key) {
   return DICT[current][key] ?? DICT.en[key] ?? key;
+}
+
+/** `t(key)` with `{name}` placeholders filled from `vars`. */
+export function tf(key, vars = {}) {
+  return t(key).replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
 }
 
 /** A layer's name by its slug, e.g. `tree-fellings`. */
@@ -526,4 +612,21 @@ export function scaleOf(unit) {
 export function localName(obj, base = 'name') {
   if (!obj) return '';
   return obj[`${base}_${current}`] ?? obj[`${base}_en`] ?? obj[base] ?? obj.id ?? '';
+}
+
+const DATE_LOCALE = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' };
+/**
+ * A date in the current language: `2026-11-30` (a calendar date, shown as is) or a timestamp
+ * (shown as the date in Almaty). Numeric when the browser has no data for the language.
+ */
+export function date(iso) {
+  if (!iso) return '—';
+  const plain = /^\d{4}-\d{2}-\d{2}$/.test(iso);
+  const d = new Date(plain ? `${iso}T00:00:00Z` : iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const locale = DATE_LOCALE[current];
+  const long = Intl.DateTimeFormat.supportedLocalesOf([locale]).length > 0;
+  return new Intl.DateTimeFormat(long ? locale : 'ru-RU', {
+    day: 'numeric', month: long ? 'long' : '2-digit', year: 'numeric', timeZone: plain ? 'UTC' : 'Asia/Almaty',
+  }).format(d);
 }

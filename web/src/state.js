@@ -1,4 +1,5 @@
-// The shareable state of the page lives in the URL: ?lang=kk&view=bike&map=zoom/lat/lon.
+// The shareable state of the page lives in the URL: ?lang=kk&view=bike&map=zoom/lat/lon, plus
+// the selection of the views (indicator, zones, layer, distance, edition, norm).
 import { LANGS } from './i18n.js';
 
 export const VIEWS = ['bike', 'greening', 'equity', 'wayfinding', 'planner', 'mapper'];
@@ -19,6 +20,11 @@ export function parseState(search, navigatorLang = 'kk') {
   const extra = {};
   for (const k of ['indicator', 'zones', 'layer']) if (p.get(k)) extra[k] = p.get(k);
   if (p.get('distance') === 'network') extra.distance = 'network';
+  // Which figures: a published edition (latest when absent, or number N) or `live`.
+  const edition = p.get('edition');
+  if (edition === 'live' || /^[1-9][0-9]{0,8}$/.test(edition ?? '')) extra.edition = edition;
+  // A named norm variant of the chosen indicator (the views check it against the definition).
+  if (/^[A-Za-z0-9_-]{1,40}$/.test(p.get('norm') ?? '')) extra.norm = p.get('norm');
   return { lang, view, map, ...extra };
 }
 
@@ -30,5 +36,7 @@ export function formatState(s) {
   p.set('map', `${s.map.zoom.toFixed(2)}/${s.map.lat.toFixed(5)}/${s.map.lon.toFixed(5)}`);
   for (const k of ['indicator', 'zones', 'layer']) if (s[k]) p.set(k, s[k]);
   if (s.distance === 'network') p.set('distance', 'network');
+  if (s.edition && s.edition !== 'latest') p.set('edition', s.edition);
+  if (s.norm) p.set('norm', s.norm);
   return `?${p.toString().replaceAll('%2F', '/')}`;
 }

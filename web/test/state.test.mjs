@@ -26,3 +26,16 @@ test('the walking distance mode is kept in a shared URL; anything else means str
   assert.equal(parseState('?view=planner&distance=walk').distance, undefined);
   assert.ok(!formatState({ ...s, distance: 'straight' }).includes('distance'));
 });
+
+test('the edition (latest by default, a number, or live) and the norm variant are kept in a shared URL', () => {
+  const s = { lang: 'en', view: 'planner', map: { ...DEFAULT_MAP }, indicator: 'green_m2_per_resident', edition: 'live', norm: 'city' };
+  const q = formatState(s);
+  assert.match(q, /&edition=live&norm=city$/);
+  assert.deepEqual(parseState(q), s);
+  assert.equal(parseState('?edition=3').edition, '3');
+  assert.equal(parseState('?edition=latest').edition, undefined);
+  assert.equal(parseState('?edition=0').edition, undefined);
+  assert.equal(parseState('?edition=draft').edition, undefined);
+  assert.equal(parseState('?norm=<script>').norm, undefined);
+  assert.ok(!formatState({ ...s, edition: 'latest', norm: undefined }).includes('edition'));
+});

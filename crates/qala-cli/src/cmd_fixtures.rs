@@ -28,7 +28,17 @@ pub enum FixturesCommand {
 pub async fn run(g: &GlobalArgs, cmd: FixturesCommand) -> anyhow::Result<ExitCode> {
     let FixturesCommand::Load { dir, seed } = cmd;
     let db = Db::open(g).await?;
-    let result = load_all(&db, &dir, seed).await;
+    let mut result = load_all(&db, &dir, seed).await;
+    if result.is_ok() {
+        // The indicator input roles not yet bound take the fixtures' layers.
+        match qala_server::governed::bind_defaults(&db.pool, "qala fixtures load").await {
+            Ok(roles) if !roles.is_empty() => {
+                tracing::info!(roles = %roles.join(", "), "bound indicator input roles to the fixtures' layers")
+            }
+            Ok(_) => {}
+            Err(e) => result = Err(e.into()),
+        }
+    }
     db.close().await?;
     result?;
     Ok(ExitCode::SUCCESS)

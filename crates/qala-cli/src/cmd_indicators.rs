@@ -15,6 +15,7 @@ use crate::GlobalArgs;
 use crate::db::Db;
 
 mod benchmark;
+mod governance;
 mod reference;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -35,8 +36,16 @@ pub enum Format {
   qala indicators --access services --radius-m 800 --where category=pharmacy
   qala indicators --indicator stops_500m --distance network   walking vs straight line
   qala indicators --what-if new-park.json --zones districts
-  qala indicators --list")]
+  qala indicators --indicator green_m2_per_resident --norm city   judged against another norm
+  qala indicators --list
+  qala indicators bindings                           which layers fill each input role
+  qala indicators bind schools schools-2026           use another layer for a role
+  qala indicators publish --title \"2026 Q4\"          freeze an edition of every figure
+  qala indicators editions --verify 1                recompute edition 1 from its pins")]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct IndicatorsArgs {
+    #[command(subcommand)]
+    pub action: Option<governance::GovernanceCmd>,
     /// Zone scheme: districts, rings (0-3, 3-7, 7-12, >12 km around Republic Square),
     /// rings:2,5,10 (own bands, km), historic (historic centre vs rest), or the slug of a
     /// polygon layer.
@@ -67,6 +76,10 @@ pub struct IndicatorsArgs {
     /// Date overdue compensation is judged at (default: today).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<chrono::NaiveDate>,
+    /// Judge --indicator against this named norm variant (`--list --format json` shows
+    /// each definition's variants and their sources).
+    #[arg(long, value_name = "VARIANT", requires = "indicator")]
+    pub norm: Option<String>,
     /// List the indicator definitions and exit.
     #[arg(long)]
     pub list: bool,
@@ -86,7 +99,13 @@ pub struct IndicatorsArgs {
     pub timings: bool,
 }
 
-pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(g: &GlobalArgs, mut args: IndicatorsArgs) -> anyhow::Result<ExitCode> {
+    if let Some(action) = args.action.take() {
+        return governance::run(g, action).await;
+    }
+    if args.norm.is_some() && (args.indicator == "all" || args.access.is_some()) {
+        anyhow::bail!("--norm VARIANT judges one indicator: add --indicator ID");
+    }
     // Check what can be checked before touching the database.
     let scheme: ZoneScheme = args.zones.parse()?;
     let filters = args
@@ -101,15 +120,22 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
         }
         None => None,
     };
-    let mut options = EngineOptions::default();
-    if let Some(d) = args.as_of {
-        options.as_of = d;
-    }
-    if args.list {
-        return list(&options, args.format);
-    }
     if args.distance == DistanceMode::Network && args.benchmark.is_some() {
         anyhow::bail!("--benchmark times straight-line distance; bench/engine/run.sh times --distance network");
+    }
+    let db = Db::open(g).await?;
+    // The definitions and input bindings in force: the same inputs the server computes from.
+    let governed = match qala_server::governed::load(&db.pool).await {
+        Ok(gv) => gv,
+        Err(e) => {
+            db.close().await?;
+            return Err(e.into());
+        }
+    };
+    let options: EngineOptions = governed.engine_options(args.as_of);
+    if args.list {
+        db.close().await?;
+        return list(&options, args.format);
     }
     // Roads and buildings are only needed when named (ad-hoc access, a zone layer); roads
     // also for network distance.
@@ -123,8 +149,12 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
             _ => true,
         })
         .collect();
-    let db = Db::open(g).await?;
     if let Some(dir) = &args.reference {
+        let versions = qala_store::read::served_versions(&db.pool)
+            .await?
+            .into_iter()
+            .map(|(slug, (_, v))| (slug, v))
+            .collect();
         let run = reference::run(
             &db.pool,
             dir,
@@ -132,6 +162,10 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
             &options.indicators,
             options.as_of,
             args.distance,
+            reference::RefInputs {
+                bindings: &governed.bindings,
+                versions: &versions,
+            },
         )
         .await;
         db.close().await?;
@@ -145,11 +179,19 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
         return Ok(ExitCode::SUCCESS);
     }
     let started = std::time::Instant::now();
-    let layers = qala_store::read::read_served_layers(&db.pool, Some(&kinds)).await;
+    // Through the served memory form, as `qala serve` and editions read them: the same
+    // figures to the last bit.
+    let layers = match qala_store::read::served_versions(&db.pool).await {
+        Ok(served) => {
+            let wanted = served.into_iter().filter(|(_, (k, _))| kinds.contains(k)).collect();
+            qala_server::state::read_engine_layers(&db.pool, &wanted).await
+        }
+        Err(e) => Err(e),
+    };
     db.close().await?;
     let read_ms = started.elapsed().as_secs_f64() * 1000.0;
     let started = std::time::Instant::now();
-    let engine = Engine::from_layers(layers?.into_iter().map(source_layer), options)?;
+    let engine = Engine::from_layers(layers?, options)?;
     let build_ms = started.elapsed().as_secs_f64() * 1000.0;
     let started = std::time::Instant::now();
 
@@ -200,7 +242,12 @@ pub async fn run(g: &GlobalArgs, args: IndicatorsArgs) -> anyhow::Result<ExitCod
             &scheme,
         )?],
         _ if args.indicator == "all" => engine.compute_all_in(&scheme, args.distance)?,
-        _ => vec![engine.compute_in(&args.indicator, &scheme, args.distance)?],
+        _ => {
+            let def = governed
+                .definition(&args.indicator, args.norm.as_deref())?
+                .with_distance(args.distance)?;
+            vec![engine.compute_def(&def, &scheme)?]
+        }
     };
     if args.timings {
         tracing::warn!(

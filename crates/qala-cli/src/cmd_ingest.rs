@@ -18,6 +18,10 @@ use crate::db::Db;
 /// (.osm.pbf; features chosen by the kind's tag rules) and GeoTIFF population rasters
 /// (.tif). Coordinates are reprojected to WGS84 lon/lat with PROJ from the file's CRS or
 /// --crs. Every feature is checked; any error refuses the whole file and nothing changes.
+///
+/// GDAL never reaches the network: a CRS given by URL, a KML link or a remote name is
+/// refused, whatever the proxy environment says. Resource limits (--max-…) bound what one
+/// file may cost; Ctrl-C or --max-seconds stop a load and leave the layer as it was.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct IngestArgs {
@@ -54,9 +58,12 @@ pub struct IngestArgs {
     /// Print the report as JSON on stdout instead of the text summary.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub limits: crate::limit_args::LimitArgs,
 }
 
 pub async fn run(g: &GlobalArgs, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    crate::sweep_temp_files();
     let slug = LayerSlug::parse(&args.layer)?;
     let kind: Option<LayerKind> = args.kind.as_deref().map(str::parse).transpose()?;
     let map = args
@@ -74,6 +81,7 @@ pub async fn run(g: &GlobalArgs, args: IngestArgs) -> anyhow::Result<ExitCode> {
         .map(|u| format!("cli:{u}"))
         .unwrap_or_else(|_| "cli".into());
     opts.title = args.title.clone();
+    opts.limits = args.limits.limits();
     let bar = progress_bar(g.quiet);
     if let Some(bar) = &bar {
         let bar = bar.clone();

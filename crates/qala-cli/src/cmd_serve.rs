@@ -87,6 +87,7 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
         auth_failures_per_minute: args.auth_failures_per_minute,
         ..ServerConfig::default()
     };
+    crate::sweep_temp_files();
     let started = std::time::Instant::now();
     let state = AppState::load(db.pool.clone(), config)
         .await

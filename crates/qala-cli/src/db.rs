@@ -27,6 +27,11 @@ impl Db {
         };
         let pool = qala_store::connect(&url, 8).await?;
         qala_store::migrate(&pool).await?;
+        // Roles never bound take the shipped layers once these exist (never an admin's choice).
+        let bound = qala_server::governed::bind_defaults(&pool, "qala (default binding)").await?;
+        if !bound.is_empty() {
+            tracing::info!(roles = %bound.join(", "), "bound indicator input roles to their default layers");
+        }
         Ok(Db { pool, embedded })
     }
 

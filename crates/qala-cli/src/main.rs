@@ -10,6 +10,7 @@ mod cmd_synth;
 mod cmd_token;
 mod db;
 mod fixtures;
+mod limit_args;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,7 +90,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let code = match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
@@ -98,7 +99,11 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
-    }
+    };
+    // A cancelled reader may still be inside one GDAL call it cannot leave (opening a big
+    // file); its result is unwanted, so do not wait for it to exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    code
 }
 
 fn init_tracing(quiet: bool) {
@@ -127,8 +132,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Removes what crashed or killed qala processes left in qala's temp directory (uploads,
+/// staged copies); a failure is logged, never fatal.
+pub fn sweep_temp_files() {
+    match qala_ingest::temp_dir::sweep() {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(removed = n, dir = %qala_ingest::temp_dir::root().display(), "removed temp files of dead qala processes")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, dir = %qala_ingest::temp_dir::root().display(), "cannot sweep qala's temp directory")
+        }
+    }
+}
+
 /// Writes one line of a command's result to stdout (results go to stdout, logs to stderr).
-#[allow(clippy::print_stdout)]
+/// When the reader has gone (`qala layers | head`), qala stops quietly, as Unix tools do.
 pub fn out(line: &str) {
-    println!("{line}");
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = writeln!(stdout, "{line}")
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
 }

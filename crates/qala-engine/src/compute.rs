@@ -157,7 +157,11 @@ fn assemble(
         severance: None,
         flows,
         routes,
-        layer_versions: engine.layer_versions().clone(),
+        layer_versions: zs
+            .scheme
+            .parse()
+            .map(|s| engine.input_versions(def, &s))
+            .unwrap_or_default(),
         as_of: engine.as_of(),
     }
 }
@@ -202,9 +206,10 @@ fn clipped_sums(engine: &Engine, zs: &ZoneSet, sel: &LayerSelector, clip: Clip) 
         return Ok(v.clone());
     }
     let mut num = vec![0.0; zs.zones.len()];
-    for l in engine.selected(sel)? {
+    for s in engine.selected(sel)? {
+        let l = s.layer;
         for (i, g) in l.index.geometries().iter().enumerate() {
-            if l.passes(&sel.filter, i) {
+            if l.passes(&s.filter, i) {
                 for (z, zone) in zs.zones.iter().enumerate() {
                     num[z] += match clip {
                         Clip::Area => zone.area_inside(g),
@@ -230,12 +235,12 @@ pub(crate) fn coverage(engine: &Engine, sel: &LayerSelector, radius_m: f64) -> R
 fn straight_coverage(engine: &Engine, sel: &LayerSelector, radius_m: f64) -> Result<Vec<bool>, EngineError> {
     let pop = engine.population()?;
     let layers = engine.selected(sel)?;
-    let masks: Vec<Vec<bool>> = layers.iter().map(|l| l.mask(&sel.filter)).collect();
+    let masks: Vec<Vec<bool>> = layers.iter().map(|s| s.layer.mask(&s.filter)).collect();
     let covered_at = |p: &Point<f64>| {
         layers
             .iter()
             .zip(&masks)
-            .any(|(l, m)| l.index.any_within(*p, radius_m, |i| m[i]))
+            .any(|(s, m)| s.layer.index.any_within(*p, radius_m, |i| m[i]))
     };
     // One chunk of cells per core: the cells are independent.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);

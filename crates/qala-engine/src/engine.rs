@@ -10,7 +10,8 @@ use qala_core::LayerKind;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
-use crate::indicator_def::{FieldEquals, IndicatorDef, LayerSelector, Measure, Names, Norm};
+use crate::indicator_def::{FeatureFilter, FieldEquals, IndicatorDef, LayerSelector, Measure, Names, Norm};
+use crate::input_role::Bindings;
 use crate::layer::{LayerData, SourceLayer};
 use crate::network::Network;
 use crate::project::Projector;
@@ -29,6 +30,9 @@ pub struct EngineOptions {
     pub as_of: NaiveDate,
     /// The indicator set (default: [`crate::default_indicators`]).
     pub indicators: Vec<IndicatorDef>,
+    /// Which layers fill each input role. `None` (engines built from a few layers, as in
+    /// tests): a role reads every held layer of its kind.
+    pub bindings: Option<Bindings>,
 }
 
 impl Default for EngineOptions {
@@ -36,6 +40,7 @@ impl Default for EngineOptions {
         EngineOptions {
             as_of: chrono::Utc::now().date_naive(),
             indicators: crate::default_indicators(),
+            bindings: None,
         }
     }
 }
@@ -46,6 +51,38 @@ pub(crate) struct Population {
     pub points: Vec<Point<f64>>,
     pub residents: Vec<f64>,
     pub tree: RTree<GeomWithData<[f64; 2], u32>>,
+}
+
+/// A layer an indicator reads, and the filter its features must pass there.
+pub(crate) struct Selected<'a> {
+    pub layer: &'a LayerData,
+    pub filter: FeatureFilter,
+}
+
+impl Population {
+    fn from_layer(l: LayerData) -> Population {
+        let points: Vec<Point<f64>> = l
+            .index
+            .geometries()
+            .iter()
+            .map(|g| g.centroid().unwrap_or(Point::new(f64::NAN, f64::NAN)))
+            .collect();
+        let residents: Vec<f64> = (0..l.len()).map(|i| l.float("residents", i).unwrap_or(0.0)).collect();
+        let tree = RTree::bulk_load(
+            points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.x().is_finite())
+                .map(|(i, p)| GeomWithData::new([p.x(), p.y()], i as u32))
+                .collect(),
+        );
+        Population {
+            slug: l.slug,
+            points,
+            residents,
+            tree,
+        }
+    }
 }
 
 /// An ad-hoc access question: share of residents within `radius_m` of any feature of
@@ -65,14 +102,15 @@ pub struct AccessQuery {
 /// `Send + Sync`; share it as `Arc<Engine>` (see [`crate::SharedEngine`] to swap in a
 /// fresh one when a layer changes).
 pub struct Engine {
-    pub(crate) layers: Vec<LayerData>,
-    pub(crate) population: Option<Population>,
+    /// Shared with the engines made from this one by [`Engine::with_layers`].
+    pub(crate) layers: Vec<Arc<LayerData>>,
+    pub(crate) population: Option<Arc<Population>>,
     pub(crate) options: EngineOptions,
     pub(crate) centre_utm: Point<f64>,
     versions: BTreeMap<String, i64>,
     zone_cache: Mutex<HashMap<String, Arc<ZoneSet>>>,
     pub(crate) coverage_cache: Mutex<HashMap<String, Arc<Vec<bool>>>>,
-    planting: std::sync::OnceLock<crate::planting::PlantingData>,
+    planting: std::sync::OnceLock<Arc<crate::planting::PlantingData>>,
     /// The street graph, built on the first network query; `None` without a road layer.
     network: std::sync::OnceLock<Option<Arc<Network>>>,
 }
@@ -93,50 +131,35 @@ impl Engine {
             data.push(LayerData::build(l, &fwd)?);
         }
         data.sort_by(|a, b| a.slug.cmp(&b.slug));
-        let pop_pos = data
-            .iter()
-            .position(|l| l.kind == LayerKind::PopulationCell && l.slug == "population")
-            .or_else(|| data.iter().position(|l| l.kind == LayerKind::PopulationCell));
-        let population = pop_pos.map(|i| {
-            let l = data.remove(i);
-            let points: Vec<Point<f64>> = l
-                .index
-                .geometries()
+        // Residents: the layer bound to the population role; without bindings, the layer
+        // `population` or else the first population_cell layer.
+        let pop_pos = match &options.bindings {
+            Some(b) => b.layers("population").first().and_then(|bound| {
+                data.iter()
+                    .position(|l| l.kind == LayerKind::PopulationCell && l.slug == bound.slug)
+            }),
+            None => data
                 .iter()
-                .map(|g| g.centroid().unwrap_or(Point::new(f64::NAN, f64::NAN)))
-                .collect();
-            let residents: Vec<f64> = (0..l.len()).map(|i| l.float("residents", i).unwrap_or(0.0)).collect();
-            let tree = RTree::bulk_load(
-                points
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| p.x().is_finite())
-                    .map(|(i, p)| GeomWithData::new([p.x(), p.y()], i as u32))
-                    .collect(),
-            );
-            Population {
-                slug: l.slug,
-                points,
-                residents,
-                tree,
-            }
-        });
+                .position(|l| l.kind == LayerKind::PopulationCell && l.slug == "population")
+                .or_else(|| data.iter().position(|l| l.kind == LayerKind::PopulationCell)),
+        };
+        let population = pop_pos.map(|i| Arc::new(Population::from_layer(data.remove(i))));
         let (lon, lat) = qala_core::REPUBLIC_SQUARE_WGS84;
         let centre_utm = Point::from(fwd.coord(Coord { x: lon, y: lat })?);
-        // Linking plantings to fellings is part of loading, like the R-trees.
-        let planting = std::sync::OnceLock::new();
-        let _ = planting.set(crate::planting::PlantingData::build(&data));
-        Ok(Engine {
-            layers: data,
+        let engine = Engine {
+            layers: data.into_iter().map(Arc::new).collect(),
             population,
             options,
             centre_utm,
             versions,
             zone_cache: Mutex::new(HashMap::new()),
             coverage_cache: Mutex::new(HashMap::new()),
-            planting,
+            planting: std::sync::OnceLock::new(),
             network: std::sync::OnceLock::new(),
-        })
+        };
+        // Linking plantings to fellings is part of loading, like the R-trees.
+        engine.planting_data();
+        Ok(engine)
     }
 
     /// The indicator definitions this engine computes.
@@ -248,6 +271,71 @@ impl Engine {
         crate::compute::zone_collection(self, &zs)
     }
 
+    /// This engine with `changed` layers replaced (or added): only those are projected and
+    /// indexed again; every other layer, and the street graph and the planting links when
+    /// their inputs did not change, are shared with this engine. Caches start empty. The
+    /// result equals an engine built from scratch on the same layers (a test checks).
+    ///
+    /// Engines without bindings (where a new layer could change which one holds the
+    /// residents) are rebuilt whole.
+    pub fn with_layers(&self, changed: impl IntoIterator<Item = SourceLayer>) -> Result<Engine, EngineError> {
+        let changed: Vec<SourceLayer> = changed.into_iter().collect();
+        let Some(bindings) = &self.options.bindings else {
+            return Err(EngineError::InvalidBinding {
+                role: "population".into(),
+                why: "an engine without bindings is rebuilt whole".into(),
+            });
+        };
+        let fwd = Projector::to_utm()?;
+        let pop_slug = bindings.layers("population").first().map(|b| b.slug.clone());
+        let mut layers = self.layers.clone();
+        let mut population = self.population.clone();
+        let mut versions = self.versions.clone();
+        let (mut roads_changed, mut pop_changed, mut planting_changed) = (false, false, false);
+        for src in changed {
+            versions.insert(src.slug.clone(), src.layer_version_id);
+            let kind = src.kind;
+            let data = LayerData::build(src, &fwd)?;
+            layers.retain(|l| l.slug != data.slug);
+            match kind {
+                LayerKind::Road => roads_changed = true,
+                LayerKind::TreeFelling | LayerKind::TreePlanting => planting_changed = true,
+                _ => {}
+            }
+            if kind == LayerKind::PopulationCell && pop_slug.as_deref() == Some(data.slug.as_str()) {
+                pop_changed = true;
+                population = Some(Arc::new(Population::from_layer(data)));
+            } else {
+                layers.push(Arc::new(data));
+            }
+        }
+        layers.sort_by(|a, b| a.slug.cmp(&b.slug));
+        let planting = std::sync::OnceLock::new();
+        if !planting_changed && let Some(p) = self.planting.get() {
+            let _ = planting.set(p.clone());
+        }
+        let network = std::sync::OnceLock::new();
+        if !roads_changed
+            && !pop_changed
+            && let Some(n) = self.network.get()
+        {
+            let _ = network.set(n.clone());
+        }
+        let engine = Engine {
+            layers,
+            population,
+            options: self.options.clone(),
+            centre_utm: self.centre_utm,
+            versions,
+            zone_cache: Mutex::new(HashMap::new()),
+            coverage_cache: Mutex::new(HashMap::new()),
+            planting,
+            network,
+        };
+        engine.planting_data();
+        Ok(engine)
+    }
+
     /// Computes any definition (also ones not in [`Engine::definitions`]).
     pub fn compute_def(&self, def: &IndicatorDef, scheme: &ZoneScheme) -> Result<IndicatorResult, EngineError> {
         validate_def(def)?;
@@ -257,18 +345,23 @@ impl Engine {
 
     /// Fellings and plantings linked by permit, built on first use.
     pub(crate) fn planting_data(&self) -> &crate::planting::PlantingData {
-        self.planting
-            .get_or_init(|| crate::planting::PlantingData::build(&self.layers))
+        self.planting.get_or_init(|| {
+            Arc::new(crate::planting::PlantingData::build(
+                &self.role_layers("tree_fellings", LayerKind::TreeFelling),
+                &self.role_layers("tree_plantings", LayerKind::TreePlanting),
+            ))
+        })
     }
 
     pub(crate) fn population(&self) -> Result<&Population, EngineError> {
-        self.population.as_ref().ok_or(EngineError::NoPopulation)
+        self.population.as_deref().ok_or(EngineError::NoPopulation)
     }
 
     pub(crate) fn layer(&self, slug: &str) -> Result<&LayerData, EngineError> {
         self.layers
             .iter()
             .find(|l| l.slug == slug)
+            .map(|l| &**l)
             .ok_or_else(|| EngineError::UnknownLayer(slug.to_owned()))
     }
 
@@ -278,19 +371,162 @@ impl Engine {
             .iter()
             .find(|l| l.kind == kind && l.slug == preferred)
             .or_else(|| self.layers.iter().find(|l| l.kind == kind))
+            .map(|l| &**l)
     }
 
-    /// The layers a selector names, each checked to have the filter's fields.
-    pub(crate) fn selected(&self, sel: &LayerSelector) -> Result<Vec<&LayerData>, EngineError> {
-        let layers: Vec<&LayerData> = match (&sel.slug, sel.kind) {
-            (Some(slug), _) => vec![self.layer(slug)?],
-            (None, Some(kind)) => self.layers.iter().filter(|l| l.kind == kind).collect(),
-            (None, None) => Vec::new(),
-        };
-        for l in &layers {
-            l.check_filter(&sel.filter)?;
+    /// The layers a selector names, each with the filter its features must pass (the
+    /// binding's selection and the definition's filter together), each checked to have the
+    /// filter's fields.
+    ///
+    /// Errors: `unbound_role` when the role is bound to nothing the engine holds.
+    pub(crate) fn selected(&self, sel: &LayerSelector) -> Result<Vec<Selected<'_>>, EngineError> {
+        fn plain<'a>(l: &'a LayerData, sel: &LayerSelector) -> Selected<'a> {
+            Selected {
+                layer: l,
+                filter: sel.filter.clone(),
+            }
         }
-        Ok(layers)
+        let out: Vec<Selected<'_>> = match (&sel.role, &sel.slug, sel.kind) {
+            (Some(role), _, _) => {
+                let kind = crate::input_role(role)?.kind;
+                match &self.options.bindings {
+                    Some(b) => {
+                        let bound = b.layers(role);
+                        let mut out = Vec::with_capacity(bound.len());
+                        for bl in bound {
+                            let l = self
+                                .layers
+                                .iter()
+                                .find(|l| l.slug == bl.slug && l.kind == kind)
+                                .ok_or_else(|| EngineError::UnboundRole { role: role.clone() })?;
+                            out.push(Selected {
+                                layer: l,
+                                filter: bl.filter().and(&sel.filter),
+                            });
+                        }
+                        if out.is_empty() {
+                            return Err(EngineError::UnboundRole { role: role.clone() });
+                        }
+                        out
+                    }
+                    // Without bindings a role reads every layer of its kind, with the
+                    // selection the shipped binding makes (bus stops are the services whose
+                    // category is bus_stop or brt_stop).
+                    None => {
+                        let selection = crate::input_role::default_selection(role);
+                        self.layers
+                            .iter()
+                            .filter(|l| l.kind == kind)
+                            .map(|l| Selected {
+                                layer: l,
+                                filter: selection.clone().and(&sel.filter),
+                            })
+                            .collect()
+                    }
+                }
+            }
+            (None, Some(slug), _) => vec![plain(self.layer(slug)?, sel)],
+            (None, None, Some(kind)) => self
+                .layers
+                .iter()
+                .filter(|l| l.kind == kind)
+                .map(|l| plain(l, sel))
+                .collect(),
+            (None, None, None) => Vec::new(),
+        };
+        for s in &out {
+            s.layer.check_filter(&s.filter)?;
+        }
+        Ok(out)
+    }
+
+    /// The one layer of a zone, population or street role: the bound one, or without
+    /// bindings the first layer of `kind` (`preferred` first).
+    pub(crate) fn role_layer(&self, role: &str, kind: LayerKind, preferred: &str) -> Option<&LayerData> {
+        match &self.options.bindings {
+            Some(b) => b
+                .layers(role)
+                .first()
+                .and_then(|bl| self.layers.iter().find(|l| l.slug == bl.slug && l.kind == kind))
+                .map(|l| &**l),
+            None => self.layer_of_kind(kind, preferred),
+        }
+    }
+
+    /// Every layer filling a role read whole (fellings, plantings, routes).
+    pub(crate) fn role_layers(&self, role: &str, kind: LayerKind) -> Vec<&LayerData> {
+        match &self.options.bindings {
+            Some(b) => b
+                .layers(role)
+                .iter()
+                .filter_map(|bl| self.layers.iter().find(|l| l.slug == bl.slug && l.kind == kind))
+                .map(|l| &**l)
+                .collect(),
+            None => self.layers.iter().filter(|l| l.kind == kind).map(|l| &**l).collect(),
+        }
+    }
+
+    /// The input roles' bindings, when the engine has them.
+    pub fn bindings(&self) -> Option<&Bindings> {
+        self.options.bindings.as_ref()
+    }
+
+    /// The layer versions every figure over `scheme` reads: the residents and the zones.
+    pub fn base_inputs(&self, scheme: &ZoneScheme) -> BTreeMap<String, i64> {
+        self.versions_of(
+            self.population
+                .iter()
+                .map(|p| p.slug.clone())
+                .chain(crate::resolve::scheme_layers(self, scheme)),
+        )
+    }
+
+    fn versions_of(&self, slugs: impl IntoIterator<Item = String>) -> BTreeMap<String, i64> {
+        slugs
+            .into_iter()
+            .filter_map(|s| self.versions.get(&s).map(|v| (s, *v)))
+            .collect()
+    }
+
+    /// The layer versions a figure of `def` over `scheme` reads: its roles' layers, the
+    /// residents and the zones' layers — and no other.
+    pub fn input_versions(&self, def: &IndicatorDef, scheme: &ZoneScheme) -> BTreeMap<String, i64> {
+        let mut slugs: Vec<String> = Vec::new();
+        let add_sel = |sel: &LayerSelector, slugs: &mut Vec<String>| {
+            if let Ok(sel) = self.selected(sel) {
+                slugs.extend(sel.iter().map(|s| s.layer.slug.clone()));
+            }
+        };
+        match &def.measure {
+            Measure::Access { layer, distance, .. } => {
+                add_sel(layer, &mut slugs);
+                if *distance == DistanceMode::Network
+                    && let Some(r) = self.role_layer("roads", LayerKind::Road, "roads")
+                {
+                    slugs.push(r.slug.clone());
+                }
+            }
+            Measure::AreaPerResident { layer }
+            | Measure::LengthPerResidents { layer, .. }
+            | Measure::LengthPerArea { layer } => add_sel(layer, &mut slugs),
+            Measure::Compensation { .. } => {
+                for l in self.role_layers("tree_fellings", LayerKind::TreeFelling) {
+                    slugs.push(l.slug.clone());
+                }
+                for l in self.role_layers("tree_plantings", LayerKind::TreePlanting) {
+                    slugs.push(l.slug.clone());
+                }
+            }
+            Measure::RouteGap { signs, .. } => {
+                add_sel(signs, &mut slugs);
+                for l in self.role_layers("wayfinding_routes", LayerKind::WayfindingRoute) {
+                    slugs.push(l.slug.clone());
+                }
+            }
+        }
+        let mut out = self.versions_of(slugs);
+        out.extend(self.base_inputs(scheme));
+        out
     }
 
     /// A coverage bitmap (one bool per population cell) from the cache, or computed by
@@ -350,6 +586,7 @@ fn access_def(q: &AccessQuery) -> IndicatorDef {
         description: format!("Residents within {} m of any feature of {what}", q.radius_m),
         measure: Measure::Access {
             layer: LayerSelector {
+                role: None,
                 kind: None,
                 slug: Some(q.layer.clone()),
                 filter: crate::indicator_def::FeatureFilter {
@@ -363,6 +600,8 @@ fn access_def(q: &AccessQuery) -> IndicatorDef {
         unit: "share of residents".into(),
         norm: Some(Norm::AtLeast(1.0)),
         reference: "ad-hoc access query".into(),
+        norm_variants: Vec::new(),
+        norm_variant: None,
     }
 }
 

@@ -47,6 +47,16 @@ pub enum EngineError {
     NotAccessIndicator(String),
     #[error("distance=network needs a road layer (kind road) to build the street graph, and none is served")]
     MissingRoads,
+    #[error("unknown input role {0:?}; the roles: {1}")]
+    UnknownRole(String, String),
+    #[error("cannot bind role {role:?}: {why}")]
+    InvalidBinding { role: String, why: String },
+    #[error("role {role:?} is bound to no served layer; an admin binds one with `qala indicators bind {role} LAYER`")]
+    UnboundRole { role: String },
+    #[error("invalid indicator definition {id:?}: {why}")]
+    InvalidDefinition { id: String, why: String },
+    #[error("indicator {id:?} has no norm variant {variant:?}; its variants: {known}")]
+    UnknownNormVariant { id: String, variant: String, known: String },
     #[error("coordinate transformation failed")]
     Projection(#[source] proj::ProjError),
     #[error("cannot set up the coordinate transformation")]
@@ -71,8 +81,12 @@ impl EngineError {
             | E::InvalidChange(_)
             | E::NotWhatIfable(_)
             | E::InvalidDistanceMode(_)
-            | E::NotAccessIndicator(_) => ErrorKind::InvalidInput,
-            E::MissingLayer { .. } | E::NoPopulation | E::MissingRoads => ErrorKind::Conflict,
+            | E::NotAccessIndicator(_)
+            | E::UnknownRole(..)
+            | E::InvalidBinding { .. }
+            | E::InvalidDefinition { .. }
+            | E::UnknownNormVariant { .. } => ErrorKind::InvalidInput,
+            E::MissingLayer { .. } | E::NoPopulation | E::MissingRoads | E::UnboundRole { .. } => ErrorKind::Conflict,
             E::Projection(_) | E::ProjectionSetup(_) => ErrorKind::Internal,
         }
     }
@@ -99,6 +113,11 @@ impl EngineError {
             E::InvalidDistanceMode(_) => "invalid_distance_mode",
             E::NotAccessIndicator(_) => "not_access_indicator",
             E::MissingRoads => "missing_roads",
+            E::UnknownRole(..) => "unknown_role",
+            E::InvalidBinding { .. } => "invalid_binding",
+            E::UnboundRole { .. } => "unbound_role",
+            E::InvalidDefinition { .. } => "invalid_definition",
+            E::UnknownNormVariant { .. } => "unknown_norm_variant",
             E::Projection(_) | E::ProjectionSetup(_) => "projection_failed",
         }
     }

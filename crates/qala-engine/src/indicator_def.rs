@@ -41,9 +41,28 @@ pub struct IndicatorDef {
     pub measure: Measure,
     /// Unit of the value, e.g. `share of residents`, `m²/resident`.
     pub unit: String,
+    /// The norm in force: the first of `norm_variants`, or the one a caller chose.
     pub norm: Option<Norm>,
     /// Where the threshold or norm comes from (WHO, UN SDG 11.2.1, a Kazakh norm...).
     pub reference: String,
+    /// Named norms people argue for (the national 10 m² per resident, the 4.8 the city
+    /// quotes, the 12 critics ask for), each with its source; the first is the default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub norm_variants: Vec<NormVariant>,
+    /// Which of `norm_variants` `norm` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub norm_variant: Option<String>,
+}
+
+/// One named norm with its source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NormVariant {
+    /// Stable id, e.g. `national`.
+    pub id: String,
+    pub norm: Norm,
+    pub names: Names,
+    /// Who sets or argues for it, and where.
+    pub source: String,
 }
 
 impl IndicatorDef {
@@ -69,6 +88,162 @@ impl IndicatorDef {
             _ => {}
         }
         Ok(self)
+    }
+
+    /// This definition judged against norm variant `id`.
+    ///
+    /// ```
+    /// let green = qala_engine::default_indicators().into_iter().find(|d| d.id == "green_m2_per_resident").unwrap();
+    /// let city = green.clone().with_norm_variant("city").unwrap();
+    /// assert_eq!(city.norm.unwrap().value(), 4.8);
+    /// assert_eq!(green.with_norm_variant("mine").unwrap_err().code(), "unknown_norm_variant");
+    /// ```
+    pub fn with_norm_variant(mut self, id: &str) -> Result<IndicatorDef, crate::EngineError> {
+        let Some(v) = self.norm_variants.iter().find(|v| v.id == id) else {
+            return Err(crate::EngineError::UnknownNormVariant {
+                id: self.id.clone(),
+                variant: id.to_owned(),
+                known: self
+                    .norm_variants
+                    .iter()
+                    .map(|v| v.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        self.norm = Some(v.norm);
+        self.norm_variant = Some(v.id.clone());
+        Ok(self)
+    }
+
+    /// The input roles this definition reads (besides the zones).
+    pub fn roles(&self) -> Vec<String> {
+        let mut out = vec!["population".to_owned()];
+        let mut sel = |s: &LayerSelector| {
+            if let Some(r) = &s.role {
+                out.push(r.clone());
+            }
+        };
+        match &self.measure {
+            Measure::Access { layer, .. }
+            | Measure::AreaPerResident { layer }
+            | Measure::LengthPerResidents { layer, .. }
+            | Measure::LengthPerArea { layer } => sel(layer),
+            Measure::Compensation { .. } => {
+                out.push("tree_fellings".into());
+                out.push("tree_plantings".into());
+            }
+            Measure::RouteGap { signs, .. } => {
+                sel(signs);
+                out.push("wayfinding_routes".into());
+            }
+        }
+        if matches!(
+            self.measure,
+            Measure::Access {
+                distance: DistanceMode::Network,
+                ..
+            }
+        ) {
+            out.push("roads".into());
+        }
+        out.dedup();
+        out
+    }
+
+    /// Checks what a definition file can get wrong: the id, names, radii and other
+    /// parameters, roles, and norm variants (each with a source, ids unique).
+    ///
+    /// ```
+    /// let mut d = qala_engine::default_indicators().into_iter().find(|d| d.id == "stops_500m").unwrap();
+    /// assert!(d.validate().is_ok());
+    /// if let qala_engine::Measure::Access { radius_m, .. } = &mut d.measure { *radius_m = -5.0; }
+    /// assert_eq!(d.validate().unwrap_err().code(), "invalid_definition");
+    /// ```
+    pub fn validate(&self) -> Result<(), crate::EngineError> {
+        let bad = |why: String| crate::EngineError::InvalidDefinition {
+            id: self.id.clone(),
+            why,
+        };
+        let id_ok = self.id.len() >= 2
+            && self.id.len() <= 63
+            && self.id.starts_with(|c: char| c.is_ascii_lowercase())
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !id_ok {
+            return Err(bad(
+                "the id must be 2-63 characters of a-z, 0-9 and _, starting with a letter".into(),
+            ));
+        }
+        if [&self.names.kk, &self.names.ru, &self.names.en]
+            .iter()
+            .any(|n| n.trim().is_empty())
+        {
+            return Err(bad("names in kk, ru and en are all required".into()));
+        }
+        if self.unit.trim().is_empty() || self.reference.trim().is_empty() {
+            return Err(bad("unit and reference are required".into()));
+        }
+        let positive = |what: &str, v: f64, max: f64| {
+            if v.is_finite() && v > 0.0 && v <= max {
+                Ok(())
+            } else {
+                Err(bad(format!(
+                    "{what} must be a number above 0 and at most {max} (got {v})"
+                )))
+            }
+        };
+        let mut selectors = Vec::new();
+        match &self.measure {
+            Measure::Access { layer, radius_m, .. } => {
+                positive("radius_m", *radius_m, crate::MAX_RADIUS_M)?;
+                selectors.push(layer);
+            }
+            Measure::AreaPerResident { layer } | Measure::LengthPerArea { layer } => selectors.push(layer),
+            Measure::LengthPerResidents { layer, per_residents } => {
+                positive("per_residents", *per_residents, 1e9)?;
+                selectors.push(layer);
+            }
+            Measure::Compensation { .. } => {}
+            Measure::RouteGap { signs, snap_m } => {
+                positive("snap_m", *snap_m, crate::MAX_RADIUS_M)?;
+                selectors.push(signs);
+            }
+        }
+        for s in selectors {
+            match (&s.role, s.kind, &s.slug) {
+                (Some(r), None, None) => {
+                    crate::input_role(r).map_err(|e| bad(e.to_string()))?;
+                }
+                (None, Some(_), None) | (None, None, Some(_)) => {}
+                _ => return Err(bad("a selector names exactly one of role, kind or slug".into())),
+            }
+            if let Some(a) = s.filter.min_area_m2
+                && !(a.is_finite() && a >= 0.0)
+            {
+                return Err(bad(format!("min_area_m2 must be a number of at least 0 (got {a})")));
+            }
+        }
+        for (i, v) in self.norm_variants.iter().enumerate() {
+            if v.source.trim().is_empty() {
+                return Err(bad(format!(
+                    "norm variant {:?} has no source: say who sets it and where",
+                    v.id
+                )));
+            }
+            if v.id.trim().is_empty() || self.norm_variants[..i].iter().any(|o| o.id == v.id) {
+                return Err(bad(format!(
+                    "norm variant ids must be unique and non-empty ({:?})",
+                    v.id
+                )));
+            }
+            if !v.norm.value().is_finite() {
+                return Err(bad(format!("norm variant {:?} is not a finite number", v.id)));
+            }
+        }
+        Ok(())
     }
 
     /// The access distance mode, `None` for indicators that measure no distance.
@@ -129,20 +304,27 @@ pub enum CompensationMetric {
 /// Which features an indicator counts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct LayerSelector {
-    /// Every served layer of this kind (e.g. `service`: the OSM services and the transit stops).
+    /// The layers the city bound to this input role (see [`crate::Bindings`]) — how every
+    /// published definition names its inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Or every layer of this kind the engine holds (engines built without bindings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<LayerKind>,
-    /// Or one layer by slug.
+    /// Or one layer by slug (ad-hoc questions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "FeatureFilter::is_empty")]
     pub filter: FeatureFilter,
 }
 
 /// Conditions on a feature's attributes; all must hold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct FeatureFilter {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub equals: Vec<FieldEquals>,
     /// Only polygons of at least this area (m², UTM 43N).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_area_m2: Option<f64>,
 }
 
@@ -151,6 +333,22 @@ pub struct FeatureFilter {
 pub struct FieldEquals {
     pub field: String,
     pub any_of: Vec<String>,
+}
+
+impl FeatureFilter {
+    /// Both filters at once: every condition of each, the larger minimum area.
+    pub fn and(mut self, other: &FeatureFilter) -> FeatureFilter {
+        self.equals.extend(other.equals.iter().cloned());
+        self.min_area_m2 = match (self.min_area_m2, other.min_area_m2) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.equals.is_empty() && self.min_area_m2.is_none()
+    }
 }
 
 impl FieldEquals {
@@ -199,64 +397,9 @@ impl Norm {
     }
 }
 
-fn kind_filter(kind: LayerKind, equals: &[(&str, &[&str])]) -> LayerSelector {
-    LayerSelector {
-        kind: Some(kind),
-        slug: None,
-        filter: FeatureFilter {
-            equals: equals
-                .iter()
-                .map(|(f, vs)| FieldEquals {
-                    field: (*f).to_owned(),
-                    any_of: vs.iter().map(|v| (*v).to_owned()).collect(),
-                })
-                .collect(),
-            min_area_m2: None,
-        },
-    }
-}
-
-fn access(
-    id: &str,
-    names: Names,
-    description: &str,
-    layer: LayerSelector,
-    radius_m: f64,
-    reference: &str,
-) -> IndicatorDef {
-    IndicatorDef {
-        id: id.to_owned(),
-        version: 1,
-        names,
-        description: description.to_owned(),
-        measure: Measure::Access {
-            layer,
-            radius_m,
-            distance: DistanceMode::Straight,
-        },
-        unit: "share of residents".to_owned(),
-        // Universal access is the target of every access indicator (SDG 11.2.1 "for all").
-        norm: Some(Norm::AtLeast(1.0)),
-        reference: reference.to_owned(),
-    }
-}
-
-fn compensation(id: &str, names: Names, description: &str, metric: CompensationMetric, unit: &str) -> IndicatorDef {
-    IndicatorDef {
-        id: id.to_owned(),
-        version: 1,
-        names,
-        description: description.to_owned(),
-        measure: Measure::Compensation { metric },
-        unit: unit.to_owned(),
-        norm: match metric {
-            CompensationMetric::OverduePermits => Some(Norm::AtMost(0.0)),
-            CompensationMetric::DeliveredRatio => Some(Norm::AtLeast(1.0)),
-            _ => None,
-        },
-        reference: "Almaty compensatory planting rules (trees felled × compensation ratio)".to_owned(),
-    }
-}
+/// The shipped definitions file (`sql/indicators/definitions.json`): what
+/// [`default_indicators`] parses and what `qala db migrate` stores as version 1.
+pub const DEFINITIONS_JSON: &str = include_str!("../../../sql/indicators/definitions.json");
 
 /// The default indicator set.
 ///
@@ -267,266 +410,22 @@ fn compensation(id: &str, names: Names, description: &str, metric: CompensationM
 /// assert_eq!(ids.len(), defs.len(), "ids are unique");
 /// ```
 pub fn default_indicators() -> Vec<IndicatorDef> {
-    use CompensationMetric as C;
-    use LayerKind as K;
-    let public_green = LayerSelector {
-        kind: Some(K::GreenSpace),
-        slug: None,
-        filter: FeatureFilter {
-            equals: vec![FieldEquals {
-                field: "public_access".into(),
-                any_of: vec!["true".into()],
-            }],
-            min_area_m2: None,
-        },
-    };
-    let mut who_green = public_green.clone();
-    who_green.filter.min_area_m2 = Some(5_000.0);
-    let existing_lanes = kind_filter(K::BikeLane, &[("status", &["existing"])]);
-    let planned_network = kind_filter(
-        K::BikeLane,
-        &[("status", &["existing", "under_construction", "planned"])],
-    );
-    vec![
-        IndicatorDef {
-            id: "green_m2_per_resident".into(),
-            version: 1,
-            names: Names::new(
-                "Тұрғынға шаққандағы жалпыға қолжетімді жасыл алаң",
-                "Общедоступные зелёные насаждения на жителя",
-                "Public green space per resident",
-            ),
-            description: "Area of public green spaces inside the zone (UTM 43N) divided by its residents".into(),
-            measure: Measure::AreaPerResident { layer: public_green },
-            unit: "m²/resident".into(),
-            norm: Some(Norm::AtLeast(10.0)),
-            reference: "Kazakh residential-area norm: at least 10 m² of public green space per resident".into(),
-        },
-        access(
-            "green_300m_who",
-            Names::new(
-                "0,5 га жасыл алаңнан 300 м ішіндегі тұрғындар",
-                "Жители в 300 м от зелёной зоны ≥ 0,5 га",
-                "Residents within 300 m of a public green space ≥ 0.5 ha",
-            ),
-            "Residents within 300 m of a public green space of at least 0.5 ha",
-            who_green,
-            300.0,
-            "WHO Europe, Urban green spaces and health (2016)",
-        ),
-        access(
-            "stops_500m",
-            Names::new(
-                "Аялдамадан 500 м ішіндегі тұрғындар",
-                "Жители в 500 м от остановки автобуса/BRT",
-                "Residents within 500 m of a bus or BRT stop",
-            ),
-            "Residents within 500 m of a bus or BRT stop",
-            kind_filter(K::Service, &[("category", &["bus_stop", "brt_stop"])]),
-            500.0,
-            "UN SDG 11.2.1 (convenient access to public transport: 500 m to low-capacity stops)",
-        ),
-        access(
-            "metro_1km",
-            Names::new(
-                "Метродан 1 км ішіндегі тұрғындар",
-                "Жители в 1 км от станции метро",
-                "Residents within 1 km of a metro station",
-            ),
-            "Residents within 1 km of a metro station",
-            kind_filter(K::Service, &[("category", &["metro_station"])]),
-            1_000.0,
-            "UN SDG 11.2.1 (1 km to high-capacity transit)",
-        ),
-        access(
-            "school_500m",
-            Names::new(
-                "Мектептен 500 м ішіндегі тұрғындар",
-                "Жители в 500 м от школы",
-                "Residents within 500 m of a school",
-            ),
-            "Residents within 500 m of a school",
-            kind_filter(K::Service, &[("category", &["school"])]),
-            500.0,
-            "Kazakh urban planning norm SP RK 3.01-101 (walking radius of a school)",
-        ),
-        access(
-            "kindergarten_300m",
-            Names::new(
-                "Балабақшадан 300 м ішіндегі тұрғындар",
-                "Жители в 300 м от детского сада",
-                "Residents within 300 m of a kindergarten",
-            ),
-            "Residents within 300 m of a kindergarten",
-            kind_filter(K::Service, &[("category", &["kindergarten"])]),
-            300.0,
-            "Kazakh urban planning norm SP RK 3.01-101 (walking radius of a kindergarten)",
-        ),
-        access(
-            "clinic_1km",
-            Names::new(
-                "Емханадан 1 км ішіндегі тұрғындар",
-                "Жители в 1 км от поликлиники",
-                "Residents within 1 km of a clinic",
-            ),
-            "Residents within 1 km of a clinic or hospital (OSM amenity=clinic/hospital; \
-             Almaty's polyclinics are mostly tagged hospital)",
-            kind_filter(K::Service, &[("category", &["clinic", "hospital"])]),
-            1_000.0,
-            "Kazakh urban planning norm SP RK 3.01-101 (service radius of a polyclinic)",
-        ),
-        access(
-            "bike_300m_existing",
-            Names::new(
-                "Веложолдан 300 м ішіндегі тұрғындар (бар)",
-                "Жители в 300 м от велодорожки (существующие)",
-                "Residents within 300 m of an existing bike lane",
-            ),
-            "Residents within 300 m of an existing bike lane",
-            existing_lanes.clone(),
-            300.0,
-            "Almaty bike-lane scheme",
-        ),
-        access(
-            "bike_300m_plan",
-            Names::new(
-                "Веложолдан 300 м ішіндегі тұрғындар (жоспар орындалса)",
-                "Жители в 300 м от велодорожки (если план построен)",
-                "Residents within 300 m of a bike lane if the plan is built",
-            ),
-            "Residents within 300 m of an existing, under-construction or planned bike lane",
-            planned_network,
-            300.0,
-            "Almaty bike-lane scheme",
-        ),
-        IndicatorDef {
-            id: "bike_km_per_10k".into(),
-            version: 1,
-            names: Names::new(
-                "10 000 тұрғынға веложол км",
-                "Км велодорожек на 10 000 жителей",
-                "Bike-lane km per 10,000 residents",
-            ),
-            description: "Length of existing bike lanes inside the zone (UTM 43N) per 10,000 residents".into(),
-            measure: Measure::LengthPerResidents {
-                layer: existing_lanes.clone(),
-                per_residents: 10_000.0,
-            },
-            unit: "km/10k residents".into(),
-            norm: None,
-            reference: "Almaty bike-lane scheme".into(),
-        },
-        IndicatorDef {
-            id: "bike_km_per_km2".into(),
-            version: 1,
-            names: Names::new("Км² сайын веложол км", "Км велодорожек на км²", "Bike-lane km per km²"),
-            description: "Length of existing bike lanes inside the zone per km² of zone (UTM 43N)".into(),
-            measure: Measure::LengthPerArea { layer: existing_lanes },
-            unit: "km/km²".into(),
-            norm: None,
-            reference: "Almaty bike-lane scheme".into(),
-        },
-        compensation(
-            "planting_delivered_ratio",
-            Names::new(
-                "Өтемдік отырғызу: талап етілген/отырғызылған",
-                "Компенсационная посадка: посажено / требуется",
-                "Compensatory planting: trees delivered / required",
-            ),
-            "Trees planted for the zone's felling permits / trees required (felled × ratio)",
-            C::DeliveredRatio,
-            "ratio",
-        ),
-        compensation(
-            "planting_same_zone_share",
-            Names::new(
-                "Сол аймақта отырғызылған үлес",
-                "Доля посаженных в той же зоне",
-                "Share of compensation planted in the same zone",
-            ),
-            "Of the trees planted for the zone's permits, the share planted inside the same zone",
-            C::SameZoneShare,
-            "share of trees",
-        ),
-        compensation(
-            "planting_overdue_permits",
-            Names::new(
-                "Мерзімі өткен өтем міндеттері",
-                "Просроченные обязательства по компенсации",
-                "Overdue compensation obligations",
-            ),
-            "Felling permits whose compensation was due before the as-of date and is not fully delivered",
-            C::OverduePermits,
-            "permits",
-        ),
-        compensation(
-            "planting_survival_1y",
-            Names::new(
-                "1 жылдан кейін тірі қалуы",
-                "Приживаемость через 1 год",
-                "Survival at 1 year",
-            ),
-            "Trees alive at the 1-year check / trees planted, by the planting's zone",
-            C::Survival1y,
-            "share of trees",
-        ),
-        compensation(
-            "planting_survival_2y",
-            Names::new(
-                "2 жылдан кейін тірі қалуы",
-                "Приживаемость через 2 года",
-                "Survival at 2 years",
-            ),
-            "Trees alive at the 2-year check / trees planted, by the planting's zone",
-            C::Survival2y,
-            "share of trees",
-        ),
-        compensation(
-            "planting_survival_3y",
-            Names::new(
-                "3 жылдан кейін тірі қалуы",
-                "Приживаемость через 3 года",
-                "Survival at 3 years",
-            ),
-            "Trees alive at the 3-year check / trees planted, by the planting's zone",
-            C::Survival3y,
-            "share of trees",
-        ),
-        access(
-            "wayfinding_375m",
-            Names::new(
-                "Карта-белгіден 375 м ішіндегі тұрғындар",
-                "Жители в 375 м от знака-карты",
-                "Residents within 375 m of a map sign",
-            ),
-            "Residents within 375 m (about 5 minutes' walk) of a wayfinding map sign",
-            kind_filter(K::NavSign, &[("sign_type", &["map"])]),
-            375.0,
-            "Legible London wayfinding standard (a map within 5 minutes' walk)",
-        ),
-        IndicatorDef {
-            id: "wayfinding_route_gap".into(),
-            version: 1,
-            names: Names::new(
-                "Бағыттағы ең ұзын белгісіз бөлік",
-                "Самый длинный участок маршрута без знака",
-                "Longest stretch of a route without a sign",
-            ),
-            description: "For each wayfinding route, the longest distance along it between consecutive \
-                          signs (any type) within 30 m of it, or a route end; zone value: the longest such \
-                          gap of the routes that start in the zone"
-                .into(),
-            measure: Measure::RouteGap {
-                signs: LayerSelector {
-                    kind: Some(K::NavSign),
-                    slug: None,
-                    filter: FeatureFilter::default(),
-                },
-                snap_m: 30.0,
-            },
-            unit: "m".into(),
-            norm: Some(Norm::AtMost(375.0)),
-            reference: "Legible London wayfinding standard".into(),
-        },
-    ]
+    // The file is checked by this crate's tests (it parses and every definition validates),
+    // so an empty set here means a broken build, never a user's mistake.
+    serde_json::from_str(DEFINITIONS_JSON).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_shipped_definitions_parse_and_validate() {
+        let defs: Vec<super::IndicatorDef> = serde_json::from_str(super::DEFINITIONS_JSON).unwrap();
+        assert_eq!(defs.len(), 19);
+        for d in &defs {
+            d.validate().unwrap();
+            for r in d.roles() {
+                crate::input_role(&r).unwrap();
+            }
+        }
+    }
 }

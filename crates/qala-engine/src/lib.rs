@@ -32,6 +32,7 @@ mod error;
 mod geojson_in;
 mod indicator_def;
 pub mod inequality;
+mod input_role;
 mod layer;
 mod network;
 mod planting;
@@ -51,9 +52,10 @@ pub use engine::{AccessQuery, Engine, EngineOptions, MAX_RADIUS_M};
 pub use error::EngineError;
 pub use geojson_in::parse_geometry;
 pub use indicator_def::{
-    CompensationMetric, FeatureFilter, FieldEquals, IndicatorDef, LayerSelector, Measure, Names, Norm,
+    CompensationMetric, FeatureFilter, FieldEquals, IndicatorDef, LayerSelector, Measure, Names, Norm, NormVariant,
     default_indicators,
 };
+pub use input_role::{Bindings, BoundLayer, INPUT_ROLES, InputRole, default_bindings, input_role};
 pub use layer::SourceLayer;
 pub use project::Projector;
 pub use result::{

@@ -27,7 +27,7 @@ pub(crate) struct Network {
 impl Network {
     /// The graph from the first `road` layer (`roads` preferred); `None` without one.
     pub fn build(engine: &Engine) -> Option<Network> {
-        let roads = engine.layer_of_kind(LayerKind::Road, "roads")?;
+        let roads = engine.role_layer("roads", LayerKind::Road, "roads")?;
         let walkable: Vec<bool> = (0..roads.len())
             .map(|i| {
                 roads
@@ -77,10 +77,11 @@ fn sources(
     skip: Option<(&LayerData, usize)>,
 ) -> Result<Sources, EngineError> {
     let mut src = Sources::new();
-    for l in engine.selected(sel)? {
+    for s in engine.selected(sel)? {
+        let l = s.layer;
         for (i, g) in l.index.geometries().iter().enumerate() {
             let skipped = skip.is_some_and(|(sl, si)| std::ptr::eq(sl, l) && si == i);
-            if !skipped && l.passes(&sel.filter, i) {
+            if !skipped && l.passes(&s.filter, i) {
                 src.add(&net.graph, g, radius_m);
             }
         }

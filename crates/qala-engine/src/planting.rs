@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use geo::Centroid;
 use geo_types::Point;
-use qala_core::LayerKind;
 
 use crate::EngineError;
 use crate::compute::{Aggregation, ZoneFigures};
@@ -39,7 +38,7 @@ fn point_of(g: Option<&geo_types::Geometry<f64>>) -> Option<Point<f64>> {
 }
 
 impl PlantingData {
-    pub fn build(layers: &[LayerData]) -> PlantingData {
+    pub fn build(fellings: &[&LayerData], plantings: &[&LayerData]) -> PlantingData {
         let mut d = PlantingData {
             felling_points: Vec::new(),
             required: Vec::new(),
@@ -51,7 +50,7 @@ impl PlantingData {
             link: Vec::new(),
         };
         let mut by_permit: HashMap<&str, u32> = HashMap::new();
-        for l in layers.iter().filter(|l| l.kind == LayerKind::TreeFelling) {
+        for l in fellings {
             for i in 0..l.len() {
                 let idx = d.required.len() as u32;
                 d.felling_points.push(point_of(l.index.geometry(i)));
@@ -65,7 +64,7 @@ impl PlantingData {
             }
         }
         d.delivered = vec![0.0; d.required.len()];
-        for l in layers.iter().filter(|l| l.kind == LayerKind::TreePlanting) {
+        for l in plantings {
             for i in 0..l.len() {
                 let planted = l.float("trees_planted", i).unwrap_or(0.0);
                 d.planting_points.push(point_of(l.index.geometry(i)));

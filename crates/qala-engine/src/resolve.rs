@@ -25,7 +25,7 @@ pub(crate) fn resolve(engine: &Engine, scheme: &ZoneScheme) -> Result<ZoneSet, E
     let (zones, fixed_roles) = match scheme {
         ZoneScheme::Districts => {
             let layer = engine
-                .layer_of_kind(LayerKind::District, "districts")
+                .role_layer("districts", LayerKind::District, "districts")
                 .ok_or_else(|| missing(LayerKind::District))?;
             let mut order: Vec<usize> = (0..layer.len()).collect();
             order.sort_by_key(|&i| (layer.int("akimat_id", i), layer.rows[i]));
@@ -90,7 +90,7 @@ pub(crate) fn resolve(engine: &Engine, scheme: &ZoneScheme) -> Result<ZoneSet, E
         }
         ZoneScheme::Historic => {
             let layer = engine
-                .layer_of_kind(LayerKind::HistoricCentre, "historic-centre")
+                .role_layer("historic_centre", LayerKind::HistoricCentre, "historic-centre")
                 .ok_or_else(|| missing(LayerKind::HistoricCentre))?;
             let extent = city_extent(engine).ok_or_else(|| missing(LayerKind::CityBoundary))?;
             let hist = layer_union(layer);
@@ -151,12 +151,31 @@ pub(crate) fn resolve(engine: &Engine, scheme: &ZoneScheme) -> Result<ZoneSet, E
     Ok(zs)
 }
 
+/// The layers a zone scheme is drawn from (for the versions a result names).
+pub(crate) fn scheme_layers(engine: &Engine, scheme: &ZoneScheme) -> Vec<String> {
+    let one =
+        |role: &str, kind: LayerKind, preferred: &str| engine.role_layer(role, kind, preferred).map(|l| l.slug.clone());
+    let extent = || {
+        one("city_boundary", LayerKind::CityBoundary, "city-boundary")
+            .or_else(|| one("districts", LayerKind::District, "districts"))
+    };
+    match scheme {
+        ZoneScheme::Districts => one("districts", LayerKind::District, "districts").into_iter().collect(),
+        ZoneScheme::Rings { .. } => extent().into_iter().collect(),
+        ZoneScheme::Historic => one("historic_centre", LayerKind::HistoricCentre, "historic-centre")
+            .into_iter()
+            .chain(extent())
+            .collect(),
+        ZoneScheme::Layer { slug } => vec![slug.clone()],
+    }
+}
+
 /// The city's extent for rings and "rest of the city": the city boundary, or else the
 /// union of the districts.
 fn city_extent(engine: &Engine) -> Option<MultiPolygon<f64>> {
     let layer = engine
-        .layer_of_kind(LayerKind::CityBoundary, "city-boundary")
-        .or_else(|| engine.layer_of_kind(LayerKind::District, "districts"))?;
+        .role_layer("city_boundary", LayerKind::CityBoundary, "city-boundary")
+        .or_else(|| engine.role_layer("districts", LayerKind::District, "districts"))?;
     let u = layer_union(layer);
     u.bounding_rect().map(|_| u)
 }

@@ -53,10 +53,11 @@ pub(crate) fn figures(
     snap_m: f64,
 ) -> Result<(ZoneFigures, Vec<RouteGap>), EngineError> {
     let mut signs = Vec::new();
-    for l in engine.selected(signs_sel)? {
+    for s in engine.selected(signs_sel)? {
+        let l = s.layer;
         for (i, g) in l.index.geometries().iter().enumerate() {
             if let Geometry::Point(p) = g
-                && l.passes(&signs_sel.filter, i)
+                && l.passes(&s.filter, i)
             {
                 signs.push(*p);
             }
@@ -66,7 +67,7 @@ pub(crate) fn figures(
     let mut num = vec![0.0f64; n];
     let mut den = vec![0.0; n];
     let mut routes = Vec::new();
-    for l in engine.layers.iter().filter(|l| l.kind == LayerKind::WayfindingRoute) {
+    for l in engine.role_layers("wayfinding_routes", LayerKind::WayfindingRoute) {
         for (i, g) in l.index.geometries().iter().enumerate() {
             let route = parts(g);
             let Some(start) = route.first().and_then(|p| p.0.first()) else {

@@ -68,14 +68,6 @@ fn attrs_pass(filter: &FeatureFilter, attrs: &Map<String, Json>, geom: &Geometry
         && filter.min_area_m2.is_none_or(|m| geom.unsigned_area() >= m)
 }
 
-fn selects(sel: &LayerSelector, layer: &LayerData) -> bool {
-    match (&sel.slug, sel.kind) {
-        (Some(s), _) => *s == layer.slug,
-        (None, Some(k)) => k == layer.kind,
-        (None, None) => false,
-    }
-}
-
 impl Engine {
     /// Applies `change` in memory (the engine itself is not modified) and returns, for each
     /// default indicator that uses the changed layer (access, green area, bike-lane
@@ -136,13 +128,21 @@ impl Engine {
                 | Measure::LengthPerArea { layer: s } => s,
                 _ => continue,
             };
-            if !selects(sel, layer) {
+            // The changed layer's filter in this indicator (its binding's selection and the
+            // definition's filter); indicators that do not read the layer are left out.
+            let Some(filter) = self
+                .selected(sel)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|s| std::ptr::eq(s.layer, layer))
+                .map(|s| s.filter)
+            else {
                 continue;
-            }
+            };
             let (geom, counts) = match &resolved {
-                Resolved::Added { geom, attrs } => (geom, attrs_pass(&sel.filter, attrs, geom)),
+                Resolved::Added { geom, attrs } => (geom, attrs_pass(&filter, attrs, geom)),
                 Resolved::Removed { index } => match layer.index.geometry(*index) {
-                    Some(g) => (g, layer.passes(&sel.filter, *index)),
+                    Some(g) => (g, layer.passes(&filter, *index)),
                     None => continue,
                 },
             };
@@ -245,10 +245,11 @@ impl Engine {
                 Resolved::Added { .. } => covered[c] = true,
                 Resolved::Removed { index } => {
                     if covered[c] {
-                        covered[c] = layers.iter().any(|l| {
-                            let same = std::ptr::eq(*l, changed);
+                        covered[c] = layers.iter().any(|s| {
+                            let l = s.layer;
+                            let same = std::ptr::eq(l, changed);
                             l.index
-                                .any_within(p, radius_m, |i| !(same && i == *index) && l.passes(&sel.filter, i))
+                                .any_within(p, radius_m, |i| !(same && i == *index) && l.passes(&s.filter, i))
                         });
                     }
                 }

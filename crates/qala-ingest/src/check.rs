@@ -1,11 +1,12 @@
-//! Geometry checks on one feature: finite, in range, not empty, the kind's type, near
-//! Almaty. Each failed check is a [`Problem`] naming the feature and saying why.
+//! Checks on one feature: geometry finite, in range, not empty, the kind's type, near
+//! Almaty; attribute values within the size limit. Each failed check is a [`Problem`]
+//! naming the feature and saying why.
 
 use geo::{BoundingRect, CoordsIter};
 use geo_types::Geometry;
 use qala_core::ALMATY_BBOX_WGS84;
 
-use crate::Problem;
+use crate::{Limits, Problem};
 
 /// How far outside Almaty's box (in degrees, ~50 km) a feature may lie before it is warned
 /// about.
@@ -64,6 +65,35 @@ pub fn check_wgs84(row: u64, g: &Geometry<f64>, problems: &mut Vec<Problem>) {
     }
 }
 
+/// Flags every attribute whose value (as text) is larger than the limit: a 100 MB string
+/// in one property would otherwise travel into the report, the COPY and every tile.
+pub fn attribute_sizes(
+    row: u64,
+    attrs: &serde_json::Map<String, serde_json::Value>,
+    limits: &Limits,
+    problems: &mut Vec<Problem>,
+) {
+    for (field, value) in attrs {
+        let bytes = match value {
+            serde_json::Value::String(s) => s.len(),
+            serde_json::Value::Array(_) | serde_json::Value::Object(_) => value.to_string().len(),
+            _ => continue,
+        } as u64;
+        if bytes > limits.max_attribute_bytes {
+            let head: String = value.as_str().map(|s| s.chars().take(40).collect()).unwrap_or_default();
+            problems.push(
+                Problem::error(
+                    row,
+                    field,
+                    format!("{head}… ({bytes} bytes)"),
+                    format!("value larger than the limit of {} bytes", limits.max_attribute_bytes),
+                )
+                .with_hint("shorten the value, or raise the limit with --max-attribute-bytes"),
+            );
+        }
+    }
+}
+
 /// A coordinate for a message: 1e308 stays short.
 pub fn num(v: f64) -> String {
     if v.abs() >= 1e9 {
@@ -92,6 +122,20 @@ mod tests {
         let mut p = Vec::new();
         check_wgs84(3, &Geometry::Point(geo_types::Point::new(76.95, 43.24)), &mut p);
         assert!(p.is_empty());
+    }
+
+    #[test]
+    fn an_attribute_over_the_size_limit_names_row_field_and_limit() {
+        let limits = Limits {
+            max_attribute_bytes: 8,
+            ..Limits::default()
+        };
+        let attrs = serde_json::json!({"name": "short", "note": "a much longer note", "n": 123456789012_i64});
+        let mut p = Vec::new();
+        attribute_sizes(4, attrs.as_object().unwrap(), &limits, &mut p);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].row, p[0].field.as_str()), (4, "note"));
+        assert!(p[0].value.contains("18 bytes") && p[0].reason.contains("limit of 8 bytes"));
     }
 
     #[test]

@@ -86,6 +86,23 @@ pub enum IngestError {
     },
     #[error("reading stopped: the receiving side went away")]
     SinkClosed,
+    #[error("{name}: the ingest was cancelled (the client went away or the server is stopping); nothing was loaded")]
+    Cancelled { name: String },
+    #[error(
+        "{name}: reading took longer than the limit of {seconds} s; nothing was loaded (split the file, or raise the limit with --max-seconds)"
+    )]
+    TimedOut { name: String, seconds: u64 },
+    #[error(
+        "{name}: more than {limit} features; nothing was loaded (split the file, or raise the limit with --max-features)"
+    )]
+    TooManyFeatures { name: String, limit: u64 },
+    /// `what` says which limit, e.g. "2000000000 × 1 pixels × 1 bands is more than 250000000 pixels (--max-raster-pixels)".
+    #[error("{name}: raster too large: {what}")]
+    RasterTooLarge { name: String, what: String },
+    #[error(
+        "{name}: the file refers to {url:?} for its coordinate reference system; qala never fetches anything from the network. Put the CRS in the file (e.g. \"crs\": {{\"type\": \"name\", \"properties\": {{\"name\": \"urn:ogc:def:crs:EPSG::32643\"}}}}) or pass --crs"
+    )]
+    NetworkReference { name: String, url: String },
 }
 
 impl IngestError {
@@ -110,6 +127,11 @@ impl IngestError {
             IngestError::KindNotInFormat { .. } => "kind_not_in_format",
             IngestError::Gdal { .. } => "gdal_error",
             IngestError::SinkClosed => "aborted",
+            IngestError::Cancelled { .. } => "cancelled",
+            IngestError::TimedOut { .. } => "ingest_timed_out",
+            IngestError::TooManyFeatures { .. } => "too_many_features",
+            IngestError::RasterTooLarge { .. } => "raster_too_large",
+            IngestError::NetworkReference { .. } => "network_reference",
         }
     }
 
@@ -118,7 +140,7 @@ impl IngestError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             IngestError::Io { .. } => ErrorKind::Internal,
-            IngestError::SinkClosed => ErrorKind::Unavailable,
+            IngestError::SinkClosed | IngestError::Cancelled { .. } => ErrorKind::Unavailable,
             _ => ErrorKind::InvalidInput,
         }
     }

@@ -6,26 +6,32 @@
 //! The way in is [`open`]: it stages the file (safety limits, zip unpacking, qala-made
 //! names for GDAL), picks the one GDAL driver its format allows and resolves its CRS.
 
+pub mod cancel;
 pub mod check;
 pub mod crs;
 pub mod error;
 pub mod format;
 pub mod gdal_env;
+mod geometry_in;
+pub mod limits;
 pub mod osm;
 pub mod problem;
 pub mod raster;
 pub mod reader;
 pub mod source;
 pub mod staging;
+pub mod temp_dir;
 
 use std::path::Path;
 
+pub use cancel::{Cancel, CancelOnDrop};
 pub use error::IngestError;
 pub use format::SourceFormat;
+pub use limits::Limits;
 pub use problem::{Problem, Severity};
 pub use reader::{RawFeature, read_all, sha256_file};
 pub use source::{FeatureSink, IngestOptions, ReadSummary, Source, parse_mapping};
-pub use staging::{Limits, StagedInput, stage};
+pub use staging::{StagedInput, stage};
 
 /// A file opened for reading, vector or raster.
 #[derive(Debug)]
@@ -71,9 +77,10 @@ impl Opened {
     }
 }
 
-/// Stages `path` (named `name` by the user) and opens it for `opts.kind`.
-pub fn open(path: &Path, name: &str, limits: &Limits, opts: &IngestOptions) -> Result<Opened, IngestError> {
-    let staged = stage(path, name, limits)?;
+/// Stages `path` (named `name` by the user) and opens it for `opts.kind`, within
+/// `opts.limits`.
+pub fn open(path: &Path, name: &str, opts: &IngestOptions) -> Result<Opened, IngestError> {
+    let staged = stage(path, name, &opts.limits, &opts.cancel)?;
     if staged.format == SourceFormat::GeoTiff {
         Ok(Opened::Raster(raster::RasterSource::open(staged, opts)?))
     } else {

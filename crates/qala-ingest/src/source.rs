@@ -13,9 +13,10 @@ use serde_json::{Map, Value as Json};
 use crate::check;
 use crate::crs::Reprojector;
 use crate::format::SourceFormat;
+use crate::geometry_in::read_geometry;
 use crate::osm::{self, OsmRule};
 use crate::staging::StagedInput;
-use crate::{IngestError, Problem, Severity};
+use crate::{Cancel, IngestError, Limits, Problem, Severity};
 
 /// What to read and how strictly.
 #[derive(Debug, Clone)]
@@ -35,6 +36,10 @@ pub struct IngestOptions {
     /// Felling permits that exist, for the plantings' `felling_permit_no` check; `None`
     /// skips the check.
     pub known_permits: Option<HashSet<String>>,
+    /// What one file may cost (features, vertices, pixels, bytes, seconds).
+    pub limits: Limits,
+    /// Stops the read between features (client gone, shutdown, wall time).
+    pub cancel: Cancel,
 }
 
 /// Receives what a read produces. Returning `Err` from [`FeatureSink::feature`] stops it.
@@ -132,6 +137,7 @@ impl Source {
             _ => Vec::new(),
         };
         let drivers = [format.driver()];
+        crate::gdal_env::take_refused_fetches();
         let ds = Dataset::open_ex(
             &staged.path,
             DatasetOptions {
@@ -146,6 +152,13 @@ impl Source {
             driver: format.driver(),
             source,
         })?;
+        // A CRS given by URL was refused (never fetched); without --crs qala would read the
+        // file as lon/lat, which it is probably not.
+        if let Some(url) = crate::gdal_env::take_refused_fetches().into_iter().next()
+            && opts.crs.is_none()
+        {
+            return Err(IngestError::NetworkReference { name, url });
+        }
         let names: Vec<String> = ds.layers().map(|l| l.name()).collect();
         let osm_rule = (format == SourceFormat::OsmPbf)
             .then(|| {
@@ -253,6 +266,13 @@ impl Source {
             for gf in layer.features() {
                 row += 1;
                 summary.rows += 1;
+                opts.cancel.check(&self.staged.name)?;
+                if row > opts.limits.max_features {
+                    return Err(IngestError::TooManyFeatures {
+                        name: self.staged.name.clone(),
+                        limit: opts.limits.max_features,
+                    });
+                }
                 if row.is_multiple_of(4096) {
                     sink.progress(row, self.total);
                 }
@@ -281,7 +301,7 @@ impl Source {
                 // Most OSM features are not of this rule (a residential road when reading
                 // cycleways): decide that first, and report only on the ones kept.
                 osm::wanted(rule, &attrs)?;
-                let geom = read_geometry(gf.geometry(), row, opts.strict, problems);
+                let geom = read_geometry(gf.geometry(), row, opts, problems);
                 let raw = crate::RawFeature {
                     row,
                     geometry: geom,
@@ -293,7 +313,7 @@ impl Source {
                     None => (None, Map::new()),
                 }
             }
-            None => (read_geometry(gf.geometry(), row, opts.strict, problems), attrs),
+            None => (read_geometry(gf.geometry(), row, opts, problems), attrs),
         };
         let mut attrs = attrs;
         if self.staged.format == SourceFormat::Csv {
@@ -362,6 +382,8 @@ impl Source {
                 None
             }
         };
+        // After the CSV geometry columns are gone: a polygon's WKT may well pass 1 MiB.
+        check::attribute_sizes(row, &attrs, &opts.limits, problems);
         apply_mapping(&mut attrs, &opts.map, opts.kind);
         let typed = match opts.kind.typed_attributes(&attrs, opts.today) {
             Ok(t) => Some(t),
@@ -439,92 +461,6 @@ fn choose_layer(ds: &Dataset, names: &[String], name: &str) -> Result<String, In
             }
         }
     }
-}
-
-/// Reads a GDAL geometry into geo types, recording why it cannot be used: empty,
-/// non-finite coordinates, unreadable, or invalid (repaired with MakeValid unless strict).
-fn read_geometry(
-    g: Option<&gdal::vector::Geometry>,
-    row: u64,
-    strict: bool,
-    problems: &mut Vec<Problem>,
-) -> Option<geo_types::Geometry<f64>> {
-    // GDAL hands out a geometry with a null pointer for a feature without geometry; its
-    // type then reads as wkbUnknown (0), which no real geometry has.
-    let g = g.filter(|g| crate::gdal_env::quietly(|| g.geometry_type()) != 0)?;
-    if g.is_empty() {
-        problems.push(Problem::error(row, "geometry", g.geometry_name(), "empty geometry"));
-        return None;
-    }
-    let geo = match g.to_geo() {
-        Ok(geo) => geo,
-        Err(_) => {
-            problems.push(
-                Problem::error(row, "geometry", g.geometry_name(), "unsupported geometry type")
-                    .with_hint("use points, lines or polygons (curves and TINs are not supported)"),
-            );
-            return None;
-        }
-    };
-    if let Some((x, y)) = check::first_non_finite(&geo) {
-        problems.push(Problem::error(
-            row,
-            "geometry",
-            format!("({x}, {y})"),
-            "coordinate is not a finite number",
-        ));
-        return None;
-    }
-    if check::is_empty(&geo) {
-        problems.push(Problem::error(row, "geometry", g.geometry_name(), "empty geometry"));
-        return None;
-    }
-    let polygonal = matches!(
-        geo,
-        geo_types::Geometry::Polygon(_) | geo_types::Geometry::MultiPolygon(_)
-    );
-    if !polygonal || g.is_valid() {
-        return Some(geo);
-    }
-    let why = invalid_reason(&geo);
-    if strict {
-        problems.push(
-            Problem::error(row, "geometry", g.geometry_name(), format!("invalid polygon: {why}"))
-                .with_hint("fix it in your GIS, or load without --strict to have qala repair it"),
-        );
-        return None;
-    }
-    match crate::reader::repair(g) {
-        Some(fixed) => {
-            problems.push(Problem {
-                severity: Severity::Repaired,
-                ..Problem::error(
-                    row,
-                    "geometry",
-                    g.geometry_name(),
-                    format!("invalid polygon repaired: {why}"),
-                )
-            });
-            Some(fixed)
-        }
-        None => {
-            problems.push(Problem::error(
-                row,
-                "geometry",
-                g.geometry_name(),
-                format!("invalid polygon that cannot be repaired: {why}"),
-            ));
-            None
-        }
-    }
-}
-
-fn invalid_reason(g: &geo_types::Geometry<f64>) -> String {
-    use geo::Validation;
-    g.validation_errors()
-        .first()
-        .map(|e| e.to_string())
-        .unwrap_or_else(|| "not valid by OGC rules".into())
 }
 
 /// Renames attributes per `--map`; a population layer also takes `population` (Kontur,

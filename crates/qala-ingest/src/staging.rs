@@ -8,33 +8,8 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::IngestError;
 use crate::format::SourceFormat;
-
-/// Size limits for what a user may hand in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Limits {
-    /// Largest file accepted, in bytes.
-    pub max_file_bytes: u64,
-    /// Largest total of inflated bytes an archive may unpack to.
-    pub max_inflated_bytes: u64,
-    /// Largest inflated / compressed ratio of an archive once it unpacks past 16 MiB:
-    /// real data compresses 2-20×, a zip bomb 1000×.
-    pub max_inflate_ratio: u64,
-    /// Most members an archive may hold.
-    pub max_archive_members: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_file_bytes: 4 << 30,
-            max_inflated_bytes: 8 << 30,
-            max_inflate_ratio: 100,
-            max_archive_members: 64,
-        }
-    }
-}
+use crate::{Cancel, IngestError, Limits};
 
 /// A file ready for GDAL: the directory is removed when this is dropped.
 #[derive(Debug)]
@@ -55,7 +30,7 @@ impl StagedInput {
 
 /// Checks the file and stages it for GDAL. `name` is the user's file name (for an upload,
 /// the name it came with); it decides the format together with the file's first bytes.
-pub fn stage(path: &Path, name: &str, limits: &Limits) -> Result<StagedInput, IngestError> {
+pub fn stage(path: &Path, name: &str, limits: &Limits, cancel: &Cancel) -> Result<StagedInput, IngestError> {
     crate::gdal_env::init();
     let io = |source| IngestError::Io {
         path: path.to_owned(),
@@ -83,9 +58,9 @@ pub fn stage(path: &Path, name: &str, limits: &Limits) -> Result<StagedInput, In
         .and_then(|mut f| read_up_to(&mut f, &mut head))
         .map_err(io)?;
     let format = SourceFormat::detect(name, &head[..n])?;
-    let dir = tempfile::Builder::new().prefix("qala-ingest-").tempdir().map_err(io)?;
+    let dir = crate::temp_dir::create("ingest").map_err(io)?;
     let staged_path = match format {
-        SourceFormat::ZippedShapefile => unzip(path, name, meta.len(), dir.path(), limits)?,
+        SourceFormat::ZippedShapefile => unzip(path, name, meta.len(), dir.path(), limits, cancel)?,
         SourceFormat::Shapefile => link_shapefile(path, dir.path())?,
         f => {
             let target = dir.path().join(format!("source.{}", f.extension()));
@@ -146,7 +121,14 @@ fn link_shapefile(path: &Path, dir: &Path) -> Result<PathBuf, IngestError> {
 const SHAPEFILE_PARTS: &[&str] = &["shp", "shx", "dbf", "prj", "cpg"];
 
 /// Unpacks the one Shapefile of a zip into `dir` as `source.*`, counting inflated bytes.
-fn unzip(path: &Path, name: &str, zip_bytes: u64, dir: &Path, limits: &Limits) -> Result<PathBuf, IngestError> {
+fn unzip(
+    path: &Path,
+    name: &str,
+    zip_bytes: u64,
+    dir: &Path,
+    limits: &Limits,
+    cancel: &Cancel,
+) -> Result<PathBuf, IngestError> {
     let io = |source| IngestError::Io {
         path: path.to_owned(),
         source,
@@ -231,6 +213,8 @@ fn unzip(path: &Path, name: &str, zip_bytes: u64, dir: &Path, limits: &Limits) -
             if n == 0 {
                 break;
             }
+            // Unpacking gigabytes takes a while: stop with the client.
+            cancel.check(name)?;
             inflated += n as u64;
             if inflated > limits.max_inflated_bytes {
                 return Err(refuse(format!(

@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+mod copy_sink;
 pub mod error;
 pub mod load_file;
 pub mod pipeline;
@@ -23,5 +24,5 @@ pub mod report;
 pub use error::LoadError;
 pub use load_file::{LoadOptions, ProgressFn, load_file};
 pub use pipeline::{load, validate};
-pub use qala_ingest::{Limits, Problem, Severity};
+pub use qala_ingest::{Cancel, Limits, Problem, Severity};
 pub use report::{LoadReport, LoadStatus};

@@ -9,15 +9,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use qala_core::{Feature, LayerKind, LayerSlug};
-use qala_ingest::{FeatureSink, IngestError, IngestOptions, Limits, Problem, ReadSummary, Severity};
+use qala_core::{LayerKind, LayerSlug};
+use qala_ingest::{Cancel, IngestError, IngestOptions, Limits, Problem, ReadSummary, Severity};
 use qala_store::load::{Begin, layer_kind, served_felling_permits};
-use qala_store::{LayerLoad, LayerMeta, StoreError, VersionSource, copy_text};
+use qala_store::{LayerLoad, LayerMeta, StoreError, VersionSource};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::LoadError;
-use crate::report::{LoadReport, LoadStatus, MAX_PROBLEMS};
+use crate::copy_sink::{CHUNK_BYTES, CopySink};
+use crate::report::{LoadReport, LoadStatus};
 
 /// Called now and then with (rows read, total rows when known).
 pub type ProgressFn = Arc<dyn Fn(u64, Option<u64>) + Send + Sync>;
@@ -44,7 +45,12 @@ pub struct LoadOptions {
     pub source_name: Option<String>,
     /// Title of a new layer (all three languages until translated); defaults to the slug.
     pub title: Option<String>,
+    /// What one file may cost; `limits.max_seconds` bounds the whole load.
     pub limits: Limits,
+    /// Cancel it to stop the load (client gone, server shutting down): the reader stops
+    /// within one feature or raster block and nothing is written. Pass a child of a
+    /// longer-lived signal to stop many loads at once.
+    pub cancel: Cancel,
     /// What "today" is for date rules; defaults to the current UTC date.
     pub today: Option<chrono::NaiveDate>,
     pub progress: Option<ProgressFn>,
@@ -62,6 +68,7 @@ impl std::fmt::Debug for LoadOptions {
             .field("created_by", &self.created_by)
             .field("source_name", &self.source_name)
             .field("limits", &self.limits)
+            .field("cancelled", &self.cancel.is_cancelled())
             .finish_non_exhaustive()
     }
 }
@@ -79,14 +86,13 @@ impl LoadOptions {
             source_name: None,
             title: None,
             limits: Limits::default(),
+            cancel: Cancel::new(),
             today: None,
             progress: None,
         }
     }
 }
 
-/// COPY text is handed over in chunks of about this size.
-const CHUNK_BYTES: usize = 1 << 20;
 /// Chunks queued between reader and writer: bounds memory to a few MiB.
 const QUEUE_CHUNKS: usize = 8;
 
@@ -115,6 +121,14 @@ struct Read {
 ///   written in any error case.
 pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result<LoadReport, LoadError> {
     let started = Instant::now();
+    // The reader's own signal: stopped by the caller's, by the wall-time limit, and by
+    // this future being dropped (a client that went away drops its request's future;
+    // the blocking reader would otherwise read on for nobody).
+    let cancel = match opts.limits.wall_time() {
+        Some(limit) => opts.cancel.child_with_limit(limit),
+        None => opts.cancel.child(),
+    };
+    let _stop_reader_when_dropped = cancel.guard();
     let source_name = opts.source_name.clone().unwrap_or_else(|| {
         path.file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -153,6 +167,8 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
         strict: opts.strict,
         today: opts.today.unwrap_or_else(|| chrono::Utc::now().date_naive()),
         known_permits,
+        limits: opts.limits,
+        cancel: cancel.clone(),
     };
 
     let (opened_tx, opened_rx) = oneshot::channel::<Result<Opened, IngestError>>();
@@ -161,13 +177,13 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
     let reader = {
         let path = path.to_owned();
         let name = source_name.clone();
-        let limits = opts.limits;
         let progress = opts.progress.clone();
-        tokio::task::spawn_blocking(move || {
-            read_thread(&path, &name, &limits, &ingest, progress, opened_tx, go_rx, chunk_tx)
-        })
+        tokio::task::spawn_blocking(move || read_thread(&path, &name, &ingest, progress, opened_tx, go_rx, chunk_tx))
     };
-    let opened = match opened_rx.await {
+    // GDAL's open cannot be interrupted (a big GeoJSON is parsed whole): stop waiting for
+    // it instead; the reader thread then ends at its first check.
+    let opened_rx = async { Ok::<_, LoadError>(opened_rx.await) };
+    let opened = match until_cancelled(&cancel, &source_name, opened_rx).await? {
         Ok(Ok(o)) => o,
         Ok(Err(e)) => return Err(e.into()),
         Err(_) => return Err(join_error(reader.await)),
@@ -203,7 +219,9 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
         source_sha256: opened.sha256,
         source_crs: opened.source_crs,
     };
-    let mut load = match LayerLoad::begin_for(pool, &meta, &version_source).await {
+    // Waits for other loads of the same layer (an advisory lock): a cancel must not wait.
+    let begun = LayerLoad::begin_for(pool, &meta, &version_source);
+    let mut load = match until_cancelled(&cancel, &report.source_name, begun).await {
         Ok(Begin::Load(load)) => load,
         Ok(Begin::Done(outcome)) => {
             let _ = go_tx.send(None);
@@ -215,15 +233,18 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
         }
         Err(e) => {
             let _ = go_tx.send(None);
-            return Err(e.into());
+            return Err(e);
         }
     };
     let _ = go_tx.send(Some(load.layer_version_id()));
-    let copied = load.copy_chunks(tokio_stream(chunk_rx)).await;
+    let copied = load.copy_chunks(tokio_stream(chunk_rx, cancel.clone())).await;
     let read = reader.await.map_err(|_| LoadError::ReaderFailed)?;
     // A failed COPY ends the load whatever the reader says; dropping `load` rolls back.
     copied?;
     let read = read?;
+    // A cancel ends the COPY stream early and the reader then sees a closed queue, which
+    // alone looks like success: ask the signal itself before anything is committed.
+    cancel.check(&report.source_name)?;
     report.rows_read = read.summary.rows;
     report.errors = read.summary.errors;
     report.warnings = read.summary.warnings;
@@ -262,8 +283,38 @@ fn join_error(r: Result<Result<Read, LoadError>, tokio::task::JoinError>) -> Loa
     }
 }
 
-fn tokio_stream(mut rx: mpsc::Receiver<Vec<u8>>) -> impl futures::Stream<Item = Vec<u8>> + Unpin {
-    Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+/// The chunks as a stream that ends early once `cancel` is set: a cancelled load sends
+/// no more COPY data (the reader's error then rolls the load back).
+fn tokio_stream(mut rx: mpsc::Receiver<Vec<u8>>, cancel: Cancel) -> impl futures::Stream<Item = Vec<u8>> + Unpin {
+    Box::pin(futures::stream::poll_fn(move |cx| {
+        if cancel.is_cancelled() {
+            return std::task::Poll::Ready(None);
+        }
+        rx.poll_recv(cx)
+    }))
+}
+
+/// How often an async wait looks at the cancel flag (an atomic; no wake-up exists).
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Awaits `fut`, or gives up with the cancel's error once `cancel` stops.
+async fn until_cancelled<T, E: Into<LoadError>>(
+    cancel: &Cancel,
+    name: &str,
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, LoadError> {
+    let stopped = async {
+        loop {
+            if let Err(e) = cancel.check(name) {
+                return e;
+            }
+            tokio::time::sleep(CANCEL_POLL).await;
+        }
+    };
+    tokio::select! {
+        r = fut => r.map_err(Into::into),
+        e = stopped => Err(e.into()),
+    }
 }
 
 /// The blocking side: stage, hash, open, tell the async side, wait for the version id,
@@ -272,7 +323,6 @@ fn tokio_stream(mut rx: mpsc::Receiver<Vec<u8>>) -> impl futures::Stream<Item = 
 fn read_thread(
     path: &Path,
     name: &str,
-    limits: &Limits,
     opts: &IngestOptions,
     progress: Option<ProgressFn>,
     opened_tx: oneshot::Sender<Result<Opened, IngestError>>,
@@ -280,7 +330,7 @@ fn read_thread(
     chunk_tx: mpsc::Sender<Vec<u8>>,
 ) -> Result<Read, LoadError> {
     let prepared = qala_ingest::sha256_file(path).and_then(|sha| {
-        let src = qala_ingest::open(path, name, limits, opts)?;
+        let src = qala_ingest::open(path, name, opts)?;
         Ok((sha, src))
     });
     let (sha256, src) = match prepared {
@@ -348,64 +398,4 @@ fn read_thread(
         omitted: sink.omitted,
         encode_error: sink.encode_error,
     })
-}
-
-/// Encodes accepted features as COPY text and ships them to the writer in chunks. After
-/// the first error it stops encoding (the load will be refused) but keeps collecting
-/// problems, so the report lists them all.
-struct CopySink {
-    kind: LayerKind,
-    layer_version_id: i64,
-    buf: Vec<u8>,
-    tx: mpsc::Sender<Vec<u8>>,
-    failed: bool,
-    problems: Vec<Problem>,
-    omitted: u64,
-    encode_error: Option<StoreError>,
-    progress: Option<ProgressFn>,
-}
-
-impl CopySink {
-    fn send_buffer(&mut self) -> bool {
-        if self.buf.is_empty() {
-            return true;
-        }
-        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_BYTES + (64 << 10)));
-        self.tx.blocking_send(chunk).is_ok()
-    }
-}
-
-impl FeatureSink for CopySink {
-    fn feature(&mut self, feature: Feature) -> Result<(), IngestError> {
-        if self.failed {
-            return Ok(());
-        }
-        if let Err(e) = copy_text::encode_row(&mut self.buf, self.layer_version_id, self.kind, &feature) {
-            self.encode_error = Some(e);
-            self.failed = true;
-            return Ok(());
-        }
-        if self.buf.len() >= CHUNK_BYTES && !self.send_buffer() {
-            return Err(IngestError::SinkClosed);
-        }
-        Ok(())
-    }
-
-    fn problem(&mut self, problem: Problem) {
-        if problem.is_error() {
-            self.failed = true;
-            self.buf.clear();
-        }
-        if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(problem);
-        } else {
-            self.omitted += 1;
-        }
-    }
-
-    fn progress(&mut self, rows: u64, total: Option<u64>) {
-        if let Some(p) = &self.progress {
-            p(rows, total);
-        }
-    }
 }

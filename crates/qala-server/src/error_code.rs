@@ -77,6 +77,10 @@ catalogue! {
     NotWhatIfable = "not_what_ifable", BAD_REQUEST;
     InvalidDistanceMode = "invalid_distance_mode", BAD_REQUEST;
     NotAccessIndicator = "not_access_indicator", BAD_REQUEST;
+    UnknownRole = "unknown_role", BAD_REQUEST;
+    InvalidBinding = "invalid_binding", BAD_REQUEST;
+    InvalidDefinition = "invalid_definition", BAD_REQUEST;
+    UnknownNormVariant = "unknown_norm_variant", BAD_REQUEST;
     // 400 from reading an uploaded file.
     EmptyFile = "empty_file", BAD_REQUEST;
     FileTooLarge = "file_too_large", BAD_REQUEST;
@@ -94,6 +98,10 @@ catalogue! {
     BadMapping = "bad_mapping", BAD_REQUEST;
     KindNotInFormat = "kind_not_in_format", BAD_REQUEST;
     GdalError = "gdal_error", BAD_REQUEST;
+    TooManyFeatures = "too_many_features", BAD_REQUEST;
+    RasterTooLarge = "raster_too_large", BAD_REQUEST;
+    IngestTimedOut = "ingest_timed_out", BAD_REQUEST;
+    NetworkReference = "network_reference", BAD_REQUEST;
     // 401, 403: who is asking.
     Unauthorized = "unauthorized", UNAUTHORIZED;
     InvalidToken = "invalid_token", UNAUTHORIZED;
@@ -103,6 +111,9 @@ catalogue! {
     LayerNotFound = "layer_not_found", NOT_FOUND;
     FeatureNotFound = "feature_not_found", NOT_FOUND;
     VersionNotFound = "version_not_found", NOT_FOUND;
+    NotInEdition = "not_in_edition", NOT_FOUND;
+    EditionNotFound = "edition_not_found", NOT_FOUND;
+    DefinitionNotFound = "definition_not_found", NOT_FOUND;
     UnknownIndicator = "unknown_indicator", NOT_FOUND;
     UnknownLayer = "unknown_layer", NOT_FOUND;
     UnknownZoneScheme = "unknown_zone_scheme", NOT_FOUND;
@@ -111,6 +122,8 @@ catalogue! {
     MissingLayer = "missing_layer", CONFLICT;
     NoPopulation = "no_population", CONFLICT;
     MissingRoads = "missing_roads", CONFLICT;
+    UnboundRole = "unbound_role", CONFLICT;
+    LayerLoading = "layer_loading", CONFLICT;
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE;
     UriTooLong = "uri_too_long", URI_TOO_LONG;
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE;
@@ -126,15 +139,17 @@ catalogue! {
     ReaderFailed = "reader_failed", INTERNAL_SERVER_ERROR;
     ProjectionFailed = "projection_failed", INTERNAL_SERVER_ERROR;
     FileUnreadable = "file_unreadable", INTERNAL_SERVER_ERROR;
+    ShippedDefinitionsInvalid = "shipped_definitions_invalid", INTERNAL_SERVER_ERROR;
     // 503: try again later.
     DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE;
     ServerBusy = "server_busy", SERVICE_UNAVAILABLE;
     EngineUnavailable = "engine_unavailable", SERVICE_UNAVAILABLE;
-    LayerLoading = "layer_loading", SERVICE_UNAVAILABLE;
+    TilesLoading = "tiles_loading", SERVICE_UNAVAILABLE;
     Timeout = "timeout", SERVICE_UNAVAILABLE;
     WebAppMissing = "web_app_missing", SERVICE_UNAVAILABLE;
     LocalPostgres = "local_postgres", SERVICE_UNAVAILABLE;
     Aborted = "aborted", SERVICE_UNAVAILABLE;
+    Cancelled = "cancelled", SERVICE_UNAVAILABLE;
 }
 
 impl Code {

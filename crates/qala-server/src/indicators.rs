@@ -84,16 +84,28 @@ async fn blocking<T: Send + 'static>(
         .map_err(ApiError::from)
 }
 
-/// `GET /indicators`: the definitions (data, available even before the engine is built).
+/// `GET /indicators`: the definitions in force (data from the database, with their
+/// versions, roles and norm variants).
 pub async fn list(State(state): State<AppState>) -> Json<Value> {
-    let defs = match state.engine() {
-        Some(e) => serde_json::json!(e.definitions()),
-        None => serde_json::json!(EngineOptions::default().indicators),
+    let g = state.governance();
+    let defs = if g.definitions.is_empty() {
+        EngineOptions::default().indicators
+    } else {
+        g.definitions.clone()
     };
-    Json(defs)
+    Json(serde_json::json!(
+        defs.iter()
+            .map(|d| {
+                let mut v = serde_json::json!(d);
+                v["roles"] = serde_json::json!(d.roles());
+                v
+            })
+            .collect::<Vec<_>>()
+    ))
 }
 
-/// `GET /indicators/{id}?zones=…&distance=straight|network&format=json|csv`
+/// `GET /indicators/{id}?zones=…&distance=straight|network&norm=VARIANT&edition=latest|N&format=json|csv`:
+/// live figures from the layers bound now, or with `edition` the figure as published.
 pub async fn compute(
     State(state): State<AppState>,
     caller: Caller,
@@ -101,13 +113,93 @@ pub async fn compute(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
     let p = pairs(q.as_deref())?;
-    check_known(&p, &["zones", "distance", "format"])?;
+    check_known(&p, &["zones", "distance", "format", "norm", "edition"])?;
     let csv = wants_csv(&p)?;
     let mode = distance(&p)?;
     let s = scheme(&state, &caller, &p)?;
+    if let Some(ed) = one(&p, "edition") {
+        let v = crate::editions::stored_result(&state, &caller, ed, &id, &s, mode).await?;
+        return Ok(Json(v).into_response());
+    }
+    let def = state
+        .governance()
+        .definition(&id, one(&p, "norm"))?
+        .with_distance(mode)?;
     let e = engine(&state)?;
-    let r = blocking(move || e.compute_in(&id, &s, mode)).await?;
-    Ok(result_response(&r, csv))
+    check_inputs_visible(&state, &caller, &e.input_versions(&def, &s))?;
+    let r = blocking(move || e.compute_def(&def, &s)).await?;
+    if csv {
+        return Ok(result_response(&r, true));
+    }
+    Ok(Json(with_provenance(
+        &state,
+        &caller,
+        serde_json::json!(r),
+        &r.layer_versions,
+    ))
+    .into_response())
+}
+
+/// A figure may be shown only to a caller who may read every layer it reads; the refusal
+/// names no layer.
+pub fn check_inputs_visible(
+    state: &AppState,
+    caller: &Caller,
+    inputs: &std::collections::BTreeMap<String, i64>,
+) -> ApiResult<()> {
+    let hidden = inputs
+        .keys()
+        .any(|slug| state.layer_info(slug).is_none_or(|l| !caller.can_see(&l)));
+    if hidden {
+        return Err(ApiError::forbidden(
+            "this figure is computed from layers your role may not read; ask a planner",
+        ));
+    }
+    Ok(())
+}
+
+/// The result with `inputs` (each layer's provenance from the catalogue: role, version,
+/// real or synthetic, licence, attribution, load date) and `caveats` derived from them.
+pub fn with_provenance(
+    state: &AppState,
+    caller: &Caller,
+    mut v: Value,
+    layer_versions: &std::collections::BTreeMap<String, i64>,
+) -> Value {
+    let g = state.governance();
+    let mut synthetic = Vec::new();
+    let inputs: Vec<Value> = layer_versions
+        .iter()
+        .filter_map(|(slug, id)| {
+            let l = state.layer_info(slug).filter(|l| caller.can_see(l))?;
+            let roles: Vec<&str> = g
+                .bindings
+                .0
+                .iter()
+                .filter(|(_, ls)| ls.iter().any(|b| &b.slug == slug))
+                .map(|(r, _)| r.as_str())
+                .collect();
+            let s = &l.summary;
+            if s.synthetic {
+                synthetic.push(slug.clone());
+            }
+            Some(serde_json::json!({
+                "slug": slug, "roles": roles, "layer_version_id": id,
+                "served": s.layer_version_id == Some(*id),
+                "version": if s.layer_version_id == Some(*id) { s.version } else { None },
+                "title": {"kk": s.title_kk, "ru": s.title_ru, "en": s.title_en},
+                "synthetic": s.synthetic, "licence": s.licence, "attribution": s.attribution,
+                "loaded_at": s.updated_at,
+            }))
+        })
+        .collect();
+    let mut caveats = Vec::new();
+    if !synthetic.is_empty() {
+        caveats.push(serde_json::json!({"code": "synthetic_inputs", "layers": synthetic}));
+    }
+    v["inputs"] = Value::Array(inputs);
+    v["caveats"] = Value::Array(caveats);
+    v
 }
 
 /// `GET /access?layer=services&radius_m=500&where=category=school&zones=districts&distance=network`
@@ -127,6 +219,9 @@ pub async fn access(State(state): State<AppState>, caller: Caller, RawQuery(q): 
         .map(|(_, v)| FieldEquals::parse(v))
         .collect::<Result<Vec<_>, _>>()?;
     let s = scheme(&state, &caller, &p)?;
+    if let Some(e) = state.engine() {
+        check_inputs_visible(&state, &caller, &e.base_inputs(&s))?;
+    }
     let query = AccessQuery {
         layer: layer.to_owned(),
         radius_m,
@@ -176,7 +271,18 @@ pub async fn what_if(
     let s = scheme(&state, &caller, &[("zones".into(), zones)])?;
     let e = engine(&state)?;
     let change = body.change;
-    let r = blocking(move || e.what_if_in(&change, &s, mode)).await?;
+    let hidden: Vec<String> = e
+        .definitions()
+        .iter()
+        .filter(|d| {
+            let d = (*d).clone().with_distance(mode).unwrap_or_else(|_| (*d).clone());
+            check_inputs_visible(&state, &caller, &e.input_versions(&d, &s)).is_err()
+        })
+        .map(|d| d.id.clone())
+        .collect();
+    let mut r = blocking(move || e.what_if_in(&change, &s, mode)).await?;
+    // Figures from layers the caller may not read are left out.
+    r.indicators.retain(|i| !hidden.contains(&i.indicator));
     Ok(Json(serde_json::json!(r)))
 }
 

@@ -115,7 +115,8 @@ pub async fn upload(
     // A place in the upload queue before the body is read: refused at once when full.
     let admission = state.uploads.admit()?;
     let mut multipart = multipart.map_err(|e| ApiError::bad(Code::InvalidUpload, e.body_text()))?;
-    let dir = tempfile::tempdir().map_err(|e| ApiError::internal("creating an upload directory", e))?;
+    let dir =
+        qala_ingest::temp_dir::create("upload").map_err(|e| ApiError::internal("creating an upload directory", e))?;
     let mut saved: Option<(std::path::PathBuf, String)> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         if field.name() != Some("file") {
@@ -154,6 +155,8 @@ pub async fn upload(
     opts.created_by = caller.label();
     opts.source_name = Some(name);
     opts.crs = params.crs.clone();
+    // Stopped by shutdown; load_file also stops its reader when this future is dropped.
+    opts.cancel = state.ingests.child();
     let slot = admission.ingest_slot().await?;
     let report = qala_load::load_file(state.upload_db()?, &path, &opts).await?;
     drop(slot);

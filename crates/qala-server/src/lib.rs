@@ -6,9 +6,11 @@
 
 pub mod auth;
 pub mod auth_throttle;
+pub mod editions;
 pub mod error;
 pub mod error_body;
 pub mod error_code;
+pub mod governed;
 pub mod indicators;
 pub mod items_memory;
 pub mod layers;
@@ -28,7 +30,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, header};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 
@@ -69,6 +71,11 @@ pub fn router(state: AppState) -> Router {
         .route("/access", get(indicators::access))
         .route("/zones/{scheme}", get(indicators::zones))
         .route("/whatif", post(indicators::what_if))
+        .route("/bindings", get(editions::list))
+        .route("/bindings/{role}", put(editions::bind))
+        .route("/bindings/{role}/history", get(editions::history))
+        .route("/editions", get(editions::list_editions).post(editions::publish))
+        .route("/editions/{id}", get(editions::edition))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
@@ -101,6 +108,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Graceful shutdown waits for requests in flight; an upload's ingest could take
+    // minutes, so stop them all (each answers 503 and leaves its layer as it was).
+    let ingests = state.ingests.clone();
+    let shutdown = async move {
+        shutdown.await;
+        ingests.cancel();
+    };
     // The client address feeds the failed-auth throttle.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await

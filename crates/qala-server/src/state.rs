@@ -14,6 +14,58 @@ use sqlx::{Connection, PgPool};
 
 use crate::ops::Metrics;
 
+/// Reads version `v` of a layer into the served memory form (tiles and items index it; the
+/// engine's input is made from it by [`crate::memory::engine_features`]). Indexed on a
+/// blocking thread while the rows still arrive (a few chunks in flight).
+pub async fn read_layer_data(
+    pool: &PgPool,
+    slug: String,
+    kind: qala_core::LayerKind,
+    v: i64,
+) -> Result<LayerData, qala_store::StoreError> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<qala_store::features::RawRows>(4);
+    let builder = tokio::task::spawn_blocking(move || {
+        let mut b = LayerDataBuilder::new(&slug, v);
+        while let Some(chunk) = rx.blocking_recv() {
+            for r in chunk.decode()? {
+                b.push(crate::memory::source_feature(kind, r));
+            }
+        }
+        Ok::<_, qala_store::StoreError>(b.finish())
+    });
+    let sent = qala_store::features::send_served_rows(pool, kind, v, tx).await;
+    let built = builder.await.map_err(|e| qala_store::StoreError::Embedded {
+        message: format!("indexing a layer failed: {e}"),
+    })?;
+    sent?;
+    built
+}
+
+/// The engine's input for `layers` (slug → (kind, layer_version_id)), through the served
+/// memory form: the one path `qala serve`, `qala indicators` and editions all take, so the
+/// three give the same figures to the last bit.
+pub async fn read_engine_layers(
+    pool: &PgPool,
+    layers: &std::collections::BTreeMap<String, (qala_core::LayerKind, i64)>,
+) -> Result<Vec<qala_engine::SourceLayer>, qala_store::StoreError> {
+    let mut out = Vec::with_capacity(layers.len());
+    for (slug, &(kind, v)) in layers {
+        let d = read_layer_data(pool, slug.clone(), kind, v).await?;
+        let features = tokio::task::spawn_blocking(move || crate::memory::engine_features(kind, &d))
+            .await
+            .map_err(|e| qala_store::StoreError::Embedded {
+                message: format!("converting a layer failed: {e}"),
+            })?;
+        out.push(qala_engine::SourceLayer {
+            slug: slug.clone(),
+            kind,
+            layer_version_id: v,
+            features,
+        });
+    }
+    Ok(out)
+}
+
 /// A warning while the database is up; only a debug line once the outage is known (it was
 /// logged once, by [`AppState::mark_db_down`]).
 macro_rules! outage_log {
@@ -122,12 +174,17 @@ pub struct Inner {
     catalogue: RwLock<Arc<Vec<LayerInfo>>>,
     sync_lock: tokio::sync::Mutex<()>,
     engine: RwLock<Option<Arc<qala_engine::Engine>>>,
+    /// The indicator definitions and input bindings in force (from the database).
+    governance: RwLock<Arc<crate::governed::Governance>>,
     engine_lock: tokio::sync::Mutex<()>,
     pub metrics: Metrics,
     /// Whether the database answered the last check; see [`AppState::watch_database`].
     db_up: AtomicBool,
     /// Tokens last seen valid, by hash: they keep working for reads during an outage.
     known_tokens: RwLock<HashMap<String, qala_store::features::TokenRecord>>,
+    /// Parent of every upload's cancel signal: [`crate::serve`] cancels it on shutdown so
+    /// that running ingests stop instead of holding the shutdown up.
+    pub ingests: qala_ingest::Cancel,
 }
 
 /// At most this many tokens are remembered; beyond, the memory starts again empty.
@@ -158,10 +215,12 @@ impl AppState {
             catalogue: RwLock::new(Arc::new(Vec::new())),
             sync_lock: tokio::sync::Mutex::new(()),
             engine: RwLock::new(None),
+            governance: RwLock::new(Arc::new(crate::governed::Governance::default())),
             engine_lock: tokio::sync::Mutex::new(()),
             metrics: Metrics::default(),
             db_up: AtomicBool::new(true),
             known_tokens: RwLock::new(HashMap::new()),
+            ingests: qala_ingest::Cancel::new(),
         }))
     }
 
@@ -191,6 +250,20 @@ impl AppState {
         let _guard = self.sync_lock.lock().await;
         let rows = qala_store::catalogue::list_layers(&self.pool).await?;
         let mut changed = 0;
+        match crate::governed::load(&self.pool).await {
+            Ok(g) => {
+                if *self.governance() != g {
+                    if let Ok(mut cur) = self.governance.write() {
+                        *cur = Arc::new(g);
+                    }
+                    changed += 1;
+                }
+            }
+            Err(crate::governed::GovernedError::Store(e)) => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %crate::error::chain(&e), "cannot read the indicator definitions or bindings; keeping the ones in memory")
+            }
+        }
         let served: HashMap<String, i64> = self.tiles.versions().into_iter().collect();
         let before = self.catalogue();
         // Layers whose served version changed are read again, two at a time: the database
@@ -270,24 +343,15 @@ impl AppState {
         v: i64,
     ) -> Result<(LayerData, std::time::Instant), qala_store::StoreError> {
         let started = std::time::Instant::now();
-        // Indexed on a blocking thread while the rows still arrive (a few chunks in flight).
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<qala_store::features::RawRows>(4);
-        let builder = tokio::task::spawn_blocking(move || {
-            let mut b = LayerDataBuilder::new(&slug, v);
-            while let Some(chunk) = rx.blocking_recv() {
-                for r in chunk.decode()? {
-                    b.push(crate::memory::source_feature(kind, r));
-                }
-            }
-            Ok::<_, qala_store::StoreError>(b.finish())
-        });
-        let sent = qala_store::features::send_served_rows(&self.pool, kind, v, tx).await;
-        let built = builder.await.map_err(|e| qala_store::StoreError::Embedded {
-            message: format!("indexing a layer failed: {e}"),
-        })?;
-        sent?;
-        let data = built?;
-        Ok((data, started))
+        Ok((read_layer_data(&self.pool, slug, kind, v).await?, started))
+    }
+
+    /// The indicator definitions and input bindings in force.
+    pub fn governance(&self) -> Arc<crate::governed::Governance> {
+        self.governance
+            .read()
+            .map(|g| g.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
 
     /// The indicator engine, once built.
@@ -300,33 +364,44 @@ impl AppState {
     pub async fn rebuild_engine(&self) {
         let _guard = self.engine_lock.lock().await;
         let served: std::collections::BTreeMap<String, i64> = self.tiles.versions().into_iter().collect();
-        if let Some(e) = self.engine()
-            && e.layer_versions().iter().all(|(s, v)| served.get(s) == Some(v))
-            && served
-                .iter()
-                .filter(|(s, _)| self.layer_info(s).is_some_and(|l| ENGINE_KINDS.contains(&l.kind)))
-                .all(|(s, _)| e.layer_versions().contains_key(s))
-        {
-            return;
-        }
-        let started = std::time::Instant::now();
-        // Built from the layers already in memory: no second read of the database.
-        let layers: Vec<(Arc<LayerData>, qala_core::LayerKind)> = self
+        let governance = self.governance();
+        // The engine's layers: every served layer of an engine kind, from memory.
+        let wanted: Vec<(Arc<LayerData>, qala_core::LayerKind)> = self
             .catalogue()
             .iter()
             .filter(|l| ENGINE_KINDS.contains(&l.kind))
             .filter_map(|l| self.tiles.layer(&l.summary.slug).map(|d| (d, l.kind)))
             .collect();
-        let built = tokio::task::spawn_blocking(move || {
-            qala_engine::Engine::from_layers(
-                layers.into_iter().map(|(d, kind)| qala_engine::SourceLayer {
-                    slug: d.slug.clone(),
-                    kind,
-                    layer_version_id: d.version_id,
-                    features: crate::memory::engine_features(kind, &d),
-                }),
-                qala_engine::EngineOptions::default(),
-            )
+        let current = self.engine();
+        let same_rules = current.as_ref().is_some_and(|e| {
+            e.bindings() == Some(&governance.bindings) && e.definitions() == governance.definitions.as_slice()
+        });
+        // With the same definitions and bindings, only the layers whose version changed are
+        // indexed again (a layer gone means a whole rebuild).
+        let changed: Option<Vec<(Arc<LayerData>, qala_core::LayerKind)>> = match &current {
+            Some(e) if same_rules && e.layer_versions().keys().all(|s| served.contains_key(s)) => Some(
+                wanted
+                    .iter()
+                    .filter(|(d, _)| e.layer_versions().get(&d.slug) != Some(&d.version_id))
+                    .cloned()
+                    .collect(),
+            ),
+            _ => None,
+        };
+        if changed.as_ref().is_some_and(Vec::is_empty) {
+            return;
+        }
+        let started = std::time::Instant::now();
+        let source = |(d, kind): (Arc<LayerData>, qala_core::LayerKind)| qala_engine::SourceLayer {
+            slug: d.slug.clone(),
+            kind,
+            layer_version_id: d.version_id,
+            features: crate::memory::engine_features(kind, &d),
+        };
+        let incremental = changed.is_some();
+        let built = tokio::task::spawn_blocking(move || match (changed, current) {
+            (Some(changed), Some(e)) => e.with_layers(changed.into_iter().map(source)),
+            _ => qala_engine::Engine::from_layers(wanted.into_iter().map(source), governance.engine_options(None)),
         })
         .await;
         match built {
@@ -334,7 +409,11 @@ impl AppState {
                 if let Ok(mut cur) = self.engine.write() {
                     *cur = Some(Arc::new(e));
                 }
-                tracing::info!(ms = started.elapsed().as_millis() as u64, "indicator engine built");
+                tracing::info!(
+                    ms = started.elapsed().as_millis() as u64,
+                    incremental,
+                    "indicator engine built"
+                );
             }
             Ok(Err(e)) => tracing::warn!(error = %crate::error::chain(&e), "cannot build the indicator engine"),
             Err(e) => tracing::warn!(error = %e, "the engine build task failed"),
@@ -439,7 +518,10 @@ impl AppState {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         loop {
             let mut listener = match sqlx::postgres::PgListener::connect_with(&self.pool).await {
-                Ok(mut l) => match l.listen(LAYER_VERSION_CHANNEL).await {
+                Ok(mut l) => match l
+                    .listen_all([LAYER_VERSION_CHANNEL, qala_store::governance::GOVERNANCE_CHANNEL])
+                    .await
+                {
                     Ok(()) => l,
                     Err(e) => {
                         outage_log!(self, error = %crate::error::chain(&e), "cannot listen for layer versions; retrying");

@@ -25,6 +25,16 @@ pub enum StoreError {
     },
     #[error("layer {slug:?} has no ready version {version}")]
     VersionNotFound { slug: String, version: i32 },
+    #[error("definition {id:?} version {version} is not stored")]
+    DefinitionNotStored { id: String, version: i32 },
+    #[error("the shipped indicator definitions do not parse")]
+    ShippedDefinitions(#[source] serde_json::Error),
+    #[error("edition {0} not found")]
+    EditionNotFound(i64),
+    #[error("no edition has been published yet (qala indicators publish, or POST /editions)")]
+    NoEdition,
+    #[error("layer {0:?} is loading a new version; publish again when the load has finished")]
+    LayerLoading(String),
     #[error("the database refused the data: {message}")]
     Rejected {
         constraint: Option<String>,
@@ -53,7 +63,13 @@ impl StoreError {
     /// The error's class, for the server's status codes and the CLI's exit messages.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            StoreError::LayerNotFound(_) | StoreError::VersionNotFound { .. } => ErrorKind::NotFound,
+            StoreError::LayerNotFound(_)
+            | StoreError::VersionNotFound { .. }
+            | StoreError::EditionNotFound(_)
+            | StoreError::NoEdition => ErrorKind::NotFound,
+            StoreError::LayerLoading(_) => ErrorKind::Conflict,
+            StoreError::DefinitionNotStored { .. } => ErrorKind::NotFound,
+            StoreError::ShippedDefinitions(_) => ErrorKind::Internal,
             StoreError::KindMismatch { .. } | StoreError::Rejected { .. } | StoreError::WrongGeometry { .. } => {
                 ErrorKind::InvalidInput
             }
@@ -75,6 +91,10 @@ impl StoreError {
             StoreError::LayerNotFound(_) => "layer_not_found",
             StoreError::KindMismatch { .. } => "kind_mismatch",
             StoreError::VersionNotFound { .. } => "version_not_found",
+            StoreError::EditionNotFound(_) | StoreError::NoEdition => "edition_not_found",
+            StoreError::LayerLoading(_) => "layer_loading",
+            StoreError::DefinitionNotStored { .. } => "definition_not_found",
+            StoreError::ShippedDefinitions(_) => "shipped_definitions_invalid",
             StoreError::Rejected { .. } => "rejected_by_database",
             StoreError::WrongGeometry { .. } => "wrong_geometry_type",
             StoreError::Wkb(_) => "wkb_encoding",

@@ -11,6 +11,7 @@ pub mod copy_text;
 pub mod embedded;
 pub mod error;
 pub mod features;
+pub mod governance;
 pub mod load;
 pub mod read;
 pub mod testdb;
@@ -26,9 +27,15 @@ use sqlx::postgres::PgPoolOptions;
 /// The migrations of `sql/migrations`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../sql/migrations");
 
-/// Applies every migration not yet applied. A second run is a no-op.
+/// The shipped indicator definitions (`qala_engine::default_indicators` parses the same file).
+pub const SHIPPED_DEFINITIONS: &str = include_str!("../../../sql/indicators/definitions.json");
+
+/// Applies every migration not yet applied, then stores the shipped indicator definitions
+/// if the database has none. A second run is a no-op.
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
-    MIGRATOR.run(pool).await.map_err(StoreError::Migrate)
+    MIGRATOR.run(pool).await.map_err(StoreError::Migrate)?;
+    governance::seed_definitions(pool, SHIPPED_DEFINITIONS).await?;
+    Ok(())
 }
 
 /// Opens a pool on `url` with qala's session settings: a statement timeout, so that no

@@ -98,7 +98,9 @@ impl LayerLoad {
         if exists.is_none() {
             return Err(StoreError::LayerNotFound(format!("id {layer_id}")));
         }
-        Self::begin_in(tx, layer_id, kind, source).await
+        // The version is as synthetic as the catalogue says the layer is (set just before by
+        // whoever created or described the layer, e.g. `qala fixtures load`).
+        Self::begin_in(tx, layer_id, kind, source, None).await
     }
 
     /// Starts a load into the layer `meta.slug`, creating the layer (with `meta`) when it
@@ -123,7 +125,7 @@ impl LayerLoad {
             None => crate::catalogue::insert_layer(&mut tx, meta).await?,
         };
         lock_layer_loads(&mut tx, layer_id).await?;
-        Self::begin_in(tx, layer_id, meta.kind, source).await
+        Self::begin_in(tx, layer_id, meta.kind, source, Some(meta.synthetic)).await
     }
 
     async fn begin_in(
@@ -131,6 +133,7 @@ impl LayerLoad {
         layer_id: i64,
         kind: LayerKind,
         source: &VersionSource,
+        synthetic: Option<bool>,
     ) -> Result<Begin, StoreError> {
         let current: Option<i64> = sqlx::query_scalar("SELECT current_version_id FROM layer WHERE layer_id = $1")
             .bind(layer_id)
@@ -165,8 +168,10 @@ impl LayerLoad {
             }));
         }
         let (layer_version_id, version): (i64, i32) = sqlx::query_as(
-            "INSERT INTO layer_version (layer_id, version, created_by, source_name, source_sha256, source_crs)
-             SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5 FROM layer_version WHERE layer_id = $1
+            "INSERT INTO layer_version (layer_id, version, created_by, source_name, source_sha256, source_crs, synthetic)
+             SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5,
+                    COALESCE($6, (SELECT synthetic FROM layer WHERE layer_id = $1))
+             FROM layer_version WHERE layer_id = $1
              RETURNING layer_version_id, version",
         )
         .bind(layer_id)
@@ -174,6 +179,7 @@ impl LayerLoad {
         .bind(&source.source_name)
         .bind(&source.source_sha256)
         .bind(&source.source_crs)
+        .bind(synthetic)
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::from_write)?;

@@ -1,4 +1,4 @@
 -- clinic_1km on foot: clinics and hospitals within 1000 m walking (network_access.sql).
 DROP TABLE IF EXISTS ref_net_feature;
-CREATE TEMP TABLE ref_net_feature AS SELECT g FROM ref_service WHERE category IN ('clinic', 'hospital');
+CREATE TEMP TABLE ref_net_feature AS SELECT g FROM ref_service WHERE role = 'clinics';
 SELECT set_config('qala.radius_m', '1000', false);

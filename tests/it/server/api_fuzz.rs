@@ -35,7 +35,7 @@ async fn schemathesis_finds_no_server_error_and_no_response_outside_the_document
         ])
         // Bounded: a fixed number of cases per operation and phase, a fixed seed. One
         // worker: hypothesis' source inspection is not thread-safe on every Python.
-        .args(["--max-examples", "25", "--seed", "20261130", "--workers", "1"])
+        .args(["--max-examples", "15", "--seed", "20261130", "--workers", "1"])
         .args(["--request-timeout", "30", "--generation-database", "none"])
         .args(["-H", &format!("Authorization: Bearer {admin}")])
         .env("NO_COLOR", "1")

@@ -1,9 +1,12 @@
 // Equity: a choropleth of any indicator by district or ring, the norm, and a chart comparing
-// centre and periphery. Values come from the engine through /indicators/{id}?zones=…, zone
-// shapes from /zones/{scheme}; the map shows exactly the API's numbers (a browser test checks).
+// centre and periphery. The public sees the latest published edition by default
+// (/indicators/{id}?edition=latest…), live figures on request or while nothing is published;
+// zone shapes come from /zones/{scheme}. The map shows exactly the API's numbers (a browser test
+// checks), and the caveats and inputs under them are the API's provenance.
 import { api } from '../api.js';
-import { t, num, lang, unitLabel, scaleOf } from '../i18n.js';
+import { t, tf, num, lang, unitLabel, scaleOf } from '../i18n.js';
 import { h, barChart, message } from '../ui.js';
+import { editionLine, provenance, indicatorError } from '../provenance.js';
 
 export const SCHEMES = ['districts', 'rings', 'historic'];
 const PALETTE = ['#f7fcf5', '#c7e9c0', '#74c476', '#31a354', '#006d2c'];
@@ -85,25 +88,67 @@ export default {
       const scheme = SCHEMES.includes(ctx.state.zones) ? ctx.state.zones : 'districts';
       const indSel = h('select', { id: 'equity-indicator' }, defs.map((d) => h('option', { value: d.id, selected: d.id === indicatorId }, indicatorTitle(d))));
       const zoneSel = h('select', { id: 'equity-zones' }, SCHEMES.map((s) => h('option', { value: s, selected: s === scheme }, t(`zones_${s}`))));
+      // A shared link may name edition N; toggling to live and back returns to it.
+      const pinned = /^\d+$/.test(ctx.state.edition ?? '') ? ctx.state.edition : 'latest';
+      const radio = (value, label) => h('label', { class: 'toggle', for: `equity-figures-${value}` },
+        h('input', { type: 'radio', name: 'equity-figures', id: `equity-figures-${value}`, value, checked: (ctx.state.edition === 'live') === (value === 'live') }),
+        h('span', {}, label));
+      const figures = h('fieldset', { class: 'legend figures-toggle', id: 'equity-figures' },
+        h('legend', {}, t('figures')), radio('edition', t('figures_edition')), radio('live', t('figures_live')));
+      const source = h('div', { id: 'equity-source', role: 'status' });
       const out = h('div', { id: 'equity-out' });
       body.replaceChildren(
         h('div', { class: 'form-row' }, h('label', { for: 'equity-indicator' }, t('indicator')), indSel),
         h('div', { class: 'form-row' }, h('label', { for: 'equity-zones' }, t('zones')), zoneSel),
-        out,
+        figures, source, out,
       );
+      const radios = [...figures.querySelectorAll('input')];
+      // Set once the latest edition is found missing: nothing is published yet, so only live
+      // figures exist. The URL keeps asking for the edition, so a shared link shows it later.
+      let unpublished = false;
+      let calls = 0;
       const show = async () => {
+        const call = ++calls; // a quicker later answer must not be overwritten by an earlier one
         const def = defs.find((d) => d.id === indSel.value);
-        ctx.update({ indicator: indSel.value, zones: zoneSel.value });
+        const wantEdition = !unpublished && figures.querySelector('input:checked')?.value !== 'live';
+        ctx.update({ indicator: indSel.value, zones: zoneSel.value, ...(unpublished ? {} : { edition: wantEdition ? (pinned === 'latest' ? undefined : pinned) : 'live' }) });
         out.replaceChildren(message('info', t('loading')));
         try {
-          const [res, shapes] = await Promise.all([api.indicator(indSel.value, zoneSel.value), api.zones(zoneSel.value)]);
-          if (!alive) return;
+          const shapesP = api.zones(zoneSel.value);
+          let res;
+          let note = unpublished ? t('live_unpublished') : null;
+          if (wantEdition) {
+            try {
+              res = await api.indicator(indSel.value, zoneSel.value, { edition: pinned });
+            } catch (e) {
+              // Nothing published yet (or not this figure): the live figures, said so plainly.
+              if (e.status !== 404 || !['edition_not_found', 'not_in_edition'].includes(e.code)) throw e;
+              if (e.code === 'edition_not_found' && pinned === 'latest') {
+                unpublished = true;
+                radios[0].disabled = true;
+                radios[1].checked = true;
+              }
+              note = e.code === 'not_in_edition' ? tf('not_in_edition', { n: pinned })
+                : pinned === 'latest' ? t('live_unpublished') : tf('edition_missing', { n: pinned });
+              res = await api.indicator(indSel.value, zoneSel.value);
+            }
+          } else {
+            res = await api.indicator(indSel.value, zoneSel.value);
+          }
+          const shapes = await shapesP;
+          if (!alive || call !== calls) return;
+          source.replaceChildren(res.edition ? editionLine(res.edition, { id: 'equity-edition' })
+            : note ? h('p', { class: 'msg msg-info', id: 'equity-live' }, note)
+              : h('p', { class: 'small', id: 'equity-live' }, t('live_note')));
           render(ctx, out, def, res, shapes);
         } catch (e) {
-          out.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
+          if (!alive || call !== calls) return;
+          source.replaceChildren();
+          out.replaceChildren(message('error', indicatorError(e)));
           map.getSource('geo-zones').setData({ type: 'FeatureCollection', features: [] });
         }
       };
+      for (const r of radios) r.addEventListener('change', show);
       indSel.addEventListener('change', show);
       zoneSel.addEventListener('change', show);
       show();
@@ -129,7 +174,7 @@ function render(ctx, out, def, res, shapes) {
   // Shown values are scaled for reading (shares as %); the map features keep the API's raw value.
   const sc = scaleOf(rawUnit);
   const unit = unitLabel(rawUnit);
-  const rawNorm = normValue(def?.norm ?? res.indicator?.norm);
+  const rawNorm = normValue(res.indicator?.norm ?? def?.norm);
   const norm = Number.isFinite(rawNorm) ? rawNorm * sc : null;
   const d = (v) => (Number.isFinite(v) ? v * sc : null);
   const br = breaks(rows.map((r) => r.value));
@@ -183,5 +228,6 @@ function render(ctx, out, def, res, shapes) {
     h('table', { class: 'data', id: 'equity-table' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('zone')), h('th', { scope: 'col', class: 'num' }, `${t('value')}${unit ? `, ${unit}` : ''}`))),
       h('tbody', {}, items.map((i) => h('tr', { 'data-zone': i.key }, h('td', {}, i.label), h('td', { class: 'num', 'data-value': i.value ?? '' }, num(i.shown, 2)))))),
+    provenance(res, { id: 'equity-provenance' }),
   );
 }

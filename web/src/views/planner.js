@@ -1,8 +1,10 @@
-// Planner: every indicator in one sortable table (units, norms, centre vs periphery), a chart of
-// one indicator across zones with a CSV download, and the what-if tool (draw a park, a stop or
+// Planner: every indicator in one sortable table (units, norms, centre vs periphery), one
+// indicator across zones (chart; live value beside the published edition's, the change since,
+// the gap to the chosen norm variant; caveats and inputs; CSV), and the what-if tool (draw a park, a stop or
 // a bike lane; the engine answers with before/after values per zone).
 import { api } from '../api.js';
-import { t, num, unitLabel, scaleOf } from '../i18n.js';
+import { t, tf, num, date, unitLabel, scaleOf } from '../i18n.js';
+import { provenance, indicatorError } from '../provenance.js';
 import { h, barChart, sortableTable, message } from '../ui.js';
 import { SCHEMES, indicatorTitle, zoneKeyOfRow, zoneLabel, zoneRole, normValue } from './equity.js';
 
@@ -42,7 +44,7 @@ export default {
     const zoneSel = h('select', { id: 'planner-zones' }, SCHEMES.map((s) => h('option', { value: s, selected: s === scheme }, t(`zones_${s}`))));
     const distSel = h('select', { id: 'planner-distance' }, ['straight', 'network'].map((m) => h('option', { value: m, selected: m === (ctx.state.distance ?? 'straight') }, t(`distance_${m}`))));
     const tableBox = h('div', { id: 'planner-table', 'aria-live': 'polite' }, message('info', t('loading')));
-    const chartBox = h('div', { id: 'planner-chart' });
+    const chartBox = h('div', { id: 'planner-chart', 'aria-live': 'polite' });
     panel.append(h('h2', {}, t('planner_title')), h('p', {}, t('planner_intro')),
       h('div', { class: 'form-row' }, h('label', { for: 'planner-zones' }, t('zones')), zoneSel),
       h('div', { class: 'form-row' }, h('label', { for: 'planner-distance' }, t('distance')), distSel),
@@ -52,6 +54,134 @@ export default {
     const distanceOf = (d) => (distSel.value === 'network' && d.measure?.type === 'access' ? 'network' : 'straight');
 
     let defs = [];
+    let results = [];
+    const chosen = () => (defs.some((d) => d.id === ctx.state.indicator) ? ctx.state.indicator : defs[0]?.id);
+    /** The norm variant in the URL, if the indicator has it (variants are per indicator). */
+    const normOf = (d) => ((d?.norm_variants ?? []).some((v) => v.id === ctx.state.norm) ? ctx.state.norm : undefined);
+    /** The norm variant an indicator's live figures are asked with: only the chosen one gets the URL's. */
+    const normFor = (d) => (d.id === chosen() ? normOf(d) : undefined);
+    const fetchLive = (d) => {
+      const norm = normFor(d);
+      return api.indicator(d.id, zoneSel.value, { distance: distanceOf(d), norm })
+        .then((r) => ({ d, r, err: null, norm })).catch((err) => ({ d, r: null, err, norm }));
+    };
+    // The published figure each live one is compared with: the edition named in the URL, else the latest.
+    const editionCache = new Map();
+    const fetchEdition = (d) => {
+      const edition = /^\d+$/.test(ctx.state.edition ?? '') ? ctx.state.edition : 'latest';
+      const key = `${d.id}|${zoneSel.value}|${distanceOf(d)}|${edition}`;
+      if (!editionCache.has(key)) {
+        editionCache.set(key, api.indicator(d.id, zoneSel.value, { distance: distanceOf(d), edition })
+          .then((r) => ({ r, note: null }))
+          .catch((e) => ({
+            r: null,
+            note: e.code === 'not_in_edition' ? tf('not_in_edition', { n: edition })
+              : e.code === 'edition_not_found' ? (edition === 'latest' ? t('no_edition_to_compare') : tf('edition_missing', { n: edition }))
+                : null,
+          })));
+      }
+      return editionCache.get(key);
+    };
+
+    // Shares are shown as % (scaleOf); sorting uses the shown numbers, which keep the order.
+    const rowOf = ({ d, r, err }) => {
+      const sc = scaleOf(d.unit);
+      const sm = r ? summarise(r) : {};
+      const x = (v) => (Number.isFinite(v) ? v * sc : null);
+      const norm = normValue(r?.indicator?.norm ?? d.norm);
+      const gap = r?.severance?.city?.gap;
+      return { id: d.id, d, title: indicatorTitle(d), forbidden: err?.status === 403, err, unit: unitLabel(d.unit), sc, norm: x(norm), city: x(sm.city), centre: x(sm.centre), periphery: x(sm.periphery), ratio: sm.ratio, gini: sm.gini, severance: Number.isFinite(gap) ? gap * 100 : null, res: r };
+    };
+    const renderTable = () => {
+      const rows = results.map(rowOf);
+      const f2 = (k) => (r) => num(r[k], 2);
+      tableBox.replaceChildren(sortableTable([
+        { key: 'title', label: t('indicator'), format: (r) => (r.forbidden ? [r.title, ' ', h('span', { class: 'badge-restricted', title: t('indicator_forbidden') }, t('restricted'))] : r.title) },
+        { key: 'unit', label: t('unit') },
+        { key: 'norm', label: t('norm'), numeric: true, format: f2('norm') },
+        { key: 'city', label: t('city'), numeric: true, format: f2('city') },
+        { key: 'centre', label: t('centre'), numeric: true, format: f2('centre') },
+        { key: 'periphery', label: t('periphery'), numeric: true, format: f2('periphery') },
+        { key: 'ratio', label: t('gap_ratio'), numeric: true, format: f2('ratio') },
+        { key: 'gini', label: 'Gini', numeric: true, format: (r) => num(r.gini, 3) },
+        ...(distSel.value === 'network' ? [{ key: 'severance', label: t('severance_gap'), numeric: true, format: f2('severance') }] : []),
+      ], rows));
+      return rows;
+    };
+
+    const drawChart = async () => {
+      const id = chosen();
+      const d = defs.find((x) => x.id === id);
+      const entry = results.find((x) => x.d.id === id);
+      if (!d || !entry) return;
+      const row = rowOf(entry);
+      const indSel = h('select', { id: 'planner-indicator' }, defs.map((x) => h('option', { value: x.id, selected: x.id === id }, indicatorTitle(x))));
+      indSel.addEventListener('change', async () => {
+        const next = defs.find((x) => x.id === indSel.value);
+        ctx.update({ indicator: indSel.value, norm: normOf(next) });
+        await refresh();
+      });
+      const controls = [h('div', { class: 'form-row' }, h('label', { for: 'planner-indicator' }, t('indicator')), indSel)];
+      const variants = d.norm_variants ?? [];
+      if (variants.length) {
+        const current = row.res?.indicator?.norm_variant ?? normOf(d) ?? d.norm_variant ?? variants[0].id;
+        const normSel = h('select', { id: 'planner-norm', 'aria-describedby': 'planner-norm-source' },
+          variants.map((v) => h('option', { value: v.id, selected: v.id === current, title: v.source ?? '' }, indicatorTitle(v))));
+        const variant = variants.find((v) => v.id === current);
+        normSel.addEventListener('change', async () => {
+          ctx.update({ norm: normSel.value === d.norm_variant ? undefined : normSel.value });
+          await refresh();
+        });
+        controls.push(h('div', { class: 'form-row' }, h('label', { for: 'planner-norm' }, t('norm_variant')), normSel,
+          variant?.source ? h('p', { class: 'small', id: 'planner-norm-source' }, `${t('norm_source')}: ${variant.source}`) : null));
+      }
+      if (!row.res) {
+        chartBox.replaceChildren(...controls, message('error', indicatorError(row.err)));
+        return;
+      }
+      const ed = await fetchEdition(d);
+      if (!alive || chosen() !== id) return;
+      const zs = row.res.zones ?? [];
+      const edByZone = new Map((ed.r?.zones ?? []).map((z) => [zoneKeyOfRow(z), z]));
+      const x = (v) => (Number.isFinite(v) ? v * row.sc : null);
+      const signed = (v) => (Number.isFinite(v) && v > 0 ? `+${num(v, 2)}` : num(v, 2));
+      const zoneRows = zs.map((z) => {
+        const e = edByZone.get(zoneKeyOfRow(z));
+        const change = Number.isFinite(z.value) && Number.isFinite(e?.value) ? z.value - e.value : null;
+        return h('tr', { 'data-zone': zoneKeyOfRow(z) },
+          h('td', {}, String(zoneLabel(z))),
+          h('td', { class: 'num', 'data-col': 'live', 'data-value': z.value ?? '' }, num(x(z.value), 2)),
+          ed.r ? h('td', { class: 'num', 'data-col': 'edition', 'data-value': e?.value ?? '' }, num(x(e?.value), 2)) : null,
+          ed.r ? h('td', { class: `num ${change > 0 ? 'up' : change < 0 ? 'down' : ''}`, 'data-col': 'change', 'data-value': change ?? '' }, signed(x(change))) : null,
+          h('td', { class: 'num', 'data-col': 'gap', 'data-value': z.gap_to_norm ?? '' }, signed(x(z.gap_to_norm))));
+      });
+      const th = (label, numeric = true) => h('th', { scope: 'col', class: numeric ? 'num' : '' }, label);
+      chartBox.replaceChildren(
+        ...controls,
+        barChart({ title: row.title, unit: row.unit, norm: row.norm, digits: 2, items: zs.map((z) => ({ label: String(zoneLabel(z)), value: x(z.value) })) }),
+        ed.r ? h('p', { class: 'small', id: 'planner-edition' }, tf('compared_with_edition', { n: ed.r.edition.edition_id, title: ed.r.edition.title, as_of: date(ed.r.edition.as_of) }), ' · ',
+          h('a', { href: ed.r.edition.url ?? `/editions/${ed.r.edition.edition_id}` }, t('edition_link')))
+          : ed.note ? h('p', { class: 'small', id: 'planner-edition-none' }, ed.note) : null,
+        h('div', { class: 'table-scroll' }, h('table', { class: 'data', id: 'planner-zones-table' },
+          h('caption', {}, `${t('by_zone')}${row.unit ? `, ${row.unit}` : ''}`),
+          h('thead', {}, h('tr', {}, th(t('zone'), false), th(t('live_col')), ed.r ? th(t('edition_col')) : null, ed.r ? th(t('change_since_edition')) : null,
+            th(`${t('gap_to_norm')} (${num(row.norm, 2)})`))),
+          h('tbody', {}, zoneRows))),
+        provenance(row.res, { id: 'planner-provenance' }),
+        h('a', { class: 'button', id: 'planner-csv', href: api.indicatorCsvUrl(id, zoneSel.value, { distance: distanceOf(d), norm: normOf(d) }), download: `${id}-${zoneSel.value}.csv` }, t('download_csv')));
+    };
+    /** After a change of indicator or norm: refetch the figures asked with another norm than now, redraw. */
+    const refresh = async () => {
+      chartBox.setAttribute('aria-busy', 'true');
+      const stale = results.filter((x) => x.norm !== normFor(x.d));
+      const fresh = await Promise.all(stale.map((x) => fetchLive(x.d)));
+      if (!alive) return;
+      for (const f of fresh) results[results.findIndex((x) => x.d.id === f.d.id)] = f;
+      if (fresh.length) renderTable();
+      await drawChart();
+      chartBox.removeAttribute('aria-busy');
+    };
+
     const loadTable = async () => {
       ctx.update({ zones: zoneSel.value, distance: distSel.value === 'network' ? 'network' : undefined });
       document.getElementById('planner-distance-note')?.toggleAttribute('hidden', distSel.value !== 'network');
@@ -60,41 +190,10 @@ export default {
         const list = await api.indicators();
         defs = Array.isArray(list) ? list : list.indicators ?? [];
         api.zones(zoneSel.value).then((z) => alive && map.getSource('geo-zones').setData(z)).catch(() => {});
-        const results = await Promise.all(defs.map((d) => api.indicator(d.id, zoneSel.value, distanceOf(d)).then((r) => ({ d, r })).catch(() => ({ d, r: null }))));
+        results = await Promise.all(defs.map(fetchLive));
         if (!alive) return;
-        // Shares are shown as % (scaleOf); sorting uses the shown numbers, which keep the order.
-        const rows = results.map(({ d, r }) => {
-          const sc = scaleOf(d.unit);
-          const sm = r ? summarise(r) : {};
-          const x = (v) => (Number.isFinite(v) ? v * sc : null);
-          const norm = normValue(d.norm);
-          const gap = r?.severance?.city?.gap;
-          return { id: d.id, d, title: indicatorTitle(d), unit: unitLabel(d.unit), sc, norm: x(norm), city: x(sm.city), centre: x(sm.centre), periphery: x(sm.periphery), ratio: sm.ratio, gini: sm.gini, severance: Number.isFinite(gap) ? gap * 100 : null, res: r };
-        });
-        const f2 = (k) => (r) => num(r[k], 2);
-        tableBox.replaceChildren(sortableTable([
-          { key: 'title', label: t('indicator') },
-          { key: 'unit', label: t('unit') },
-          { key: 'norm', label: t('norm'), numeric: true, format: f2('norm') },
-          { key: 'city', label: t('city'), numeric: true, format: f2('city') },
-          { key: 'centre', label: t('centre'), numeric: true, format: f2('centre') },
-          { key: 'periphery', label: t('periphery'), numeric: true, format: f2('periphery') },
-          { key: 'ratio', label: t('gap_ratio'), numeric: true, format: f2('ratio') },
-          { key: 'gini', label: 'Gini', numeric: true, format: (r) => num(r.gini, 3) },
-          ...(distSel.value === 'network' ? [{ key: 'severance', label: t('severance_gap'), numeric: true, format: f2('severance') }] : []),
-        ], rows));
-        const indSel = h('select', { id: 'planner-indicator' }, defs.map((d) => h('option', { value: d.id, selected: d.id === ctx.state.indicator }, indicatorTitle(d))));
-        const drawChart = () => {
-          const row = rows.find((r) => r.id === indSel.value);
-          ctx.update({ indicator: indSel.value });
-          const zs = row?.res?.zones ?? [];
-          chartBox.replaceChildren(
-            h('div', { class: 'form-row' }, h('label', { for: 'planner-indicator' }, t('indicator')), indSel),
-            barChart({ title: row?.title ?? '', unit: row?.unit, norm: row?.norm, digits: 2, items: zs.map((z) => ({ label: String(zoneLabel(z)), value: Number.isFinite(z.value) ? z.value * row.sc : null })) }),
-            h('a', { class: 'button', id: 'planner-csv', href: api.indicatorCsvUrl(indSel.value, zoneSel.value, row ? distanceOf(row.d) : 'straight'), download: `${indSel.value}-${zoneSel.value}.csv` }, t('download_csv')));
-        };
-        indSel.addEventListener('change', drawChart);
-        drawChart();
+        renderTable();
+        await drawChart();
       } catch (e) {
         tableBox.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
       }

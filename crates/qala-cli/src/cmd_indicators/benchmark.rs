@@ -60,6 +60,7 @@ pub async fn run(pool: &PgPool, dir: &Path, options: EngineOptions) -> anyhow::R
     let t = Instant::now();
     let defs = options.indicators.clone();
     let as_of = options.as_of;
+    let bindings = options.bindings.clone().unwrap_or_default();
     let engine = Engine::from_layers(layers.into_iter().map(super::source_layer), options)?;
     let build_ms = ms(t);
 
@@ -80,7 +81,20 @@ pub async fn run(pool: &PgPool, dir: &Path, options: EngineOptions) -> anyhow::R
         let results = engine.compute_all(scheme)?;
         let e_ms = ms(t);
         engine_total += e_ms;
-        let r = reference::run(pool, dir, scheme, &defs, as_of, qala_engine::DistanceMode::Straight).await?;
+        let inputs = reference::RefInputs {
+            bindings: &bindings,
+            versions: engine.layer_versions(),
+        };
+        let r = reference::run(
+            pool,
+            dir,
+            scheme,
+            &defs,
+            as_of,
+            qala_engine::DistanceMode::Straight,
+            inputs,
+        )
+        .await?;
         ref_total += r.total_ms;
         table.add_row([
             scheme.to_string(),

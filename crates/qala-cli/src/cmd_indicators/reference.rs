@@ -7,7 +7,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use qala_engine::{DistanceMode, IndicatorDef, Measure, ZoneScheme};
+use std::collections::BTreeMap;
+
+use qala_engine::{Bindings, DistanceMode, IndicatorDef, Measure, ZoneScheme};
 use serde::Serialize;
 use sqlx::{PgPool, Row};
 
@@ -65,6 +67,13 @@ fn read(dir: &Path, name: &str) -> anyhow::Result<String> {
     std::fs::read_to_string(&p).with_context(|| format!("no reference SQL {}", p.display()))
 }
 
+/// The layer version and selection behind each role: what the reference SQL reads.
+pub struct RefInputs<'a> {
+    pub bindings: &'a Bindings,
+    /// slug → layer_version_id (the served versions, or an edition's pins).
+    pub versions: &'a BTreeMap<String, i64>,
+}
+
 /// Runs the reference SQL of `dir` for `defs` on one connection (the SQL uses temp tables).
 pub async fn run(
     pool: &PgPool,
@@ -73,6 +82,7 @@ pub async fn run(
     defs: &[IndicatorDef],
     as_of: chrono::NaiveDate,
     distance: DistanceMode,
+    inputs: RefInputs<'_>,
 ) -> anyhow::Result<RefRun> {
     let zones_file = match scheme {
         ZoneScheme::Districts => "zones_districts.sql",
@@ -82,6 +92,26 @@ pub async fn run(
     };
     let started = Instant::now();
     let mut conn = pool.acquire().await?;
+    sqlx::raw_sql(
+        "DROP TABLE IF EXISTS ref_binding; CREATE TEMP TABLE ref_binding \
+         (role text, slug text, layer_version_id bigint, selection jsonb)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    for (role, layers) in &inputs.bindings.0 {
+        for b in layers {
+            let Some(v) = inputs.versions.get(&b.slug) else {
+                bail!("role {role} is bound to layer {}, which serves no version", b.slug);
+            };
+            sqlx::query("INSERT INTO ref_binding VALUES ($1, $2, $3, $4)")
+                .bind(role)
+                .bind(&b.slug)
+                .bind(v)
+                .bind(serde_json::to_value(&b.selection)?)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
     let mut setup = vec!["00_setup.sql", zones_file, "01_assign.sql"];
     if distance == DistanceMode::Network {
         setup.push("network_graph.sql");

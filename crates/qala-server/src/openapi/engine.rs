@@ -54,8 +54,10 @@ pub fn paths() -> Map<String, Value> {
     p.insert(
         "/indicators/{id}".into(),
         json!({"get": op("computeIndicator", TAG, "one indicator per zone",
-            vec![ex(path_param("id", "an indicator id (GET /indicators)", json!({"type": "string"})), json!("school_500m")), zones_param(), distance_param(), format_param()],
-            responses(&[("200", result())], &errs(&[400, 404, 409])), true)}),
+            vec![ex(path_param("id", "an indicator id (GET /indicators)", json!({"type": "string"})), json!("school_500m")), zones_param(), distance_param(), format_param(),
+                 query_param("norm", "judge the figure against this norm variant of the indicator", json!({"type": "string"})),
+                 query_param("edition", "the figure as published in this edition: a number or latest", json!({"type": "string"}))],
+            responses(&[("200", result())], &errs(&[400, 403, 404, 409])), true)}),
     );
     let mut access_params = vec![
         json!({"name": "layer", "in": "query", "required": true, "description": "the layer whose features residents should reach", "schema": {"type": "string"}, "example": "services"}),
@@ -68,7 +70,7 @@ pub fn paths() -> Map<String, Value> {
     p.insert(
         "/access".into(),
         json!({"get": op("access", TAG, "share of residents within radius_m of a layer's features", access_params,
-            responses(&[("200", result())], &errs(&[400, 404, 409])), true)}),
+            responses(&[("200", result())], &errs(&[400, 403, 404, 409])), true)}),
     );
     p.insert(
         "/zones/{scheme}".into(),
@@ -83,7 +85,7 @@ pub fn paths() -> Map<String, Value> {
         vec![],
         responses(
             &[("200", ok("the effect", "application/json", json!({"type": "object"})))],
-            &errs(&[400, 404, 409, 413, 415]),
+            &errs(&[400, 403, 404, 409, 413, 415]),
         ),
         true,
     );

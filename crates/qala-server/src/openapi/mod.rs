@@ -3,6 +3,7 @@
 //! live `qala serve` and fails on any response the document does not allow.
 
 mod engine;
+mod governance;
 mod layers;
 mod ogc;
 mod ops;
@@ -35,6 +36,7 @@ pub fn document(base: &str) -> Value {
         tiles::paths(),
         layers::paths(),
         engine::paths(),
+        governance::paths(),
         ops::paths(),
     ] {
         paths.extend(family);

@@ -1,0 +1,40 @@
+//! qala-ingest from the outside: hostile files (network references, generated garbage)
+//! through the public `open` / `read` path.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod fuzz;
+mod network;
+
+use qala_core::{Feature, LayerKind};
+use qala_ingest::{Cancel, FeatureSink, IngestError, IngestOptions, Limits, Problem};
+
+pub fn options(kind: LayerKind) -> IngestOptions {
+    IngestOptions {
+        kind,
+        crs: None,
+        map: Vec::new(),
+        layer: None,
+        strict: false,
+        today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        known_permits: None,
+        limits: Limits::default(),
+        cancel: Cancel::new(),
+    }
+}
+
+/// Keeps everything a read hands over.
+#[derive(Default)]
+pub struct Collect {
+    pub features: Vec<Feature>,
+    pub problems: Vec<Problem>,
+}
+
+impl FeatureSink for Collect {
+    fn feature(&mut self, f: Feature) -> Result<(), IngestError> {
+        self.features.push(f);
+        Ok(())
+    }
+    fn problem(&mut self, p: Problem) {
+        self.problems.push(p);
+    }
+}
