@@ -213,7 +213,11 @@ async fn editions_freeze_figures_and_recompute_byte_identically_from_their_pins(
     .unwrap();
     let o = qala(&db, &["indicators", "publish"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("bike-lanes") && stderr(&o).contains("loading"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("bike-lanes") && stderr(&o).contains("loading"),
+        "{}",
+        stderr(&o)
+    );
     sqlx::query("DELETE FROM layer_version WHERE status = 'loading'")
         .execute(&pool)
         .await

@@ -3,9 +3,13 @@
 //! parameters; and real clients (GDAL OAPIF, OWSLib, GDAL's MVT driver) against the
 //! `qala serve` binary.
 
+mod api_fuzz;
 mod auth;
+pub(crate) mod binary;
 mod clients;
+mod hostile;
 pub(crate) mod http;
 mod memory;
+mod pressure;
 mod read;
 mod restart;

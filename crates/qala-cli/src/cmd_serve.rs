@@ -27,6 +27,21 @@ pub struct ServeArgs {
     /// Longest a request may take, seconds (uploads get 10 minutes).
     #[arg(long, default_value_t = 30)]
     pub request_timeout_s: u64,
+    /// The URL clients reach this server at (`https://maps.example.kz`), which every
+    /// absolute link starts with. Without it, links name the listen address (or are
+    /// relative when listening on all interfaces); the Host header is never trusted.
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Uploads loading at once (each on its own database connection, apart from reads).
+    #[arg(long, default_value_t = 2)]
+    pub upload_concurrency: usize,
+    /// Uploads waiting for a slot; more are refused with 429 and Retry-After.
+    #[arg(long, default_value_t = 16)]
+    pub upload_queue: usize,
+    /// Wrong tokens per client address and minute before its token requests get 429 (0: no
+    /// limit).
+    #[arg(long, default_value_t = 20)]
+    pub auth_failures_per_minute: u32,
 }
 
 pub async fn run(g: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -43,10 +58,33 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
             "no web app to serve at /: build it with `cd web && npm ci && npm run build`, or pass --web-dir"
         );
     }
+    let public_url = args
+        .public_url
+        .as_deref()
+        .map(qala_server::links::public_url)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    // Bound before the layers load, so links can name the address actually listened on.
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = public_url.or_else(|| {
+        if addr.ip().is_unspecified() {
+            tracing::warn!(%addr, "listening on every interface without --public-url: links are relative to the server's root");
+            None
+        } else {
+            Some(format!("http://{addr}"))
+        }
+    });
     let config = ServerConfig {
         web_dir: Some(args.web_dir),
         tiles: qala_tiles_options(!args.no_tile_cache, args.tile_cache_mb),
         request_timeout: Duration::from_secs(args.request_timeout_s),
+        public_url,
+        upload_concurrency: args.upload_concurrency,
+        upload_queue: args.upload_queue,
+        auth_failures_per_minute: args.auth_failures_per_minute,
         ..ServerConfig::default()
     };
     crate::sweep_temp_files();
@@ -60,10 +98,6 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
         "layers in memory"
     );
     let follower = tokio::spawn(state.clone().keep_in_step());
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let addr = listener.local_addr()?;
     tracing::info!(%addr, "qala serve listening on http://{addr}");
     qala_server::serve(listener, state, shutdown_signal())
         .await

@@ -30,15 +30,8 @@ pub enum TokenCommand {
 pub async fn run(g: &GlobalArgs, cmd: TokenCommand) -> anyhow::Result<ExitCode> {
     // Check the arguments before touching the database.
     if let TokenCommand::Create { role, layer, .. } = &cmd {
-        if qala_server::Role::parse(role).is_none() {
-            anyhow::bail!("unknown role {role:?}: use public, mapper, planner or admin");
-        }
-        for l in layer {
-            qala_core::LayerSlug::parse(l)?;
-        }
-        if role == "mapper" && layer.is_empty() {
-            anyhow::bail!("a mapper token needs at least one --layer it may upload to");
-        }
+        // The same rule as POST /tokens.
+        qala_server::auth::check_new_token(role, layer)?;
     }
     let db = Db::open(g).await?;
     let result = run_db(&db, cmd).await;

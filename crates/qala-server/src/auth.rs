@@ -4,12 +4,15 @@
 //! by its sha256; tokens are never accepted in URLs.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use sha2::{Digest, Sha256};
 
+use crate::error::Code;
 use crate::state::{AppState, LayerInfo};
 use crate::{ApiError, ApiResult};
 
@@ -71,18 +74,18 @@ impl Caller {
         self.role == Role::Admin || (self.role != Role::Public && self.layers.iter().any(|l| l == slug))
     }
 
-    /// Refuses writes: 401 for the public, 403 for a token without the grant.
+    /// Refuses writes: 401 without a token, 403 for a token without the grant.
     pub fn require_write(&self, slug: &str) -> ApiResult<()> {
         if self.can_write(slug) {
             return Ok(());
         }
-        if self.role == Role::Public {
-            return Err(ApiError::Unauthorized {
-                code: "unauthorized",
-                message: "this needs a token: send Authorization: Bearer <token> (qala token create)".into(),
-            });
+        if self.token_id.is_none() {
+            return Err(ApiError::new(
+                Code::Unauthorized,
+                "this needs a token: send Authorization: Bearer <token> (qala token create)",
+            ));
         }
-        Err(ApiError::Forbidden(format!(
+        Err(ApiError::forbidden(format!(
             "a {} token may not change layer {slug:?}",
             self.role.as_str()
         )))
@@ -126,9 +129,15 @@ impl FromRequestParts<AppState> for Caller {
         let Some(h) = parts.headers.get(header::AUTHORIZATION) else {
             return Ok(Caller::public());
         };
-        let invalid = |m: &str| ApiError::Unauthorized {
-            code: "invalid_token",
-            message: m.to_owned(),
+        // Requests without ConnectInfo (in-process tests) share one address.
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        state.auth_throttle.check(ip)?;
+        let invalid = |m: &str| {
+            state.auth_throttle.record_failure(ip);
+            ApiError::new(Code::InvalidToken, m.to_owned())
         };
         let h = h.to_str().map_err(|_| invalid("malformed Authorization header"))?;
         let Some(token) = h.strip_prefix("Bearer ").map(str::trim) else {
@@ -140,6 +149,11 @@ impl FromRequestParts<AppState> for Caller {
                 Ok(rec) => {
                     state.remember_token(&hash, rec.as_ref());
                     rec
+                }
+                // Every connection busy: the database is not down, and a token checked
+                // before still reads.
+                Err(e) if crate::error::pool_busy(&e) => {
+                    Some(state.known_token(&hash).ok_or_else(ApiError::server_busy)?)
                 }
                 Err(e) if e.kind() == qala_core::ErrorKind::Unavailable => {
                     state.mark_db_down(&e);
@@ -163,6 +177,28 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The rule for a new token, the same for `qala token create` and `POST /tokens`: a known
+/// role, layer slugs, and at least one layer for a mapper (a mapper without layers could do
+/// nothing a public caller cannot).
+pub fn check_new_token(role: &str, layers: &[String]) -> ApiResult<Role> {
+    let role = Role::parse(role).ok_or_else(|| {
+        ApiError::bad(
+            Code::InvalidRole,
+            format!("unknown role {role:?}: use public, mapper, planner or admin"),
+        )
+    })?;
+    for l in layers {
+        qala_core::LayerSlug::parse(l)?;
+    }
+    if role == Role::Mapper && layers.is_empty() {
+        return Err(ApiError::bad(
+            Code::InvalidGrant,
+            "a mapper token needs at least one layer it may upload to",
+        ));
+    }
+    Ok(role)
+}
+
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
@@ -181,20 +217,18 @@ pub async fn create_token(
 ) -> ApiResult<impl IntoResponse> {
     match caller.role {
         Role::Admin => {}
-        Role::Public => {
-            return Err(ApiError::Unauthorized {
-                code: "unauthorized",
-                message: "creating tokens needs an admin token".into(),
-            });
+        // No token at all: authenticate first. A token of another role: authenticated,
+        // not allowed.
+        _ if caller.token_id.is_none() => {
+            return Err(ApiError::new(
+                Code::Unauthorized,
+                "creating tokens needs an admin token",
+            ));
         }
-        _ => return Err(ApiError::Forbidden("only admins create tokens".into())),
+        _ => return Err(ApiError::forbidden("only admins create tokens")),
     }
-    let Json(body) = body.map_err(|e| ApiError::bad("invalid_body", e.body_text()))?;
-    let role = Role::parse(&body.role)
-        .ok_or_else(|| ApiError::bad("invalid_role", "role must be public, mapper, planner or admin"))?;
-    for l in &body.layers {
-        qala_core::LayerSlug::parse(l)?;
-    }
+    let Json(body) = body.map_err(crate::error_body::json_rejection)?;
+    let role = check_new_token(&body.role, &body.layers)?;
     let token = new_token();
     let rec = qala_store::features::create_token(
         state.db()?,

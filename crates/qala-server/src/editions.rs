@@ -8,6 +8,7 @@ use axum::response::IntoResponse;
 use qala_engine::{BoundLayer, DistanceMode, INPUT_ROLES, ZoneScheme};
 use serde_json::{Value, json};
 
+use crate::error::Code;
 use crate::governed::{self, GovernedError};
 use crate::state::AppState;
 use crate::{ApiError, ApiResult, Caller, Role};
@@ -24,11 +25,11 @@ impl From<GovernedError> for ApiError {
 fn require_admin(caller: &Caller, what: &str) -> ApiResult<()> {
     match caller.role {
         Role::Admin => Ok(()),
-        Role::Public if caller.token_id.is_none() => Err(ApiError::Unauthorized {
-            code: "unauthorized",
-            message: format!("{what} needs an admin token: send Authorization: Bearer <token>"),
-        }),
-        _ => Err(ApiError::Forbidden(format!("only admins may {what}"))),
+        Role::Public if caller.token_id.is_none() => Err(ApiError::new(
+            Code::Unauthorized,
+            format!("{what} needs an admin token: send Authorization: Bearer <token>"),
+        )),
+        _ => Err(ApiError::forbidden(format!("only admins may {what}"))),
     }
 }
 
@@ -71,7 +72,7 @@ pub async fn bind(
     body: Result<Json<BindBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     require_admin(&caller, "bind indicator inputs")?;
-    let Json(body) = body.map_err(|e| ApiError::bad("invalid_body", e.body_text()))?;
+    let Json(body) = body.map_err(|e| ApiError::bad(Code::InvalidBody, e.body_text()))?;
     let changed = governed::bind(state.db()?, &role, &body.layers, &caller.label(), &body.note).await?;
     if let Err(e) = state.sync().await {
         tracing::warn!(error = %crate::error::chain(&e), "reload after a binding failed; the listener will retry");
@@ -147,7 +148,7 @@ fn edition_id(s: &str) -> ApiResult<Option<i64>> {
         n => n
             .parse::<i64>()
             .map(Some)
-            .map_err(|_| ApiError::bad("invalid_parameter", format!("edition {n:?}: use a number or latest"))),
+            .map_err(|_| ApiError::bad(Code::InvalidParameter, format!("edition {n:?}: use a number or latest"))),
     }
 }
 
@@ -195,17 +196,17 @@ pub async fn stored_result(
         .cloned()
         .unwrap_or_default();
     let Some(r) = list.into_iter().find(|r| r["indicator"]["id"] == indicator) else {
-        return Err(ApiError::NotFound {
-            code: "not_in_edition",
-            message: format!(
+        return Err(ApiError::new(
+            Code::NotInEdition,
+            format!(
                 "edition {} has no {indicator} figure for zones={scheme} distance={mode}",
                 e.edition_id
             ),
-        });
+        ));
     };
     if !visible_result(state, caller, &r) {
-        return Err(ApiError::Forbidden(
-            "this figure is computed from layers your role may not read; ask a planner".into(),
+        return Err(ApiError::forbidden(
+            "this figure is computed from layers your role may not read; ask a planner",
         ));
     }
     let versions: std::collections::BTreeMap<String, i64> =

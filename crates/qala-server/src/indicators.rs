@@ -9,13 +9,16 @@ use axum::response::{IntoResponse, Response};
 use qala_engine::{AccessQuery, Change, DistanceMode, Engine, EngineOptions, FieldEquals, IndicatorResult, ZoneScheme};
 use serde_json::Value;
 
+use crate::error::Code;
 use crate::state::AppState;
 use crate::{ApiError, ApiResult, Caller};
 
 fn engine(state: &AppState) -> ApiResult<Arc<Engine>> {
-    state.engine().ok_or_else(|| ApiError::Unavailable {
-        code: "engine_unavailable",
-        message: "the indicator engine is still being built from the layers; try again in a moment".into(),
+    state.engine().ok_or_else(|| {
+        ApiError::new(
+            Code::EngineUnavailable,
+            "the indicator engine is still being built from the layers; try again in a moment",
+        )
     })
 }
 
@@ -26,7 +29,7 @@ fn pairs(q: Option<&str>) -> ApiResult<Vec<(String, String)>> {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
         let dec = |s: &str| {
             crate::ogc::percent_decode(s)
-                .ok_or_else(|| ApiError::bad("invalid_parameter", format!("bad percent-encoding in {p:?}")))
+                .ok_or_else(|| ApiError::bad(Code::InvalidParameter, format!("bad percent-encoding in {p:?}")))
         };
         out.push((dec(k)?, dec(v)?));
     }
@@ -40,7 +43,7 @@ fn one<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
 fn check_known(p: &[(String, String)], known: &[&str]) -> ApiResult<()> {
     match p.iter().find(|(k, _)| !known.contains(&k.as_str())) {
         Some((k, _)) => Err(ApiError::bad(
-            "unknown_parameter",
+            Code::UnknownParameter,
             format!("unknown parameter {k:?}; use {}", known.join(", ")),
         )),
         None => Ok(()),
@@ -60,7 +63,7 @@ fn wants_csv(p: &[(String, String)]) -> ApiResult<bool> {
         None | Some("json") => Ok(false),
         Some("csv") => Ok(true),
         Some(f) => Err(ApiError::bad(
-            "invalid_parameter",
+            Code::InvalidParameter,
             format!("format={f}: use json or csv"),
         )),
     }
@@ -148,8 +151,8 @@ pub fn check_inputs_visible(
         .keys()
         .any(|slug| state.layer_info(slug).is_none_or(|l| !caller.can_see(&l)));
     if hidden {
-        return Err(ApiError::Forbidden(
-            "this figure is computed from layers your role may not read; ask a planner".into(),
+        return Err(ApiError::forbidden(
+            "this figure is computed from layers your role may not read; ask a planner",
         ));
     }
     Ok(())
@@ -205,11 +208,11 @@ pub async fn access(State(state): State<AppState>, caller: Caller, RawQuery(q): 
     check_known(&p, &["layer", "radius_m", "where", "zones", "distance", "format"])?;
     let csv = wants_csv(&p)?;
     let mode = distance(&p)?;
-    let layer = one(&p, "layer").ok_or_else(|| ApiError::bad("invalid_parameter", "layer=SLUG is required"))?;
+    let layer = one(&p, "layer").ok_or_else(|| ApiError::bad(Code::InvalidParameter, "layer=SLUG is required"))?;
     caller.visible_layer(&state, layer)?;
     let radius_m: f64 = one(&p, "radius_m")
         .and_then(|r| r.parse().ok())
-        .ok_or_else(|| ApiError::bad("invalid_parameter", "radius_m=METRES is required (a number)"))?;
+        .ok_or_else(|| ApiError::bad(Code::InvalidParameter, "radius_m=METRES is required (a number)"))?;
     let filter = p
         .iter()
         .filter(|(k, _)| k == "where")
@@ -256,7 +259,7 @@ pub async fn what_if(
     caller: Caller,
     body: Result<Json<WhatIfBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Json<Value>> {
-    let Json(body) = body.map_err(|e| ApiError::bad("invalid_body", e.body_text()))?;
+    let Json(body) = body.map_err(crate::error_body::json_rejection)?;
     let mode: DistanceMode = body
         .distance
         .as_deref()

@@ -100,34 +100,8 @@ fn item(f: &FeatureView<'_>, out: &Output) -> Item {
 
 /// The filter box as a lon/lat polygon (the database intersects in EPSG:4326 too).
 fn bbox_polygon_wgs84(b: Bbox, srid: i32) -> Result<Polygon<f64>, ApiError> {
-    let corners = [
-        (b.min_x, b.min_y),
-        (b.max_x, b.min_y),
-        (b.max_x, b.max_y),
-        (b.min_x, b.max_y),
-    ];
-    let to_lonlat: Vec<Coord<f64>> = match srid {
-        4326 => corners.iter().map(|&(x, y)| Coord { x, y }).collect(),
-        3857 => corners
-            .iter()
-            .map(|&(x, y)| {
-                let (x, y) = qala_tiles::mercator::to_4326(x, y);
-                Coord { x, y }
-            })
-            .collect(),
-        s => {
-            let p = proj::Proj::new_known_crs(&format!("EPSG:{s}"), "EPSG:4326", None).map_err(proj_err)?;
-            corners
-                .iter()
-                .map(|&c| {
-                    p.convert(c)
-                        .map(|(x, y)| Coord { x, y })
-                        .map_err(|e| ApiError::bad("invalid_bbox", format!("bbox cannot be transformed: {e}")))
-                })
-                .collect::<Result<_, _>>()?
-        }
-    };
-    let mut ring = to_lonlat;
+    let corners = crate::ogc_query::bbox_corners_wgs84(b, srid)?;
+    let mut ring: Vec<Coord<f64>> = corners.iter().map(|&(x, y)| Coord { x, y }).collect();
     ring.push(ring[0]);
     Ok(Polygon::new(LineString(ring), Vec::new()))
 }

@@ -9,6 +9,7 @@ use qala_load::{LoadOptions, LoadStatus};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
+use crate::error::Code;
 use crate::state::{AppState, LayerInfo};
 use crate::{ApiError, ApiResult, Caller};
 
@@ -94,7 +95,7 @@ pub async fn upload(
                 && k.parse::<LayerKind>()? != l.kind
             {
                 return Err(ApiError::bad(
-                    "kind_mismatch",
+                    Code::KindMismatch,
                     format!("layer {slug} is a {} layer; it cannot take {k} features", l.kind),
                 ));
             }
@@ -106,12 +107,14 @@ pub async fn upload(
                 return Err(ApiError::layer_not_found(slug.as_str()));
             };
             if caller.role != crate::Role::Admin {
-                return Err(ApiError::Forbidden("only admins create layers".into()));
+                return Err(ApiError::forbidden("only admins create layers"));
             }
             kind.parse::<LayerKind>()?
         }
     };
-    let mut multipart = multipart.map_err(|e| ApiError::bad("invalid_upload", e.body_text()))?;
+    // A place in the upload queue before the body is read: refused at once when full.
+    let admission = state.uploads.admit()?;
+    let mut multipart = multipart.map_err(|e| ApiError::bad(Code::InvalidUpload, e.body_text()))?;
     let dir =
         qala_ingest::temp_dir::create("upload").map_err(|e| ApiError::internal("creating an upload directory", e))?;
     let mut saved: Option<(std::path::PathBuf, String)> = None;
@@ -143,7 +146,7 @@ pub async fn upload(
     }
     let Some((path, name)) = saved else {
         return Err(ApiError::bad(
-            "invalid_upload",
+            Code::InvalidUpload,
             "send the file as multipart/form-data field \"file\"",
         ));
     };
@@ -154,7 +157,9 @@ pub async fn upload(
     opts.crs = params.crs.clone();
     // Stopped by shutdown; load_file also stops its reader when this future is dropped.
     opts.cancel = state.ingests.child();
-    let report = qala_load::load_file(state.db()?, &path, &opts).await?;
+    let slot = admission.ingest_slot().await?;
+    let report = qala_load::load_file(state.upload_db()?, &path, &opts).await?;
+    drop(slot);
     drop(dir);
     // Serve the new version now rather than waiting for the notification.
     if let Err(e) = state.sync().await {
@@ -170,12 +175,12 @@ pub async fn upload(
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge(format!(
-            "the upload is larger than {} MB",
-            crate::UPLOAD_LIMIT_BYTES >> 20
-        ))
+        ApiError::new(
+            Code::PayloadTooLarge,
+            format!("the upload is larger than {} MB", crate::UPLOAD_LIMIT_BYTES >> 20),
+        )
     } else {
-        ApiError::bad("invalid_upload", e.body_text())
+        ApiError::bad(Code::InvalidUpload, e.body_text())
     }
 }
 
@@ -194,7 +199,7 @@ pub async fn rollback(
 ) -> ApiResult<Json<Value>> {
     caller.require_write(&slug)?;
     caller.visible_layer(&state, &slug)?;
-    let Json(body) = body.map_err(|e| ApiError::bad("invalid_body", e.body_text()))?;
+    let Json(body) = body.map_err(crate::error_body::json_rejection)?;
     let v = qala_store::catalogue::rollback(state.db()?, &slug, body.version).await?;
     if let Err(e) = state.sync().await {
         tracing::warn!(error = %crate::error::chain(&e), "layer reload after rollback failed; the listener will retry");

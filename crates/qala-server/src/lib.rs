@@ -5,18 +5,24 @@
 //! The HTTP API is documented in `docs/api.md`.
 
 pub mod auth;
+pub mod auth_throttle;
 pub mod editions;
 pub mod error;
+pub mod error_body;
+pub mod error_code;
 pub mod governed;
 pub mod indicators;
 pub mod items_memory;
 pub mod layers;
+pub mod links;
 pub mod memory;
 pub mod ogc;
+pub mod ogc_query;
 pub mod openapi;
 pub mod ops;
 pub mod state;
 pub mod tiles;
+pub mod upload_queue;
 pub mod web;
 
 use std::time::Duration;
@@ -74,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
         .merge(uploads)
+        // Inside the compression: the framework's texts are read before they are compressed.
+        .layer(axum::middleware::from_fn(error_body::json_errors))
         .layer(CompressionLayer::new());
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -88,6 +96,7 @@ pub fn router(state: AppState) -> Router {
     api.merge(tiles)
         .fallback(web::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
+        .layer(axum::middleware::from_fn(error_body::json_errors))
         .layer(cors)
         .with_state(state)
 }
@@ -106,7 +115,7 @@ pub async fn serve(
         shutdown.await;
         ingests.cancel();
     };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The client address feeds the failed-auth throttle.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

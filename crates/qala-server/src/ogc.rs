@@ -1,25 +1,18 @@
 //! OGC API – Features: Part 1 (core, GeoJSON, OpenAPI 3.0) and Part 2 (crs, bbox-crs).
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
-use qala_core::{Bbox, FieldType};
-use qala_store::features::{DateRange, ItemsQuery, date_field};
+use qala_core::FieldType;
+use qala_store::features::ItemsQuery;
 use serde_json::{Value, json};
 
+use crate::error::Code;
+use crate::ogc_query::{CRS84, EPSG, ItemsParams, check_f, crs_list, params, parse_crs};
+pub use crate::ogc_query::{DEFAULT_LIMIT, MAX_LIMIT, percent_decode};
 use crate::state::{AppState, LayerInfo};
-use crate::tiles::base_url;
 use crate::{ApiError, ApiResult, Caller};
-
-pub const DEFAULT_LIMIT: i64 = 100;
-pub const MAX_LIMIT: i64 = 10_000;
-
-pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
-const EPSG: &str = "http://www.opengis.net/def/crs/EPSG/0/";
 
 pub const CONFORMANCE: [&str; 7] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -31,40 +24,13 @@ pub const CONFORMANCE: [&str; 7] = [
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
 ];
 
-/// CRS URIs items can be returned in.
-pub fn crs_list() -> Vec<String> {
-    let mut v = vec![CRS84.to_owned()];
-    v.extend(qala_store::features::OUTPUT_SRIDS.iter().map(|s| format!("{EPSG}{s}")));
-    v
-}
-
-/// A CRS URI (or `EPSG:n`) to (srid, lat/lon axis order).
-fn parse_crs(s: &str) -> ApiResult<(i32, bool)> {
-    if s == CRS84 || s.eq_ignore_ascii_case("OGC:CRS84") {
-        return Ok((4326, false));
-    }
-    let code = s
-        .strip_prefix(EPSG)
-        .or_else(|| s.strip_prefix("EPSG:"))
-        .and_then(|c| c.parse::<i32>().ok())
-        .filter(|c| qala_store::features::OUTPUT_SRIDS.contains(c));
-    match code {
-        // EPSG:4326 is latitude first; CRS84 is the lon/lat one.
-        Some(c) => Ok((c, c == 4326)),
-        None => Err(ApiError::bad(
-            "invalid_crs",
-            format!("unsupported crs {s:?}; supported: {}", crs_list().join(", ")),
-        )),
-    }
-}
-
 fn geojson(v: Value) -> Response {
     ([(header::CONTENT_TYPE, "application/geo+json")], Json(v)).into_response()
 }
 
 /// The landing page.
-pub fn landing(headers: &HeaderMap) -> Json<Value> {
-    let b = base_url(headers);
+pub fn landing(state: &AppState) -> Json<Value> {
+    let b = state.base_url();
     Json(json!({
         "title": "qala — open city data for Almaty",
         "description": "Layers of Almaty (districts, population, bike lanes, green spaces, tree fellings and plantings, navigation signs, services) as OGC API Features and vector tiles.",
@@ -75,52 +41,6 @@ pub fn landing(headers: &HeaderMap) -> Json<Value> {
             {"href": format!("{b}/collections"), "rel": "data", "type": "application/json", "title": "the layers"},
         ]
     }))
-}
-
-/// Refuses `f` values other than JSON.
-fn check_f(params: &HashMap<String, String>) -> ApiResult<()> {
-    match params.get("f").map(String::as_str) {
-        None | Some("json") | Some("geojson") | Some("application/json") | Some("application/geo+json") => Ok(()),
-        Some(other) => Err(ApiError::bad(
-            "invalid_parameter",
-            format!("f={other} is not offered; use f=json"),
-        )),
-    }
-}
-
-fn params(q: Option<&str>) -> ApiResult<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let dec = |s: &str| {
-            percent_decode(s)
-                .ok_or_else(|| ApiError::bad("invalid_parameter", format!("bad percent-encoding in {pair:?}")))
-        };
-        let k = dec(k)?;
-        if out.insert(k.clone(), dec(v)?).is_some() {
-            return Err(ApiError::bad("invalid_parameter", format!("parameter {k} given twice")));
-        }
-    }
-    Ok(out)
-}
-
-pub(crate) fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let h = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(h, 16).ok()?);
-                i += 2;
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
 }
 
 pub async fn conformance(RawQuery(q): RawQuery) -> ApiResult<Json<Value>> {
@@ -163,14 +83,13 @@ fn collection_json(l: &LayerInfo, b: &str) -> Value {
 pub async fn collections(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Value>> {
     check_f(&params(q.as_deref())?)?;
-    let b = base_url(&headers);
+    let b = state.base_url();
     let mut cols = Vec::new();
     for l in state.catalogue().iter().filter(|l| caller.can_see(l)) {
-        cols.push(collection_json(l, &b));
+        cols.push(collection_json(l, b));
     }
     Ok(Json(json!({
         "links": [{"href": format!("{b}/collections"), "rel": "self", "type": "application/json", "title": "collections"}],
@@ -182,12 +101,11 @@ pub async fn collection(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<Value>> {
     check_f(&params(q.as_deref())?)?;
     let l = caller.visible_layer(&state, &id)?;
-    Ok(Json(collection_json(&l, &base_url(&headers))))
+    Ok(Json(collection_json(&l, state.base_url())))
 }
 
 const QUERYABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
@@ -231,12 +149,11 @@ pub async fn queryables(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
     check_f(&params(q.as_deref())?)?;
     let l = caller.visible_layer(&state, &id)?;
-    let b = base_url(&headers);
+    let b = state.base_url();
     let geometry = match l.kind.geometry_type() {
         qala_core::GeometryType::Point => "Point",
         qala_core::GeometryType::MultiLineString => "MultiLineString",
@@ -262,162 +179,24 @@ pub async fn queryables(
     Ok(([(header::CONTENT_TYPE, "application/schema+json")], Json(body)).into_response())
 }
 
-fn parse_bbox(s: &str) -> ApiResult<Bbox> {
-    let n: Vec<f64> = s
-        .split(',')
-        .map(|v| v.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| {
-            ApiError::bad(
-                "invalid_bbox",
-                format!("bbox={s}: expected four numbers minx,miny,maxx,maxy"),
-            )
-        })?;
-    match n.as_slice() {
-        [a, b, c, d] => Ok(Bbox::new(*a, *b, *c, *d)?),
-        [a, b, _, c, d, _] => Ok(Bbox::new(*a, *b, *c, *d)?),
-        _ => Err(ApiError::bad(
-            "invalid_bbox",
-            format!("bbox={s}: expected four numbers minx,miny,maxx,maxy"),
-        )),
-    }
-}
-
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    let d = s.get(..10).unwrap_or(s);
-    NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()
-}
-
-fn parse_datetime(s: &str) -> ApiResult<DateRange> {
-    let bad = || {
-        ApiError::bad(
-            "invalid_datetime",
-            format!(
-                "datetime={s}: use a date (2024-05-01), an interval (2024-01-01/2024-12-31) or an open one (../2024-12-31, 2024-01-01/..)"
-            ),
-        )
-    };
-    let end_of = |p: &str| -> ApiResult<Option<NaiveDate>> {
-        if p.is_empty() || p == ".." {
-            Ok(None)
-        } else {
-            parse_date(p).map(Some).ok_or_else(bad)
-        }
-    };
-    let r = match s.split_once('/') {
-        Some((a, b)) => DateRange {
-            start: end_of(a)?,
-            end: end_of(b)?,
-        },
-        None => {
-            let d = parse_date(s).ok_or_else(bad)?;
-            DateRange {
-                start: Some(d),
-                end: Some(d),
-            }
-        }
-    };
-    if let (Some(a), Some(b)) = (r.start, r.end)
-        && a > b
-    {
-        return Err(bad());
-    }
-    Ok(r)
-}
-
 /// `GET /collections/{id}/items`
 pub async fn items(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
     let l = caller.visible_layer(&state, &id)?;
-    let p = params(q.as_deref())?;
-    check_f(&p)?;
-    let limit = match p.get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(v) => match v.parse::<i64>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(ApiError::bad(
-                    "invalid_limit",
-                    format!("limit={v}: use a whole number from 1 to {MAX_LIMIT}"),
-                ));
-            }
-        },
-    };
-    let (srid, lat_lon) = p.get("crs").map(|c| parse_crs(c)).transpose()?.unwrap_or((4326, false));
-    let bbox = match p.get("bbox") {
-        None => None,
-        Some(s) => {
-            let (bsrid, blatlon) = p
-                .get("bbox-crs")
-                .map(|c| parse_crs(c))
-                .transpose()?
-                .unwrap_or((4326, false));
-            let mut b = parse_bbox(s)?;
-            if blatlon {
-                b = Bbox::new(b.min_y, b.min_x, b.max_y, b.max_x)?;
-            }
-            Some((b, bsrid))
-        }
-    };
-    let after = p
-        .get("after")
-        .map(|a| {
-            a.parse::<i64>()
-                .map_err(|_| ApiError::bad("invalid_cursor", format!("after={a}: not a cursor from a next link")))
-        })
-        .transpose()?;
-    let datetime = match p.get("datetime") {
-        None => None,
-        Some(s) => {
-            if date_field(l.kind).is_none() {
-                return Err(ApiError::bad(
-                    "invalid_datetime",
-                    format!("layer {id:?} ({}) has no date to filter on", l.kind),
-                ));
-            }
-            Some(parse_datetime(s)?)
-        }
-    };
-    let mut filters = Vec::new();
-    for (k, v) in &p {
-        if matches!(
-            k.as_str(),
-            "limit" | "bbox" | "bbox-crs" | "crs" | "after" | "datetime" | "f"
-        ) {
-            continue;
-        }
-        let Some(f) = l.kind.field(k) else {
-            let known: Vec<&str> = l.kind.fields().iter().map(|f| f.name).collect();
-            return Err(ApiError::bad(
-                "unknown_parameter",
-                format!(
-                    "unknown parameter {k:?}; use limit, bbox, bbox-crs, crs, datetime, or a field of {id}: {}",
-                    known.join(", ")
-                ),
-            ));
-        };
-        let ok = match f.ty {
-            FieldType::Int => v.parse::<i64>().is_ok(),
-            FieldType::Float => v.parse::<f64>().is_ok(),
-            FieldType::Bool => v == "true" || v == "false",
-            FieldType::Date => parse_date(v).is_some() && v.len() == 10,
-            FieldType::Text | FieldType::TextList => true,
-        };
-        if !ok {
-            return Err(ApiError::bad(
-                "invalid_parameter",
-                format!("{k}={v}: {k} is a {:?} field", f.ty).to_lowercase(),
-            ));
-        }
-        filters.push((f, v.clone()));
-    }
-    filters.sort_by_key(|(f, _)| f.name);
-    let b = base_url(&headers);
+    let ItemsParams {
+        limit,
+        srid,
+        lat_lon,
+        bbox,
+        after,
+        datetime,
+        filters,
+    } = ItemsParams::from_params(l.kind, &id, &params(q.as_deref())?)?;
+    let b = state.base_url();
     let mut features = Vec::new();
     let mut last_id = None;
     let mut source_memory = false;
@@ -514,6 +293,8 @@ async fn from_db<T>(
     };
     match waited {
         Ok(Ok(v)) => Ok(Some(v)),
+        // Busy (no free connection in time) is answered from memory too, but is no outage.
+        Ok(Err(e)) if crate::error::pool_busy(&e) => Ok(None),
         Ok(Err(e)) if e.kind() == qala_core::ErrorKind::Unavailable => {
             state.mark_db_down(&e);
             Ok(None)
@@ -570,7 +351,6 @@ pub async fn item(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, fid)): Path<(String, String)>,
-    headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
     let l = caller.visible_layer(&state, &id)?;
@@ -578,14 +358,16 @@ pub async fn item(
     check_f(&p)?;
     if let Some(k) = p.keys().find(|k| !matches!(k.as_str(), "f" | "crs")) {
         return Err(ApiError::bad(
-            "unknown_parameter",
+            Code::UnknownParameter,
             format!("unknown parameter {k:?}; use crs"),
         ));
     }
     let (srid, lat_lon) = p.get("crs").map(|c| parse_crs(c)).transpose()?.unwrap_or((4326, false));
-    let not_found = || ApiError::NotFound {
-        code: "feature_not_found",
-        message: format!("collection {id:?} has no feature {fid:?}"),
+    let not_found = || {
+        ApiError::new(
+            Code::FeatureNotFound,
+            format!("collection {id:?} has no feature {fid:?}"),
+        )
     };
     let n: i64 = fid.parse().map_err(|_| not_found())?;
     let v = l.summary.layer_version_id.ok_or_else(not_found)?;
@@ -598,7 +380,7 @@ pub async fn item(
         ),
     };
     let r = r.ok_or_else(not_found)?;
-    let b = base_url(&headers);
+    let b = state.base_url();
     let mut res = geojson(json!({
         "type": "Feature", "id": r.id, "geometry": r.geometry, "properties": r.properties,
         "links": [
@@ -611,48 +393,4 @@ pub async fn item(
         mark_memory(&state, &mut res);
     }
     Ok(res)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn datetime_forms() {
-        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
-        assert_eq!(
-            parse_datetime("2024-05-01").unwrap(),
-            DateRange {
-                start: d("2024-05-01"),
-                end: d("2024-05-01")
-            }
-        );
-        assert_eq!(
-            parse_datetime("../2024-12-31").unwrap(),
-            DateRange {
-                start: None,
-                end: d("2024-12-31")
-            }
-        );
-        assert_eq!(
-            parse_datetime("2024-01-01T00:00:00Z/..").unwrap(),
-            DateRange {
-                start: d("2024-01-01"),
-                end: None
-            }
-        );
-        assert!(parse_datetime("2024-12-31/2024-01-01").is_err());
-        assert!(parse_datetime("yesterday").is_err());
-    }
-
-    #[test]
-    fn crs_uris() {
-        assert_eq!(parse_crs(CRS84).unwrap(), (4326, false));
-        assert_eq!(
-            parse_crs("http://www.opengis.net/def/crs/EPSG/0/4326").unwrap(),
-            (4326, true)
-        );
-        assert_eq!(parse_crs("EPSG:32643").unwrap(), (32643, false));
-        assert!(parse_crs("EPSG:2154").is_err());
-    }
 }

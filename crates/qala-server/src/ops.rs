@@ -13,6 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::ApiError;
+use crate::error::Code;
 use crate::state::AppState;
 
 /// Upper bounds of the request duration histogram, seconds.
@@ -59,10 +60,10 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
     };
     let res = match tokio::time::timeout(limit, next.run(req)).await {
         Ok(r) => r,
-        Err(_) => ApiError::Unavailable {
-            code: "timeout",
-            message: format!("the request took longer than {} s", limit.as_secs()),
-        }
+        Err(_) => ApiError::new(
+            Code::Timeout,
+            format!("the request took longer than {} s", limit.as_secs()),
+        )
         .into_response(),
     };
     state
@@ -166,6 +167,36 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             "Layer versions loaded into memory.",
             "counter",
             m.layer_reloads.load(Ordering::Relaxed) as f64,
+        ),
+        (
+            "qala_auth_failures_total",
+            "Requests with a wrong token (unknown, revoked or malformed).",
+            "counter",
+            state.auth_throttle.failures.load(Ordering::Relaxed) as f64,
+        ),
+        (
+            "qala_auth_throttled_total",
+            "Requests with a token refused with 429: too many wrong tokens from their address.",
+            "counter",
+            state.auth_throttle.throttled.load(Ordering::Relaxed) as f64,
+        ),
+        (
+            "qala_uploads_ingesting",
+            "Uploads being loaded now.",
+            "gauge",
+            state.uploads.ingesting() as f64,
+        ),
+        (
+            "qala_uploads_waiting",
+            "Uploads admitted and waiting for a slot.",
+            "gauge",
+            state.uploads.waiting() as f64,
+        ),
+        (
+            "qala_uploads_refused_total",
+            "Uploads refused with 429: the upload queue was full.",
+            "counter",
+            state.uploads.refused.load(Ordering::Relaxed) as f64,
         ),
     ] {
         let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");

@@ -116,6 +116,17 @@ pub struct ServerConfig {
     /// Longest a request (other than an upload) may take.
     pub request_timeout: Duration,
     pub upload_timeout: Duration,
+    /// Scheme, host and optional path prefix every absolute link starts with
+    /// (`https://maps.example.kz`), see [`crate::links::public_url`]. `None`: links are relative to the
+    /// server's root. The request's `Host` and `X-Forwarded-*` are never used.
+    pub public_url: Option<String>,
+    /// Uploads loading at once, each on a connection of the uploads' own pool.
+    pub upload_concurrency: usize,
+    /// Uploads waiting for a slot; more are refused with `429 upload_queue_full`.
+    pub upload_queue: usize,
+    /// Wrong tokens per client address and minute before its token requests get 429
+    /// (0: no limit).
+    pub auth_failures_per_minute: u32,
 }
 
 impl Default for ServerConfig {
@@ -125,6 +136,10 @@ impl Default for ServerConfig {
             tiles: TileOptions::default(),
             request_timeout: Duration::from_secs(30),
             upload_timeout: Duration::from_secs(600),
+            public_url: None,
+            upload_concurrency: 2,
+            upload_queue: 16,
+            auth_failures_per_minute: 20,
         }
     }
 }
@@ -148,7 +163,12 @@ impl LayerInfo {
 }
 
 pub struct Inner {
+    /// Reads, token checks, rollbacks and syncs.
     pub pool: PgPool,
+    /// Uploads only, so that they never take the connections reads need.
+    pub upload_pool: PgPool,
+    pub uploads: crate::upload_queue::UploadQueue,
+    pub auth_throttle: crate::auth_throttle::AuthThrottle,
     pub config: ServerConfig,
     pub tiles: TileSource,
     catalogue: RwLock<Arc<Vec<LayerInfo>>>,
@@ -184,8 +204,12 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// A state with nothing loaded yet; call [`AppState::sync`] before serving.
     pub fn new(pool: PgPool, config: ServerConfig) -> AppState {
+        let upload_pool = crate::upload_queue::upload_pool(&pool, config.upload_concurrency, config.upload_timeout);
         AppState(Arc::new(Inner {
             pool,
+            upload_pool,
+            uploads: crate::upload_queue::UploadQueue::new(config.upload_concurrency, config.upload_queue),
+            auth_throttle: crate::auth_throttle::AuthThrottle::new(config.auth_failures_per_minute),
             tiles: TileSource::new(config.tiles),
             config,
             catalogue: RwLock::new(Arc::new(Vec::new())),
@@ -401,7 +425,8 @@ impl AppState {
         self.db_up.load(Ordering::Relaxed)
     }
 
-    /// Records that the database stopped answering; warns once per outage.
+    /// Records that the database stopped answering; warns once per outage. Not for a pool
+    /// without a free connection (see [`crate::error::pool_busy`]): busy is not down.
     pub fn mark_db_down(&self, why: &dyn std::error::Error) {
         if self.db_up.swap(false, Ordering::Relaxed) {
             tracing::warn!(error = %crate::error::chain(why), "database unavailable: serving tiles and features from memory; uploads and tokens answer 503 until it is back");
@@ -443,6 +468,13 @@ impl AppState {
         } else {
             Err(crate::ApiError::database_unavailable())
         }
+    }
+
+    /// The uploads' pool, or at once a 503 `database_unavailable` while the database is
+    /// known to be down.
+    pub fn upload_db(&self) -> Result<&PgPool, crate::ApiError> {
+        self.db()?;
+        Ok(&self.upload_pool)
     }
 
     /// Checks the database every [`DB_CHECK_EVERY`] over a connection of its own (not the

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use qala_tiles::{Encoding, TileCoord};
 
+use crate::error::Code;
 use crate::state::{AppState, LayerInfo};
 use crate::{ApiError, ApiResult, Caller};
 
@@ -28,7 +29,7 @@ fn layers(state: &AppState, caller: &Caller, list: &str) -> ApiResult<Vec<LayerI
 fn parse_coord(z: &str, x: &str, y_mvt: &str) -> ApiResult<TileCoord> {
     let bad = || {
         ApiError::bad(
-            "invalid_tile",
+            Code::InvalidTile,
             format!("{z}/{x}/{y_mvt}: expected /tiles/LAYERS/Z/X/Y.mvt with whole numbers"),
         )
     };
@@ -85,10 +86,10 @@ pub async fn tile(
             Ok(t) => t,
             // Listed in the catalogue but not yet in memory (a sync is running).
             Err(qala_tiles::TileError::UnknownLayer(_)) => {
-                return Err(ApiError::Unavailable {
-                    code: "layer_loading",
-                    message: "the layer is being loaded; try again in a moment".into(),
-                });
+                return Err(ApiError::new(
+                    Code::LayerLoading,
+                    "the layer is being loaded; try again in a moment",
+                ));
             }
             Err(e) => return Err(e.into()),
         }
@@ -116,20 +117,6 @@ pub async fn tile(
         .map_err(|e| ApiError::internal("building a response", e))
 }
 
-/// The scheme and host the client used, for absolute URLs.
-pub fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
-    format!("{proto}://{host}")
-}
-
 /// MVT field type of a kind's field, as TileJSON's `vector_layers` names them.
 fn tilejson_type(f: &qala_core::FieldDef) -> &'static str {
     match f.ty {
@@ -144,11 +131,12 @@ pub async fn tilejson(
     State(state): State<AppState>,
     caller: Caller,
     Path(file): Path<String>,
-    headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
-    let list = file.strip_suffix(".json").ok_or_else(|| ApiError::NotFound {
-        code: "not_found",
-        message: format!("/tiles/{file}: TileJSON is at /tiles/LAYERS.json, tiles at /tiles/LAYERS/Z/X/Y.mvt"),
+    let list = file.strip_suffix(".json").ok_or_else(|| {
+        ApiError::new(
+            Code::NotFound,
+            format!("/tiles/{file}: TileJSON is at /tiles/LAYERS.json, tiles at /tiles/LAYERS/Z/X/Y.mvt"),
+        )
     })?;
     let infos = layers(&state, &caller, list)?;
     let mut bounds: Option<[f64; 4]> = None;
@@ -188,7 +176,7 @@ pub async fn tilejson(
         "tilejson": "3.0.0",
         "name": list,
         "scheme": "xyz",
-        "tiles": [format!("{}/tiles/{list}/{{z}}/{{x}}/{{y}}.mvt", base_url(&headers))],
+        "tiles": [format!("{}/tiles/{list}/{{z}}/{{x}}/{{y}}.mvt", state.base_url())],
         "minzoom": 0,
         "maxzoom": qala_tiles::MAX_ZOOM,
         "bounds": bounds,

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
+use crate::error::Code;
 use crate::state::AppState;
 use crate::{ApiError, ApiResult};
 
@@ -25,16 +26,16 @@ pub fn wants_json(headers: &HeaderMap, query: Option<&str>) -> bool {
 fn web_dir(state: &AppState) -> ApiResult<std::path::PathBuf> {
     match &state.config.web_dir {
         Some(d) if d.join("index.html").is_file() => Ok(d.clone()),
-        other => Err(ApiError::Unavailable {
-            code: "web_app_missing",
-            message: format!(
+        other => Err(ApiError::new(
+            Code::WebAppMissing,
+            format!(
                 "the web app is not built: no index.html in {}; run `cd web && npm ci && npm run build` or pass --web-dir",
                 other
                     .as_ref()
                     .map(|d| d.display().to_string())
                     .unwrap_or_else(|| "(none)".into())
             ),
-        }),
+        )),
     }
 }
 
@@ -56,7 +57,7 @@ async fn index(state: &AppState) -> ApiResult<Response> {
 /// `GET /`: the OGC landing page for JSON clients, the web app for browsers.
 pub async fn root(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> ApiResult<Response> {
     if wants_json(&headers, uri.query()) {
-        return Ok(crate::ogc::landing(&headers).into_response());
+        return Ok(crate::ogc::landing(&state).into_response());
     }
     index(&state).await
 }
@@ -64,9 +65,11 @@ pub async fn root(State(state): State<AppState>, headers: HeaderMap, uri: axum::
 /// Any other path: a file of the web app, the app itself for page routes (SPA), or a JSON
 /// 404.
 pub async fn fallback(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
-    let not_found = || ApiError::NotFound {
-        code: "not_found",
-        message: format!("no such resource: {}; see docs/api.md", req.uri().path()),
+    let not_found = || {
+        ApiError::new(
+            Code::NotFound,
+            format!("no such resource: {}; see docs/api.md", req.uri().path()),
+        )
     };
     let page = req
         .headers()
@@ -87,8 +90,8 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> ApiResult<
     if page && !path.contains('.') {
         return index(&state).await;
     }
-    Err(ApiError::NotFound {
-        code: "not_found",
-        message: format!("no such resource: {path}; see docs/api.md"),
-    })
+    Err(ApiError::new(
+        Code::NotFound,
+        format!("no such resource: {path}; see docs/api.md"),
+    ))
 }

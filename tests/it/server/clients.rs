@@ -1,91 +1,11 @@
 //! Real clients against the `qala serve` binary: GDAL's OAPIF driver (ogrinfo, ogr2ogr),
 //! OWSLib, and GDAL's MVT driver on a saved tile.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use crate::common::{fresh_db, qala_bin, qala_ok, repo};
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // SIGTERM: graceful shutdown
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A plain HTTP/1.1 GET, enough for a health check and saving a tile.
-fn http_get(port: u16, path: &str) -> Option<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&buf[..split]).to_string();
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    let body = buf[split + 4..].to_vec();
-    // bodies of this server are sent with content-length (tiles) or chunked (JSON)
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        loop {
-            let nl = rest.windows(2).position(|w| w == b"\r\n")?;
-            let n = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).ok()?.trim(), 16).ok()?;
-            if n == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[nl + 2..nl + 2 + n]);
-            rest = &rest[nl + 2 + n + 2..];
-        }
-        return Some((status, out));
-    }
-    Some((status, body))
-}
-
-fn serve(db_url: &str) -> Server {
-    let port = free_port();
-    let child = Command::new(qala_bin())
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--web-dir",
-            "/nonexistent",
-        ])
-        .current_dir(repo())
-        .env("DATABASE_URL", db_url)
-        .env("QALA_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server { child, port };
-    let started = Instant::now();
-    while http_get(port, "/health").is_none_or(|(s, _)| s != 200) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "qala serve did not come up"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
-}
+use super::binary::{http_get, serve};
+use crate::common::{fresh_db, qala_ok, repo};
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));

@@ -1,7 +1,10 @@
 //! In-process HTTP: the router driven with `tower::ServiceExt::oneshot`.
 
+use std::net::SocketAddr;
+
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use qala_server::{AppState, ServerConfig};
 use qala_store::testdb::TestDb;
@@ -30,6 +33,9 @@ impl Resp {
     }
 }
 
+/// The client address of [`App::send`].
+pub const CLIENT: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)), 40000);
+
 pub struct App {
     pub state: AppState,
     pub router: Router,
@@ -37,8 +43,12 @@ pub struct App {
 
 impl App {
     pub async fn new(db: &TestDb) -> App {
+        App::with_config(db, ServerConfig::default()).await
+    }
+
+    pub async fn with_config(db: &TestDb, config: ServerConfig) -> App {
         let pool = db.pool().await.unwrap();
-        let state = AppState::load(pool, ServerConfig::default()).await.unwrap();
+        let state = AppState::load(pool, config).await.unwrap();
         App {
             router: qala_server::router(state.clone()),
             state,
@@ -46,7 +56,23 @@ impl App {
     }
 
     pub async fn send(&self, method: Method, uri: &str, headers: &[(&str, &str)], body: Body) -> Resp {
-        let mut req = Request::builder().method(method).uri(uri).header("host", "qala.test");
+        self.send_from(CLIENT, method, uri, headers, body).await
+    }
+
+    /// A request from the client address `from` (as `qala_server::serve` records it).
+    pub async fn send_from(
+        &self,
+        from: SocketAddr,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Body,
+    ) -> Resp {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "qala.test")
+            .extension(ConnectInfo(from));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }

@@ -1,0 +1,115 @@
+//! OGC API – Features: landing page, conformance, the document itself, collections,
+//! queryables, items.
+
+use serde_json::{Map, Value, json};
+
+use super::{AUTH_ERRORS, ex, f_param, ok, ok_ref, op, path_param, query_param, responses, schema_ref};
+use crate::ogc_query::{DEFAULT_LIMIT, MAX_LIMIT, crs_list};
+
+const TAG: &str = "OGC API Features";
+
+fn collection_id() -> Value {
+    ex(super::slug_param("collectionId"), json!("services"))
+}
+
+fn crs_param(name: &str, description: &str) -> Value {
+    let mut list = crs_list();
+    list.extend(["EPSG:4326", "EPSG:3857", "EPSG:32643", "OGC:CRS84"].map(str::to_owned));
+    query_param(name, description, json!({"type": "string", "enum": list}))
+}
+
+fn with_auth(errors: &[u16]) -> Vec<u16> {
+    let mut v = errors.to_vec();
+    v.extend(AUTH_ERRORS);
+    v
+}
+
+pub fn paths() -> Map<String, Value> {
+    let geo = |d: &str, name: &str| ok(d, "application/geo+json", schema_ref(name));
+    let items_params = vec![
+        collection_id(),
+        ex(
+            query_param(
+                "limit",
+                "features per page",
+                json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
+            ),
+            json!(10),
+        ),
+        json!({"name": "bbox", "in": "query", "required": false, "style": "form", "explode": false,
+               "description": "minx,miny,maxx,maxy (or with heights minx,miny,minz,maxx,maxy,maxz), in bbox-crs (default CRS84)",
+               "schema": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 6,
+                          "not": {"minItems": 5, "maxItems": 5}},
+               "example": [76.9, 43.2, 77.0, 43.3]}),
+        crs_param("bbox-crs", "the CRS of bbox (OGC API Features Part 2)"),
+        crs_param("crs", "the CRS of the returned geometries"),
+        query_param(
+            "datetime",
+            "a date (2024-05-01) or an interval (2024-01-01/2024-12-31, ../2024-12-31, 2024-01-01/..) on the layer's date field",
+            json!({"type": "string", "minLength": 1}),
+        ),
+        query_param(
+            "after",
+            "the paging cursor of a next link",
+            json!({"type": "integer", "format": "int64"}),
+        ),
+        f_param(),
+    ];
+    let mut p = Map::new();
+    p.insert(
+        "/".into(),
+        json!({"get": op("getLandingPage", TAG,
+            "the landing page (JSON with ?f=json or Accept: application/json; the web app otherwise)",
+            vec![query_param("f", "json for the landing page", json!({"type": "string", "enum": ["json"]}))],
+            {
+                let mut r = responses(&[], &[]);
+                r["200"] = json!({"description": "the landing page, or the web app",
+                    "content": {"application/json": {"schema": schema_ref("Landing")},
+                                "text/html": {"schema": {"type": "string"}}}});
+                r
+            }, false)}),
+    );
+    p.insert(
+        "/conformance".into(),
+        json!({"get": op("getConformance", TAG, "conformance classes", vec![f_param()],
+            responses(&[("200", ok_ref("the conformance classes", "Conformance"))], &[400]), false)}),
+    );
+    p.insert(
+        "/api".into(),
+        json!({"get": op("getApi", TAG, "this document", vec![],
+            responses(&[("200", ok("the OpenAPI 3.0 document", super::MEDIA_TYPE, json!({"type": "object", "required": ["openapi", "paths"]})))], &[]), false)}),
+    );
+    p.insert(
+        "/collections".into(),
+        json!({"get": op("getCollections", TAG, "the layers this caller may see", vec![f_param()],
+            responses(&[("200", ok_ref("the collections", "Collections"))], &with_auth(&[400])), true)}),
+    );
+    p.insert(
+        "/collections/{collectionId}".into(),
+        json!({"get": op("describeCollection", TAG, "one layer", vec![collection_id(), f_param()],
+            responses(&[("200", ok_ref("the collection", "Collection"))], &with_auth(&[400, 404])), true)}),
+    );
+    p.insert(
+        "/collections/{collectionId}/queryables".into(),
+        json!({"get": op("getQueryables", TAG, "the properties items can be filtered on (property=value), as JSON Schema",
+            vec![collection_id(), f_param()],
+            responses(&[("200", ok("JSON Schema of the queryables", "application/schema+json", json!({"type": "object", "required": ["type", "properties"]})))],
+                &with_auth(&[400, 404])), true)}),
+    );
+    p.insert(
+        "/collections/{collectionId}/items".into(),
+        json!({"get": op("getFeatures", TAG,
+            "features of a layer; any typed field of the layer's kind filters too (field=value, see queryables)",
+            items_params,
+            responses(&[("200", geo("a page of features (X-Qala-Source: memory when answered from memory)", "FeatureCollection"))],
+                &with_auth(&[400, 404])), true)}),
+    );
+    p.insert(
+        "/collections/{collectionId}/items/{featureId}".into(),
+        json!({"get": op("getFeature", TAG, "one feature",
+            vec![collection_id(), ex(path_param("featureId", "the feature id", json!({"type": "string"})), json!("1")),
+                 crs_param("crs", "the CRS of the returned geometry"), f_param()],
+            responses(&[("200", geo("the feature", "Feature"))], &with_auth(&[400, 404])), true)}),
+    );
+    p
+}

@@ -1,0 +1,42 @@
+//! Vector tiles and TileJSON.
+
+use serde_json::{Map, Value, json};
+
+use super::{AUTH_ERRORS, ex, ok, ok_ref, op, path_param, responses};
+use crate::tiles::MVT_CONTENT_TYPE;
+
+const TAG: &str = "tiles";
+
+fn layers_param() -> Value {
+    let p = path_param(
+        "layers",
+        "one layer slug or several, comma separated (bike-lanes,green-spaces)",
+        json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}(,[a-z0-9][a-z0-9-]{0,62})*$"}),
+    );
+    ex(p, json!("districts,services"))
+}
+
+pub fn paths() -> Map<String, Value> {
+    // The tile of Republic Square at zoom 13.
+    let coord =
+        |name: &str, d: &str, e: u32| ex(path_param(name, d, json!({"type": "integer", "minimum": 0})), json!(e));
+    let errors = [400, 404, AUTH_ERRORS[0], AUTH_ERRORS[1]];
+    let mut p = Map::new();
+    p.insert(
+        "/tiles/{layers}/{z}/{x}/{y}.mvt".into(),
+        json!({"get": op("getTile", TAG,
+            "a Mapbox Vector Tile (one MVT layer per slug; empty body when no feature); ETag and If-None-Match → 304",
+            vec![layers_param(), coord("z", "zoom 0–18", 13), coord("x", "column, 0..2^z", 5846), coord("y", "row from the north, 0..2^z", 3002)],
+            {
+                let mut r = responses(&[("200", ok("the tile", MVT_CONTENT_TYPE, json!({"type": "string", "format": "binary"})))], &errors);
+                r["304"] = json!({"description": "not modified (If-None-Match matched the ETag)"});
+                r
+            }, true)}),
+    );
+    p.insert(
+        "/tiles/{layers}.json".into(),
+        json!({"get": op("getTileJson", TAG, "TileJSON 3.0.0 of one or several layers", vec![layers_param()],
+            responses(&[("200", ok_ref("TileJSON", "TileJson"))], &errors), true)}),
+    );
+    p
+}
