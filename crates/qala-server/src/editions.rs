@@ -124,7 +124,7 @@ pub async fn publish(
     require_admin(&caller, "publish editions")?;
     let body = body.map(|Json(b)| b).unwrap_or_default();
     let as_of = body.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let id = governed::publish(state.db()?, &body.title, &caller.label(), as_of).await?;
+    let id = governed::publish(state.db()?, &body.title, &caller.label(), as_of, state.engine()).await?;
     let e = qala_store::governance::edition(state.db()?, Some(id)).await?;
     Ok((StatusCode::CREATED, Json(edition_summary(&e))))
 }
