@@ -293,6 +293,9 @@ async fn editions_freeze_figures_and_recompute_byte_identically_from_their_pins(
     let r = publish(Some(admin)).await;
     assert_eq!(r.status.as_u16(), 201, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["edition_id"], 2);
+    // Published from the server's engine in memory: the same bytes as from the pins.
+    let out = qala_ok(&db, &["indicators", "editions", "--verify", "2"]);
+    assert!(out.contains("byte-identical"), "{out}");
     let list = app.get("/editions").await.json();
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["edition_id"], 2);

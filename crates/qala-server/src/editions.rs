@@ -72,7 +72,7 @@ pub async fn bind(
     body: Result<Json<BindBody>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     require_admin(&caller, "bind indicator inputs")?;
-    let Json(body) = body.map_err(crate::error_body::json_rejection)?;
+    let Json(body) = body.map_err(|e| ApiError::bad(Code::InvalidBody, e.body_text()))?;
     let changed = governed::bind(state.db()?, &role, &body.layers, &caller.label(), &body.note).await?;
     if let Err(e) = state.sync().await {
         tracing::warn!(error = %crate::error::chain(&e), "reload after a binding failed; the listener will retry");
@@ -124,7 +124,7 @@ pub async fn publish(
     require_admin(&caller, "publish editions")?;
     let body = body.map(|Json(b)| b).unwrap_or_default();
     let as_of = body.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let id = governed::publish(state.db()?, &body.title, &caller.label(), as_of).await?;
+    let id = governed::publish(state.db()?, &body.title, &caller.label(), as_of, state.engine()).await?;
     let e = qala_store::governance::edition(state.db()?, Some(id)).await?;
     Ok((StatusCode::CREATED, Json(edition_summary(&e))))
 }

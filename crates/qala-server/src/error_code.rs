@@ -77,6 +77,7 @@ catalogue! {
     NotWhatIfable = "not_what_ifable", BAD_REQUEST;
     InvalidDistanceMode = "invalid_distance_mode", BAD_REQUEST;
     NotAccessIndicator = "not_access_indicator", BAD_REQUEST;
+    // 400 from governed figures: roles, bindings, definitions, norms.
     UnknownRole = "unknown_role", BAD_REQUEST;
     InvalidBinding = "invalid_binding", BAD_REQUEST;
     InvalidDefinition = "invalid_definition", BAD_REQUEST;
@@ -98,10 +99,10 @@ catalogue! {
     BadMapping = "bad_mapping", BAD_REQUEST;
     KindNotInFormat = "kind_not_in_format", BAD_REQUEST;
     GdalError = "gdal_error", BAD_REQUEST;
+    NetworkReference = "network_reference", BAD_REQUEST;
     TooManyFeatures = "too_many_features", BAD_REQUEST;
     RasterTooLarge = "raster_too_large", BAD_REQUEST;
     IngestTimedOut = "ingest_timed_out", BAD_REQUEST;
-    NetworkReference = "network_reference", BAD_REQUEST;
     // 401, 403: who is asking.
     Unauthorized = "unauthorized", UNAUTHORIZED;
     InvalidToken = "invalid_token", UNAUTHORIZED;
@@ -111,12 +112,12 @@ catalogue! {
     LayerNotFound = "layer_not_found", NOT_FOUND;
     FeatureNotFound = "feature_not_found", NOT_FOUND;
     VersionNotFound = "version_not_found", NOT_FOUND;
-    NotInEdition = "not_in_edition", NOT_FOUND;
-    EditionNotFound = "edition_not_found", NOT_FOUND;
-    DefinitionNotFound = "definition_not_found", NOT_FOUND;
     UnknownIndicator = "unknown_indicator", NOT_FOUND;
     UnknownLayer = "unknown_layer", NOT_FOUND;
     UnknownZoneScheme = "unknown_zone_scheme", NOT_FOUND;
+    EditionNotFound = "edition_not_found", NOT_FOUND;
+    NotInEdition = "not_in_edition", NOT_FOUND;
+    DefinitionNotFound = "definition_not_found", NOT_FOUND;
     // Other 4xx of the protocol.
     MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED;
     MissingLayer = "missing_layer", CONFLICT;
@@ -144,12 +145,11 @@ catalogue! {
     DatabaseUnavailable = "database_unavailable", SERVICE_UNAVAILABLE;
     ServerBusy = "server_busy", SERVICE_UNAVAILABLE;
     EngineUnavailable = "engine_unavailable", SERVICE_UNAVAILABLE;
-    TilesLoading = "tiles_loading", SERVICE_UNAVAILABLE;
+    Cancelled = "cancelled", SERVICE_UNAVAILABLE;
     Timeout = "timeout", SERVICE_UNAVAILABLE;
     WebAppMissing = "web_app_missing", SERVICE_UNAVAILABLE;
     LocalPostgres = "local_postgres", SERVICE_UNAVAILABLE;
     Aborted = "aborted", SERVICE_UNAVAILABLE;
-    Cancelled = "cancelled", SERVICE_UNAVAILABLE;
 }
 
 impl Code {

@@ -219,9 +219,32 @@ pub async fn compute_figures(
     let kinds = gov::pinned_kinds(pool, layer_pins).await?;
     let layers = crate::state::read_engine_layers(pool, &kinds).await?;
     let options = g.engine_options(Some(as_of));
+    let engine = tokio::task::spawn_blocking(move || Engine::from_layers(layers, options))
+        .await
+        .map_err(|e| EngineError::InvalidDefinition {
+            id: "(edition)".into(),
+            why: format!("building the engine failed: {e}"),
+        })??;
+    figures_of(std::sync::Arc::new(engine), g, layer_pins).await
+}
+
+/// Whether `engine` computes exactly the figures of `g` at `pins` and `as_of`: the same
+/// definitions and bindings, the pinned versions, the as-of date.
+pub fn engine_matches(engine: &Engine, g: &Governance, pins: &BTreeMap<String, i64>, as_of: chrono::NaiveDate) -> bool {
+    engine.bindings() == Some(&g.bindings)
+        && engine.definitions() == g.definitions.as_slice()
+        && engine.as_of() == as_of
+        && pins.iter().all(|(s, v)| engine.layer_versions().get(s) == Some(v))
+}
+
+/// Every governed figure of `engine` (which [`engine_matches`] `g` and `layer_pins`).
+pub async fn figures_of(
+    engine: std::sync::Arc<Engine>,
+    g: &Governance,
+    layer_pins: &BTreeMap<String, i64>,
+) -> Result<EditionFigures, GovernedError> {
     let with_roads = !g.bindings.layers("roads").is_empty();
     let results = tokio::task::spawn_blocking(move || -> Result<Json, EngineError> {
-        let engine = Engine::from_layers(layers, options)?;
         let mut by_scheme = serde_json::Map::new();
         for scheme in edition_schemes() {
             let mut by_mode = serde_json::Map::new();
@@ -260,11 +283,23 @@ pub async fn compute_figures(
 
 /// Publishes an edition of the figures in force: pins the served versions of every bound
 /// layer (refused while one is loading), computes, stores. Returns the new edition id.
-pub async fn publish(pool: &PgPool, title: &str, by: &str, as_of: chrono::NaiveDate) -> Result<i64, GovernedError> {
+/// `engine`: a server's engine, used when it holds exactly the pinned inputs (the figures
+/// are then computed in memory; they equal a computation from the pins, which
+/// `qala indicators editions --verify` repeats from the database).
+pub async fn publish(
+    pool: &PgPool,
+    title: &str,
+    by: &str,
+    as_of: chrono::NaiveDate,
+    engine: Option<std::sync::Arc<Engine>>,
+) -> Result<i64, GovernedError> {
     let g = load(pool).await?;
     let slugs: Vec<String> = g.bindings.slugs().into_iter().map(str::to_owned).collect();
     let pins = gov::served_versions_for_publish(pool, &slugs).await?;
-    let f = compute_figures(pool, &g, &pins, as_of).await?;
+    let f = match engine {
+        Some(e) if engine_matches(&e, &g, &pins, as_of) => figures_of(e, &g, &pins).await?,
+        _ => compute_figures(pool, &g, &pins, as_of).await?,
+    };
     // A load may have switched a bound layer meanwhile: the pins must still be served.
     let after = gov::served_versions_for_publish(pool, &slugs).await?;
     if after != pins {

@@ -87,7 +87,7 @@ pub async fn tile(
             // Listed in the catalogue but not yet in memory (a sync is running).
             Err(qala_tiles::TileError::UnknownLayer(_)) => {
                 return Err(ApiError::new(
-                    Code::TilesLoading,
+                    Code::LayerLoading,
                     "the layer is being loaded; try again in a moment",
                 ));
             }

@@ -132,8 +132,13 @@ impl StoreError {
 }
 
 fn is_connection_error(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
-    )
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
+        // The server going away mid-statement: admin shutdown, crash shutdown, cannot connect
+        // now (57P01-57P03), or a connection exception (class 08). Unavailable, not our bug.
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| matches!(c.as_ref(), "57P01" | "57P02" | "57P03") || c.starts_with("08")),
+        _ => false,
+    }
 }

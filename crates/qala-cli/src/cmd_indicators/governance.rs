@@ -188,7 +188,7 @@ async fn run_db(
         }
         GovernanceCmd::Publish { title, as_of, by } => {
             let as_of = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            let id = governed::publish(pool, &title, &by, as_of).await?;
+            let id = governed::publish(pool, &title, &by, as_of, None).await?;
             let e = qala_store::governance::edition(pool, Some(id)).await?;
             crate::out(&format!(
                 "edition {id} published (as of {}, results sha256 {}); served at /editions/{id}",

@@ -55,8 +55,8 @@ pub fn paths() -> Map<String, Value> {
         "/indicators/{id}".into(),
         json!({"get": op("computeIndicator", TAG, "one indicator per zone",
             vec![ex(path_param("id", "an indicator id (GET /indicators)", json!({"type": "string"})), json!("school_500m")), zones_param(), distance_param(), format_param(),
-                 query_param("norm", "judge the figure against this norm variant of the indicator", json!({"type": "string"})),
-                 query_param("edition", "the figure as published in this edition: a number or latest", json!({"type": "string"}))],
+                 query_param("norm", "a norm variant of the indicator (its norm_variants)", json!({"type": "string"})),
+                 query_param("edition", "the figure as published in this edition: latest or an edition id", json!({"type": "string", "pattern": "^([0-9]{1,18}|latest)$"}))],
             responses(&[("200", result())], &errs(&[400, 403, 404, 409])), true)}),
     );
     let mut access_params = vec![
@@ -85,7 +85,7 @@ pub fn paths() -> Map<String, Value> {
         vec![],
         responses(
             &[("200", ok("the effect", "application/json", json!({"type": "object"})))],
-            &errs(&[400, 403, 404, 409, 413, 415]),
+            &errs(&[400, 404, 409, 413, 415]),
         ),
         true,
     );

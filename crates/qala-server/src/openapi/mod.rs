@@ -3,7 +3,7 @@
 //! live `qala serve` and fails on any response the document does not allow.
 
 mod engine;
-mod governance;
+mod governed;
 mod layers;
 mod ogc;
 mod ops;
@@ -36,7 +36,7 @@ pub fn document(base: &str) -> Value {
         tiles::paths(),
         layers::paths(),
         engine::paths(),
-        governance::paths(),
+        governed::paths(),
         ops::paths(),
     ] {
         paths.extend(family);
