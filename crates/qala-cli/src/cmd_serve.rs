@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// limit).
     #[arg(long, default_value_t = 20)]
     pub auth_failures_per_minute: u32,
+    /// What one uploaded file may make the server do (the same flags as `qala ingest`).
+    #[command(flatten)]
+    pub limits: crate::limit_args::LimitArgs,
 }
 
 pub async fn run(g: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -85,6 +88,7 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
         upload_concurrency: args.upload_concurrency,
         upload_queue: args.upload_queue,
         auth_failures_per_minute: args.auth_failures_per_minute,
+        upload_limits: args.limits.limits(),
         ..ServerConfig::default()
     };
     crate::sweep_temp_files();

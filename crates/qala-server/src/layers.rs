@@ -157,6 +157,7 @@ pub async fn upload(
     opts.crs = params.crs.clone();
     // Stopped by shutdown; load_file also stops its reader when this future is dropped.
     opts.cancel = state.ingests.child();
+    opts.limits = state.config.upload_limits;
     let slot = admission.ingest_slot().await?;
     let report = qala_load::load_file(state.upload_db()?, &path, &opts).await?;
     drop(slot);

@@ -127,6 +127,9 @@ pub struct ServerConfig {
     /// Wrong tokens per client address and minute before its token requests get 429
     /// (0: no limit).
     pub auth_failures_per_minute: u32,
+    /// What one uploaded file may make the server do (features, vertices, raster size,
+    /// wall time, …); `qala serve --max-…`.
+    pub upload_limits: qala_ingest::Limits,
 }
 
 impl Default for ServerConfig {
@@ -140,6 +143,7 @@ impl Default for ServerConfig {
             upload_concurrency: 2,
             upload_queue: 16,
             auth_failures_per_minute: 20,
+            upload_limits: qala_ingest::Limits::default(),
         }
     }
 }

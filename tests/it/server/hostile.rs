@@ -276,3 +276,37 @@ async fn token_rules_match_the_cli_and_roles_get_403() {
         .await;
     assert_eq!(assert_catalogue(&r, 403), "forbidden");
 }
+
+/// The server's upload limits are its own settings (`qala serve --max-…`): a file past one
+/// is refused with the limit named, and the layer stays as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn uploads_obey_the_servers_limits() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let admin = qala_ok(&db, &["token", "create", "--role", "admin"]).trim().to_owned();
+    let mut config = ServerConfig::default();
+    config.upload_limits.max_features = 2;
+    let app = App::with_config(&db, config).await;
+    let before = app.get("/layers/bike-lanes").await.json()["version"].clone();
+    let lanes: Vec<serde_json::Value> = (0..3)
+        .map(|i| {
+            let y = 43.23 + f64::from(i) * 0.002;
+            serde_json::json!({"type": "Feature", "properties": {"name": format!("lane {i}"), "status": "planned", "facility": "protected"},
+                "geometry": {"type": "LineString", "coordinates": [[76.90, y], [76.91, y]]}})
+        })
+        .collect();
+    let file = serde_json::to_vec(&serde_json::json!({"type": "FeatureCollection", "features": lanes})).unwrap();
+    let (ct, body) = super::http::multipart("lanes.geojson", &file);
+    let auth = format!("Bearer {admin}");
+    let r = app
+        .send(
+            Method::POST,
+            "/layers/bike-lanes/versions",
+            &[("content-type", ct.as_str()), ("authorization", auth.as_str())],
+            body,
+        )
+        .await;
+    assert_eq!(assert_catalogue(&r, 400), "too_many_features");
+    assert!(r.json()["message"].as_str().unwrap().contains('2'), "{}", r.json());
+    assert_eq!(app.get("/layers/bike-lanes").await.json()["version"], before);
+}
