@@ -160,7 +160,12 @@ fn show(r: &LoadReport, json: bool, quiet: bool) {
     if json {
         crate::out(&serde_json::to_string_pretty(r).unwrap_or_default());
     } else if quiet {
-        crate::out(r.render_text(0).lines().last().unwrap_or_default());
+        // Quiet still says what changed: the change set's counts and the outcome.
+        let text = r.render_text(0);
+        for line in text.lines().filter(|l| l.starts_with("change set")) {
+            crate::out(line);
+        }
+        crate::out(text.lines().last().unwrap_or_default());
     } else {
         crate::out(r.render_text(30).trim_end());
     }
