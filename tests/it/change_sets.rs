@@ -110,6 +110,18 @@ async fn append_upsert_delete_are_new_versions_and_rollback_restores_the_140() {
     assert_eq!(lanes(&pool).await, (142, 4));
     assert!(status_of(&pool, "Change lane B").await.is_empty());
 
+    let history: Json = serde_json::from_str(&crate::common::qala_ok(
+        &db,
+        &["layer", "versions", "bike-lanes", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(
+        history[0]["change"],
+        serde_json::json!({"mode": "delete", "added": 0, "changed": 0, "removed": 2}),
+        "the history keeps each change's counts"
+    );
+    assert_eq!(history[2]["change"]["mode"], "append");
+
     crate::common::qala_ok(&db, &["layer", "rollback", "bike-lanes", "--to", "1"]);
     assert_eq!(lanes(&pool).await.0, 140, "rollback serves the 140 lanes again");
 }

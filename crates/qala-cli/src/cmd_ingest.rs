@@ -96,7 +96,10 @@ pub async fn run(g: &GlobalArgs, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let set = args
         .set
         .iter()
-        .map(|m| qala_ingest::parse_mapping(m))
+        .map(|m| {
+            qala_ingest::parse_mapping(m)
+                .map_err(|_| anyhow::anyhow!("--set {m:?}: use FIELD=VALUE, e.g. --set category=hospital"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut opts = LoadOptions::new(slug);
     opts.set = set;

@@ -17,7 +17,7 @@ pub mod load;
 pub mod read;
 pub mod testdb;
 
-pub use catalogue::{LayerMeta, LayerSummary, VersionSummary, Visibility};
+pub use catalogue::{LayerMeta, LayerSummary, VersionChange, VersionSummary, Visibility};
 pub use change_set::{ChangeMode, ChangeSample, ChangeSummary};
 pub use embedded::EmbeddedPostgres;
 pub use error::StoreError;
