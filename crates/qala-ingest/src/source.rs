@@ -338,7 +338,7 @@ impl Source {
                     Some(w) => Problem::error(row, "geometry", w, "the WKT text cannot be parsed")
                         .with_hint("e.g. POINT (76.95 43.24) or POLYGON ((…)) with closed rings"),
                     None => Problem::error(row, "geometry", "", "no coordinates in this row")
-                        .with_hint("fill the lon/lat columns or the WKT column"),
+                        .with_hint("fill the lon/lat columns or the WKT column, remove the row, or load the rest with --skip-invalid"),
                 };
                 problems.push(p);
                 return None;

@@ -23,7 +23,10 @@ pub(crate) fn resolve_key(
             None => Err(LoadError::UnknownKeyField {
                 key: k.to_owned(),
                 kind: kind.name(),
-                fields: kind.fields().iter().map(|f| f.name).collect::<Vec<_>>().join(", "),
+                fields: match kind.fields() {
+                    [] => "none (its attributes are untyped; use a typed kind to match by a field)".into(),
+                    fields => fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", "),
+                },
             }),
         },
     }
