@@ -130,7 +130,7 @@ impl LayerLoad {
                 }
             }
             ChangeMode::Upsert => {
-                let k = key.unwrap_or("source_row");
+                let k = key.ok_or(StoreError::KeyRequired { mode: mode.name() })?;
                 let changed: i64 = sqlx::query_scalar(&format!(
                     "SELECT count(*) FROM {table} n WHERE n.layer_version_id = $1 AND {matched}"
                 ))
@@ -149,7 +149,7 @@ impl LayerLoad {
                 self.copy_served(cur, &unmatched_served(table, k)).await?;
             }
             ChangeMode::Delete => {
-                let k = key.unwrap_or("source_row");
+                let k = key.ok_or(StoreError::KeyRequired { mode: mode.name() })?;
                 let removed_where = format!(
                     "s.layer_version_id = $2 AND EXISTS (SELECT 1 FROM {table} n WHERE n.layer_version_id = $1 AND n.{k} = s.{k})"
                 );
