@@ -146,7 +146,12 @@ impl LayerLoad {
                 summary.added_sample = self.sample(&format!(
                     "SELECT n.{k}::text, n.source_row FROM {table} n WHERE n.layer_version_id = $1 AND NOT {matched} ORDER BY n.source_row LIMIT {SAMPLES}"
                 ), new, cur).await?;
+                // A key the served version holds twice: one row is changed, the others go.
+                // So that served + added - removed is always the new count.
+                let before = self.rows_of(cur).await?;
                 self.copy_served(cur, &unmatched_served(table, k)).await?;
+                let kept = self.count - file_rows;
+                summary.removed = (before - kept).saturating_sub(summary.changed);
             }
             ChangeMode::Delete => {
                 let k = key.ok_or(StoreError::KeyRequired { mode: mode.name() })?;

@@ -62,8 +62,9 @@ async fn an_upsert_replaces_every_served_feature_with_the_key() {
         .await
         .unwrap();
     let c = r.change.unwrap();
-    assert_eq!((c.added, c.changed, c.removed), (1, 1, 0));
-    // Both served "Change lane A" went, the file's one came, "Change lane D" was added.
+    // Both served "Change lane A" went (one changed, one removed), the file's one came,
+    // "Change lane D" was added: 6 + 1 - 1 = 6.
+    assert_eq!((c.added, c.changed, c.removed), (1, 1, 1));
     assert_eq!(served(&pool, "lanes").await, 6);
     let a: Vec<String> = sqlx::query_scalar(
         "SELECT status FROM bike_lane_current WHERE layer_slug = 'lanes' AND name = 'Change lane A'",
