@@ -14,7 +14,7 @@ use crate::common::{fresh_db, qala, qala_bin, qala_ok, repo};
 
 /// A fresh database with `qala fixtures load` done: the reference layers the ingest
 /// fixtures were exported from (see fixtures/ingest/make.sh).
-async fn loaded_db() -> (TestDb, PgPool) {
+pub(crate) async fn loaded_db() -> (TestDb, PgPool) {
     let db = fresh_db().await;
     // Its own QALA_HOME: tests run in parallel and `fixtures load` caches synthetic layers
     // in the home directory.

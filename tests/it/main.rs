@@ -4,6 +4,7 @@
 // Tests may panic on unexpected errors: that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod change_sets;
 mod common;
 mod engine;
 mod foundation;

@@ -12,6 +12,12 @@ use crate::db::Db;
 
 /// Load a GIS file into a layer as a new version.
 ///
+/// Modes (--mode): replace (default) makes the file the whole layer; append adds its
+/// features; upsert --key FIELD replaces served features whose FIELD matches and adds the
+/// others; delete --key FIELD removes served features whose FIELD matches. Each change is
+/// a new version (qala layer rollback undoes it); --dry-run shows what would change
+/// (added / changed / removed, with examples) and writes nothing.
+///
 /// Formats (one GDAL driver each): GeoJSON (.geojson/.json), GeoJSON sequences (.geojsonl),
 /// zipped Shapefile (.zip; cp1251 or UTF-8 attributes), GeoPackage (.gpkg, also H3/grid
 /// population), KML (.kml), CSV (.csv with lon/lat columns or a WKT column), OSM PBF
@@ -43,6 +49,22 @@ pub struct IngestArgs {
     /// e.g. --map Статус=status --map fell_permi=felling_permit_no.
     #[arg(long = "map", value_name = "SRC=DST")]
     pub map: Vec<String>,
+    /// Set a constant attribute on every feature before validation: --set FIELD=VALUE
+    /// (repeatable), e.g. --set category=hospital.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// How the file changes the layer: replace, append, upsert or delete.
+    #[arg(long, default_value = "replace", value_parser = ["replace", "append", "upsert", "delete"])]
+    pub mode: String,
+    /// The field that matches file features to served ones (upsert, delete).
+    #[arg(long, value_name = "FIELD")]
+    pub key: Option<String>,
+    /// Compute and print the change (counts and examples), write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Load the valid features and report the invalid ones as skipped (never the default).
+    #[arg(long)]
+    pub skip_invalid: bool,
     /// Layer to read from a multi-layer file (GeoPackage, KML).
     #[arg(long)]
     pub gpkg_layer: Option<String>,
@@ -71,7 +93,20 @@ pub async fn run(g: &GlobalArgs, args: IngestArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|m| qala_ingest::parse_mapping(m))
         .collect::<Result<Vec<_>, _>>()?;
+    let set = args
+        .set
+        .iter()
+        .map(|m| {
+            qala_ingest::parse_mapping(m)
+                .map_err(|_| anyhow::anyhow!("--set {m:?}: use FIELD=VALUE, e.g. --set category=hospital"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let mut opts = LoadOptions::new(slug);
+    opts.set = set;
+    opts.mode = args.mode.parse().map_err(anyhow::Error::msg)?;
+    opts.key = args.key.clone();
+    opts.dry_run = args.dry_run;
+    opts.skip_invalid = args.skip_invalid;
     opts.kind = kind;
     opts.crs = args.crs.clone();
     opts.map = map;
@@ -128,7 +163,12 @@ fn show(r: &LoadReport, json: bool, quiet: bool) {
     if json {
         crate::out(&serde_json::to_string_pretty(r).unwrap_or_default());
     } else if quiet {
-        crate::out(r.render_text(0).lines().last().unwrap_or_default());
+        // Quiet still says what changed: the change set's counts and the outcome.
+        let text = r.render_text(0);
+        for line in text.lines().filter(|l| l.starts_with("change set")) {
+            crate::out(line);
+        }
+        crate::out(text.lines().last().unwrap_or_default());
     } else {
         crate::out(r.render_text(30).trim_end());
     }

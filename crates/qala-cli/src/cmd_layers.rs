@@ -90,6 +90,7 @@ pub async fn run_layer(g: &GlobalArgs, cmd: LayerCommand) -> anyhow::Result<Exit
                         "version",
                         "features",
                         "status",
+                        "change",
                         "loaded at (UTC)",
                         "by",
                         "source",
@@ -102,6 +103,10 @@ pub async fn run_layer(g: &GlobalArgs, cmd: LayerCommand) -> anyhow::Result<Exit
                             v.version.to_string(),
                             v.feature_count.to_string(),
                             v.status.clone(),
+                            v.change
+                                .as_ref()
+                                .map(|c| format!("{} +{} ~{} -{}", c.mode, c.added, c.changed, c.removed))
+                                .unwrap_or_default(),
                             v.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
                             v.created_by.clone(),
                             v.source_name.clone(),

@@ -30,7 +30,9 @@ pub struct FieldIssue {
 
 impl FieldIssue {
     fn new(field: &str, value: &Json, reason: impl Into<String>, hint: Option<String>) -> Self {
+        // A missing value is shown as nothing, not as the word `null`.
         let value = match value {
+            Json::Null => String::new(),
             Json::String(s) => s.clone(),
             other => other.to_string(),
         };
@@ -107,7 +109,7 @@ fn convert(def: &FieldDef, raw: &Json, today: NaiveDate) -> Result<Value, FieldI
                 def.name,
                 raw,
                 "required value is missing",
-                Some(format!("add a '{}' attribute: {}", def.name, def.doc)),
+                Some(missing_hint(def)),
             ));
         }
         return Ok(Value::Null);
@@ -143,6 +145,24 @@ fn convert(def: &FieldDef, raw: &Json, today: NaiveDate) -> Result<Value, FieldI
     };
     check_rule(def, raw, &value, today)?;
     Ok(value)
+}
+
+/// What to do about a missing required value: the allowed codes when there is a list, and
+/// the way to give every feature the same value.
+fn missing_hint(def: &FieldDef) -> String {
+    match def.rule {
+        FieldRule::OneOf(allowed) => format!(
+            "add a '{}' attribute ({}), one of: {}; or set it for every feature with --set {}=VALUE",
+            def.name,
+            def.doc,
+            allowed.join(", "),
+            def.name
+        ),
+        _ => format!(
+            "add a '{}' attribute ({}); or set it for every feature with --set {}=VALUE",
+            def.name, def.doc, def.name
+        ),
+    }
 }
 
 fn check_rule(def: &FieldDef, raw: &Json, value: &Value, today: NaiveDate) -> Result<(), FieldIssue> {
@@ -289,6 +309,33 @@ mod tests {
         assert_eq!(issues[0].reason, "negative value");
         assert_eq!(issues[1].field, "planted_on");
         assert!(issues[1].reason.contains("future"));
+    }
+
+    #[test]
+    fn a_missing_category_lists_the_allowed_values_and_is_not_shown_as_null() {
+        let attrs = json!({"name": "City hospital No. 4"});
+        let err = LayerKind::Service
+            .typed_attributes(attrs.as_object().unwrap(), today())
+            .unwrap_err();
+        assert_eq!(err[0].field, "category");
+        assert_eq!(err[0].value, "");
+        let hint = err[0].hint.as_deref().unwrap();
+        assert!(hint.contains("hospital") && hint.contains("pharmacy"), "{hint}");
+        assert!(hint.contains("--set category=VALUE"), "{hint}");
+    }
+
+    #[test]
+    fn numeric_text_becomes_a_number_where_the_field_is_numeric() {
+        let attrs = json!({"category": "hospital", "capacity": " 120 "});
+        let t = LayerKind::Service
+            .typed_attributes(attrs.as_object().unwrap(), today())
+            .unwrap();
+        let i = LayerKind::Service
+            .fields()
+            .iter()
+            .position(|f| f.name == "capacity")
+            .unwrap();
+        assert_eq!(t.values[i], Value::Int(120));
     }
 
     #[test]

@@ -17,7 +17,10 @@ pub(crate) fn read_geometry(
     // type then reads as wkbUnknown (0), which no real geometry has.
     let g = g.filter(|g| crate::gdal_env::quietly(|| g.geometry_type()) != 0)?;
     if g.is_empty() {
-        problems.push(Problem::error(row, "geometry", g.geometry_name(), "empty geometry"));
+        problems.push(
+            Problem::error(row, "geometry", g.geometry_name(), "empty geometry")
+                .with_hint(crate::source::NO_GEOMETRY_HINT),
+        );
         return None;
     }
     // Before any copy, validity check or repair: those cost more than linear time.
@@ -45,7 +48,10 @@ pub(crate) fn read_geometry(
         return None;
     }
     if check::is_empty(&geo) {
-        problems.push(Problem::error(row, "geometry", g.geometry_name(), "empty geometry"));
+        problems.push(
+            Problem::error(row, "geometry", g.geometry_name(), "empty geometry")
+                .with_hint(crate::source::NO_GEOMETRY_HINT),
+        );
         return None;
     }
     let polygonal = matches!(

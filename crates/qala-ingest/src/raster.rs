@@ -280,6 +280,7 @@ mod tests {
             kind: LayerKind::PopulationCell,
             crs: None,
             map: Vec::new(),
+            set: Vec::new(),
             layer: None,
             strict: false,
             today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),

@@ -27,6 +27,9 @@ pub struct IngestOptions {
     pub crs: Option<String>,
     /// Attribute renames applied before validation (`--map Статус=status`).
     pub map: Vec<(String, String)>,
+    /// Constant attributes `(field, value)` set on every feature after the renames,
+    /// before validation (`--set category=hospital`).
+    pub set: Vec<(String, String)>,
     /// Which layer of a multi-layer file (GeoPackage, KML).
     pub layer: Option<String>,
     /// Refuse invalid polygons instead of repairing them.
@@ -64,7 +67,10 @@ pub struct ReadSummary {
     pub repaired: u64,
 }
 
-/// Parses `SOURCE=TARGET` of `--map`.
+/// The hint of a feature without geometry (null, or no coordinates at all).
+pub const NO_GEOMETRY_HINT: &str = "remove it, give it one, or load the rest with --skip-invalid";
+
+/// Parses `SOURCE=TARGET` of `--map` (and `FIELD=VALUE` of `--set`).
 pub fn parse_mapping(s: &str) -> Result<(String, String), IngestError> {
     match s.split_once('=') {
         Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => Ok((a.trim().to_owned(), b.trim().to_owned())),
@@ -332,7 +338,7 @@ impl Source {
                     Some(w) => Problem::error(row, "geometry", w, "the WKT text cannot be parsed")
                         .with_hint("e.g. POINT (76.95 43.24) or POLYGON ((…)) with closed rings"),
                     None => Problem::error(row, "geometry", "", "no coordinates in this row")
-                        .with_hint("fill the lon/lat columns or the WKT column"),
+                        .with_hint("fill the lon/lat columns or the WKT column, remove the row, or load the rest with --skip-invalid"),
                 };
                 problems.push(p);
                 return None;
@@ -342,7 +348,9 @@ impl Source {
             Some(g) => g,
             None => {
                 if !problems.iter().any(|p| p.field == "geometry") {
-                    problems.push(Problem::error(row, "geometry", "", "feature has no geometry"));
+                    problems.push(
+                        Problem::error(row, "geometry", "", "feature has no geometry").with_hint(NO_GEOMETRY_HINT),
+                    );
                 }
                 return None;
             }
@@ -385,6 +393,9 @@ impl Source {
         // After the CSV geometry columns are gone: a polygon's WKT may well pass 1 MiB.
         check::attribute_sizes(row, &attrs, &opts.limits, problems);
         apply_mapping(&mut attrs, &opts.map, opts.kind);
+        for (field, value) in &opts.set {
+            attrs.insert(field.clone(), Json::String(value.clone()));
+        }
         let typed = match opts.kind.typed_attributes(&attrs, opts.today) {
             Ok(t) => Some(t),
             Err(issues) => {

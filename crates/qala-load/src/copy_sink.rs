@@ -25,6 +25,11 @@ pub(crate) struct CopySink {
     pub(crate) omitted: u64,
     pub(crate) encode_error: Option<StoreError>,
     pub(crate) progress: Option<ProgressFn>,
+    /// Leave out features with errors instead of failing the load.
+    pub(crate) skip_invalid: bool,
+    /// Rows left out so far under `skip_invalid`.
+    pub(crate) skipped: u64,
+    pub(crate) last_error_row: Option<u64>,
 }
 
 impl CopySink {
@@ -54,7 +59,13 @@ impl FeatureSink for CopySink {
     }
 
     fn problem(&mut self, problem: Problem) {
-        if problem.is_error() {
+        if problem.is_error() && self.skip_invalid {
+            // A feature with errors never reaches `feature`: count its row once.
+            if self.last_error_row != Some(problem.row) {
+                self.last_error_row = Some(problem.row);
+                self.skipped += 1;
+            }
+        } else if problem.is_error() {
             self.failed = true;
             self.buf.clear();
         }

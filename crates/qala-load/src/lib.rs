@@ -15,14 +15,18 @@
 //! # Ok(()) }
 //! ```
 
+mod change;
 mod copy_sink;
 pub mod error;
 pub mod load_file;
+pub mod load_options;
 pub mod pipeline;
 pub mod report;
 
 pub use error::LoadError;
-pub use load_file::{LoadOptions, ProgressFn, load_file};
+pub use load_file::load_file;
+pub use load_options::{LoadOptions, ProgressFn};
 pub use pipeline::{load, validate};
 pub use qala_ingest::{Cancel, Limits, Problem, Severity};
+pub use qala_store::{ChangeMode, ChangeSample, ChangeSummary};
 pub use report::{LoadReport, LoadStatus};

@@ -6,92 +6,18 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
-use qala_core::{LayerKind, LayerSlug};
-use qala_ingest::{Cancel, IngestError, IngestOptions, Limits, Problem, ReadSummary, Severity};
+use qala_core::LayerKind;
+use qala_ingest::{Cancel, IngestError, IngestOptions, Problem, ReadSummary, Severity};
 use qala_store::load::{Begin, layer_kind, served_felling_permits};
-use qala_store::{LayerLoad, LayerMeta, StoreError, VersionSource};
+use qala_store::{ChangeMode, LayerLoad, LayerMeta, StoreError, VersionSource};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::LoadError;
 use crate::copy_sink::{CHUNK_BYTES, CopySink};
 use crate::report::{LoadReport, LoadStatus};
-
-/// Called now and then with (rows read, total rows when known).
-pub type ProgressFn = Arc<dyn Fn(u64, Option<u64>) + Send + Sync>;
-
-/// What to load where. Build with [`LoadOptions::new`] and set what you need.
-#[derive(Clone)]
-pub struct LoadOptions {
-    /// The layer to load into; created when it does not exist.
-    pub layer: LayerSlug,
-    /// Kind of a new layer. For an existing layer it may be omitted; if given it must match.
-    pub kind: Option<LayerKind>,
-    /// Source CRS when the file has none or a wrong one (`EPSG:32643`, any PROJ definition).
-    pub crs: Option<String>,
-    /// Attribute renames `(source, target)` applied before validation.
-    pub map: Vec<(String, String)>,
-    /// Layer of a multi-layer file (GeoPackage, KML).
-    pub gpkg_layer: Option<String>,
-    /// Refuse invalid polygons instead of repairing them.
-    pub strict: bool,
-    /// Who loads (a user name, `cli`), kept in the layer's history.
-    pub created_by: String,
-    /// The file's original name (uploads arrive as temp files); decides the format
-    /// together with the content. Defaults to the path's file name.
-    pub source_name: Option<String>,
-    /// Title of a new layer (all three languages until translated); defaults to the slug.
-    pub title: Option<String>,
-    /// What one file may cost; `limits.max_seconds` bounds the whole load.
-    pub limits: Limits,
-    /// Cancel it to stop the load (client gone, server shutting down): the reader stops
-    /// within one feature or raster block and nothing is written. Pass a child of a
-    /// longer-lived signal to stop many loads at once.
-    pub cancel: Cancel,
-    /// What "today" is for date rules; defaults to the current UTC date.
-    pub today: Option<chrono::NaiveDate>,
-    pub progress: Option<ProgressFn>,
-}
-
-impl std::fmt::Debug for LoadOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadOptions")
-            .field("layer", &self.layer)
-            .field("kind", &self.kind)
-            .field("crs", &self.crs)
-            .field("map", &self.map)
-            .field("gpkg_layer", &self.gpkg_layer)
-            .field("strict", &self.strict)
-            .field("created_by", &self.created_by)
-            .field("source_name", &self.source_name)
-            .field("limits", &self.limits)
-            .field("cancelled", &self.cancel.is_cancelled())
-            .finish_non_exhaustive()
-    }
-}
-
-impl LoadOptions {
-    pub fn new(layer: LayerSlug) -> Self {
-        LoadOptions {
-            layer,
-            kind: None,
-            crs: None,
-            map: Vec::new(),
-            gpkg_layer: None,
-            strict: false,
-            created_by: "cli".into(),
-            source_name: None,
-            title: None,
-            limits: Limits::default(),
-            cancel: Cancel::new(),
-            today: None,
-            progress: None,
-        }
-    }
-}
+use crate::{LoadError, LoadOptions, ProgressFn};
 
 /// Chunks queued between reader and writer: bounds memory to a few MiB.
 const QUEUE_CHUNKS: usize = 8;
@@ -111,6 +37,8 @@ struct Read {
     problems: Vec<Problem>,
     omitted: u64,
     encode_error: Option<StoreError>,
+    /// Rows with errors left out under `--skip-invalid`.
+    skipped: u64,
 }
 
 /// Loads `path` into `opts.layer` as a new version, all-or-nothing.
@@ -135,6 +63,12 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
             .unwrap_or_else(|| "upload".into())
     });
     let existing = layer_kind(pool, opts.layer.as_str()).await?;
+    if existing.is_none() && opts.mode.needs_layer() {
+        return Err(LoadError::NothingToChange {
+            slug: opts.layer.to_string(),
+            mode: opts.mode.name(),
+        });
+    }
     let kind = match (existing, opts.kind) {
         (Some(have), Some(want)) if have != want => {
             return Err(StoreError::KindMismatch {
@@ -152,6 +86,7 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
             });
         }
     };
+    let key = crate::change::resolve_key(opts.mode, opts.key.as_deref(), kind)?;
     let known_permits = if kind == LayerKind::TreePlanting {
         served_felling_permits(pool)
             .await?
@@ -163,6 +98,7 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
         kind,
         crs: opts.crs.clone(),
         map: opts.map.clone(),
+        set: opts.set.clone(),
         layer: opts.gpkg_layer.clone(),
         strict: opts.strict,
         today: opts.today.unwrap_or_else(|| chrono::Utc::now().date_naive()),
@@ -178,7 +114,19 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
         let path = path.to_owned();
         let name = source_name.clone();
         let progress = opts.progress.clone();
-        tokio::task::spawn_blocking(move || read_thread(&path, &name, &ingest, progress, opened_tx, go_rx, chunk_tx))
+        let skip_invalid = opts.skip_invalid;
+        tokio::task::spawn_blocking(move || {
+            read_thread(
+                &path,
+                &name,
+                &ingest,
+                skip_invalid,
+                progress,
+                opened_tx,
+                go_rx,
+                chunk_tx,
+            )
+        })
     };
     // GDAL's open cannot be interrupted (a big GeoJSON is parsed whole): stop waiting for
     // it instead; the reader thread then ends at its first check.
@@ -207,6 +155,8 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
         repaired: 0,
         problems: Vec::new(),
         problems_omitted: 0,
+        skipped: 0,
+        change: None,
         elapsed_s: 0.0,
         features_per_s: 0.0,
     };
@@ -220,7 +170,13 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
         source_crs: opened.source_crs,
     };
     // Waits for other loads of the same layer (an advisory lock): a cancel must not wait.
-    let begun = LayerLoad::begin_for(pool, &meta, &version_source);
+    let begun = async {
+        if opts.mode == ChangeMode::Replace {
+            LayerLoad::begin_for(pool, &meta, &version_source).await
+        } else {
+            LayerLoad::begin_change(pool, &meta, &version_source).await
+        }
+    };
     let mut load = match until_cancelled(&cancel, &report.source_name, begun).await {
         Ok(Begin::Load(load)) => load,
         Ok(Begin::Done(outcome)) => {
@@ -252,15 +208,29 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
     report.problems = read.problems;
     report.problems.sort_by_key(|p| (p.severity != Severity::Error, p.row));
     report.problems_omitted = read.omitted;
+    report.skipped = read.skipped;
     if let Some(e) = read.encode_error {
         return Err(e.into());
     }
-    if report.errors > 0 {
+    if report.errors > 0 && !opts.skip_invalid {
         drop(load);
         report.elapsed_s = started.elapsed().as_secs_f64();
         return Err(LoadError::Invalid {
             report: Box::new(report),
         });
+    }
+    let change = load.apply_change(opts.mode, key).await?;
+    let nothing_changes = opts.mode == ChangeMode::Delete && change.removed == 0;
+    report.change = Some(change);
+    if opts.dry_run || nothing_changes {
+        report.status = if opts.dry_run {
+            LoadStatus::DryRun
+        } else {
+            LoadStatus::Unchanged
+        };
+        load.abandon().await?;
+        report.elapsed_s = started.elapsed().as_secs_f64();
+        return Ok(report);
     }
     report.features_loaded = load.count();
     report.status = LoadStatus::Loaded;
@@ -324,6 +294,7 @@ fn read_thread(
     path: &Path,
     name: &str,
     opts: &IngestOptions,
+    opts_skip_invalid: bool,
     progress: Option<ProgressFn>,
     opened_tx: oneshot::Sender<Result<Opened, IngestError>>,
     go_rx: std::sync::mpsc::Receiver<Option<i64>>,
@@ -342,6 +313,7 @@ fn read_thread(
                 problems: Vec::new(),
                 omitted: 0,
                 encode_error: None,
+                skipped: 0,
             });
         }
     };
@@ -370,6 +342,7 @@ fn read_thread(
                 problems: Vec::new(),
                 omitted: 0,
                 encode_error: None,
+                skipped: 0,
             });
         }
     };
@@ -383,6 +356,9 @@ fn read_thread(
         omitted: 0,
         encode_error: None,
         progress,
+        skip_invalid: opts_skip_invalid,
+        skipped: 0,
+        last_error_row: None,
     };
     let summary = src.read(opts, &mut sink);
     // Stopped because the writer went away (database error): the writer reports it.
@@ -397,5 +373,6 @@ fn read_thread(
         problems: sink.problems,
         omitted: sink.omitted,
         encode_error: sink.encode_error,
+        skipped: sink.skipped,
     })
 }

@@ -20,7 +20,10 @@ pub fn validate(
     let mut features = Vec::with_capacity(raws.len());
     for raw in raws {
         let Some(geometry) = raw.geometry else {
-            problems.push(Problem::error(raw.row, "geometry", "", "feature has no geometry"));
+            problems.push(
+                Problem::error(raw.row, "geometry", "", "feature has no geometry")
+                    .with_hint(qala_ingest::source::NO_GEOMETRY_HINT),
+            );
             continue;
         };
         match kind.typed_attributes(&raw.attrs, today) {

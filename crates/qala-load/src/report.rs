@@ -3,7 +3,7 @@
 
 use qala_core::LayerKind;
 use qala_ingest::{Problem, Severity};
-use qala_store::LoadOutcome;
+use qala_store::{ChangeSummary, LoadOutcome};
 
 /// How a load ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -17,6 +17,8 @@ pub enum LoadStatus {
     Restored,
     /// Problems in the features: nothing was written.
     Refused,
+    /// `--dry-run`: the change was computed and nothing was written.
+    DryRun,
 }
 
 /// Everything a user needs to know about one load.
@@ -48,6 +50,10 @@ pub struct LoadReport {
     pub problems: Vec<Problem>,
     /// Problems found but not listed (past [`MAX_PROBLEMS`]).
     pub problems_omitted: u64,
+    /// Rows with errors left out under `--skip-invalid` (their problems are listed).
+    pub skipped: u64,
+    /// What the file changed (or would change, in a dry run): added / changed / removed.
+    pub change: Option<ChangeSummary>,
     pub elapsed_s: f64,
     pub features_per_s: f64,
 }
@@ -119,6 +125,16 @@ impl LoadReport {
         if more > 0 {
             let _ = writeln!(s, "  … and {more} more (see --report FILE for all listed problems)");
         }
+        if self.skipped > 0 {
+            let _ = writeln!(
+                s,
+                "skipped {} invalid features (--skip-invalid); the problems above say why",
+                self.skipped
+            );
+        }
+        if let Some(c) = &self.change {
+            crate::change::render_change(&mut s, c);
+        }
         let _ = match self.status {
             LoadStatus::Loaded => writeln!(
                 s,
@@ -128,6 +144,10 @@ impl LoadReport {
                 self.version.unwrap_or_default(),
                 self.features_per_s
             ),
+            LoadStatus::DryRun => writeln!(s, "dry run: nothing was written and {} is unchanged", self.layer),
+            LoadStatus::Unchanged if self.change.is_some() => {
+                writeln!(s, "nothing to change: no new version and {} is unchanged", self.layer)
+            }
             LoadStatus::Unchanged => writeln!(
                 s,
                 "{} already serves this file (version {}): nothing to do",

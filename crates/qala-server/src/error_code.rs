@@ -60,6 +60,8 @@ catalogue! {
     UnknownKind = "unknown_kind", BAD_REQUEST;
     KindMismatch = "kind_mismatch", BAD_REQUEST;
     KindRequired = "kind_required", BAD_REQUEST;
+    KeyRequired = "key_required", BAD_REQUEST;
+    UnknownKeyField = "unknown_key_field", BAD_REQUEST;
     InvalidRole = "invalid_role", BAD_REQUEST;
     InvalidGrant = "invalid_grant", BAD_REQUEST;
     InvalidUpload = "invalid_upload", BAD_REQUEST;
@@ -129,6 +131,8 @@ catalogue! {
     UriTooLong = "uri_too_long", URI_TOO_LONG;
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE;
     InvalidFeatures = "invalid_features", UNPROCESSABLE_ENTITY;
+    MissingKey = "missing_key", UNPROCESSABLE_ENTITY;
+    DuplicateKey = "duplicate_key", UNPROCESSABLE_ENTITY;
     TooManyFailedAuth = "too_many_failed_auth", TOO_MANY_REQUESTS;
     UploadQueueFull = "upload_queue_full", TOO_MANY_REQUESTS;
     HeadersTooLarge = "headers_too_large", REQUEST_HEADER_FIELDS_TOO_LARGE;

@@ -92,6 +92,18 @@ pub struct VersionSummary {
     pub feature_count: i64,
     pub status: String,
     pub current: bool,
+    /// What the version's file changed, for versions made by a change set or a replace
+    /// that recorded it (older versions have none).
+    pub change: Option<VersionChange>,
+}
+
+/// The counts of a version's change set, as its report keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VersionChange {
+    pub mode: String,
+    pub added: i64,
+    pub changed: i64,
+    pub removed: i64,
 }
 
 /// Creates the layer if it does not exist, or updates its descriptive fields if it does.
@@ -214,7 +226,10 @@ pub async fn list_versions(pool: &PgPool, slug: &str) -> Result<Vec<VersionSumma
     let layer = get_layer(pool, slug).await?;
     let rows = sqlx::query(
         "SELECT layer_version_id, version, created_by, created_at, source_name, source_sha256,
-                source_crs, feature_count, status
+                source_crs, feature_count, status, report #>> '{change,mode}' AS change_mode,
+                COALESCE((report #>> '{change,added}')::bigint, 0) AS added,
+                COALESCE((report #>> '{change,changed}')::bigint, 0) AS changed,
+                COALESCE((report #>> '{change,removed}')::bigint, 0) AS removed
          FROM layer_version WHERE layer_id = $1 ORDER BY version DESC",
     )
     .bind(layer.layer_id)
@@ -235,6 +250,12 @@ pub async fn list_versions(pool: &PgPool, slug: &str) -> Result<Vec<VersionSumma
                 feature_count: r.get("feature_count"),
                 status: r.get("status"),
                 current: layer.layer_version_id == Some(id),
+                change: r.get::<Option<String>, _>("change_mode").map(|mode| VersionChange {
+                    mode,
+                    added: r.get("added"),
+                    changed: r.get("changed"),
+                    removed: r.get("removed"),
+                }),
             }
         })
         .collect())

@@ -49,6 +49,17 @@ pub enum StoreError {
     },
     #[error("cannot convert a geometry to or from WKB")]
     Wkb(#[source] geozero::error::GeozeroError),
+    #[error("--mode {mode} matches features by a key: say which field with --key FIELD")]
+    KeyRequired { mode: &'static str },
+    #[error("row {row}: the key field {field:?} is empty; every feature of an upsert or delete needs a key")]
+    MissingKey { field: String, row: i64 },
+    #[error("the key {field} = {value:?} is not unique in the file: rows {first_row} and {second_row}")]
+    DuplicateKey {
+        field: String,
+        value: String,
+        first_row: i64,
+        second_row: i64,
+    },
     #[error("local PostgreSQL: {message}")]
     Embedded { message: String },
     #[error("local PostgreSQL: cannot use {path}")]
@@ -70,9 +81,12 @@ impl StoreError {
             StoreError::LayerLoading(_) => ErrorKind::Conflict,
             StoreError::DefinitionNotStored { .. } => ErrorKind::NotFound,
             StoreError::ShippedDefinitions(_) => ErrorKind::Internal,
-            StoreError::KindMismatch { .. } | StoreError::Rejected { .. } | StoreError::WrongGeometry { .. } => {
-                ErrorKind::InvalidInput
-            }
+            StoreError::KindMismatch { .. }
+            | StoreError::Rejected { .. }
+            | StoreError::WrongGeometry { .. }
+            | StoreError::KeyRequired { .. }
+            | StoreError::MissingKey { .. }
+            | StoreError::DuplicateKey { .. } => ErrorKind::InvalidInput,
             StoreError::Connect { .. } | StoreError::Embedded { .. } | StoreError::EmbeddedIo { .. } => {
                 ErrorKind::Unavailable
             }
@@ -98,6 +112,9 @@ impl StoreError {
             StoreError::Rejected { .. } => "rejected_by_database",
             StoreError::WrongGeometry { .. } => "wrong_geometry_type",
             StoreError::Wkb(_) => "wkb_encoding",
+            StoreError::KeyRequired { .. } => "key_required",
+            StoreError::MissingKey { .. } => "missing_key",
+            StoreError::DuplicateKey { .. } => "duplicate_key",
             StoreError::Embedded { .. } | StoreError::EmbeddedIo { .. } => "local_postgres",
         }
     }

@@ -7,6 +7,7 @@
 //! - [`LayerLoad`] writes one new version of a layer, all-or-nothing.
 
 pub mod catalogue;
+pub mod change_set;
 pub mod copy_text;
 pub mod embedded;
 pub mod error;
@@ -16,7 +17,8 @@ pub mod load;
 pub mod read;
 pub mod testdb;
 
-pub use catalogue::{LayerMeta, LayerSummary, VersionSummary, Visibility};
+pub use catalogue::{LayerMeta, LayerSummary, VersionChange, VersionSummary, Visibility};
+pub use change_set::{ChangeMode, ChangeSample, ChangeSummary};
 pub use embedded::EmbeddedPostgres;
 pub use error::StoreError;
 pub use load::{LayerLoad, LoadOutcome, VersionSource};

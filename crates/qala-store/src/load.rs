@@ -60,14 +60,14 @@ pub enum LoadOutcome {
 
 /// One load in progress. Dropping it without [`LayerLoad::finish`] rolls everything back.
 pub struct LayerLoad {
-    tx: Transaction<'static, Postgres>,
-    kind: LayerKind,
-    layer_id: i64,
-    layer_version_id: i64,
+    pub(crate) tx: Transaction<'static, Postgres>,
+    pub(crate) kind: LayerKind,
+    pub(crate) layer_id: i64,
+    pub(crate) layer_version_id: i64,
     version: i32,
     copy_sql: String,
     buf: Vec<u8>,
-    count: u64,
+    pub(crate) count: u64,
 }
 
 /// Flush COPY data every few megabytes: big enough to amortise a round trip, small enough
@@ -100,7 +100,7 @@ impl LayerLoad {
         }
         // The version is as synthetic as the catalogue says the layer is (set just before by
         // whoever created or described the layer, e.g. `qala fixtures load`).
-        Self::begin_in(tx, layer_id, kind, source, None).await
+        Self::begin_in(tx, layer_id, kind, source, None, true).await
     }
 
     /// Starts a load into the layer `meta.slug`, creating the layer (with `meta`) when it
@@ -108,6 +108,21 @@ impl LayerLoad {
     /// no empty layer behind. An existing layer keeps its catalogue entry unchanged; its
     /// kind must be `meta.kind`.
     pub async fn begin_for(pool: &PgPool, meta: &LayerMeta, source: &VersionSource) -> Result<Begin, StoreError> {
+        Self::begin_for_mode(pool, meta, source, true).await
+    }
+
+    /// [`LayerLoad::begin_for`] for a change set (append, upsert, delete): the same file
+    /// twice is two changes, so no "same sha256, nothing to do" shortcut.
+    pub async fn begin_change(pool: &PgPool, meta: &LayerMeta, source: &VersionSource) -> Result<Begin, StoreError> {
+        Self::begin_for_mode(pool, meta, source, false).await
+    }
+
+    async fn begin_for_mode(
+        pool: &PgPool,
+        meta: &LayerMeta,
+        source: &VersionSource,
+        same_file_shortcut: bool,
+    ) -> Result<Begin, StoreError> {
         let mut tx = pool.begin().await?;
         let existing: Option<(i64, String)> = sqlx::query_as("SELECT layer_id, kind FROM layer WHERE slug = $1")
             .bind(&meta.slug)
@@ -125,7 +140,15 @@ impl LayerLoad {
             None => crate::catalogue::insert_layer(&mut tx, meta).await?,
         };
         lock_layer_loads(&mut tx, layer_id).await?;
-        Self::begin_in(tx, layer_id, meta.kind, source, Some(meta.synthetic)).await
+        Self::begin_in(
+            tx,
+            layer_id,
+            meta.kind,
+            source,
+            Some(meta.synthetic),
+            same_file_shortcut,
+        )
+        .await
     }
 
     async fn begin_in(
@@ -134,21 +157,29 @@ impl LayerLoad {
         kind: LayerKind,
         source: &VersionSource,
         synthetic: Option<bool>,
+        same_file_shortcut: bool,
     ) -> Result<Begin, StoreError> {
         let current: Option<i64> = sqlx::query_scalar("SELECT current_version_id FROM layer WHERE layer_id = $1")
             .bind(layer_id)
             .fetch_one(&mut *tx)
             .await?;
-        let same: Option<(i64, i32)> = sqlx::query_as(
-            "SELECT layer_version_id, version FROM layer_version
-             WHERE layer_id = $1 AND source_sha256 = $2 AND status = 'ready'
-             ORDER BY (layer_version_id = $3) DESC, version DESC LIMIT 1",
-        )
-        .bind(layer_id)
-        .bind(&source.source_sha256)
-        .bind(current.unwrap_or(-1))
-        .fetch_optional(&mut *tx)
-        .await?;
+        // Only whole-file versions count as "this file": an append of the same file holds
+        // more than the file.
+        let same: Option<(i64, i32)> = if same_file_shortcut {
+            sqlx::query_as(
+                "SELECT layer_version_id, version FROM layer_version
+                 WHERE layer_id = $1 AND source_sha256 = $2 AND status = 'ready'
+                   AND COALESCE(report #>> '{change,mode}', 'replace') = 'replace'
+                 ORDER BY (layer_version_id = $3) DESC, version DESC LIMIT 1",
+            )
+            .bind(layer_id)
+            .bind(&source.source_sha256)
+            .bind(current.unwrap_or(-1))
+            .fetch_optional(&mut *tx)
+            .await?
+        } else {
+            None
+        };
         if let Some((id, version)) = same {
             if Some(id) == current {
                 return Ok(Begin::Done(LoadOutcome::Unchanged {
@@ -198,6 +229,12 @@ impl LayerLoad {
             buf: Vec::with_capacity(FLUSH_BYTES + (64 << 10)),
             count: 0,
         }))
+    }
+
+    /// Ends the load without writing anything (a dry run, a change that changes nothing).
+    pub async fn abandon(self) -> Result<(), StoreError> {
+        self.tx.rollback().await?;
+        Ok(())
     }
 
     pub fn version(&self) -> i32 {

@@ -13,6 +13,7 @@ pub fn options(kind: LayerKind) -> IngestOptions {
         kind,
         crs: None,
         map: Vec::new(),
+        set: Vec::new(),
         layer: None,
         strict: false,
         today: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),

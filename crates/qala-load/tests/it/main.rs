@@ -2,6 +2,8 @@
 //! name, the original name in the options, the report in the answer.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod change_sets;
+
 use std::path::{Path, PathBuf};
 
 use qala_core::{LayerKind, LayerSlug};

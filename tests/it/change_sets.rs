@@ -1,0 +1,246 @@
+//! End-to-end tests of change sets (`qala ingest --mode append|upsert|delete`), their
+//! preview (`--dry-run`), `--set`, `--skip-invalid`, and the bad inputs that must change
+//! nothing. The files are in `fixtures/changes`; `bike-lanes` starts with 140 lanes.
+
+use serde_json::Value as Json;
+use sqlx::PgPool;
+
+use crate::common::{qala, repo};
+use crate::ingest::loaded_db;
+
+fn ch(name: &str) -> String {
+    repo()
+        .join("fixtures/changes")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// (served lanes, versions) of `bike-lanes`.
+async fn lanes(pool: &PgPool) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM bike_lane_current WHERE layer_slug = 'bike-lanes'),
+                (SELECT count(*) FROM layer_version JOIN layer USING (layer_id) WHERE slug = 'bike-lanes')",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// The served status of the lane named `name`, if there is one.
+async fn status_of(pool: &PgPool, name: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT status FROM bike_lane_current WHERE layer_slug = 'bike-lanes' AND name = $1")
+        .bind(name)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+/// Runs `qala ingest FILE --layer bike-lanes ARGS`: (exit ok, stdout, stderr).
+fn ingest(db: &qala_store::testdb::TestDb, file: &str, args: &[&str]) -> (bool, String, String) {
+    let path = ch(file);
+    let mut all = vec!["ingest", path.as_str(), "--layer", "bike-lanes"];
+    all.extend_from_slice(args);
+    let out = qala(db, &all);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(r: (bool, String, String)) -> String {
+    assert!(r.0, "qala ingest failed:\n{}\n{}", r.1, r.2);
+    r.1
+}
+
+#[tokio::test]
+async fn append_upsert_delete_are_new_versions_and_rollback_restores_the_140() {
+    let (db, pool) = loaded_db().await;
+    assert_eq!(lanes(&pool).await, (140, 1));
+
+    // The preview: counts and samples, nothing written.
+    let preview = ok(ingest(
+        &db,
+        "lanes_new.geojson",
+        &["--mode", "append", "--key", "name", "--dry-run", "--json"],
+    ));
+    let report: Json = serde_json::from_str(&preview).unwrap();
+    assert_eq!(report["status"], "dry_run");
+    assert_eq!(report["change"]["added"], 3);
+    assert_eq!(report["change"]["added_sample"][0]["key"], "Change lane A");
+    assert_eq!(lanes(&pool).await, (140, 1), "a dry run writes nothing");
+
+    let out = ok(ingest(&db, "lanes_new.geojson", &["--mode", "append"]));
+    assert!(out.contains("3 added, 0 changed, 0 removed"), "{out}");
+    assert_eq!(lanes(&pool).await, (143, 2));
+    let stored: Json = sqlx::query_scalar(
+        "SELECT v.report FROM layer_version v JOIN layer l USING (layer_id) WHERE l.slug = 'bike-lanes' AND v.version = 2",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored["change"]["mode"], "append");
+    assert_eq!(stored["change"]["added"], 3);
+
+    let out = ok(ingest(
+        &db,
+        "lanes_upsert.geojson",
+        &["--mode", "upsert", "--key", "name"],
+    ));
+    assert!(out.contains("1 added, 1 changed, 0 removed"), "{out}");
+    assert_eq!(lanes(&pool).await, (144, 3));
+    assert_eq!(
+        status_of(&pool, "Change lane A").await,
+        ["existing"],
+        "changed in place"
+    );
+    assert_eq!(status_of(&pool, "Change lane D").await, ["planned"], "added");
+
+    let out = ok(ingest(
+        &db,
+        "lanes_delete.geojson",
+        &["--mode", "delete", "--key", "name"],
+    ));
+    assert!(out.contains("0 added, 0 changed, 2 removed"), "{out}");
+    assert!(
+        out.contains("\"Change lane B\""),
+        "the sample names the removed lanes: {out}"
+    );
+    assert_eq!(lanes(&pool).await, (142, 4));
+    assert!(status_of(&pool, "Change lane B").await.is_empty());
+
+    let history: Json = serde_json::from_str(&crate::common::qala_ok(
+        &db,
+        &["layer", "versions", "bike-lanes", "--format", "json"],
+    ))
+    .unwrap();
+    assert_eq!(
+        history[0]["change"],
+        serde_json::json!({"mode": "delete", "added": 0, "changed": 0, "removed": 2}),
+        "the history keeps each change's counts"
+    );
+    assert_eq!(history[2]["change"]["mode"], "append");
+
+    crate::common::qala_ok(&db, &["layer", "rollback", "bike-lanes", "--to", "1"]);
+    assert_eq!(lanes(&pool).await.0, 140, "rollback serves the 140 lanes again");
+}
+
+#[tokio::test]
+async fn a_delete_that_matches_nothing_makes_no_version() {
+    let (db, pool) = loaded_db().await;
+    let out = ok(ingest(
+        &db,
+        "lanes_delete_nothing.geojson",
+        &["--mode", "delete", "--key", "name"],
+    ));
+    assert!(out.contains("0 removed") && out.contains("no new version"), "{out}");
+    assert_eq!(lanes(&pool).await, (140, 1));
+    // An appended file is not "this file" for a replace: replacing with it serves its 3.
+    ok(ingest(&db, "lanes_new.geojson", &["--mode", "append"]));
+    let out = ok(ingest(&db, "lanes_new.geojson", &[]));
+    assert!(out.contains("3 added, 0 changed, 143 removed"), "{out}");
+    assert_eq!(lanes(&pool).await, (3, 3));
+}
+
+#[tokio::test]
+async fn bad_change_sets_name_the_problem_and_change_nothing() {
+    let (db, pool) = loaded_db().await;
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("lanes_upsert.geojson", &["--mode", "upsert"], "--key FIELD"),
+        (
+            "lanes_upsert.geojson",
+            &["--mode", "delete", "--key", "colour"],
+            "no field \"colour\"",
+        ),
+        (
+            "lanes_duplicate_key.geojson",
+            &["--mode", "upsert", "--key", "name"],
+            "name = \"Change lane A\" is not unique in the file: rows 1 and 3",
+        ),
+    ];
+    for (file, args, says) in cases {
+        let (success, _, err) = ingest(&db, file, args);
+        assert!(!success, "{file} {args:?} must fail");
+        assert!(err.contains(says), "{file} {args:?}: {err}");
+        assert!(err.contains(file), "the message names the file: {err}");
+        assert_eq!(lanes(&pool).await, (140, 1), "{file} {args:?} changed the layer");
+    }
+    // Upsert and delete change a served layer; append may create one.
+    for mode in ["upsert", "delete"] {
+        let path = ch("lanes_upsert.geojson");
+        let out = qala(
+            &db,
+            &["ingest", &path, "--layer", "new-lanes", "--mode", mode, "--key", "name"],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("does not exist"), "{mode}: {err}");
+    }
+    let layers = || sqlx::query_scalar::<_, i64>("SELECT count(*) FROM layer WHERE slug = 'new-lanes'");
+    assert_eq!(layers().fetch_one(&pool).await.unwrap(), 0);
+    let path = ch("lanes_new.geojson");
+    crate::common::qala_ok(
+        &db,
+        &[
+            "ingest",
+            &path,
+            "--layer",
+            "new-lanes",
+            "--kind",
+            "bike_lane",
+            "--mode",
+            "append",
+        ],
+    );
+    assert_eq!(layers().fetch_one(&pool).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn features_without_geometry_are_refused_with_a_hint_or_skipped_deliberately() {
+    let (db, pool) = loaded_db().await;
+    let (success, _, err) = ingest(&db, "lanes_no_geometry.geojson", &["--mode", "append"]);
+    assert!(!success);
+    assert!(
+        err.contains("feature has no geometry (hint: remove it, give it one, or load the rest with --skip-invalid)"),
+        "{err}"
+    );
+    assert_eq!(lanes(&pool).await, (140, 1));
+    let out = ok(ingest(
+        &db,
+        "lanes_no_geometry.geojson",
+        &["--mode", "append", "--skip-invalid", "--json"],
+    ));
+    let report: Json = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["skipped"], 2);
+    assert_eq!(report["change"]["added"], 2);
+    assert_eq!(report["problems"][0]["row"], 2);
+    assert_eq!(lanes(&pool).await, (142, 2));
+}
+
+#[tokio::test]
+async fn set_gives_every_feature_a_constant_and_numeric_csv_text_is_stored_as_a_number() {
+    let (db, pool) = loaded_db().await;
+    let path = ch("hospitals_no_category.csv");
+    let args = ["ingest", path.as_str(), "--layer", "services", "--mode", "append"];
+    let out = qala(&db, &args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("category = \"\": required value is missing"), "{err}");
+    assert!(err.contains("one of: school, kindergarten, clinic, hospital"), "{err}");
+    assert!(
+        err.contains("--set category=VALUE") && !err.contains("\"null\""),
+        "{err}"
+    );
+    let mut with_set = args.to_vec();
+    with_set.extend(["--set", "category=hospital"]);
+    crate::common::qala_ok(&db, &with_set);
+    let (hospitals, capacity): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), sum(capacity)::bigint FROM service_current
+         WHERE layer_slug = 'services' AND category = 'hospital'
+           AND name IN ('City hospital No. 4', 'City hospital No. 7', 'Children''s hospital No. 2')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((hospitals, capacity), (3, 250 + 310 + 120));
+}
