@@ -244,3 +244,47 @@ async fn set_gives_every_feature_a_constant_and_numeric_csv_text_is_stored_as_a_
     .unwrap();
     assert_eq!((hospitals, capacity), (3, 250 + 310 + 120));
 }
+
+/// The same change sets over HTTP: `POST /layers/{slug}/versions?mode=…&key=…&dry_run=true`.
+#[tokio::test(flavor = "multi_thread")]
+async fn change_sets_over_http_preview_then_commit_and_refuse_bad_modes() {
+    use axum::http::Method;
+
+    use crate::server::http::{App, multipart};
+    let (db, pool) = loaded_db().await;
+    let admin = crate::common::qala_ok(&db, &["token", "create", "--role", "admin"])
+        .trim()
+        .to_owned();
+    let auth = format!("Bearer {admin}");
+    let app = App::new(&db).await;
+    let file = std::fs::read(ch("lanes_new.geojson")).unwrap();
+    let post = |query: &'static str| {
+        let (ct, body) = multipart("lanes_new.geojson", &file);
+        let (app, auth) = (&app, auth.clone());
+        async move {
+            app.send(
+                Method::POST,
+                &format!("/layers/bike-lanes/versions{query}"),
+                &[("content-type", ct.as_str()), ("authorization", auth.as_str())],
+                body,
+            )
+            .await
+        }
+    };
+    let before = lanes(&pool).await;
+    let r = post("?mode=append&dry_run=true").await;
+    assert_eq!(r.status.as_u16(), 200, "{}", String::from_utf8_lossy(&r.body));
+    let j = r.json();
+    assert_eq!(j["status"], "dry_run", "{j}");
+    assert_eq!(j["change"]["added"], 3, "{j}");
+    assert_eq!(lanes(&pool).await, before, "a dry run wrote something");
+
+    post("?mode=upsert").await.assert_error(400, "key_required");
+    post("?mode=merge").await.assert_error(400, "invalid_parameter");
+    assert_eq!(lanes(&pool).await, before, "a refused upload wrote something");
+
+    let r = post("?mode=append").await;
+    assert_eq!(r.status.as_u16(), 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["change"]["added"], 3);
+    assert_eq!(lanes(&pool).await, (before.0 + 3, before.1 + 1));
+}

@@ -73,6 +73,16 @@ pub struct UploadParams {
     pub kind: Option<String>,
     /// Source CRS when the file has none (e.g. `EPSG:32643`).
     pub crs: Option<String>,
+    /// How the file changes the layer: `replace` (default), `append`, `upsert`, `delete`.
+    pub mode: Option<String>,
+    /// The field matching file features to served ones (`upsert`, `delete`).
+    pub key: Option<String>,
+    /// `true`: compute the change (counts and samples) and write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// `true`: load the valid features and report the invalid ones as skipped.
+    #[serde(default)]
+    pub skip_invalid: bool,
 }
 
 /// `POST /layers/{slug}/versions`: a multipart `file`, streamed to disk, then the CLI's
@@ -86,6 +96,19 @@ pub async fn upload(
 ) -> ApiResult<impl IntoResponse> {
     let slug = LayerSlug::parse(&slug)?;
     caller.require_write(slug.as_str())?;
+    // The change mode is checked before the body is read.
+    let mode: qala_load::ChangeMode = match params.mode.as_deref() {
+        None => qala_load::ChangeMode::default(),
+        Some(m) => m
+            .parse()
+            .map_err(|e: String| ApiError::bad(Code::InvalidParameter, format!("mode: {e}")))?,
+    };
+    if mode.needs_key() && params.key.as_deref().is_none_or(str::is_empty) {
+        return Err(ApiError::bad(
+            Code::KeyRequired,
+            format!("mode={} matches features by a field: add key=FIELD", mode.name()),
+        ));
+    }
     // Say so before the file is streamed to disk.
     state.db()?;
     // An existing layer must be visible to the caller; a new one needs a kind and an admin.
@@ -155,6 +178,10 @@ pub async fn upload(
     opts.created_by = caller.label();
     opts.source_name = Some(name);
     opts.crs = params.crs.clone();
+    opts.mode = mode;
+    opts.key = params.key.clone();
+    opts.dry_run = params.dry_run;
+    opts.skip_invalid = params.skip_invalid;
     // Stopped by shutdown; load_file also stops its reader when this future is dropped.
     opts.cancel = state.ingests.child();
     opts.limits = state.config.upload_limits;

@@ -84,7 +84,7 @@ pub fn all() -> Value {
         "LoadReport": {"type": "object",
             "required": ["layer", "kind", "status", "source_name", "source_sha256", "format", "rows_read", "features_loaded", "errors", "warnings", "problems"],
             "properties": {"layer": str_(), "kind": str_(),
-                           "status": {"type": "string", "enum": ["loaded", "unchanged", "restored"]},
+                           "status": {"type": "string", "enum": ["loaded", "unchanged", "restored", "dry_run"]},
                            "version": nullable(int()), "layer_version_id": nullable(int()),
                            "source_name": str_(), "source_sha256": str_(), "format": str_(), "source_crs": str_(),
                            "rows_read": int(), "features_loaded": int(), "errors": int(), "warnings": int(),
