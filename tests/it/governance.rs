@@ -27,6 +27,17 @@ fn stray_stops() -> Vec<u8> {
     serde_json::to_vec(&json!({"type": "FeatureCollection", "features": features})).unwrap()
 }
 
+/// Loads [`stray_stops`] into `layer` (a service layer) with `qala ingest`.
+fn load_stray_stops(db: &qala_store::testdb::TestDb, layer: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stops.geojson");
+    std::fs::write(&file, stray_stops()).unwrap();
+    qala_ok(
+        db,
+        &["ingest", file.to_str().unwrap(), "--layer", layer, "--kind", "service"],
+    );
+}
+
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -39,20 +50,7 @@ async fn an_upload_changes_no_published_figure_until_an_admin_binds_it() {
     let gap_before = city_value(&db, "wayfinding_route_gap");
 
     // A test file of stops under another name: every published figure stays as it was.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("stops.geojson");
-    std::fs::write(&file, stray_stops()).unwrap();
-    qala_ok(
-        &db,
-        &[
-            "ingest",
-            file.to_str().unwrap(),
-            "--layer",
-            "test-stops",
-            "--kind",
-            "service",
-        ],
-    );
+    load_stray_stops(&db, "test-stops");
     assert_eq!(
         city_value(&db, "stops_500m"),
         before,
@@ -229,20 +227,7 @@ async fn editions_freeze_figures_and_recompute_byte_identically_from_their_pins(
     assert_eq!(editions, 1, "a refused publish made an edition");
 
     // A new version of a bound layer changes live figures, not the edition.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("stops.geojson");
-    std::fs::write(&file, stray_stops()).unwrap();
-    qala_ok(
-        &db,
-        &[
-            "ingest",
-            file.to_str().unwrap(),
-            "--layer",
-            "transit-stops",
-            "--kind",
-            "service",
-        ],
-    );
+    load_stray_stops(&db, "transit-stops");
     let app = App::new(&db).await;
     let live = app.get("/indicators/stops_500m").await.json();
     let frozen = app.get("/indicators/stops_500m?edition=1").await.json();
@@ -443,20 +428,7 @@ async fn the_incrementally_updated_engine_equals_a_freshly_built_one() {
         }
     };
     let before = wait_for(&app, "transit-stops", None).await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("stops.geojson");
-    std::fs::write(&file, stray_stops()).unwrap();
-    qala_ok(
-        &db,
-        &[
-            "ingest",
-            file.to_str().unwrap(),
-            "--layer",
-            "transit-stops",
-            "--kind",
-            "service",
-        ],
-    );
+    load_stray_stops(&db, "transit-stops");
     app.state.sync().await.unwrap();
     let v = app
         .state
