@@ -53,7 +53,7 @@ test('a wrong token is refused and nothing changes', async () => {
   assert.match(await page.locator('#signin-error').innerText(), /invalid_token/);
   const { path } = await lanesFile('same.geojson', () => {});
   await page.locator('#mapper-file').setInputFiles(path);
-  await page.locator('#mapper-upload').click();
+  await page.locator('#mapper-preview').click();
   assert.match(await page.locator('#upload-report').innerText(), /Sign in with a token first/);
   await shot(page, 'mapper-wrong-token');
   assert.deepEqual(await getJson('/layers/bike-lanes/versions'), before);
@@ -72,7 +72,7 @@ test('a bad file shows its errors by row and field, and changes nothing', async 
   await signedIn(page);
   const rowsBefore = await page.locator('#versions-table tbody tr').count();
   await page.locator('#mapper-file').setInputFiles(path);
-  await page.locator('#mapper-upload').click();
+  await page.locator('#mapper-preview').click();
   await page.locator('.report-bad').waitFor({ timeout: 60000 });
   await page.locator('#problems-table tbody tr').first().waitFor();
   const problems = await page.locator('#problems-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.innerText)));
@@ -96,7 +96,13 @@ test('a good file becomes a new version on the map, and rollback takes it away',
   const { page, context } = await openPage(browser, '/?lang=en&view=mapper&layer=bike-lanes&map=14.00/43.25300/76.90500');
   await signedIn(page);
   await page.locator('#mapper-file').setInputFiles(path);
-  await page.locator('#mapper-upload').click();
+  // Replace (the default) goes through a preview first: nothing written until Confirm.
+  await page.locator('#mapper-preview').click();
+  await page.locator('#change-preview').waitFor({ timeout: 60000 });
+  assert.equal(await page.locator('#change-after').innerText(), String(count));
+  assert.equal(await page.locator('#change-warning').count(), 0, 'one more lane: no loss warning');
+  assert.deepEqual(await getJson('/layers/bike-lanes/versions'), versionsBefore);
+  await page.locator('#change-confirm').click();
   await page.locator('.report-ok').waitFor({ timeout: 60000 });
   const versions = await getJson('/layers/bike-lanes/versions');
   assert.equal(versions.length, versionsBefore.length + 1);

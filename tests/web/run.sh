@@ -62,10 +62,11 @@ status=0
 node --test web/test/ || status=$?
 # One file at a time, in this order (node sorts the files of one run, so each step is its own
 # run): the live figures first, then editions.test.mjs publishes the first edition, and the
-# mapper tests change the bike-lanes layer last.
+# mapper tests change the bike-lanes layer last (changes.test.mjs: change sets, preview first).
 node --test --test-concurrency=1 tests/web/map.test.mjs tests/web/equity.test.mjs || status=$?
 node --test tests/web/editions.test.mjs || status=$?
 node --test tests/web/mapper.test.mjs || status=$?
+node --test tests/web/changes.test.mjs || status=$?
 if [ "$status" -ne 0 ]; then
   echo "tests/web: failed; the server log follows (last 60 lines)" >&2
   tail -n 60 "$LOG" >&2

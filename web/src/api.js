@@ -48,10 +48,21 @@ function indicatorPath(id, zones, { distance = 'straight', norm, edition, format
 export const api = {
   layers: (token) => request('/layers', { token }),
   versions: (slug, token) => request(`/layers/${encodeURIComponent(slug)}/versions`, { token }),
-  upload(slug, file, token) {
+  layer: (slug, token) => request(`/layers/${encodeURIComponent(slug)}`, { token }),
+  /**
+   * Upload a change set: `mode` replace | append | upsert | delete, `key` (upsert, delete),
+   * `dryRun` (answers the load report with `change`, writes nothing), `skipInvalid`.
+   */
+  upload(slug, file, token, { mode, key, dryRun, skipInvalid } = {}) {
     const form = new FormData();
     form.append('file', file, file.name);
-    return request(`/layers/${encodeURIComponent(slug)}/versions`, { method: 'POST', token, form });
+    const q = new URLSearchParams();
+    if (mode) q.set('mode', mode);
+    if (key && (mode === 'upsert' || mode === 'delete')) q.set('key', key);
+    if (dryRun) q.set('dry_run', 'true');
+    if (skipInvalid) q.set('skip_invalid', 'true');
+    const qs = q.toString();
+    return request(`/layers/${encodeURIComponent(slug)}/versions${qs ? `?${qs}` : ''}`, { method: 'POST', token, form });
   },
   rollback: (slug, version, token) =>
     request(`/layers/${encodeURIComponent(slug)}/rollback`, { method: 'POST', token, json: { version } }),

@@ -1,8 +1,10 @@
-// Mapper: sign in with a token, upload a file to a layer, read the validation report (row,
-// field, reason), see the new version on the map, roll back. The token stays in this tab's
+// Mapper: sign in with a token, choose how a file changes a layer (replace, append, upsert or
+// delete by key), preview the change (a dry run: added / changed / removed, nothing written),
+// confirm or cancel it, read the validation report (row, field, reason), see the new version
+// on the map, roll back. The token stays in this tab's
 // sessionStorage and only ever travels in an Authorization header.
 import { api } from '../api.js';
-import { t, num, layerName, lang } from '../i18n.js';
+import { t, tf, num, layerName, lang } from '../i18n.js';
 import { h, message } from '../ui.js';
 
 const TOKEN_KEY = 'qala.token';
@@ -93,49 +95,142 @@ export default {
       const title = (l) => (l.title && typeof l.title === 'object' ? l.title[lang()] ?? l.title.en : l.title) || layerName(l.slug);
       const layerSel = h('select', { id: 'mapper-layer' }, layers.map((l) => h('option', { value: l.slug, selected: l.slug === current }, `${title(l)} (${l.slug})`)));
       const fileIn = h('input', { type: 'file', id: 'mapper-file', accept: '.geojson,.json,.gpkg,.zip,.kml,.csv' });
+      const modeSel = h('select', { id: 'mapper-mode' }, ['replace', 'append', 'upsert', 'delete'].map((m) => h('option', { value: m }, t(`mode_${m}`))));
+      const keySel = h('select', { id: 'mapper-key' });
+      const keyRow = h('div', { class: 'form-row', id: 'mapper-key-row', hidden: true }, h('label', { for: 'mapper-key' }, t('key_field')), keySel);
+      const skipBox = h('input', { type: 'checkbox', id: 'mapper-skip-invalid' });
       const report = h('div', { id: 'upload-report', 'aria-live': 'polite' });
       const versions = h('div', { id: 'mapper-versions' });
-      const uploadBtn = h('button', { type: 'submit', id: 'mapper-upload' }, t('upload'));
+      const previewBtn = h('button', { type: 'submit', id: 'mapper-preview' }, t('preview'));
+      let layerInfo = null; // GET /layers/{slug}: fields and feature_count
+      let pending = null; // the previewed request, sent again without dry_run on Confirm
+
+      const loadLayerInfo = async (slug) => {
+        layerInfo = null;
+        try { layerInfo = await api.layer(slug, getToken()); } catch { /* fields unknown: the key list stays empty */ }
+        if (!alive || slug !== layerSel.value) return;
+        const names = (layerInfo?.fields ?? []).map((f) => f.name);
+        keySel.replaceChildren(...names.map((n) => h('option', { value: n }, n)));
+      };
+      const discard = () => { pending = null; };
+      const showProblems = (problems) => (problems.length ? h('table', { class: 'data', id: 'problems-table' },
+        h('caption', {}, t('report')),
+        h('thead', {}, h('tr', {}, [t('row'), t('field'), t('value'), t('problem')].map((x) => h('th', { scope: 'col' }, x)))),
+        h('tbody', {}, problems.map((p) => h('tr', {}, h('td', { class: 'num' }, String(p.row ?? '')), h('td', {}, p.field ?? ''),
+          h('td', {}, p.value === undefined ? '' : String(p.value)), h('td', {}, [p.reason ?? '', p.hint ? h('div', { class: 'small' }, p.hint) : null]))))) : null);
+      const showError = (err) => {
+        const problems = err.body?.problems ?? err.body?.report?.problems ?? [];
+        report.replaceChildren(h('div', { class: 'report-bad', role: 'alert' },
+          h('strong', {}, t('report_rejected')), h('p', {}, `${err.code}: ${err.message}`), showProblems(problems)));
+      };
+      const sample = (list) => (list ?? []).map((x) => (x.key != null && x.key !== '' ? String(x.key) : `${t('row').toLowerCase()} ${x.source_row ?? x.row ?? x.id ?? '?'}`)).join(', ');
+
+      const showPreview = (res, req) => {
+        const c = res.change ?? {};
+        const before = Number(layerInfo?.feature_count);
+        const known = Number.isFinite(before);
+        const after = known ? before + (c.added ?? 0) - (c.removed ?? 0) : null;
+        const rows = [['added', c.added, c.added_sample], ['changed', c.changed, c.changed_sample], ['removed', c.removed, c.removed_sample]];
+        let warning = null;
+        if (req.mode === 'replace' && known) {
+          const lost = before - after;
+          warning = lost > 0
+            ? h('p', { class: 'change-warning', id: 'change-warning', role: 'alert' }, h('strong', {}, '⚠ '), tf('replace_loses', { from: num(before), to: num(after), lost: num(lost) }))
+            : h('p', { class: 'small', id: 'change-replace-note' }, tf('replace_all', { from: num(before), to: num(after) }));
+        }
+        report.replaceChildren(h('div', { class: 'change-preview', id: 'change-preview', role: 'status' },
+          h('strong', {}, t('change_preview')),
+          h('p', { class: 'small' }, `${t(`mode_${req.mode}`)}${c.key ? ` · ${t('key_field')}: ${c.key}` : ''} · ${res.source_name ?? req.file.name}`),
+          warning,
+          h('table', { class: 'data change-counts', id: 'change-counts' },
+            h('tbody', {},
+              rows.map(([k, n, list]) => h('tr', { 'data-change': k },
+                h('th', { scope: 'row' }, t(`change_${k}`)),
+                h('td', { class: 'num', id: `change-${k}` }, num(n ?? 0)),
+                h('td', { class: 'small sample' }, sample(list)))),
+              res.skipped ? h('tr', { 'data-change': 'skipped' }, h('th', { scope: 'row' }, t('change_skipped')), h('td', { class: 'num', id: 'change-skipped' }, num(res.skipped)), h('td', {}, '')) : null,
+              known ? h('tr', {}, h('th', { scope: 'row' }, t('features_now')), h('td', { class: 'num', id: 'change-before' }, num(before)), h('td', {}, '')) : null,
+              known ? h('tr', {}, h('th', { scope: 'row' }, t('features_after')), h('td', { class: 'num', id: 'change-after' }, num(after)), h('td', {}, '')) : null)),
+          showProblems(res.problems ?? []),
+          h('div', { class: 'change-actions' },
+            h('button', { type: 'button', id: 'change-confirm', class: 'primary', onclick: confirm }, t('confirm')),
+            h('button', { type: 'button', id: 'change-cancel', onclick: () => {
+              discard();
+              report.replaceChildren(message('info', t('change_cancelled')));
+              previewBtn.focus();
+            } }, t('cancel')))));
+        report.querySelector('#change-confirm').focus();
+      };
+
+      async function confirm(e) {
+        const req = pending;
+        if (!req) return;
+        e.target.disabled = true;
+        report.querySelector('#change-cancel').disabled = true;
+        try {
+          const res = await api.upload(req.slug, req.file, getToken(), { mode: req.mode, key: req.key, skipInvalid: req.skipInvalid });
+          const c = res.change;
+          const same = res.status === 'unchanged' || res.outcome === 'unchanged';
+          report.replaceChildren(h('div', { class: 'report-ok', role: 'status' },
+            h('strong', {}, same ? t('change_unchanged') : `${t('report_ok')} ${res.version ?? ''}`),
+            ` · ${num(res.feature_count ?? res.features_loaded ?? res.rows_read)} ${t('features').toLowerCase()} · ${res.outcome ?? res.status ?? ''}`,
+            c ? h('div', { class: 'small' }, `${t('change_added')} ${num(c.added ?? 0)} · ${t('change_changed')} ${num(c.changed ?? 0)} · ${t('change_removed')} ${num(c.removed ?? 0)}`) : null,
+            res.warnings ? h('div', { class: 'small' }, `${t('warnings')}: ${res.warnings}`) : null));
+          ctx.layerChanged(req.slug);
+          await showLayer(req.slug, true);
+        } catch (err) {
+          showError(err);
+        } finally {
+          discard();
+          renderVersions(req.slug, versions);
+          loadLayerInfo(req.slug);
+        }
+      }
+
       const form = h('form', { id: 'upload-form', onsubmit: async (e) => {
         e.preventDefault();
+        discard();
         if (!getToken()) { report.replaceChildren(message('error', t('not_signed_in'))); return; }
         const file = fileIn.files[0];
         if (!file) { report.replaceChildren(message('error', t('choose_file'))); return; }
-        uploadBtn.disabled = true;
-        report.replaceChildren(message('info', t('uploading')));
+        const mode = modeSel.value;
+        const needsKey = mode === 'upsert' || mode === 'delete';
+        if (needsKey && !keySel.value) { report.replaceChildren(message('error', t('choose_key'))); return; }
+        const req = { slug: layerSel.value, file, mode, key: needsKey ? keySel.value : null, skipInvalid: skipBox.checked };
+        previewBtn.disabled = true;
+        report.replaceChildren(message('info', t('previewing')));
         try {
-          const res = await api.upload(layerSel.value, file, getToken());
-          report.replaceChildren(h('div', { class: 'report-ok', role: 'status' },
-            h('strong', {}, `${t('report_ok')} ${res.version ?? ''}`),
-            ` · ${num(res.feature_count ?? res.features_loaded ?? res.rows_read)} ${t('features').toLowerCase()} · ${res.outcome ?? res.status ?? ''}`,
-            res.warnings ? h('div', { class: 'small' }, `${t('warnings')}: ${res.warnings}`) : null));
-          ctx.layerChanged(layerSel.value);
-          await showLayer(layerSel.value, true);
+          if (!layerInfo) await loadLayerInfo(req.slug);
+          const res = await api.upload(req.slug, file, getToken(), { ...req, dryRun: true });
+          pending = req;
+          showPreview(res, req);
         } catch (err) {
-          const problems = err.body?.problems ?? err.body?.report?.problems ?? [];
-          report.replaceChildren(h('div', { class: 'report-bad', role: 'alert' },
-            h('strong', {}, t('report_rejected')), h('p', {}, `${err.code}: ${err.message}`),
-            problems.length ? h('table', { class: 'data', id: 'problems-table' },
-              h('caption', {}, t('report')),
-              h('thead', {}, h('tr', {}, [t('row'), t('field'), t('value'), t('problem')].map((x) => h('th', { scope: 'col' }, x)))),
-              h('tbody', {}, problems.map((p) => h('tr', {}, h('td', { class: 'num' }, String(p.row ?? '')), h('td', {}, p.field ?? ''),
-                h('td', {}, p.value === undefined ? '' : String(p.value)), h('td', {}, [p.reason ?? '', p.hint ? h('div', { class: 'small' }, p.hint) : null]))))) : null));
+          showError(err);
         } finally {
-          uploadBtn.disabled = false;
-          renderVersions(layerSel.value, versions);
+          previewBtn.disabled = false;
         }
       } },
       h('div', { class: 'form-row' }, h('label', { for: 'mapper-layer' }, t('layer')), layerSel),
+      h('div', { class: 'form-row' }, h('label', { for: 'mapper-mode' }, t('change_mode')), modeSel),
+      keyRow,
       h('div', { class: 'form-row' }, h('label', { for: 'mapper-file' }, t('file')), fileIn),
-      uploadBtn);
+      h('div', { class: 'form-row form-check' }, skipBox, h('label', { for: 'mapper-skip-invalid' }, t('skip_invalid'))),
+      previewBtn);
+      // Any change to what would be sent invalidates the preview: it must be previewed again.
+      const invalidate = () => { if (pending) { discard(); report.replaceChildren(); } };
+      modeSel.addEventListener('change', () => { keyRow.hidden = !(modeSel.value === 'upsert' || modeSel.value === 'delete'); invalidate(); });
+      for (const el of [keySel, fileIn, skipBox]) el.addEventListener('change', invalidate);
       layerSel.addEventListener('change', () => {
         ctx.update({ layer: layerSel.value });
+        discard();
         report.replaceChildren();
+        loadLayerInfo(layerSel.value);
         renderVersions(layerSel.value, versions);
         showLayer(layerSel.value, true);
       });
       work.append(form, report, versions);
       ctx.update({ layer: current });
+      loadLayerInfo(current);
       renderVersions(current, versions);
       showLayer(current, false);
     };
