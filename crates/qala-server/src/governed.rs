@@ -81,8 +81,10 @@ pub async fn load(pool: &PgPool) -> Result<Governance, GovernedError> {
 /// The shipped definitions' order (then new ids alphabetically), so lists read the same
 /// everywhere.
 fn order_of(id: &str) -> (usize, String) {
-    let shipped = qala_engine::default_indicators();
-    let pos = shipped.iter().position(|d| d.id == id).unwrap_or(usize::MAX);
+    // The shipped file is parsed once, not once per comparison of every reload.
+    static SHIPPED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let shipped = SHIPPED.get_or_init(|| qala_engine::default_indicators().into_iter().map(|d| d.id).collect());
+    let pos = shipped.iter().position(|s| s == id).unwrap_or(usize::MAX);
     (pos, id.to_owned())
 }
 

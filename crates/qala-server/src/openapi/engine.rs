@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{AUTH_ERRORS, ex, json_body, ok, op, path_param, query_param, responses, schema_ref};
+use super::{errs, ex, json_body, ok, op, path_param, query_param, responses, schema_ref};
 
 const TAG: &str = "indicators";
 
@@ -36,12 +36,6 @@ fn result() -> Value {
     json!({"description": "the indicator per zone and for centre, periphery and city",
            "content": {"application/json": {"schema": schema_ref("IndicatorResult")},
                        "text/csv": {"schema": {"type": "string"}}}})
-}
-
-fn errs(own: &[u16]) -> Vec<u16> {
-    let mut v = own.to_vec();
-    v.extend(AUTH_ERRORS);
-    v
 }
 
 pub fn paths() -> Map<String, Value> {

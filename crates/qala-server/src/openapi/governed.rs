@@ -2,15 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{AUTH_ERRORS, ex, json_body, ok, op, path_param, responses};
+use super::{errs, ex, json_body, ok, op, path_param, responses};
 
 const TAG: &str = "indicators";
-
-fn errs(own: &[u16]) -> Vec<u16> {
-    let mut v = own.to_vec();
-    v.extend(AUTH_ERRORS);
-    v
-}
 
 fn object() -> Value {
     json!({"type": "object"})

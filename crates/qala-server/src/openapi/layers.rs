@@ -2,16 +2,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{AUTH_ERRORS, json_body, ok, ok_ref, op, query_param, responses, schema_ref};
+use super::{errs, json_body, ok, ok_ref, op, query_param, responses, schema_ref};
 
 fn slug() -> Value {
     super::ex(super::slug_param("slug"), json!("services"))
-}
-
-fn errs(own: &[u16]) -> Vec<u16> {
-    let mut v = own.to_vec();
-    v.extend(AUTH_ERRORS);
-    v
 }
 
 pub fn paths() -> Map<String, Value> {

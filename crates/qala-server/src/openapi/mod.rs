@@ -100,6 +100,13 @@ pub(crate) fn responses(ok: &[(&str, Value)], errors: &[u16]) -> Value {
 /// (429), a busy or unavailable database while checking it (503).
 pub(crate) const AUTH_ERRORS: [u16; 2] = [401, 429];
 
+/// `own` error statuses plus those of authentication ([`AUTH_ERRORS`]).
+pub(crate) fn errs(own: &[u16]) -> Vec<u16> {
+    let mut v = own.to_vec();
+    v.extend(AUTH_ERRORS);
+    v
+}
+
 /// One operation; `auth`: it reads an optional bearer token.
 pub(crate) fn op(id: &str, tag: &str, summary: &str, params: Vec<Value>, responses: Value, auth: bool) -> Value {
     let mut o = json!({"operationId": id, "tags": [tag], "summary": summary, "responses": responses});
