@@ -7,6 +7,7 @@ mod api_fuzz;
 mod auth;
 pub(crate) mod binary;
 mod clients;
+mod cql2;
 mod fuzz_mvt;
 mod fuzz_query;
 mod hostile;

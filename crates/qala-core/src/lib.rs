@@ -6,6 +6,7 @@
 pub mod bbox;
 pub mod error;
 pub mod feature;
+pub mod filter;
 pub mod geometry;
 pub mod kind;
 pub mod slug;

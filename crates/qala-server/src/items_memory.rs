@@ -5,9 +5,12 @@
 //! The database stays the primary path (it is the source of truth and has the exact
 //! geometry); a test compares both answers feature by feature.
 
-use geo::Intersects;
+use std::cmp::Ordering;
+
+use geo::{Intersects, Relate};
 use geo_types::{Coord, LineString, Polygon};
-use qala_core::{Bbox, FieldType, LayerKind};
+use qala_core::filter::{CmpOp, Filter, Scalar, SpatialOp, TemporalOp, like_matches};
+use qala_core::{Bbox, FieldDef, FieldType, LayerKind};
 use qala_store::features::{Item, ItemsQuery, date_field};
 use qala_tiles::{FeatureView, Geom, LayerData, PropValue};
 use serde_json::{Map, Value as Json, json};
@@ -106,8 +109,124 @@ fn bbox_polygon_wgs84(b: Bbox, srid: i32) -> Result<Polygon<f64>, ApiError> {
     Ok(Polygon::new(LineString(ring), Vec::new()))
 }
 
+/// `Some(ordering)` of a stored value against a filter literal; `None` when either is
+/// missing or they cannot be compared (SQL's unknown).
+fn compare(v: Option<&PropValue>, s: &Scalar) -> Option<Ordering> {
+    match (v?, s) {
+        (PropValue::Int(a), Scalar::Int(b)) => Some(a.cmp(b)),
+        (PropValue::Int(a), Scalar::Float(b)) => (*a as f64).partial_cmp(b),
+        (PropValue::Double(a), Scalar::Float(b)) => a.partial_cmp(b),
+        (PropValue::Double(a), Scalar::Int(b)) => a.partial_cmp(&(*b as f64)),
+        (PropValue::Str(a), Scalar::Text(b)) => Some(a.as_str().cmp(b.as_str())),
+        // Dates are stored as ISO text, whose order is the calendar's.
+        (PropValue::Str(a), Scalar::Date(b)) => Some(a.as_str().cmp(b.format("%Y-%m-%d").to_string().as_str())),
+        (PropValue::Bool(a), Scalar::Bool(b)) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
+
+fn and3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+fn or3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
+}
+
+/// A CQL2 filter on one feature in SQL's three-valued logic (`None` is unknown), as
+/// `qala_store`'s SQL evaluates it.
+fn eval(f: &FeatureView<'_>, filter: &Filter, geom: &mut Option<geo_types::Geometry<f64>>) -> Option<bool> {
+    let prop = |fd: &FieldDef| f.prop(fd.name).filter(|v| !matches!(v, PropValue::Null));
+    match filter {
+        Filter::Const(b) => Some(*b),
+        Filter::And(v) => v.iter().fold(Some(true), |acc, c| and3(acc, eval(f, c, geom))),
+        Filter::Or(v) => v.iter().fold(Some(false), |acc, c| or3(acc, eval(f, c, geom))),
+        Filter::Not(c) => eval(f, c, geom).map(|b| !b),
+        Filter::Compare { field, op, value } => match prop(field) {
+            Some(PropValue::List(l)) => {
+                let Scalar::Text(t) = value else { return None };
+                let has = l.iter().any(|x| x == t);
+                Some(if *op == CmpOp::Ne { !has } else { has })
+            }
+            v => compare(v, value).map(|o| op.holds(o)),
+        },
+        Filter::Like {
+            field,
+            pattern,
+            case_insensitive,
+        } => match prop(field) {
+            Some(PropValue::Str(s)) => Some(like_matches(pattern, s, *case_insensitive)),
+            _ => None,
+        },
+        Filter::EqualsIgnoreCase { field, value } => match prop(field) {
+            Some(PropValue::Str(s)) => Some(s.to_lowercase() == value.to_lowercase()),
+            _ => None,
+        },
+        Filter::In { field, values } => {
+            let v = prop(field)?;
+            if let PropValue::List(l) = v {
+                return Some(values.iter().any(|s| matches!(s, Scalar::Text(t) if l.contains(t))));
+            }
+            Some(values.iter().any(|s| compare(Some(v), s) == Some(Ordering::Equal)))
+        }
+        Filter::Between { field, low, high } => {
+            let v = prop(field);
+            and3(
+                compare(v, low).map(|o| o != Ordering::Less),
+                compare(v, high).map(|o| o != Ordering::Greater),
+            )
+        }
+        Filter::IsNull(field) => Some(prop(field).is_none()),
+        Filter::Spatial { op, geometry } => {
+            let g = geom.get_or_insert_with(|| f.geom().to_geo(f.is_multi(), to_wgs84));
+            let m = g.relate(geometry);
+            Some(match op {
+                SpatialOp::Intersects => m.is_intersects(),
+                SpatialOp::Disjoint => m.is_disjoint(),
+                SpatialOp::Within => m.is_within(),
+                SpatialOp::Contains => m.is_contains(),
+                SpatialOp::Touches => m.is_touches(),
+                SpatialOp::Crosses => m.is_crosses(),
+                SpatialOp::Overlaps => m.is_overlaps(),
+                SpatialOp::Equals => m.is_equal_topo(),
+            })
+        }
+        Filter::Temporal { field, op, start, end } => {
+            let Some(PropValue::Str(d)) = prop(field) else {
+                return None;
+            };
+            let day = d.as_str();
+            let fmt = |x: &chrono::NaiveDate| x.format("%Y-%m-%d").to_string();
+            let (s, e) = (start.as_ref().map(fmt), end.as_ref().map(fmt));
+            let after_start = |strict: bool| s.as_deref().is_none_or(|s| if strict { day > s } else { day >= s });
+            let before_end = |strict: bool| e.as_deref().is_none_or(|e| if strict { day < e } else { day <= e });
+            Some(match op {
+                TemporalOp::Before => s.as_deref().is_some_and(|s| day < s),
+                TemporalOp::After => e.as_deref().is_some_and(|e| day > e),
+                TemporalOp::Equals => start.is_some() && start == end && s.as_deref() == Some(day),
+                TemporalOp::During => after_start(true) && before_end(true),
+                TemporalOp::Intersects => after_start(false) && before_end(false),
+                TemporalOp::Disjoint => !(after_start(false) && before_end(false)),
+            })
+        }
+    }
+}
+
 /// Whether `f` passes the property and date filters of `q`, as the database's SQL does.
 fn passes(f: &FeatureView<'_>, kind: LayerKind, q: &ItemsQuery) -> bool {
+    if let Some(filter) = &q.filter
+        && eval(f, filter, &mut None) != Some(true)
+    {
+        return false;
+    }
     for (fd, want) in &q.filters {
         let ok = match (f.prop(fd.name), fd.ty) {
             (Some(PropValue::List(l)), FieldType::TextList) => l.iter().any(|s| s == want),
@@ -169,6 +288,20 @@ pub fn items(d: &LayerData, q: &ItemsQuery) -> Result<Vec<Item>, ApiError> {
         }
     };
     Ok(page)
+}
+
+/// How many items of `d` match `q` on every page (`numberMatched`).
+pub fn matched(d: &LayerData, q: &ItemsQuery) -> Result<i64, ApiError> {
+    let q = ItemsQuery {
+        after: None,
+        limit: i64::MAX,
+        ..q.clone()
+    };
+    let n = match q.bbox {
+        None => d.iter_after(None).filter(|f| passes(f, q.kind, &q)).count(),
+        Some(_) => items(d, &q)?.len(),
+    };
+    Ok(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// One item of `d` by id.

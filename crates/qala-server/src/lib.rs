@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod auth_throttle;
+pub mod cql2_filter;
 pub mod editions;
 pub mod error;
 pub mod error_body;

@@ -14,13 +14,23 @@ pub use crate::ogc_query::{DEFAULT_LIMIT, MAX_LIMIT, percent_decode};
 use crate::state::{AppState, LayerInfo};
 use crate::{ApiError, ApiResult, Caller};
 
-pub const CONFORMANCE: [&str; 7] = [
+pub const CONFORMANCE: [&str; 17] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
 ];
 
@@ -58,7 +68,7 @@ fn collection_json(l: &LayerInfo, b: &str) -> Value {
     if let Some((lo, hi)) = &l.date_extent {
         extent["temporal"] = json!({"interval": [[format!("{lo}T00:00:00Z"), format!("{hi}T23:59:59Z")]]});
     }
-    json!({
+    let mut out = json!({
         "id": id,
         "title": s.title_en,
         "description": if s.description.is_empty() { format!("{} ({}){}", s.title_en, s.kind, if s.synthetic { ", synthetic data" } else { "" }) } else { s.description.clone() },
@@ -77,7 +87,25 @@ fn collection_json(l: &LayerInfo, b: &str) -> Value {
         "qala:titles": {"kk": s.title_kk, "ru": s.title_ru, "en": s.title_en},
         "qala:featureCount": s.feature_count,
         "qala:attribution": s.attribution,
-    })
+    });
+    // What `datetime` filters on: the kind's one date (none where there are several, and
+    // datetime= is refused there as ambiguous).
+    let dates = date_fields(l.kind);
+    if let [one] = dates.as_slice() {
+        out["qala:temporalProperty"] = json!(one);
+    }
+    if !dates.is_empty() {
+        out["qala:dateProperties"] = json!(dates);
+    }
+    out
+}
+
+fn date_fields(kind: qala_core::LayerKind) -> Vec<&'static str> {
+    kind.fields()
+        .iter()
+        .filter(|f| f.ty == FieldType::Date)
+        .map(|f| f.name)
+        .collect()
 }
 
 pub async fn collections(
@@ -163,10 +191,16 @@ pub async fn queryables(
     let mut properties = serde_json::Map::new();
     properties.insert(
         "geometry".into(),
-        json!({"$ref": format!("https://geojson.org/schema/{geometry}.json"), "title": "geometry (filter with bbox)"}),
+        json!({"$ref": format!("https://geojson.org/schema/{geometry}.json"), "title": "geometry (filter with bbox or the S_* functions of filter)", "x-ogc-role": "primary-geometry"}),
     );
+    let dates = date_fields(l.kind);
     for f in l.kind.fields() {
-        properties.insert(f.name.to_owned(), queryable_schema(f));
+        let mut q = queryable_schema(f);
+        if dates.len() == 1 && dates[0] == f.name {
+            // The property datetime= filters on (OGC API Features Part 5 role).
+            q["x-ogc-role"] = json!("primary-instant");
+        }
+        properties.insert(f.name.to_owned(), q);
     }
     let body = json!({
         "$schema": "https://json-schema.org/draft/2019-09/schema",
@@ -195,11 +229,14 @@ pub async fn items(
         after,
         datetime,
         filters,
+        filter,
     } = ItemsParams::from_params(l.kind, &id, &params(q.as_deref())?)?;
+    let unconditional = bbox.is_none() && filters.is_empty() && datetime.is_none() && filter.is_none();
     let b = state.base_url();
     let mut features = Vec::new();
     let mut last_id = None;
     let mut source_memory = false;
+    let mut matched = 0;
     if let Some(v) = l.summary.layer_version_id {
         let q = ItemsQuery {
             kind: l.kind,
@@ -209,10 +246,12 @@ pub async fn items(
             limit,
             filters,
             datetime,
+            filter,
             srid,
             lat_lon,
         };
-        let (rows, from_memory) = read_items(&state, &l, &q).await?;
+        let (rows, n, from_memory) = read_items(&state, &l, &q, unconditional).await?;
+        matched = n;
         source_memory = from_memory;
         last_id = rows.last().map(|r| r.id);
         let full = rows.len() as i64 == limit;
@@ -243,6 +282,7 @@ pub async fn items(
     let mut res = geojson(json!({
         "type": "FeatureCollection",
         "features": features,
+        "numberMatched": matched,
         "numberReturned": n,
         "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "links": links,
@@ -318,21 +358,39 @@ fn memory_layer(state: &AppState, l: &LayerInfo) -> ApiResult<std::sync::Arc<qal
         .ok_or_else(ApiError::database_unavailable)
 }
 
-/// A page of items from the database, or from memory when it cannot answer.
+/// A page of items and how many match on all pages, from the database, or from memory when
+/// it cannot answer. Without conditions the count is the version's feature count.
 async fn read_items(
     state: &AppState,
     l: &LayerInfo,
     q: &ItemsQuery,
-) -> ApiResult<(Vec<qala_store::features::Item>, bool)> {
-    if let Some(rows) = from_db(state, qala_store::features::items(&state.pool, q)).await? {
-        return Ok((rows, false));
+    unconditional: bool,
+) -> ApiResult<(Vec<qala_store::features::Item>, i64, bool)> {
+    let known = unconditional.then_some(l.summary.feature_count);
+    let db = async {
+        let rows = qala_store::features::items(&state.pool, q).await?;
+        let n = match known {
+            Some(n) => n,
+            None => qala_store::features::items_matched(&state.pool, q).await?,
+        };
+        Ok((rows, n))
+    };
+    if let Some((rows, n)) = from_db(state, db).await? {
+        return Ok((rows, n, false));
     }
     let d = memory_layer(state, l)?;
     let q = q.clone();
-    let rows = tokio::task::spawn_blocking(move || crate::items_memory::items(&d, &q))
-        .await
-        .map_err(|e| ApiError::internal("reading items from memory", e))??;
-    Ok((rows, true))
+    let (rows, n) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+        let rows = crate::items_memory::items(&d, &q)?;
+        let n = match known {
+            Some(n) => n,
+            None => crate::items_memory::matched(&d, &q)?,
+        };
+        Ok((rows, n))
+    })
+    .await
+    .map_err(|e| ApiError::internal("reading items from memory", e))??;
+    Ok((rows, n, true))
 }
 
 fn set_content_crs(res: &mut Response, srid: i32, lat_lon: bool) {

@@ -19,7 +19,18 @@ pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 pub const EPSG: &str = "http://www.opengis.net/def/crs/EPSG/0/";
 
 /// Parameters of `/items` that are not property filters.
-pub const ITEMS_PARAMS: [&str; 7] = ["limit", "bbox", "bbox-crs", "crs", "after", "datetime", "f"];
+pub const ITEMS_PARAMS: [&str; 10] = [
+    "limit",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "after",
+    "datetime",
+    "f",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+];
 
 /// CRS URIs items can be returned in.
 pub fn crs_list() -> Vec<String> {
@@ -229,6 +240,8 @@ pub struct ItemsParams {
     pub datetime: Option<DateRange>,
     /// Property filters, sorted by field name.
     pub filters: Vec<(&'static qala_core::FieldDef, String)>,
+    /// The CQL2 `filter` (Part 3).
+    pub filter: Option<qala_core::filter::Filter>,
 }
 
 impl ItemsParams {
@@ -279,6 +292,23 @@ impl ItemsParams {
                         format!("layer {id:?} ({kind}) has no date to filter on"),
                     ));
                 }
+                let dates: Vec<&str> = kind
+                    .fields()
+                    .iter()
+                    .filter(|f| f.ty == FieldType::Date)
+                    .map(|f| f.name)
+                    .collect();
+                if let [first, second, ..] = dates.as_slice() {
+                    // Which date a client meant cannot be known: answering on one of them
+                    // would be silently wrong for a filter on the other.
+                    return Err(ApiError::bad(
+                        Code::InvalidDatetime,
+                        format!(
+                            "layer {id:?} has several dates ({}), so datetime= is ambiguous; filter on the one you mean, e.g. filter={second} >= DATE('2024-01-01') or filter={first} >= DATE('2024-01-01')",
+                            dates.join(", ")
+                        ),
+                    ));
+                }
                 Some(parse_datetime(s)?)
             }
         };
@@ -292,7 +322,7 @@ impl ItemsParams {
                 return Err(ApiError::bad(
                     Code::UnknownParameter,
                     format!(
-                        "unknown parameter {k:?}; use limit, bbox, bbox-crs, crs, datetime, or a field of {id}: {}",
+                        "unknown parameter {k:?}; use limit, bbox, bbox-crs, crs, datetime, filter, filter-lang, filter-crs, or a field of {id}: {}",
                         known.join(", ")
                     ),
                 ));
@@ -313,6 +343,7 @@ impl ItemsParams {
             filters.push((f, v.clone()));
         }
         filters.sort_by_key(|(f, _)| f.name);
+        let filter = crate::cql2_filter::from_params(kind, id, p)?;
         Ok(ItemsParams {
             limit,
             srid,
@@ -321,6 +352,7 @@ impl ItemsParams {
             after,
             datetime,
             filters,
+            filter,
         })
     }
 }

@@ -9,10 +9,12 @@
 use chrono::NaiveDate;
 use futures::TryStreamExt;
 use geozero::ToGeo;
+use qala_core::filter::Filter;
 use qala_core::{Bbox, Feature, FieldDef, FieldType, LayerKind, Value};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use crate::StoreError;
+use crate::filter_sql::{Bind, Sql, bind_all};
 
 /// How long one request's database work may take.
 pub const STATEMENT_TIMEOUT: &str = "10s";
@@ -141,6 +143,8 @@ pub struct ItemsQuery {
     pub filters: Vec<(&'static FieldDef, String)>,
     /// On the kind's first date field.
     pub datetime: Option<DateRange>,
+    /// A CQL2 filter (OGC API Features Part 3), already checked against the kind.
+    pub filter: Option<Filter>,
     /// EPSG code of the output geometries.
     pub srid: i32,
     /// Axis order lat/lon (EPSG:4326 as Part 2 defines it) instead of lon/lat.
@@ -197,69 +201,84 @@ async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreErr
     Ok(tx)
 }
 
-/// One page of items, ordered by id.
-pub async fn items(pool: &PgPool, q: &ItemsQuery) -> Result<Vec<Item>, StoreError> {
-    let mut sql = select_item(q.kind);
-    sql.push_str(" WHERE t.layer_version_id = $1");
-    // $1 version, $2 output srid, $3 lat/lon order; the rest numbered as added.
-    let mut n = 3;
-    let mut next = || {
-        n += 1;
-        n
-    };
+/// The conditions of `q` after `WHERE t.layer_version_id = $1`, parameters numbered from
+/// `offset + 1`; keyset paging (`after`) only when `paging`.
+fn conditions(q: &ItemsQuery, offset: usize, paging: bool) -> Result<Sql, StoreError> {
+    let mut sql = Sql::starting_after(offset);
     let id = id_col(q.kind);
-    if q.bbox.is_some() {
-        let (a, b, c, d, s) = (next(), next(), next(), next(), next());
-        sql.push_str(&format!(
-            " AND ST_Intersects(t.geom, ST_Transform(ST_MakeEnvelope(${a}, ${b}, ${c}, ${d}, ${s}::int), 4326))"
+    if let Some((b, srid)) = q.bbox {
+        let (a, bb, c, d, s) = (
+            sql.param(Bind::Float(b.min_x)),
+            sql.param(Bind::Float(b.min_y)),
+            sql.param(Bind::Float(b.max_x)),
+            sql.param(Bind::Float(b.max_y)),
+            sql.param(Bind::Int(i64::from(srid))),
+        );
+        sql.push(&format!(
+            " AND ST_Intersects(t.geom, ST_Transform(ST_MakeEnvelope({a}, {bb}, {c}, {d}, {s}::int), 4326))"
         ));
     }
-    if q.after.is_some() {
-        sql.push_str(&format!(" AND t.{id} > ${}", next()));
+    if paging && let Some(a) = q.after {
+        let p = sql.param(Bind::Int(a));
+        sql.push(&format!(" AND t.{id} > {p}"));
     }
-    for (f, _) in &q.filters {
-        let p = next();
+    for (f, v) in &q.filters {
+        let p = sql.param(Bind::Text(v.clone()));
         if f.ty == FieldType::TextList {
-            sql.push_str(&format!(" AND ${p} = ANY(t.{})", f.name));
+            sql.push(&format!(" AND {p} = ANY(t.{})", f.name));
         } else {
-            sql.push_str(&format!(" AND t.{}::text = ${p}", f.name));
+            sql.push(&format!(" AND t.{}::text = {p}", f.name));
         }
     }
     if let (Some(range), Some(df)) = (q.datetime, date_field(q.kind)) {
-        if range.start.is_some() {
-            sql.push_str(&format!(" AND t.{} >= ${}", df.name, next()));
-        }
-        if range.end.is_some() {
-            sql.push_str(&format!(" AND t.{} <= ${}", df.name, next()));
-        }
-    }
-    sql.push_str(&format!(" ORDER BY t.{id} LIMIT ${}", next()));
-
-    let mut query = sqlx::query(&sql).bind(q.layer_version_id).bind(q.srid).bind(q.lat_lon);
-    if let Some((b, srid)) = q.bbox {
-        query = query.bind(b.min_x).bind(b.min_y).bind(b.max_x).bind(b.max_y).bind(srid);
-    }
-    if let Some(a) = q.after {
-        query = query.bind(a);
-    }
-    for (_, v) in &q.filters {
-        query = query.bind(v);
-    }
-    if let Some(range) = q.datetime
-        && date_field(q.kind).is_some()
-    {
         if let Some(s) = range.start {
-            query = query.bind(s);
+            let p = sql.param(Bind::Date(s));
+            sql.push(&format!(" AND t.{} >= {p}", df.name));
         }
         if let Some(e) = range.end {
-            query = query.bind(e);
+            let p = sql.param(Bind::Date(e));
+            sql.push(&format!(" AND t.{} <= {p}", df.name));
         }
     }
-    query = query.bind(q.limit);
+    if let Some(f) = &q.filter {
+        let c = crate::filter_sql::condition(f, &mut sql)?;
+        sql.push(&format!(" AND {c}"));
+    }
+    Ok(sql)
+}
+
+/// One page of items, ordered by id.
+pub async fn items(pool: &PgPool, q: &ItemsQuery) -> Result<Vec<Item>, StoreError> {
+    // $1 version, $2 output srid, $3 lat/lon order; the conditions from $4.
+    let cond = conditions(q, 3, true)?;
+    let limit = format!("${}", 4 + cond.binds.len());
+    let sql = format!(
+        "{} WHERE t.layer_version_id = $1{} ORDER BY t.{} LIMIT {limit}",
+        select_item(q.kind),
+        cond.text,
+        id_col(q.kind)
+    );
+    let query = sqlx::query(&sql).bind(q.layer_version_id).bind(q.srid).bind(q.lat_lon);
+    let query = bind_all(query, &cond.binds).bind(q.limit);
     let mut tx = begin(pool).await?;
     let rows = query.fetch_all(&mut *tx).await?;
     tx.commit().await?;
     Ok(rows.iter().map(item).collect::<Result<_, _>>()?)
+}
+
+/// How many items match `q` on every page (`numberMatched`).
+pub async fn items_matched(pool: &PgPool, q: &ItemsQuery) -> Result<i64, StoreError> {
+    let cond = conditions(q, 1, false)?;
+    let sql = format!(
+        "SELECT count(*) FROM {} t WHERE t.layer_version_id = $1{}",
+        q.kind.table(),
+        cond.text
+    );
+    let query = bind_all(sqlx::query(&sql).bind(q.layer_version_id), &cond.binds);
+    let mut tx = begin(pool).await?;
+    let n: i64 = query.fetch_one(&mut *tx).await?.try_get(0)?;
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// One item of a served layer version, `None` if that version has no such id.

@@ -12,6 +12,7 @@ pub mod copy_text;
 pub mod embedded;
 pub mod error;
 pub mod features;
+mod filter_sql;
 pub mod governance;
 pub mod load;
 pub mod read;

@@ -45,9 +45,23 @@ pub fn paths() -> Map<String, Value> {
         crs_param("crs", "the CRS of the returned geometries"),
         query_param(
             "datetime",
-            "a date (2024-05-01) or an interval (2024-01-01/2024-12-31, ../2024-12-31, 2024-01-01/..) on the layer's date field",
+            "a date (2024-05-01) or an interval (2024-01-01/2024-12-31, ../2024-12-31, 2024-01-01/..) on the layer's date (its queryable with x-ogc-role primary-instant); a layer with several dates refuses it (use filter)",
             json!({"type": "string", "minLength": 1}),
         ),
+        ex(
+            query_param(
+                "filter",
+                "a CQL2 filter (OGC API Features Part 3) on the queryables: comparisons, LIKE, IN, BETWEEN, IS NULL, CASEI, S_INTERSECTS/S_WITHIN/… on geometry, T_BEFORE/T_AFTER/T_DURING/… on a date; an unknown property or a syntax error is 400 invalid_filter naming it",
+                json!({"type": "string", "minLength": 1, "maxLength": crate::cql2_filter::MAX_FILTER_BYTES}),
+            ),
+            json!("status = 'existing'"),
+        ),
+        query_param(
+            "filter-lang",
+            "the language of filter",
+            json!({"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"}),
+        ),
+        crs_param("filter-crs", "the CRS of geometry literals in filter (default CRS84)"),
         query_param(
             "after",
             "the paging cursor of a next link",

@@ -54,6 +54,7 @@ pub fn all() -> Value {
         "FeatureCollection": {"type": "object", "required": ["type", "features"],
             "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
                            "features": {"type": "array", "items": feature},
+                           "numberMatched": {"type": "integer", "minimum": 0},
                            "numberReturned": {"type": "integer", "minimum": 0},
                            "timeStamp": {"type": "string", "format": "date-time"},
                            "links": links()}},
