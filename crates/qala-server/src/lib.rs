@@ -18,6 +18,7 @@ pub mod links;
 pub mod memory;
 pub mod ogc;
 pub mod ogc_query;
+pub mod ogc_write;
 pub mod openapi;
 pub mod ops;
 pub mod state;
@@ -60,8 +61,20 @@ pub fn router(state: AppState) -> Router {
         .route("/collections", get(ogc::collections))
         .route("/collections/{id}", get(ogc::collection))
         .route("/collections/{id}/queryables", get(ogc::queryables))
-        .route("/collections/{id}/items", get(ogc::items))
-        .route("/collections/{id}/items/{fid}", get(ogc::item))
+        .route(
+            "/collections/{id}/items",
+            get(ogc::items)
+                .post(ogc_write::create)
+                .options(ogc_write::options_items),
+        )
+        .route(
+            "/collections/{id}/items/{fid}",
+            get(ogc::item)
+                .put(ogc_write::replace)
+                .patch(ogc_write::update)
+                .delete(ogc_write::delete)
+                .options(ogc_write::options_item),
+        )
         .route("/layers", get(layers::list))
         .route("/layers/{slug}", get(layers::one))
         .route("/layers/{slug}/rollback", post(layers::rollback))
@@ -85,20 +98,47 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new());
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
-        .allow_headers([header::ACCEPT, header::IF_NONE_MATCH, header::ACCEPT_LANGUAGE])
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::ACCEPT,
+            header::IF_NONE_MATCH,
+            header::ACCEPT_LANGUAGE,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+        ])
         .expose_headers([
             header::ETAG,
+            header::LOCATION,
             header::CONTENT_ENCODING,
             header::HeaderName::from_static(ogc::SOURCE_HEADER),
         ])
         .max_age(Duration::from_secs(3600));
-    api.merge(tiles)
+    let app = api
+        .merge(tiles)
         .fallback(web::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
         .layer(axum::middleware::from_fn(error_body::json_errors))
-        .layer(cors)
-        .with_state(state)
+        .with_state(state);
+    let with_cors = app.clone().layer(cors);
+    // tower-http answers every OPTIONS as a CORS preflight; a plain OPTIONS (without
+    // Access-Control-Request-Method) goes to the routes instead, whose `Allow` says what the
+    // path offers this caller (OGC API Features Part 4).
+    Router::new().fallback_service(tower::service_fn(move |req: axum::extract::Request| {
+        use tower::ServiceExt;
+        let plain_options =
+            req.method() == Method::OPTIONS && !req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        let svc = if plain_options { app.clone() } else { with_cors.clone() };
+        svc.oneshot(req)
+    }))
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then finishes the requests in

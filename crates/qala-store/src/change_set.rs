@@ -243,13 +243,14 @@ impl LayerLoad {
         Ok(n as u64)
     }
 
-    /// Copies the served rows `s` that satisfy `filter` into the new version.
-    async fn copy_served(&mut self, cur: i64, filter: &str) -> Result<(), StoreError> {
+    /// Copies the served rows `s` that satisfy `filter` into the new version, each with its
+    /// id: an id names the same feature in every version (OGC API Features Part 4).
+    pub(crate) async fn copy_served(&mut self, cur: i64, filter: &str) -> Result<(), StoreError> {
         let table = self.kind.table();
         let cols = copy_text::columns(self.kind);
         let select = served_columns(self.kind);
         let done = sqlx::query(&format!(
-            "INSERT INTO {table} ({cols}) SELECT $1, {select} FROM {table} s WHERE s.layer_version_id = $2 AND {filter}"
+            "INSERT INTO {table} ({table}_id, {cols}) SELECT s.{table}_id, $1, {select} FROM {table} s WHERE s.layer_version_id = $2 AND {filter}"
         ))
         .bind(self.layer_version_id)
         .bind(cur)
