@@ -54,6 +54,15 @@ pub fn router(state: AppState) -> Router {
     let uploads = Router::new()
         .route("/layers/{slug}/versions", post(layers::upload).get(layers::versions))
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES));
+    // OGC API Features: Part 1 reads, Part 4 writes (ogc_write).
+    let items = get(ogc::items)
+        .post(ogc_write::create)
+        .options(ogc_write::options_items);
+    let item = get(ogc::item)
+        .put(ogc_write::replace)
+        .patch(ogc_write::update)
+        .delete(ogc_write::delete)
+        .options(ogc_write::options_item);
     let api = Router::new()
         .route("/", get(web::root))
         .route("/conformance", get(ogc::conformance))
@@ -61,20 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/collections", get(ogc::collections))
         .route("/collections/{id}", get(ogc::collection))
         .route("/collections/{id}/queryables", get(ogc::queryables))
-        .route(
-            "/collections/{id}/items",
-            get(ogc::items)
-                .post(ogc_write::create)
-                .options(ogc_write::options_items),
-        )
-        .route(
-            "/collections/{id}/items/{fid}",
-            get(ogc::item)
-                .put(ogc_write::replace)
-                .patch(ogc_write::update)
-                .delete(ogc_write::delete)
-                .options(ogc_write::options_item),
-        )
+        .route("/collections/{id}/items", items)
+        .route("/collections/{id}/items/{fid}", item)
         .route("/layers", get(layers::list))
         .route("/layers/{slug}", get(layers::one))
         .route("/layers/{slug}/rollback", post(layers::rollback))

@@ -6,6 +6,7 @@ mod engine;
 mod governed;
 mod layers;
 mod ogc;
+mod ogc_write;
 mod ops;
 mod schemas;
 mod tiles;
@@ -41,6 +42,7 @@ pub fn document(base: &str) -> Value {
     ] {
         paths.extend(family);
     }
+    ogc_write::add(&mut paths);
     json!({
         "openapi": "3.0.3",
         "info": {
