@@ -12,6 +12,7 @@ mod fuzz_query;
 mod hostile;
 pub(crate) mod http;
 mod memory;
+mod ogc_write;
 mod pressure;
 mod python;
 mod read;
