@@ -15,5 +15,6 @@ mod memory;
 mod ogc_write;
 mod pressure;
 mod python;
+mod qgis;
 mod read;
 mod restart;
