@@ -164,8 +164,8 @@ impl LayerLoad {
                     .fetch_one(&mut *self.tx)
                     .await?;
                 summary.removed = removed as u64;
-                let file_max_id: Option<i64> = sqlx::query_scalar(&format!(
-                    "SELECT max({table}_id) FROM {table} WHERE layer_version_id = $1"
+                let file_min_id: Option<i64> = sqlx::query_scalar(&format!(
+                    "SELECT min({table}_id) FROM {table} WHERE layer_version_id = $1"
                 ))
                 .bind(new)
                 .fetch_one(&mut *self.tx)
@@ -176,13 +176,14 @@ impl LayerLoad {
                 if removed > 0 {
                     self.copy_served(cur, &unmatched_served(table, k)).await?;
                 }
-                // The file's rows only named what to remove: drop them again. Identity
-                // values only grow, so they are the rows up to the largest id seen before.
+                // The file's rows only named what to remove: drop them again. They drew
+                // their ids from the identity last, so they hold every id from the
+                // smallest of theirs up; the copied rows keep their older, smaller ids.
                 sqlx::query(&format!(
-                    "DELETE FROM {table} WHERE layer_version_id = $1 AND {table}_id <= $2"
+                    "DELETE FROM {table} WHERE layer_version_id = $1 AND {table}_id >= $2"
                 ))
                 .bind(new)
-                .bind(file_max_id)
+                .bind(file_min_id)
                 .execute(&mut *self.tx)
                 .await?;
                 self.count -= file_rows;
