@@ -298,6 +298,23 @@ async fn owslib_writes_gdal_reads_and_bad_writes_change_nothing() {
     assert_eq!(invalid["report"]["problems"][0]["field"], json!("facility"));
     assert_eq!(etag_of(new_id), etag, "nothing changed the feature");
 
+    // Two writers holding the same ETag: exactly one wins, the other is told it is stale.
+    let racers: Vec<_> = ["racer one", "racer two"]
+        .into_iter()
+        .map(|name| {
+            let (item, mapper, etag) = (item.clone(), mapper.clone(), etag.clone());
+            std::thread::spawn(move || {
+                let h = [("Content-Type", "application/geo+json"), ("If-Match", etag.as_str())];
+                send(port, "PUT", &item, Some(&mapper), &h, &lane(name, "painted")).status
+            })
+        })
+        .collect();
+    let mut statuses: Vec<u16> = racers.into_iter().map(|t| t.join().unwrap()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [204, 412]);
+    assert_eq!(version(port), (v2 + 1, n2), "one write, one version");
+    let etag = etag_of(new_id);
+
     // Allow tells each caller what it may do.
     let allow = |token: Option<&str>, path: &str| {
         send(port, "OPTIONS", path, token, &[], b"")
@@ -328,7 +345,8 @@ async fn owslib_writes_gdal_reads_and_bad_writes_change_nothing() {
     let f = http(port, "GET", &item, &[], b"").unwrap().json();
     assert_eq!(
         (f["properties"]["name"].as_str(), f["properties"]["facility"].as_str()),
-        (Some("patched lane"), Some("protected"))
+        (Some("patched lane"), Some("painted")),
+        "the patch changes the name and keeps what it does not name"
     );
     let r = send(port, "DELETE", &item, Some(&mapper), &[], b"");
     assert_eq!(r.status, 204);
