@@ -86,7 +86,10 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
             });
         }
     };
-    let key = crate::change::resolve_key(opts.mode, opts.key.as_deref(), kind)?;
+    let key = match opts.edit {
+        Some(_) => None,
+        None => crate::change::resolve_key(opts.mode, opts.key.as_deref(), kind)?,
+    };
     let known_permits = if kind == LayerKind::TreePlanting {
         served_felling_permits(pool)
             .await?
@@ -157,6 +160,7 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
         problems_omitted: 0,
         skipped: 0,
         change: None,
+        feature_ids: Vec::new(),
         elapsed_s: 0.0,
         features_per_s: 0.0,
     };
@@ -219,7 +223,13 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
             report: Box::new(report),
         });
     }
-    let change = load.apply_change(opts.mode, key).await?;
+    if opts.report_ids {
+        report.feature_ids = load.written_ids().await?;
+    }
+    let change = match &opts.edit {
+        Some(edit) => load.apply_change_by_id(opts.mode, edit).await?,
+        None => load.apply_change(opts.mode, key).await?,
+    };
     let nothing_changes = opts.mode == ChangeMode::Delete && change.removed == 0;
     report.change = Some(change);
     if opts.dry_run || nothing_changes {

@@ -26,6 +26,11 @@ pub struct LoadOptions {
     pub mode: ChangeMode,
     /// The field that matches file features to served ones (upsert, delete).
     pub key: Option<String>,
+    /// Upsert and delete name one served feature by its id instead of matching a key
+    /// (OGC API Features Part 4), with the ETags the client accepts.
+    pub edit: Option<qala_store::FeatureEdit>,
+    /// Report the ids the file's features get (`LoadReport::feature_ids`).
+    pub report_ids: bool,
     /// Compute and report the change, then write nothing.
     pub dry_run: bool,
     /// Load the valid features and report the invalid ones as skipped, instead of
@@ -85,6 +90,8 @@ impl LoadOptions {
             set: Vec::new(),
             mode: ChangeMode::Replace,
             key: None,
+            edit: None,
+            report_ids: false,
             dry_run: false,
             skip_invalid: false,
             gpkg_layer: None,

@@ -54,6 +54,10 @@ pub struct LoadReport {
     pub skipped: u64,
     /// What the file changed (or would change, in a dry run): added / changed / removed.
     pub change: Option<ChangeSummary>,
+    /// Ids of the file's features in the new version, in file order (asked for with
+    /// [`crate::LoadOptions::report_ids`]: OGC API creates answer with them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feature_ids: Vec<i64>,
     pub elapsed_s: f64,
     pub features_per_s: f64,
 }

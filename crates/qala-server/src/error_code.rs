@@ -130,6 +130,7 @@ catalogue! {
     PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE;
     UriTooLong = "uri_too_long", URI_TOO_LONG;
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE;
+    PreconditionFailed = "precondition_failed", PRECONDITION_FAILED;
     InvalidFeatures = "invalid_features", UNPROCESSABLE_ENTITY;
     MissingKey = "missing_key", UNPROCESSABLE_ENTITY;
     DuplicateKey = "duplicate_key", UNPROCESSABLE_ENTITY;

@@ -19,6 +19,7 @@ pub mod links;
 pub mod memory;
 pub mod ogc;
 pub mod ogc_query;
+pub mod ogc_write;
 pub mod openapi;
 pub mod ops;
 pub mod state;
@@ -54,6 +55,15 @@ pub fn router(state: AppState) -> Router {
     let uploads = Router::new()
         .route("/layers/{slug}/versions", post(layers::upload).get(layers::versions))
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT_BYTES));
+    // OGC API Features: Part 1 reads, Part 4 writes (ogc_write).
+    let items = get(ogc::items)
+        .post(ogc_write::create)
+        .options(ogc_write::options_items);
+    let item = get(ogc::item)
+        .put(ogc_write::replace)
+        .patch(ogc_write::update)
+        .delete(ogc_write::delete)
+        .options(ogc_write::options_item);
     let api = Router::new()
         .route("/", get(web::root))
         .route("/conformance", get(ogc::conformance))
@@ -61,8 +71,8 @@ pub fn router(state: AppState) -> Router {
         .route("/collections", get(ogc::collections))
         .route("/collections/{id}", get(ogc::collection))
         .route("/collections/{id}/queryables", get(ogc::queryables))
-        .route("/collections/{id}/items", get(ogc::items))
-        .route("/collections/{id}/items/{fid}", get(ogc::item))
+        .route("/collections/{id}/items", items)
+        .route("/collections/{id}/items/{fid}", item)
         .route("/layers", get(layers::list))
         .route("/layers/{slug}", get(layers::one))
         .route("/layers/{slug}/rollback", post(layers::rollback))
@@ -86,20 +96,34 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new());
     let cors = CorsLayer::new()
         .allow_origin(Any)
+        // Reads only across origins: writes (uploads, Part 4) carry a token and come from
+        // the same origin or from clients that are not browsers.
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
         .allow_headers([header::ACCEPT, header::IF_NONE_MATCH, header::ACCEPT_LANGUAGE])
         .expose_headers([
             header::ETAG,
+            header::LOCATION,
             header::CONTENT_ENCODING,
             header::HeaderName::from_static(ogc::SOURCE_HEADER),
         ])
         .max_age(Duration::from_secs(3600));
-    api.merge(tiles)
+    let app = api
+        .merge(tiles)
         .fallback(web::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), ops::observe))
         .layer(axum::middleware::from_fn(error_body::json_errors))
-        .layer(cors)
-        .with_state(state)
+        .with_state(state);
+    let with_cors = app.clone().layer(cors);
+    // tower-http answers every OPTIONS as a CORS preflight; a plain OPTIONS (without
+    // Access-Control-Request-Method) goes to the routes instead, whose `Allow` says what the
+    // path offers this caller (OGC API Features Part 4).
+    Router::new().fallback_service(tower::service_fn(move |req: axum::extract::Request| {
+        use tower::ServiceExt;
+        let plain_options =
+            req.method() == Method::OPTIONS && !req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        let svc = if plain_options { app.clone() } else { with_cors.clone() };
+        svc.oneshot(req)
+    }))
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then finishes the requests in

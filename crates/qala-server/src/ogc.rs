@@ -14,7 +14,7 @@ pub use crate::ogc_query::{DEFAULT_LIMIT, MAX_LIMIT, percent_decode};
 use crate::state::{AppState, LayerInfo};
 use crate::{ApiError, ApiResult, Caller};
 
-pub const CONFORMANCE: [&str; 17] = [
+pub const CONFORMANCE: [&str; 20] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -32,6 +32,9 @@ pub const CONFORMANCE: [&str; 17] = [
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
 ];
 
 fn geojson(v: Value) -> Response {
@@ -438,6 +441,16 @@ pub async fn item(
         ),
     };
     let r = r.ok_or_else(not_found)?;
+    // The ETag Part 4 writes check with If-Match (see ogc_write); none from memory.
+    let etag = match source_memory {
+        false => from_db(
+            &state,
+            qala_store::feature_edit::feature_etag(&state.pool, l.kind, v, n),
+        )
+        .await?
+        .flatten(),
+        true => None,
+    };
     let b = state.base_url();
     let mut res = geojson(json!({
         "type": "Feature", "id": r.id, "geometry": r.geometry, "properties": r.properties,
@@ -447,6 +460,9 @@ pub async fn item(
         ]
     }));
     set_content_crs(&mut res, srid, lat_lon);
+    if let Some(h) = etag.and_then(|e| axum::http::HeaderValue::from_str(&format!("\"{e}\"")).ok()) {
+        res.headers_mut().insert(header::ETAG, h);
+    }
     if source_memory {
         mark_memory(&state, &mut res);
     }

@@ -164,8 +164,8 @@ impl LayerLoad {
                     .fetch_one(&mut *self.tx)
                     .await?;
                 summary.removed = removed as u64;
-                let file_max_id: Option<i64> = sqlx::query_scalar(&format!(
-                    "SELECT max({table}_id) FROM {table} WHERE layer_version_id = $1"
+                let file_min_id: Option<i64> = sqlx::query_scalar(&format!(
+                    "SELECT min({table}_id) FROM {table} WHERE layer_version_id = $1"
                 ))
                 .bind(new)
                 .fetch_one(&mut *self.tx)
@@ -176,13 +176,14 @@ impl LayerLoad {
                 if removed > 0 {
                     self.copy_served(cur, &unmatched_served(table, k)).await?;
                 }
-                // The file's rows only named what to remove: drop them again. Identity
-                // values only grow, so they are the rows up to the largest id seen before.
+                // The file's rows only named what to remove: drop them again. They drew
+                // their ids from the identity last, so they hold every id from the
+                // smallest of theirs up; the copied rows keep their older, smaller ids.
                 sqlx::query(&format!(
-                    "DELETE FROM {table} WHERE layer_version_id = $1 AND {table}_id <= $2"
+                    "DELETE FROM {table} WHERE layer_version_id = $1 AND {table}_id >= $2"
                 ))
                 .bind(new)
-                .bind(file_max_id)
+                .bind(file_min_id)
                 .execute(&mut *self.tx)
                 .await?;
                 self.count -= file_rows;
@@ -243,13 +244,14 @@ impl LayerLoad {
         Ok(n as u64)
     }
 
-    /// Copies the served rows `s` that satisfy `filter` into the new version.
-    async fn copy_served(&mut self, cur: i64, filter: &str) -> Result<(), StoreError> {
+    /// Copies the served rows `s` that satisfy `filter` into the new version, each with its
+    /// id: an id names the same feature in every version (OGC API Features Part 4).
+    pub(crate) async fn copy_served(&mut self, cur: i64, filter: &str) -> Result<(), StoreError> {
         let table = self.kind.table();
         let cols = copy_text::columns(self.kind);
         let select = served_columns(self.kind);
         let done = sqlx::query(&format!(
-            "INSERT INTO {table} ({cols}) SELECT $1, {select} FROM {table} s WHERE s.layer_version_id = $2 AND {filter}"
+            "INSERT INTO {table} ({table}_id, {cols}) SELECT s.{table}_id, $1, {select} FROM {table} s WHERE s.layer_version_id = $2 AND {filter}"
         ))
         .bind(self.layer_version_id)
         .bind(cur)

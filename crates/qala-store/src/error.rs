@@ -62,6 +62,10 @@ pub enum StoreError {
     },
     #[error("local PostgreSQL: {message}")]
     Embedded { message: String },
+    #[error("the layer has no feature {id}")]
+    FeatureNotFound { id: i64 },
+    #[error("feature {id} changed since it was read (If-Match {sent} does not match its ETag); read it again")]
+    PreconditionFailed { id: i64, sent: String },
     #[error("local PostgreSQL: cannot use {path}")]
     EmbeddedIo {
         path: PathBuf,
@@ -77,8 +81,9 @@ impl StoreError {
             StoreError::LayerNotFound(_)
             | StoreError::VersionNotFound { .. }
             | StoreError::EditionNotFound(_)
-            | StoreError::NoEdition => ErrorKind::NotFound,
-            StoreError::LayerLoading(_) => ErrorKind::Conflict,
+            | StoreError::NoEdition
+            | StoreError::FeatureNotFound { .. } => ErrorKind::NotFound,
+            StoreError::LayerLoading(_) | StoreError::PreconditionFailed { .. } => ErrorKind::Conflict,
             StoreError::DefinitionNotStored { .. } => ErrorKind::NotFound,
             StoreError::ShippedDefinitions(_) => ErrorKind::Internal,
             StoreError::KindMismatch { .. }
@@ -116,6 +121,8 @@ impl StoreError {
             StoreError::MissingKey { .. } => "missing_key",
             StoreError::DuplicateKey { .. } => "duplicate_key",
             StoreError::Embedded { .. } | StoreError::EmbeddedIo { .. } => "local_postgres",
+            StoreError::FeatureNotFound { .. } => "feature_not_found",
+            StoreError::PreconditionFailed { .. } => "precondition_failed",
         }
     }
 

@@ -11,6 +11,7 @@ pub mod change_set;
 pub mod copy_text;
 pub mod embedded;
 pub mod error;
+pub mod feature_edit;
 pub mod features;
 mod filter_sql;
 pub mod governance;
@@ -22,6 +23,7 @@ pub use catalogue::{LayerMeta, LayerSummary, VersionChange, VersionSummary, Visi
 pub use change_set::{ChangeMode, ChangeSample, ChangeSummary};
 pub use embedded::EmbeddedPostgres;
 pub use error::StoreError;
+pub use feature_edit::FeatureEdit;
 pub use load::{LayerLoad, LoadOutcome, VersionSource};
 
 use sqlx::PgPool;

@@ -19,8 +19,10 @@ pub fn venv_bin() -> PathBuf {
         .unwrap_or_else(|| repo().join("target").join("test-venv"));
     let bin = venv.join("bin");
     let _guard = MAKING.lock().unwrap_or_else(|p| p.into_inner());
-    let installed = Command::new(bin.join("pip"))
-        .args(["freeze"])
+    // `python3 -m pip`, not `bin/pip`: a copied target/ keeps the shebang of the venv it
+    // was made in, and its pip would answer for (and install into) that venv.
+    let installed = Command::new(bin.join("python3"))
+        .args(["-m", "pip", "freeze"])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).to_lowercase())
         .unwrap_or_default();
@@ -36,8 +38,8 @@ pub fn venv_bin() -> PathBuf {
             "python3 -m venv failed"
         );
         assert!(
-            ok(Command::new(bin.join("pip"))
-                .args(["install", "-q", "-r"])
+            ok(Command::new(bin.join("python3"))
+                .args(["-m", "pip", "install", "-q", "-r"])
                 .arg(repo().join("tests").join("python-requirements.txt"))),
             "pip install -r tests/python-requirements.txt failed"
         );

@@ -6,6 +6,7 @@ mod engine;
 mod governed;
 mod layers;
 mod ogc;
+mod ogc_write;
 mod ops;
 mod schemas;
 mod tiles;
@@ -41,12 +42,13 @@ pub fn document(base: &str) -> Value {
     ] {
         paths.extend(family);
     }
+    ogc_write::add(&mut paths);
     json!({
         "openapi": "3.0.3",
         "info": {
             "title": "qala — open city data for Almaty",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "OGC API – Features (Part 1 core, GeoJSON, OpenAPI 3.0; Part 2 crs; Part 3 queryables), vector tiles and TileJSON, layers with versioned uploads and rollback, tokens, indicators, access queries, zones, what-if, health and metrics. Every error is {\"code\",\"message\"} with a code of the catalogue (docs/api.md).",
+            "description": "OGC API – Features (Part 1 core, GeoJSON, OpenAPI 3.0; Part 2 crs; Part 3 queryables; Part 4 create, replace, update, delete), vector tiles and TileJSON, layers with versioned uploads and rollback, tokens, indicators, access queries, zones, what-if, health and metrics. Every error is {\"code\",\"message\"} with a code of the catalogue (docs/api.md).",
             "license": {"name": "Apache-2.0"},
         },
         "servers": [{"url": if base.is_empty() { "/" } else { base }}],
