@@ -14,6 +14,7 @@ pub mod error;
 pub mod features;
 pub mod governance;
 pub mod load;
+pub mod proposal;
 pub mod read;
 pub mod testdb;
 

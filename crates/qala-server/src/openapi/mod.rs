@@ -7,6 +7,7 @@ mod governed;
 mod layers;
 mod ogc;
 mod ops;
+mod proposals;
 mod schemas;
 mod tiles;
 
@@ -38,6 +39,7 @@ pub fn document(base: &str) -> Value {
         engine::paths(),
         governed::paths(),
         ops::paths(),
+        proposals::paths(),
     ] {
         paths.extend(family);
     }
@@ -52,7 +54,7 @@ pub fn document(base: &str) -> Value {
         "servers": [{"url": if base.is_empty() { "/" } else { base }}],
         "tags": [
             {"name": "OGC API Features"}, {"name": "tiles"}, {"name": "layers"},
-            {"name": "tokens"}, {"name": "indicators"}, {"name": "operations"},
+            {"name": "tokens"}, {"name": "indicators"}, {"name": "operations"}, {"name": "proposals"},
         ],
         "paths": paths,
         "components": {
