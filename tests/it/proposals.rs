@@ -25,7 +25,8 @@ async fn post(app: &App, from: SocketAddr, uri: &str, token: Option<&str>, body:
     if let Some(a) = &auth {
         h.push(("authorization", a.as_str()));
     }
-    app.send_from(from, Method::POST, uri, &h, Body::from(body.to_string())).await
+    app.send_from(from, Method::POST, uri, &h, Body::from(body.to_string()))
+        .await
 }
 
 async fn get(app: &App, uri: &str, token: Option<&str>) -> Resp {
@@ -91,8 +92,12 @@ async fn inside_points(pool: &PgPool) -> Vec<(f64, f64)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn proposals_submit_moderate_support_and_refuse() {
     let (db, pool) = loaded_db().await;
-    let moderator = qala_ok(&db, &["token", "create", "--role", "moderator"]).trim().to_owned();
-    let planner = qala_ok(&db, &["token", "create", "--role", "planner"]).trim().to_owned();
+    let moderator = qala_ok(&db, &["token", "create", "--role", "moderator"])
+        .trim()
+        .to_owned();
+    let planner = qala_ok(&db, &["token", "create", "--role", "planner"])
+        .trim()
+        .to_owned();
     let app = App::new(&db).await;
     let pts = inside_points(&pool).await;
     let (lon, lat) = pts[0];
@@ -112,7 +117,13 @@ async fn proposals_submit_moderate_support_and_refuse() {
     let pj = public.json();
     let n_public = pj["numberMatched"].as_i64().unwrap();
     assert!(n_public > 700 && n_public < 1077, "{n_public}");
-    assert!(pj["features"].as_array().unwrap().iter().all(|f| f["properties"]["synthetic"] == true));
+    assert!(
+        pj["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"]["synthetic"] == true)
+    );
     assert_eq!(pj["synthetic_count"], n_public);
 
     // submit (with a contact): stored, not public
@@ -128,32 +139,59 @@ async fn proposals_submit_moderate_support_and_refuse() {
     .await;
     assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
     let id = r.json()["id"].as_i64().unwrap();
-    get(&app, &format!("/proposals/{id}"), None).await.assert_error(404, "proposal_not_found");
+    get(&app, &format!("/proposals/{id}"), None)
+        .await
+        .assert_error(404, "proposal_not_found");
     let listed = get(&app, "/proposals?limit=5000&category=mobility_transport", None).await;
-    assert!(!listed.json()["features"].as_array().unwrap().iter().any(|f| f["id"] == id));
+    assert!(
+        !listed.json()["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == id)
+    );
     // the queue shows it to a moderator, with the contact
     let q = get(&app, "/moderation/proposals?limit=5000", Some(&moderator)).await;
     assert_eq!(q.status, 200);
     let qf = q.json();
-    let mine = qf["features"].as_array().unwrap().iter().find(|f| f["id"] == id).unwrap().clone();
+    let mine = qf["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap()
+        .clone();
     assert_eq!(mine["properties"]["contact"], contact);
 
     // moderation by a non-moderator: refused, nothing changes
     let uri = format!("/proposals/{id}/moderation");
-    post(&app, client(1), &uri, None, json!({"action": "approve"})).await.assert_error(401, "unauthorized");
-    post(&app, client(1), &uri, Some(&planner), json!({"action": "approve"})).await.assert_error(403, "forbidden");
-    get(&app, &format!("/proposals/{id}"), None).await.assert_error(404, "proposal_not_found");
+    post(&app, client(1), &uri, None, json!({"action": "approve"}))
+        .await
+        .assert_error(401, "unauthorized");
+    post(&app, client(1), &uri, Some(&planner), json!({"action": "approve"}))
+        .await
+        .assert_error(403, "forbidden");
+    get(&app, &format!("/proposals/{id}"), None)
+        .await
+        .assert_error(404, "proposal_not_found");
     // reject needs a reason
-    post(&app, client(1), &uri, Some(&moderator), json!({"action": "reject"})).await.assert_error(422, "reason_required");
+    post(&app, client(1), &uri, Some(&moderator), json!({"action": "reject"}))
+        .await
+        .assert_error(422, "reason_required");
 
     // approve: public, without contact and client hash
     let r = post(&app, client(1), &uri, Some(&moderator), json!({"action": "approve"})).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    post(&app, client(1), &uri, Some(&moderator), json!({"action": "approve"})).await.assert_error(409, "wrong_moderation");
+    post(&app, client(1), &uri, Some(&moderator), json!({"action": "approve"}))
+        .await
+        .assert_error(409, "wrong_moderation");
     let one = get(&app, &format!("/proposals/{id}"), None).await;
     assert_eq!(one.status, 200);
     let body = String::from_utf8_lossy(&one.body).into_owned();
-    assert!(!body.contains(contact) && !body.contains("client_hash") && !body.contains("contact"), "{body}");
+    assert!(
+        !body.contains(contact) && !body.contains("client_hash") && !body.contains("contact"),
+        "{body}"
+    );
     assert_eq!(one.json()["properties"]["text"], text);
     for uri in ["/proposals?limit=5000", "/proposals?limit=5000&format=csv"] {
         let all = get(&app, uri, None).await;
@@ -165,12 +203,27 @@ async fn proposals_submit_moderate_support_and_refuse() {
 
     // the lifecycle: a forbidden jump, then one step with a public answer, then declining without a reason
     let st = format!("/proposals/{id}/status");
-    post(&app, client(1), &st, Some(&moderator), json!({"status": "done"})).await.assert_error(409, "forbidden_status_change");
-    post(&app, client(1), &st, Some(&moderator), json!({"status": "paused"})).await.assert_error(422, "unknown_status");
-    post(&app, client(1), &st, Some(&planner), json!({"status": "under_review"})).await.assert_error(403, "forbidden");
-    let r = post(&app, client(1), &st, Some(&moderator), json!({"status": "under_review", "public_answer": "The akimat is looking"})).await;
+    post(&app, client(1), &st, Some(&moderator), json!({"status": "done"}))
+        .await
+        .assert_error(409, "forbidden_status_change");
+    post(&app, client(1), &st, Some(&moderator), json!({"status": "paused"}))
+        .await
+        .assert_error(422, "unknown_status");
+    post(&app, client(1), &st, Some(&planner), json!({"status": "under_review"}))
+        .await
+        .assert_error(403, "forbidden");
+    let r = post(
+        &app,
+        client(1),
+        &st,
+        Some(&moderator),
+        json!({"status": "under_review", "public_answer": "The akimat is looking"}),
+    )
+    .await;
     assert_eq!(r.status, 200);
-    post(&app, client(1), &st, Some(&moderator), json!({"status": "declined"})).await.assert_error(422, "reason_required");
+    post(&app, client(1), &st, Some(&moderator), json!({"status": "declined"}))
+        .await
+        .assert_error(422, "reason_required");
     let p = get(&app, &format!("/proposals/{id}"), None).await.json();
     assert_eq!(p["properties"]["status"], "under_review");
     assert_eq!(p["properties"]["public_answer"], "The akimat is looking");
@@ -191,11 +244,21 @@ async fn proposals_submit_moderate_support_and_refuse() {
     let r = app.send_from(client(2), Method::POST, &su, &[], Body::empty()).await;
     assert_eq!(r.status, 201);
     assert_eq!(r.json()["supports"], 1);
-    app.send_from(client(2), Method::POST, &su, &[], Body::empty()).await.assert_error(409, "already_supported");
+    app.send_from(client(2), Method::POST, &su, &[], Body::empty())
+        .await
+        .assert_error(409, "already_supported");
     let r = app.send_from(client(3), Method::POST, &su, &[], Body::empty()).await;
     assert_eq!(r.json()["supports"], 2);
     // the same address with another browser is another client
-    let r = app.send_from(client(3), Method::POST, &su, &[("user-agent", "other browser")], Body::empty()).await;
+    let r = app
+        .send_from(
+            client(3),
+            Method::POST,
+            &su,
+            &[("user-agent", "other browser")],
+            Body::empty(),
+        )
+        .await;
     assert_eq!(r.json()["supports"], 3);
 
     // a near-duplicate: same category, 10 m away, much the same words
@@ -227,28 +290,87 @@ async fn proposals_submit_moderate_support_and_refuse() {
     let before = stored(&pool).await;
     let ok_geom = point(pts[1].0, pts[1].1);
     let bad: Vec<(Value, u16, &str)> = vec![
-        (json!({"geometry": point(10.0, 10.0), "category": "safety", "text": "far away"}), 422, "outside_city"),
-        (json!({"geometry": point(76.0, 43.0), "category": "safety", "text": "west of the city"}), 422, "outside_city"),
-        (json!({"geometry": ok_geom, "category": "safety", "text": ""}), 422, "text_empty"),
-        (json!({"geometry": ok_geom, "category": "safety", "text": "   \n"}), 422, "text_empty"),
-        (json!({"geometry": ok_geom, "category": "safety", "text": "я".repeat(40_000)}), 422, "text_too_long"),
-        (json!({"geometry": ok_geom, "category": "teleportation", "text": "a portal"}), 422, "unknown_category"),
-        (json!({"geometry": {"type": "Point", "coordinates": [500, 43]}, "category": "safety", "text": "x"}), 422, "invalid_geometry"),
-        (json!({"geometry": {"type": "Polygon", "coordinates": [[[76.9, 43.2], [76.91, 43.2], [76.9, 43.2]]]}, "category": "safety", "text": "bad ring"}), 422, "invalid_geometry"),
-        (json!({"geometry": ok_geom, "category": "safety", "text": "x", "contact": "c".repeat(500)}), 422, "invalid_contact"),
+        (
+            json!({"geometry": point(10.0, 10.0), "category": "safety", "text": "far away"}),
+            422,
+            "outside_city",
+        ),
+        (
+            json!({"geometry": point(76.0, 43.0), "category": "safety", "text": "west of the city"}),
+            422,
+            "outside_city",
+        ),
+        (
+            json!({"geometry": ok_geom, "category": "safety", "text": ""}),
+            422,
+            "text_empty",
+        ),
+        (
+            json!({"geometry": ok_geom, "category": "safety", "text": "   \n"}),
+            422,
+            "text_empty",
+        ),
+        (
+            json!({"geometry": ok_geom, "category": "safety", "text": "я".repeat(40_000)}),
+            422,
+            "text_too_long",
+        ),
+        (
+            json!({"geometry": ok_geom, "category": "teleportation", "text": "a portal"}),
+            422,
+            "unknown_category",
+        ),
+        (
+            json!({"geometry": {"type": "Point", "coordinates": [500, 43]}, "category": "safety", "text": "x"}),
+            422,
+            "invalid_geometry",
+        ),
+        (
+            json!({"geometry": {"type": "Polygon", "coordinates": [[[76.9, 43.2], [76.91, 43.2], [76.9, 43.2]]]}, "category": "safety", "text": "bad ring"}),
+            422,
+            "invalid_geometry",
+        ),
+        (
+            json!({"geometry": ok_geom, "category": "safety", "text": "x", "contact": "c".repeat(500)}),
+            422,
+            "invalid_contact",
+        ),
         (json!({"geometry": ok_geom, "category": "safety"}), 400, "invalid_body"),
     ];
     for (i, (b, status, code)) in bad.iter().enumerate() {
-        let r = post(&app, client(100 + u8::try_from(i).unwrap()), "/proposals", None, b.clone()).await;
+        let r = post(
+            &app,
+            client(100 + u8::try_from(i).unwrap()),
+            "/proposals",
+            None,
+            b.clone(),
+        )
+        .await;
         r.assert_error(*status, code);
     }
     // photos: 50 MB, not an image
     let sub = json!({"geometry": ok_geom, "category": "public_space", "text": "a bench here"});
     let (ct, body) = multipart(&sub, Some(&vec![0xFFu8; 50 << 20]));
-    let r = app.send_from(client(120), Method::POST, "/proposals", &[("content-type", ct.as_str())], body).await;
+    let r = app
+        .send_from(
+            client(120),
+            Method::POST,
+            "/proposals",
+            &[("content-type", ct.as_str())],
+            body,
+        )
+        .await;
     r.assert_error(413, "photo_too_large");
     let (ct, body) = multipart(&sub, Some(b"%PDF-1.7 this is not a photo"));
-    let r = app.send_from(client(121), Method::POST, "/proposals", &[("content-type", ct.as_str())], body).await;
+    let r = app
+        .send_from(
+            client(121),
+            Method::POST,
+            "/proposals",
+            &[("content-type", ct.as_str())],
+            body,
+        )
+        .await;
     r.assert_error(422, "invalid_photo");
     // the honeypot: answered, not stored
     let r = post(
@@ -265,7 +387,9 @@ async fn proposals_submit_moderate_support_and_refuse() {
 
     // the 11th submission in a minute from one client
     let before = stored(&pool).await;
-    let words = ["bench", "tree", "lamp", "bin", "crossing", "ramp", "fountain", "shade", "kiosk", "toilet", "stop"];
+    let words = [
+        "bench", "tree", "lamp", "bin", "crossing", "ramp", "fountain", "shade", "kiosk", "toilet", "stop",
+    ];
     for (i, w) in words.iter().enumerate() {
         let (x, y) = pts[i % pts.len()];
         let r = post(
@@ -291,7 +415,15 @@ async fn proposals_submit_moderate_support_and_refuse() {
     assert!(String::from_utf8_lossy(&jpeg).contains("GPSLatitude"));
     let sub = json!({"geometry": point(pts[2].0, pts[2].1), "category": "greening_air", "text": "plant lindens on this street"});
     let (ct, body) = multipart(&sub, Some(&jpeg));
-    let r = app.send_from(client(30), Method::POST, "/proposals", &[("content-type", ct.as_str())], body).await;
+    let r = app
+        .send_from(
+            client(30),
+            Method::POST,
+            "/proposals",
+            &[("content-type", ct.as_str())],
+            body,
+        )
+        .await;
     assert_eq!(r.status, 202, "{}", String::from_utf8_lossy(&r.body));
     let photo_id = r.json()["id"].as_i64().unwrap();
     let kept: Vec<u8> = sqlx::query_scalar("SELECT photo FROM proposal WHERE proposal_id = $1")
@@ -302,26 +434,59 @@ async fn proposals_submit_moderate_support_and_refuse() {
     let kept_text = String::from_utf8_lossy(&kept);
     assert!(!kept_text.contains("GPS") && !kept_text.contains("Exif"), "{kept_text}");
     assert!(kept.starts_with(&[0xFF, 0xD8]) && kept.ends_with(&[0x12, 0x34, 0xFF, 0xD9]));
-    get(&app, &format!("/proposals/{photo_id}/photo"), None).await.assert_error(404, "proposal_not_found");
-    post(&app, client(1), &format!("/proposals/{photo_id}/moderation"), Some(&moderator), json!({"action": "approve"})).await;
+    get(&app, &format!("/proposals/{photo_id}/photo"), None)
+        .await
+        .assert_error(404, "proposal_not_found");
+    post(
+        &app,
+        client(1),
+        &format!("/proposals/{photo_id}/moderation"),
+        Some(&moderator),
+        json!({"action": "approve"}),
+    )
+    .await;
     let served = get(&app, &format!("/proposals/{photo_id}/photo"), None).await;
     assert_eq!(served.status, 200);
     assert_eq!(served.header("content-type"), Some("image/jpeg"));
     assert_eq!(served.body, kept);
 
     // merge: the duplicate's supports and author move to the proposal kept
-    post(&app, client(1), &format!("/proposals/{other_id}/moderation"), Some(&moderator), json!({"action": "approve"})).await;
-    let r = app.send_from(client(50), Method::POST, &format!("/proposals/{other_id}/support"), &[], Body::empty()).await;
+    post(
+        &app,
+        client(1),
+        &format!("/proposals/{other_id}/moderation"),
+        Some(&moderator),
+        json!({"action": "approve"}),
+    )
+    .await;
+    let r = app
+        .send_from(
+            client(50),
+            Method::POST,
+            &format!("/proposals/{other_id}/support"),
+            &[],
+            Body::empty(),
+        )
+        .await;
     assert_eq!(r.status, 201);
     let mu = format!("/proposals/{other_id}/merge");
-    post(&app, client(1), &mu, Some(&moderator), json!({"into": other_id})).await.assert_error(409, "invalid_merge");
-    post(&app, client(1), &mu, None, json!({"into": id})).await.assert_error(401, "unauthorized");
+    post(&app, client(1), &mu, Some(&moderator), json!({"into": other_id}))
+        .await
+        .assert_error(409, "invalid_merge");
+    post(&app, client(1), &mu, None, json!({"into": id}))
+        .await
+        .assert_error(401, "unauthorized");
     let r = post(&app, client(1), &mu, Some(&moderator), json!({"into": id})).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["properties"]["moderation"], "merged");
-    get(&app, &format!("/proposals/{other_id}"), None).await.assert_error(404, "proposal_not_found");
+    get(&app, &format!("/proposals/{other_id}"), None)
+        .await
+        .assert_error(404, "proposal_not_found");
     // 3 before + client 50 + the author of the duplicate (client 4)
-    assert_eq!(get(&app, &format!("/proposals/{id}"), None).await.json()["properties"]["supports"], 5);
+    assert_eq!(
+        get(&app, &format!("/proposals/{id}"), None).await.json()["properties"]["supports"],
+        5
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -374,7 +539,10 @@ async fn proposal_counts_per_zone_match_postgis() {
             .collect();
         // Pearson's r recomputed here from the zones the answer lists
         let n = xy.len() as f64;
-        let (mx, my) = (xy.iter().map(|v| v.0).sum::<f64>() / n, xy.iter().map(|v| v.1).sum::<f64>() / n);
+        let (mx, my) = (
+            xy.iter().map(|v| v.0).sum::<f64>() / n,
+            xy.iter().map(|v| v.1).sum::<f64>() / n,
+        );
         let sxy: f64 = xy.iter().map(|v| (v.0 - mx) * (v.1 - my)).sum();
         let sxx: f64 = xy.iter().map(|v| (v.0 - mx).powi(2)).sum();
         let syy: f64 = xy.iter().map(|v| (v.1 - my).powi(2)).sum();
@@ -388,11 +556,23 @@ async fn proposal_counts_per_zone_match_postgis() {
     // rings and the CSV export
     let rings = app.get("/proposals/stats?zones=rings").await;
     assert_eq!(rings.status, 200);
-    let total: i64 = rings.json()["zones"].as_array().unwrap().iter().map(|z| z["proposals"].as_i64().unwrap()).sum();
-    assert_eq!(total + rings.json()["outside_zones"].as_i64().unwrap(), stats["proposals"].as_i64().unwrap());
+    let total: i64 = rings.json()["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| z["proposals"].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        total + rings.json()["outside_zones"].as_i64().unwrap(),
+        stats["proposals"].as_i64().unwrap()
+    );
     let csv = app.get("/proposals/stats?zones=districts&format=csv").await;
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
     assert_eq!(String::from_utf8_lossy(&csv.body).lines().count(), 1 + 8 * 7);
-    app.get("/proposals/stats?zones=nowhere").await.assert_error(404, "layer_not_found");
-    app.get("/proposals/stats?bogus=1").await.assert_error(400, "unknown_parameter");
+    app.get("/proposals/stats?zones=nowhere")
+        .await
+        .assert_error(404, "layer_not_found");
+    app.get("/proposals/stats?bogus=1")
+        .await
+        .assert_error(400, "unknown_parameter");
 }

@@ -64,7 +64,10 @@ impl ProposalClients {
         }
         if q.len() >= self.per_minute as usize {
             let oldest = q.front().copied().unwrap_or(now);
-            let retry_after_s = WINDOW.saturating_sub(now.saturating_duration_since(oldest)).as_secs().max(1);
+            let retry_after_s = WINDOW
+                .saturating_sub(now.saturating_duration_since(oldest))
+                .as_secs()
+                .max(1);
             return Err(ApiError::RetryLater {
                 code: Code::TooManySubmissions,
                 message: format!(
@@ -92,7 +95,9 @@ fn client_ip(parts_ext: Option<&ConnectInfo<SocketAddr>>, headers: &HeaderMap, t
     {
         return first.to_owned();
     }
-    parts_ext.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()).to_string()
+    parts_ext
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+        .to_string()
 }
 
 /// The salted client hash of a request.

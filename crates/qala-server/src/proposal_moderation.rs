@@ -64,7 +64,9 @@ pub async fn queue(State(state): State<AppState>, caller: Caller, RawQuery(q): R
             f
         })
         .collect();
-    Ok(Json(json!({"type": "FeatureCollection", "features": features, "numberMatched": total})))
+    Ok(Json(
+        json!({"type": "FeatureCollection", "features": features, "numberMatched": total}),
+    ))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -103,7 +105,10 @@ async fn apply(state: &AppState, id: &str, actor: &Actor, action: Action) -> Api
             f["properties"]["merged_into"] = json!(p.merged_into);
             Ok(Json(f))
         }
-        Err(Refusal::NotFound) => Err(ApiError::new(Code::ProposalNotFound, format!("proposal {id} not found"))),
+        Err(Refusal::NotFound) => Err(ApiError::new(
+            Code::ProposalNotFound,
+            format!("proposal {id} not found"),
+        )),
         Err(Refusal::WrongModeration { moderation }) => Err(ApiError::new(
             Code::WrongModeration,
             format!("proposal {n} is {moderation}; this step is not possible from there"),
@@ -172,7 +177,11 @@ pub async fn status(
     if !store::STATUSES.contains(&b.status.as_str()) {
         return Err(ApiError::new(
             Code::UnknownStatus,
-            format!("unknown status {:?}; use one of {}", b.status, store::STATUSES.join(", ")),
+            format!(
+                "unknown status {:?}; use one of {}",
+                b.status,
+                store::STATUSES.join(", ")
+            ),
         ));
     }
     check_len("public answer", b.public_answer.as_deref(), 4000)?;

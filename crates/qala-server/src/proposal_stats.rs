@@ -28,9 +28,11 @@ pub fn count_by_zone(zones: &ZoneCollection, points: &[(f64, f64, String)]) -> (
     let mut outside = 0;
     for (lon, lat, cat) in points {
         let p = Point::new(*lon, *lat);
-        let hit = zones.zones.iter().enumerate().position(|(i, z)| {
-            rects[i].is_some_and(|r| r.contains(&p)) && z.geometry_wgs84.contains(&p)
-        });
+        let hit = zones
+            .zones
+            .iter()
+            .enumerate()
+            .position(|(i, z)| rects[i].is_some_and(|r| r.contains(&p)) && z.geometry_wgs84.contains(&p));
         match hit {
             Some(i) => *out[i].entry(cat.clone()).or_insert(0) += 1,
             None => outside += 1,
@@ -52,7 +54,10 @@ pub fn pearson(xy: &[(f64, f64)]) -> Option<f64> {
         return None;
     }
     let n = xy.len() as f64;
-    let (mx, my) = (xy.iter().map(|p| p.0).sum::<f64>() / n, xy.iter().map(|p| p.1).sum::<f64>() / n);
+    let (mx, my) = (
+        xy.iter().map(|p| p.0).sum::<f64>() / n,
+        xy.iter().map(|p| p.1).sum::<f64>() / n,
+    );
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
     for (x, y) in xy {
         sxy += (x - mx) * (y - my);
@@ -114,7 +119,12 @@ fn params(q: Option<&str>) -> ApiResult<(Vec<(String, String)>, bool)> {
     let csv = match p.iter().find(|(k, _)| k == "format").map(|(_, v)| v.as_str()) {
         None | Some("json") => false,
         Some("csv") => true,
-        Some(f) => return Err(ApiError::bad(Code::InvalidParameter, format!("format={f}: use json or csv"))),
+        Some(f) => {
+            return Err(ApiError::bad(
+                Code::InvalidParameter,
+                format!("format={f}: use json or csv"),
+            ));
+        }
     };
     Ok((p, csv))
 }
@@ -148,7 +158,11 @@ pub async fn stats(State(state): State<AppState>, caller: Caller, RawQuery(q): R
         .zip(&c.counts)
         .map(|(z, counts)| {
             let total: u64 = counts.values().sum();
-            let by: BTreeMap<&str, u64> = c.categories.iter().map(|k| (k.as_str(), counts.get(k).copied().unwrap_or(0))).collect();
+            let by: BTreeMap<&str, u64> = c
+                .categories
+                .iter()
+                .map(|k| (k.as_str(), counts.get(k).copied().unwrap_or(0)))
+                .collect();
             let by_10k: BTreeMap<&str, Option<f64>> = by.iter().map(|(k, n)| (*k, per_10k(*n, z.residents))).collect();
             json!({"zone": z.id, "names": z.names, "role": z.role, "residents": z.residents,
                    "proposals": total, "per_10k": per_10k(total, z.residents),
@@ -211,11 +225,15 @@ pub async fn demand(State(state): State<AppState>, caller: Caller, RawQuery(q): 
                 rate.map(|v| format!("{v:.3}")).unwrap_or_default(),
                 value.map(|v| format!("{v:.4}")).unwrap_or_default()
             ));
-            zones.push(json!({"zone": z.id, "names": z.names, "residents": z.residents, "proposals": n,
-                              "proposals_per_10k": rate, "indicator_value": value}));
+            zones.push(
+                json!({"zone": z.id, "names": z.names, "residents": z.residents, "proposals": n,
+                              "proposals_per_10k": rate, "indicator_value": value}),
+            );
         }
-        pairs.push(json!({"category": cat, "indicator": ind, "indicator_names": r.indicator.names,
-                          "zones": zones, "pearson_r": pearson(&xy), "n": xy.len()}));
+        pairs.push(
+            json!({"category": cat, "indicator": ind, "indicator_names": r.indicator.names,
+                          "zones": zones, "pearson_r": pearson(&xy), "n": xy.len()}),
+        );
     }
     if csv {
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], rows).into_response());

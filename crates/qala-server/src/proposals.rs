@@ -71,7 +71,11 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> ApiResult<Re
     if sub.website.as_deref().is_some_and(|w| !w.is_empty()) {
         // A robot: answered like everyone, stored nowhere.
         tracing::info!("proposal honeypot filled: dropped");
-        return Ok((StatusCode::ACCEPTED, Json(json!({"received": true, "moderation": "pending"}))).into_response());
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"received": true, "moderation": "pending"})),
+        )
+            .into_response());
     }
     let new = check(&state, sub, photo, &client).await?;
     if let Some(existing) = duplicate_of(&state, &new).await? {
@@ -150,7 +154,10 @@ async fn read_multipart(req: Request, state: &AppState) -> ApiResult<(Submission
 async fn check(state: &AppState, sub: Submission, photo: Option<Vec<u8>>, client: &str) -> ApiResult<NewProposal> {
     let chars = sub.text.chars().count();
     if sub.text.trim().is_empty() {
-        return Err(ApiError::new(Code::TextEmpty, "the text is empty: say what you propose"));
+        return Err(ApiError::new(
+            Code::TextEmpty,
+            "the text is empty: say what you propose",
+        ));
     }
     if chars > MAX_TEXT_CHARS {
         return Err(ApiError::new(
@@ -207,7 +214,10 @@ async fn check(state: &AppState, sub: Submission, photo: Option<Vec<u8>>, client
                 ));
             }
             Err(proposal_photo::PhotoError::Broken(why)) => {
-                return Err(ApiError::new(Code::InvalidPhoto, format!("the photo cannot be read: {why}")));
+                return Err(ApiError::new(
+                    Code::InvalidPhoto,
+                    format!("the photo cannot be read: {why}"),
+                ));
             }
         },
     };
@@ -230,7 +240,9 @@ async fn check(state: &AppState, sub: Submission, photo: Option<Vec<u8>>, client
 fn check_geometry(g: &Value) -> ApiResult<String> {
     let bad = |m: &str| ApiError::new(Code::InvalidGeometry, m.to_owned());
     let kind = g.get("type").and_then(Value::as_str).unwrap_or_default();
-    let coords = g.get("coordinates").ok_or_else(|| bad("the geometry has no coordinates"))?;
+    let coords = g
+        .get("coordinates")
+        .ok_or_else(|| bad("the geometry has no coordinates"))?;
     let positions: Vec<&Value> = match kind {
         "Point" => vec![coords],
         "LineString" => coords.as_array().map(|a| a.iter().collect()).unwrap_or_default(),
@@ -354,11 +366,10 @@ impl ListQuery {
                     }
                 }
                 "limit" => {
-                    f.limit = v
-                        .parse()
-                        .ok()
-                        .filter(|l| (1..=MAX_PAGE).contains(l))
-                        .ok_or_else(|| ApiError::bad(Code::InvalidLimit, format!("limit={v}: use 1 to {MAX_PAGE}")))?;
+                    f.limit =
+                        v.parse().ok().filter(|l| (1..=MAX_PAGE).contains(l)).ok_or_else(|| {
+                            ApiError::bad(Code::InvalidLimit, format!("limit={v}: use 1 to {MAX_PAGE}"))
+                        })?;
                 }
                 "offset" => {
                     f.offset = v
@@ -463,7 +474,11 @@ pub async fn one(State(state): State<AppState>, caller: Caller, Path(id): Path<S
     if p.moderation != "approved" {
         return Err(not_found(&id));
     }
-    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(public_feature(&p))).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        Json(public_feature(&p)),
+    )
+        .into_response())
 }
 
 /// `GET /proposals/{id}/photo`: the photo without its metadata.
@@ -485,7 +500,11 @@ pub async fn photo(State(state): State<AppState>, caller: Caller, Path(id): Path
 }
 
 /// `POST /proposals/{id}/support`: "me too", once per client.
-pub async fn support(State(state): State<AppState>, Client(client): Client, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn support(
+    State(state): State<AppState>,
+    Client(client): Client,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let n = parse_id(&id)?;
     match store::support(state.db()?, n, &client).await? {
         store::Support::NotFound => Err(not_found(&id)),
@@ -493,7 +512,9 @@ pub async fn support(State(state): State<AppState>, Client(client): Client, Path
             Code::AlreadySupported,
             format!("you already support proposal {n} ({count} supports)"),
         )),
-        store::Support::Added(count) => Ok((StatusCode::CREATED, Json(json!({"id": n, "supports": count}))).into_response()),
+        store::Support::Added(count) => {
+            Ok((StatusCode::CREATED, Json(json!({"id": n, "supports": count}))).into_response())
+        }
     }
 }
 
@@ -517,12 +538,23 @@ mod tests {
 
     #[test]
     fn list_query_parses_and_refuses() {
-        let q = ListQuery::from_params(Some("category=safety&status=done&bbox=76.8,43.2,77.0,43.3&limit=10&offset=20&format=csv")).unwrap();
+        let q = ListQuery::from_params(Some(
+            "category=safety&status=done&bbox=76.8,43.2,77.0,43.3&limit=10&offset=20&format=csv",
+        ))
+        .unwrap();
         assert_eq!(q.filter.category.as_deref(), Some("safety"));
         assert_eq!(q.filter.bbox, Some([76.8, 43.2, 77.0, 43.3]));
         assert_eq!((q.filter.limit, q.filter.offset, q.csv), (10, 20, true));
         assert_eq!(q.filter.moderation, "approved");
-        for bad in ["status=nope", "bbox=1,2,3", "limit=0", "limit=99999", "offset=-1", "format=xml", "x=1"] {
+        for bad in [
+            "status=nope",
+            "bbox=1,2,3",
+            "limit=0",
+            "limit=99999",
+            "offset=-1",
+            "format=xml",
+            "x=1",
+        ] {
             assert!(ListQuery::from_params(Some(bad)).is_err(), "{bad}");
         }
     }

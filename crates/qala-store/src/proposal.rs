@@ -309,10 +309,11 @@ pub async fn get(pool: &PgPool, id: i64) -> Result<Option<ProposalRow>, StoreErr
 
 /// The photo of a proposal: (bytes, mime, moderation).
 pub async fn photo(pool: &PgPool, id: i64) -> Result<Option<(Vec<u8>, String, String)>, StoreError> {
-    let r = sqlx::query("SELECT photo, photo_mime, moderation FROM proposal WHERE proposal_id = $1 AND photo IS NOT NULL")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
+    let r =
+        sqlx::query("SELECT photo, photo_mime, moderation FROM proposal WHERE proposal_id = $1 AND photo IS NOT NULL")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
     r.map(|r| Ok((r.try_get("photo")?, r.try_get("photo_mime")?, r.try_get("moderation")?)))
         .transpose()
 }
@@ -330,22 +331,22 @@ pub enum Support {
 
 /// Adds the client's support to a public proposal, once.
 pub async fn support(pool: &PgPool, id: i64, client_hash: &str) -> Result<Support, StoreError> {
-    let public: Option<bool> = sqlx::query_scalar("SELECT moderation = 'approved' FROM proposal WHERE proposal_id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?;
+    let public: Option<bool> =
+        sqlx::query_scalar("SELECT moderation = 'approved' FROM proposal WHERE proposal_id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
     if public != Some(true) {
         return Ok(Support::NotFound);
     }
-    let added = sqlx::query(
-        "INSERT INTO proposal_support (proposal_id, client_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(id)
-    .bind(client_hash)
-    .execute(pool)
-    .await?
-    .rows_affected()
-        == 1;
+    let added =
+        sqlx::query("INSERT INTO proposal_support (proposal_id, client_hash) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(client_hash)
+            .execute(pool)
+            .await?
+            .rows_affected()
+            == 1;
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM proposal_support WHERE proposal_id = $1")
         .bind(id)
         .fetch_one(pool)
@@ -357,9 +358,17 @@ pub async fn support(pool: &PgPool, id: i64, client_hash: &str) -> Result<Suppor
 #[derive(Debug, Clone)]
 pub enum Action {
     Approve,
-    Reject { reason: String },
-    Status { to: String, public_answer: Option<String>, reason: Option<String> },
-    Merge { into: i64 },
+    Reject {
+        reason: String,
+    },
+    Status {
+        to: String,
+        public_answer: Option<String>,
+        reason: Option<String>,
+    },
+    Merge {
+        into: i64,
+    },
 }
 
 /// Why a moderation step was refused; nothing changed.
@@ -367,9 +376,14 @@ pub enum Action {
 pub enum Refusal {
     NotFound,
     /// The proposal's moderation does not allow the step (approving a rejected one, …).
-    WrongModeration { moderation: String },
+    WrongModeration {
+        moderation: String,
+    },
     /// The lifecycle forbids the jump.
-    ForbiddenTransition { from: String, to: String },
+    ForbiddenTransition {
+        from: String,
+        to: String,
+    },
     /// Rejecting and declining need a reason.
     ReasonRequired,
     /// Merging into itself, into a missing, rejected or merged proposal.
@@ -384,7 +398,12 @@ pub struct Actor {
 }
 
 /// Applies one moderation step and logs it, atomically; the proposal after it.
-pub async fn moderate(pool: &PgPool, id: i64, actor: &Actor, action: &Action) -> Result<Result<ProposalRow, Refusal>, StoreError> {
+pub async fn moderate(
+    pool: &PgPool,
+    id: i64,
+    actor: &Actor,
+    action: &Action,
+) -> Result<Result<ProposalRow, Refusal>, StoreError> {
     let mut tx = pool.begin().await?;
     let cur = sqlx::query("SELECT moderation, status FROM proposal WHERE proposal_id = $1 FOR UPDATE")
         .bind(id)
@@ -394,7 +413,11 @@ pub async fn moderate(pool: &PgPool, id: i64, actor: &Actor, action: &Action) ->
         return Ok(Err(Refusal::NotFound));
     };
     let (moderation, status): (String, String) = (cur.try_get("moderation")?, cur.try_get("status")?);
-    let wrong = || Ok(Err(Refusal::WrongModeration { moderation: moderation.clone() }));
+    let wrong = || {
+        Ok(Err(Refusal::WrongModeration {
+            moderation: moderation.clone(),
+        }))
+    };
     let (action_name, to_mod, to_status, reason, answer) = match action {
         Action::Approve => {
             if moderation != "pending" {
@@ -409,9 +432,19 @@ pub async fn moderate(pool: &PgPool, id: i64, actor: &Actor, action: &Action) ->
             if reason.trim().is_empty() {
                 return Ok(Err(Refusal::ReasonRequired));
             }
-            ("reject", "rejected".to_owned(), status.clone(), Some(reason.clone()), None)
+            (
+                "reject",
+                "rejected".to_owned(),
+                status.clone(),
+                Some(reason.clone()),
+                None,
+            )
         }
-        Action::Status { to, public_answer, reason } => {
+        Action::Status {
+            to,
+            public_answer,
+            reason,
+        } => {
             if !matches!(moderation.as_str(), "pending" | "approved") {
                 return wrong();
             }
@@ -424,20 +457,33 @@ pub async fn moderate(pool: &PgPool, id: i64, actor: &Actor, action: &Action) ->
             if to == "declined" && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
                 return Ok(Err(Refusal::ReasonRequired));
             }
-            ("status", moderation.clone(), to.clone(), reason.clone(), public_answer.clone())
+            (
+                "status",
+                moderation.clone(),
+                to.clone(),
+                reason.clone(),
+                public_answer.clone(),
+            )
         }
         Action::Merge { into } => {
             if !matches!(moderation.as_str(), "pending" | "approved") {
                 return wrong();
             }
-            let target: Option<String> = sqlx::query_scalar("SELECT moderation FROM proposal WHERE proposal_id = $1 FOR UPDATE")
-                .bind(into)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let target: Option<String> =
+                sqlx::query_scalar("SELECT moderation FROM proposal WHERE proposal_id = $1 FOR UPDATE")
+                    .bind(into)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if *into == id || !matches!(target.as_deref(), Some("pending" | "approved")) {
                 return Ok(Err(Refusal::BadMergeTarget));
             }
-            ("merge", "merged".to_owned(), status.clone(), Some(format!("merged into {into}")), None)
+            (
+                "merge",
+                "merged".to_owned(),
+                status.clone(),
+                Some(format!("merged into {into}")),
+                None,
+            )
         }
     };
     sqlx::query(

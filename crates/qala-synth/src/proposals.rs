@@ -48,7 +48,10 @@ pub struct SynthProposal {
 /// ```
 pub fn apportion(n: usize, shares: &[(&str, u32)]) -> Vec<usize> {
     let total: u32 = shares.iter().map(|s| s.1).sum();
-    let exact: Vec<f64> = shares.iter().map(|s| n as f64 * f64::from(s.1) / f64::from(total)).collect();
+    let exact: Vec<f64> = shares
+        .iter()
+        .map(|s| n as f64 * f64::from(s.1) / f64::from(total))
+        .collect();
     let mut counts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
     let mut order: Vec<usize> = (0..shares.len()).collect();
     order.sort_by(|a, b| (exact[*b] - exact[*b].floor()).total_cmp(&(exact[*a] - exact[*a].floor())));
@@ -206,6 +209,9 @@ mod tests {
         }
         assert!(a.iter().all(|p| (p.status == "declined") == p.decline_reason.is_some()));
         assert!(a.iter().all(|p| p.client_hash.len() == 64));
-        assert!(a.iter().all(|p| p.text.contains("synthetic") || p.text.contains("синтет")));
+        assert!(
+            a.iter()
+                .all(|p| p.text.contains("synthetic") || p.text.contains("синтет"))
+        );
     }
 }

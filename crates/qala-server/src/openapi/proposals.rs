@@ -7,10 +7,7 @@ use super::{errs, ex, ok, op, path_param, query_param, responses};
 const TAG: &str = "proposals";
 
 fn id_param() -> Value {
-    ex(
-        path_param("id", "a proposal id", json!({"type": "string"})),
-        json!("1"),
-    )
+    ex(path_param("id", "a proposal id", json!({"type": "string"})), json!("1"))
 }
 
 fn body(schema: Value, example: Value) -> Value {
@@ -65,7 +62,14 @@ pub fn paths() -> Map<String, Value> {
         "submit a proposal without an account (JSON, or multipart with a `proposal` part and a `photo`)",
         vec![],
         responses(
-            &[("202", ok("received; public once a moderator approves it", "application/json", json!({"type": "object"})))],
+            &[(
+                "202",
+                ok(
+                    "received; public once a moderator approves it",
+                    "application/json",
+                    json!({"type": "object"}),
+                ),
+            )],
             &[400, 409, 413, 415, 422, 429],
         ),
         false,
@@ -95,8 +99,16 @@ pub fn paths() -> Map<String, Value> {
                 "minlon,minlat,maxlon,maxlat",
                 json!({"type": "string", "pattern": "^-?[0-9.]+,-?[0-9.]+,-?[0-9.]+,-?[0-9.]+$"}),
             ),
-            query_param("limit", "1 to 5000 (default 500)", json!({"type": "integer", "minimum": 1, "maximum": 5000})),
-            query_param("offset", "from 0", json!({"type": "integer", "minimum": 0, "maximum": 10_000_000})),
+            query_param(
+                "limit",
+                "1 to 5000 (default 500)",
+                json!({"type": "integer", "minimum": 1, "maximum": 5000}),
+            ),
+            query_param(
+                "offset",
+                "from 0",
+                json!({"type": "integer", "minimum": 0, "maximum": 10_000_000}),
+            ),
             query_param(
                 "format",
                 "geojson (default) or csv",
@@ -154,7 +166,17 @@ pub fn paths() -> Map<String, Value> {
             TAG,
             summary,
             vec![id_param()],
-            responses(&[("200", ok("the proposal after the step", "application/json", json!({"type": "object"})))], &errs(&own)),
+            responses(
+                &[(
+                    "200",
+                    ok(
+                        "the proposal after the step",
+                        "application/json",
+                        json!({"type": "object"}),
+                    ),
+                )],
+                &errs(&own),
+            ),
             true,
         );
         o["requestBody"] = body(schema, example);
