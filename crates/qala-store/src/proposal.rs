@@ -100,7 +100,7 @@ pub async fn inside_city(pool: &PgPool, geojson: &str) -> Result<Option<Option<b
 }
 
 /// Proposals of `category` within `radius_m` of the geometry that are public, or pending
-/// from the same client: candidates for near-duplicates, (id, text).
+/// from the same client: candidates for near-duplicates, (id, text). `radius_m` up to 800.
 pub async fn nearby(
     pool: &PgPool,
     geojson: &str,
@@ -111,6 +111,9 @@ pub async fn nearby(
     let rows = sqlx::query(
         "SELECT proposal_id, body FROM proposal
          WHERE category = $2 AND (moderation = 'approved' OR (moderation = 'pending' AND client_hash = $4))
+           -- the bounding-box test uses the GiST index (the geography test alone cannot):
+           -- 0.01 degrees is over 800 m at Almaty's latitude, more than any radius asked for
+           AND geom && ST_Expand(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326), 0.01)
            AND ST_DWithin(geom::geography, ST_SetSRID(ST_GeomFromGeoJSON($1), 4326)::geography, $3)
          ORDER BY proposal_id LIMIT 200",
     )
