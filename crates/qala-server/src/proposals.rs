@@ -469,7 +469,7 @@ pub async fn one(State(state): State<AppState>, caller: Caller, Path(id): Path<S
         f["properties"]["merged_into"] = json!(p.merged_into);
         f["properties"]["contact"] = json!(p.contact);
         f["properties"]["log"] = json!(store::log(pool, n).await?);
-        return Ok(Json(f).into_response());
+        return Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(f)).into_response());
     }
     if p.moderation != "approved" {
         return Err(not_found(&id));
