@@ -553,6 +553,21 @@ async fn proposal_counts_per_zone_match_postgis() {
         let want: i64 = oracle.iter().filter(|o| o.1 == pc).map(|o| o.2).sum();
         assert_eq!(total, want, "{pc}");
     }
+    // a new public proposal changes the figures (they are cached only while nothing changes)
+    let first_total = |j: &Value| j["zones"][0]["proposals"].as_i64().unwrap();
+    let again = app.get("/proposals/stats?zones=districts").await.json();
+    assert_eq!(first_total(&again), first_total(&stats));
+    sqlx::query(
+        "INSERT INTO proposal (geom, category, body, client_hash, moderation)
+         SELECT ST_PointOnSurface(geom), 'safety', 'one more', repeat('a', 64), 'approved'
+         FROM district_current WHERE akimat_id::text = $1",
+    )
+    .bind(stats["zones"][0]["zone"].as_str().unwrap())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let after = app.get("/proposals/stats?zones=districts").await.json();
+    assert_eq!(first_total(&after), first_total(&stats) + 1);
     // rings and the CSV export
     let rings = app.get("/proposals/stats?zones=rings").await;
     assert_eq!(rings.status, 200);
@@ -564,7 +579,7 @@ async fn proposal_counts_per_zone_match_postgis() {
         .sum();
     assert_eq!(
         total + rings.json()["outside_zones"].as_i64().unwrap(),
-        stats["proposals"].as_i64().unwrap()
+        after["proposals"].as_i64().unwrap()
     );
     let csv = app.get("/proposals/stats?zones=districts&format=csv").await;
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));

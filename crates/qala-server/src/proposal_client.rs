@@ -28,6 +28,8 @@ pub struct ProposalClients {
     per_minute: u32,
     salt: tokio::sync::OnceCell<String>,
     recent: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Counts per zone of the planners' figures, see [`crate::proposal_stats::StatsCache`].
+    pub(crate) stats: crate::proposal_stats::StatsCache,
 }
 
 impl ProposalClients {
@@ -36,6 +38,7 @@ impl ProposalClients {
             per_minute,
             salt: tokio::sync::OnceCell::new(),
             recent: Mutex::new(HashMap::new()),
+            stats: crate::proposal_stats::StatsCache::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! matching shortage, with the Pearson correlation across zones.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -71,7 +72,7 @@ fn per_10k(n: u64, residents: f64) -> Option<f64> {
     (residents > 0.0).then(|| n as f64 / residents * 10_000.0)
 }
 
-struct Counted {
+pub(crate) struct Counted {
     zones: ZoneCollection,
     counts: Vec<BTreeMap<String, u64>>,
     outside: u64,
@@ -79,14 +80,36 @@ struct Counted {
     scheme: qala_engine::ZoneScheme,
 }
 
-async fn counted(state: &AppState, caller: &Caller, p: &[(String, String)]) -> ApiResult<Counted> {
+/// Counts per zone by scheme, kept while neither the public proposals (their count, newest
+/// id, newest moderation step) nor the engine's layers change: 100,000 points in polygons is
+/// most of a second, and planners read the same figures again and again.
+#[derive(Default)]
+pub struct StatsCache(std::sync::Mutex<std::collections::HashMap<String, (String, Arc<Counted>)>>);
+
+/// Schemes cached at most; beyond, the cache starts again empty.
+const CACHED_SCHEMES: usize = 16;
+
+async fn counted(state: &AppState, caller: &Caller, p: &[(String, String)]) -> ApiResult<Arc<Counted>> {
     let scheme = crate::indicators::scheme(state, caller, p)?;
     let e = crate::indicators::engine(state)?;
+    let pool = state.db()?;
+    let name = scheme.to_string();
+    let key = format!(
+        "{}|{:?}",
+        qala_store::proposal::public_generation(pool).await?,
+        e.layer_versions()
+    );
+    let cache = &state.proposal_clients.stats;
+    if let Ok(m) = cache.0.lock()
+        && let Some((k, c)) = m.get(&name)
+        && *k == key
+    {
+        return Ok(c.clone());
+    }
     let s = scheme.clone();
     let zones = tokio::task::spawn_blocking(move || e.zones(&s))
         .await
         .map_err(|e| ApiError::internal("zones task", e))??;
-    let pool = state.db()?;
     let points = qala_store::proposal::public_points(pool).await?;
     let categories = qala_store::proposal::categories(pool)
         .await?
@@ -99,13 +122,20 @@ async fn counted(state: &AppState, caller: &Caller, p: &[(String, String)]) -> A
     })
     .await
     .map_err(|e| ApiError::internal("count task", e))?;
-    Ok(Counted {
+    let c = Arc::new(Counted {
         zones,
         counts,
         outside,
         categories,
         scheme,
-    })
+    });
+    if let Ok(mut m) = cache.0.lock() {
+        if m.len() >= CACHED_SCHEMES && !m.contains_key(&name) {
+            m.clear();
+        }
+        m.insert(name, (key, c.clone()));
+    }
+    Ok(c)
 }
 
 fn params(q: Option<&str>) -> ApiResult<(Vec<(String, String)>, bool)> {

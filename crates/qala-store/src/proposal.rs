@@ -587,6 +587,19 @@ pub async fn log(pool: &PgPool, id: i64) -> Result<Vec<LogEntry>, StoreError> {
         .collect()
 }
 
+/// What the public proposals' counts depend on: how many are public, the newest id and the
+/// newest moderation step. Equal strings: the counts per zone are the same.
+pub async fn public_generation(pool: &PgPool) -> Result<String, StoreError> {
+    let (n, max_id, max_step): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), COALESCE(max(proposal_id), 0),
+                (SELECT COALESCE(max(proposal_moderation_id), 0) FROM proposal_moderation)
+         FROM proposal WHERE moderation = 'approved'",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(format!("{n}/{max_id}/{max_step}"))
+}
+
 /// A public proposal as a point (lines and areas by a point on them) for zone counts:
 /// (lon, lat, category).
 pub async fn public_points(pool: &PgPool) -> Result<Vec<(f64, f64, String)>, StoreError> {
