@@ -46,6 +46,11 @@ TOKEN_OUT="$(DATABASE_URL="$DB_URL" "$QALA" token create --role mapper --layer b
 TOKEN="$(printf '%s\n' "$TOKEN_OUT" | awk 'NF {last=$NF} END {print last}')"
 [ -n "$TOKEN" ] || { echo "tests/web: qala token create printed no token" >&2; exit 1; }
 
+# A moderator token for the proposals test.
+MOD_OUT="$(DATABASE_URL="$DB_URL" "$QALA" token create --role moderator 2>"$LOG")" || {
+  echo "tests/web: qala token create --role moderator failed:" >&2; cat "$LOG" >&2; exit 1; }
+MOD_TOKEN="$(printf '%s\n' "$MOD_OUT" | awk 'NF {last=$NF} END {print last}')"
+
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 DATABASE_URL="$DB_URL" "$QALA" serve --listen "127.0.0.1:$PORT" --web-dir "$ROOT/web/dist" >"$LOG" 2>&1 &
 SERVER_PID=$!
@@ -57,7 +62,7 @@ done
 curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null || { echo "tests/web: qala serve did not answer /health" >&2; cat "$LOG" >&2; exit 1; }
 
 # editions.test.mjs checks the no-edition path, then publishes an edition with the CLI on this database.
-export QALA_WEB_URL="http://127.0.0.1:$PORT" QALA_WEB_TOKEN="$TOKEN" QALA_WEB_DATABASE_URL="$DB_URL" QALA_BIN="$QALA"
+export QALA_WEB_URL="http://127.0.0.1:$PORT" QALA_WEB_TOKEN="$TOKEN" QALA_WEB_MOD_TOKEN="$MOD_TOKEN" QALA_WEB_DATABASE_URL="$DB_URL" QALA_BIN="$QALA"
 status=0
 node --test web/test/ || status=$?
 # One file at a time, in this order (node sorts the files of one run, so each step is its own
@@ -67,6 +72,7 @@ node --test --test-concurrency=1 tests/web/map.test.mjs tests/web/equity.test.mj
 node --test tests/web/editions.test.mjs || status=$?
 node --test tests/web/mapper.test.mjs || status=$?
 node --test tests/web/changes.test.mjs || status=$?
+node --test tests/web/proposals.test.mjs || status=$?
 if [ "$status" -ne 0 ]; then
   echo "tests/web: failed; the server log follows (last 60 lines)" >&2
   tail -n 60 "$LOG" >&2

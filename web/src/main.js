@@ -13,8 +13,9 @@ import equity from './views/equity.js';
 import wayfinding from './views/wayfinding.js';
 import planner from './views/planner.js';
 import mapper from './views/mapper.js';
+import proposals from './views/proposals.js';
 
-const VIEW_MODULES = { bike, greening, equity, wayfinding, planner, mapper };
+const VIEW_MODULES = { bike, greening, equity, wayfinding, planner, mapper, proposals };
 const ALL_OVERLAYS = [...new Set(Object.values(VIEW_MODULES).flatMap((v) => v.overlays))];
 /** Style layers drawn in every view (the basemap), even when a view lists them as overlays. */
 const BASEMAP = new Set(['green-spaces']);

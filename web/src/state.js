@@ -2,7 +2,7 @@
 // the selection of the views (indicator, zones, layer, distance, edition, norm).
 import { LANGS } from './i18n.js';
 
-export const VIEWS = ['bike', 'greening', 'equity', 'wayfinding', 'planner', 'mapper'];
+export const VIEWS = ['bike', 'greening', 'equity', 'wayfinding', 'planner', 'mapper', 'proposals'];
 export const DEFAULT_MAP = { zoom: 11.5, lat: 43.2380, lon: 76.9455 }; // Republic Square
 
 /** Reads the state from a query string; anything missing or malformed falls back to the default. */

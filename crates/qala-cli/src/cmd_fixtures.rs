@@ -104,6 +104,8 @@ async fn load_all(db: &Db, dir: &Path, seed: u64) -> anyhow::Result<()> {
         let outcome = qala_load::load(&db.pool, &meta, &source, &features).await?;
         tracing::info!(layer = w.info.slug, ?outcome, "loaded (synthetic)");
     }
+    let added = crate::synth_proposals::load(&db.pool, seed).await?;
+    tracing::info!(added, "synthetic residents' proposals");
     Ok(())
 }
 

@@ -42,6 +42,13 @@ pub struct ServeArgs {
     /// limit).
     #[arg(long, default_value_t = 20)]
     pub auth_failures_per_minute: u32,
+    /// Residents' proposals one client may submit per minute; more get 429 (0: no limit).
+    #[arg(long, default_value_t = 10)]
+    pub proposals_per_minute: u32,
+    /// Take a proposal's client address from X-Forwarded-For: only behind a proxy that
+    /// sets it (otherwise any client could claim any address).
+    #[arg(long)]
+    pub trust_forwarded_for: bool,
     /// What one uploaded file may make the server do (the same flags as `qala ingest`).
     #[command(flatten)]
     pub limits: crate::limit_args::LimitArgs,
@@ -89,6 +96,8 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
         upload_queue: args.upload_queue,
         auth_failures_per_minute: args.auth_failures_per_minute,
         upload_limits: args.limits.limits(),
+        proposals_per_minute: args.proposals_per_minute,
+        trust_forwarded_for: args.trust_forwarded_for,
         ..ServerConfig::default()
     };
     crate::sweep_temp_files();

@@ -11,6 +11,7 @@ mod cmd_token;
 mod db;
 mod fixtures;
 mod limit_args;
+mod synth_proposals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -23,6 +23,8 @@ pub enum Role {
     Mapper,
     Planner,
     Admin,
+    /// Moderates residents' proposals (issue 13).
+    Moderator,
 }
 
 impl Role {
@@ -32,6 +34,7 @@ impl Role {
             "mapper" => Some(Role::Mapper),
             "planner" => Some(Role::Planner),
             "admin" => Some(Role::Admin),
+            "moderator" => Some(Role::Moderator),
             _ => None,
         }
     }
@@ -42,6 +45,7 @@ impl Role {
             Role::Mapper => "mapper",
             Role::Planner => "planner",
             Role::Admin => "admin",
+            Role::Moderator => "moderator",
         }
     }
 }
@@ -184,7 +188,7 @@ pub fn check_new_token(role: &str, layers: &[String]) -> ApiResult<Role> {
     let role = Role::parse(role).ok_or_else(|| {
         ApiError::bad(
             Code::InvalidRole,
-            format!("unknown role {role:?}: use public, mapper, planner or admin"),
+            format!("unknown role {role:?}: use public, mapper, planner, admin or moderator"),
         )
     })?;
     for l in layers {

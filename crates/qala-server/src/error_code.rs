@@ -137,6 +137,24 @@ catalogue! {
     TooManyFailedAuth = "too_many_failed_auth", TOO_MANY_REQUESTS;
     UploadQueueFull = "upload_queue_full", TOO_MANY_REQUESTS;
     HeadersTooLarge = "headers_too_large", REQUEST_HEADER_FIELDS_TOO_LARGE;
+    // Residents' proposals (issue 13).
+    ProposalNotFound = "proposal_not_found", NOT_FOUND;
+    UnknownCategory = "unknown_category", UNPROCESSABLE_ENTITY;
+    OutsideCity = "outside_city", UNPROCESSABLE_ENTITY;
+    TextEmpty = "text_empty", UNPROCESSABLE_ENTITY;
+    TextTooLong = "text_too_long", UNPROCESSABLE_ENTITY;
+    InvalidGeometry = "invalid_geometry", UNPROCESSABLE_ENTITY;
+    InvalidContact = "invalid_contact", UNPROCESSABLE_ENTITY;
+    InvalidPhoto = "invalid_photo", UNPROCESSABLE_ENTITY;
+    PhotoTooLarge = "photo_too_large", PAYLOAD_TOO_LARGE;
+    UnknownStatus = "unknown_status", UNPROCESSABLE_ENTITY;
+    ReasonRequired = "reason_required", UNPROCESSABLE_ENTITY;
+    DuplicateProposal = "duplicate_proposal", CONFLICT;
+    AlreadySupported = "already_supported", CONFLICT;
+    ForbiddenStatusChange = "forbidden_status_change", CONFLICT;
+    WrongModeration = "wrong_moderation", CONFLICT;
+    InvalidMerge = "invalid_merge", CONFLICT;
+    TooManySubmissions = "too_many_submissions", TOO_MANY_REQUESTS;
     // 500: our fault. The body always says `internal`; the code goes to the log.
     Internal = "internal", INTERNAL_SERVER_ERROR;
     DatabaseError = "database_error", INTERNAL_SERVER_ERROR;

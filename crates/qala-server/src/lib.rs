@@ -22,6 +22,11 @@ pub mod ogc_query;
 pub mod ogc_write;
 pub mod openapi;
 pub mod ops;
+pub mod proposal_client;
+pub mod proposal_moderation;
+pub mod proposal_photo;
+pub mod proposal_stats;
+pub mod proposals;
 pub mod state;
 pub mod tiles;
 pub mod upload_queue;
@@ -64,6 +69,10 @@ pub fn router(state: AppState) -> Router {
         .patch(ogc_write::update)
         .delete(ogc_write::delete)
         .options(ogc_write::options_item);
+    // Proposals take a photo: their own body limit, above the JSON one.
+    let proposals = Router::new()
+        .route("/proposals", post(proposals::submit).get(proposals::list))
+        .layer(DefaultBodyLimit::max(proposals::SUBMIT_LIMIT_BYTES));
     let api = Router::new()
         .route("/", get(web::root))
         .route("/conformance", get(ogc::conformance))
@@ -89,8 +98,19 @@ pub fn router(state: AppState) -> Router {
         .route("/editions/{id}", get(editions::edition))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
+        .route("/proposals/categories", get(proposals::categories))
+        .route("/proposals/stats", get(proposal_stats::stats))
+        .route("/proposals/demand", get(proposal_stats::demand))
+        .route("/proposals/{id}", get(proposals::one))
+        .route("/proposals/{id}/photo", get(proposals::photo))
+        .route("/proposals/{id}/support", post(proposals::support))
+        .route("/proposals/{id}/moderation", post(proposal_moderation::moderate))
+        .route("/proposals/{id}/status", post(proposal_moderation::status))
+        .route("/proposals/{id}/merge", post(proposal_moderation::merge))
+        .route("/moderation/proposals", get(proposal_moderation::queue))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
         .merge(uploads)
+        .merge(proposals)
         // Inside the compression: the framework's texts are read before they are compressed.
         .layer(axum::middleware::from_fn(error_body::json_errors))
         .layer(CompressionLayer::new());

@@ -130,6 +130,11 @@ pub struct ServerConfig {
     /// What one uploaded file may make the server do (features, vertices, raster size,
     /// wall time, …); `qala serve --max-…`.
     pub upload_limits: qala_ingest::Limits,
+    /// Proposals one client may submit per minute; more get 429 (0: no limit).
+    pub proposals_per_minute: u32,
+    /// Take the client address of proposals from `X-Forwarded-For` (only behind a proxy
+    /// that sets it; otherwise any client could claim any address).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for ServerConfig {
@@ -144,6 +149,8 @@ impl Default for ServerConfig {
             upload_queue: 16,
             auth_failures_per_minute: 20,
             upload_limits: qala_ingest::Limits::default(),
+            proposals_per_minute: 10,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -189,6 +196,8 @@ pub struct Inner {
     /// Parent of every upload's cancel signal: [`crate::serve`] cancels it on shutdown so
     /// that running ingests stop instead of holding the shutdown up.
     pub ingests: qala_ingest::Cancel,
+    /// Residents' proposals: the client-hash salt and submissions per client.
+    pub proposal_clients: crate::proposal_client::ProposalClients,
 }
 
 /// At most this many tokens are remembered; beyond, the memory starts again empty.
@@ -209,6 +218,7 @@ impl AppState {
     /// A state with nothing loaded yet; call [`AppState::sync`] before serving.
     pub fn new(pool: PgPool, config: ServerConfig) -> AppState {
         let upload_pool = crate::upload_queue::upload_pool(&pool, config.upload_concurrency, config.upload_timeout);
+        let proposal_clients = crate::proposal_client::ProposalClients::new(config.proposals_per_minute);
         AppState(Arc::new(Inner {
             pool,
             upload_pool,
@@ -225,6 +235,7 @@ impl AppState {
             db_up: AtomicBool::new(true),
             known_tokens: RwLock::new(HashMap::new()),
             ingests: qala_ingest::Cancel::new(),
+            proposal_clients,
         }))
     }
 

@@ -16,6 +16,7 @@ pub mod features;
 mod filter_sql;
 pub mod governance;
 pub mod load;
+pub mod proposal;
 pub mod read;
 pub mod testdb;
 

@@ -10,6 +10,7 @@ mod inputs;
 mod metric;
 mod out;
 mod population;
+pub mod proposals;
 mod signs;
 mod transit;
 mod trees;

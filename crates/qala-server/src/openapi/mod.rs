@@ -8,6 +8,7 @@ mod layers;
 mod ogc;
 mod ogc_write;
 mod ops;
+mod proposals;
 mod schemas;
 mod tiles;
 
@@ -39,6 +40,7 @@ pub fn document(base: &str) -> Value {
         engine::paths(),
         governed::paths(),
         ops::paths(),
+        proposals::paths(),
     ] {
         paths.extend(family);
     }
@@ -54,7 +56,7 @@ pub fn document(base: &str) -> Value {
         "servers": [{"url": if base.is_empty() { "/" } else { base }}],
         "tags": [
             {"name": "OGC API Features"}, {"name": "tiles"}, {"name": "layers"},
-            {"name": "tokens"}, {"name": "indicators"}, {"name": "operations"},
+            {"name": "tokens"}, {"name": "indicators"}, {"name": "operations"}, {"name": "proposals"},
         ],
         "paths": paths,
         "components": {
