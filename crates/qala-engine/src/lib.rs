@@ -34,6 +34,8 @@ mod indicator_def;
 pub mod inequality;
 mod input_role;
 mod layer;
+mod lts_network;
+mod lts_ruleset;
 mod network;
 mod planting;
 mod project;
@@ -57,6 +59,13 @@ pub use indicator_def::{
 };
 pub use input_role::{Bindings, BoundLayer, INPUT_ROLES, InputRole, default_bindings, input_role};
 pub use layer::SourceLayer;
+pub use lts_network::{
+    LANE_MATCH_M, LOW_STRESS_MAX, LtsIsland, LtsIslands, LtsScenario, LtsSegment, LtsSegmentPage, LtsSegmentQuery,
+};
+pub use lts_ruleset::{
+    DEFAULT_LTS_RULES_JSON, Interval as LtsInterval, LtsDefault, LtsRule, LtsRuleset, NO_FACILITY, OTHER_CLASS,
+    RoadTags, SegmentLts,
+};
 pub use project::Projector;
 pub use result::{
     CSV_HEADER, Flow, GroupValue, IndicatorDelta, IndicatorResult, Inequality, RouteGap, Severance, SeveranceValue,
