@@ -485,6 +485,17 @@ impl Engine {
         )
     }
 
+    /// The layer versions the stress network reads: roads, bike lanes and residents.
+    pub fn lts_inputs(&self) -> BTreeMap<String, i64> {
+        let roads = self.role_layer("roads", LayerKind::Road, "roads").map(|l| l.slug.clone());
+        let lanes = self
+            .role_layers("bike_lanes", LayerKind::BikeLane)
+            .into_iter()
+            .map(|l| l.slug.clone());
+        let pop = self.population.iter().map(|p| p.slug.clone());
+        self.versions_of(roads.into_iter().chain(lanes).chain(pop))
+    }
+
     fn versions_of(&self, slugs: impl IntoIterator<Item = String>) -> BTreeMap<String, i64> {
         slugs
             .into_iter()

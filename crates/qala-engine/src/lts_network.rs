@@ -16,7 +16,7 @@
 
 use std::str::FromStr;
 
-use geo::{Euclidean, InterpolatableLine, Length};
+use geo::{BoundingRect, Euclidean, InterpolatableLine, Length};
 use geo_types::{Geometry, LineString, Point};
 use qala_core::LayerKind;
 use rstar::RTree;
@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use std::sync::Arc;
 
-use geo_types::{Coord, Rect};
+use geo_types::Coord;
 
 use crate::engine::Engine;
 use crate::project::Projector;
@@ -130,6 +130,8 @@ pub(crate) struct LtsNetwork {
     pub island_of_way: Vec<Option<u32>>,
     pub islands: Vec<LtsIsland>,
     pub roads: String,
+    /// lon/lat bounds of each way (min lon, min lat, max lon, max lat), for bbox queries.
+    pub bounds_wgs84: Vec<[f64; 4]>,
 }
 
 type LaneEntry = GeomWithData<Line<[f64; 2]>, (u32, u32)>;
@@ -244,6 +246,28 @@ impl LtsNetwork {
             })
             .collect();
         let island_of_way = way_comp.iter().map(|c| c.map(|c| id_of[c as usize])).collect();
+        let inv = Projector::to_wgs84()?;
+        let bounds_wgs84 = roads
+            .index
+            .geometries()
+            .iter()
+            .map(|g| {
+                let Some(r) = g.bounding_rect() else {
+                    return Ok([f64::NAN; 4]);
+                };
+                let (a, b) = (inv.coord(r.min())?, inv.coord(r.max())?);
+                let (c, d) = (
+                    inv.coord(Coord { x: r.min().x, y: r.max().y })?,
+                    inv.coord(Coord { x: r.max().x, y: r.min().y })?,
+                );
+                Ok([
+                    a.x.min(b.x).min(c.x).min(d.x),
+                    a.y.min(b.y).min(c.y).min(d.y),
+                    a.x.max(b.x).max(c.x).max(d.x),
+                    a.y.max(b.y).max(c.y).max(d.y),
+                ])
+            })
+            .collect::<Result<Vec<_>, EngineError>>()?;
         Ok(LtsNetwork {
             segments,
             lane_status,
@@ -251,6 +275,7 @@ impl LtsNetwork {
             island_of_way,
             islands,
             roads: roads.slug.clone(),
+            bounds_wgs84,
         })
     }
 
@@ -414,30 +439,24 @@ impl Engine {
 
     /// Street segments with stress, reason and island, in source-row order, one page.
     ///
-    /// Errors: `missing_roads`; `invalid_bbox`-like mistakes are the caller's to check.
+    /// Errors: `missing_roads`.
     pub fn lts_segments(&self, q: &LtsSegmentQuery) -> Result<LtsSegmentPage, EngineError> {
         let (net, rules) = self.lts_network(q.scenario)?;
         let roads = self
             .role_layer("roads", LayerKind::Road, "roads")
             .ok_or(EngineError::MissingRoads)?;
         let inv = Projector::to_wgs84()?;
+        // Lines are straight in UTM and curve slightly in lon/lat; the bounds of the four
+        // projected corners hold a city-sized way to well under a metre.
         let hits: Vec<usize> = match q.bbox_wgs84 {
             None => (0..roads.len()).collect(),
-            Some([x0, y0, x1, y1]) => {
-                let fwd = Projector::to_utm()?;
-                let corners = [(x0, y0), (x0, y1), (x1, y0), (x1, y1)]
-                    .into_iter()
-                    .map(|(x, y)| fwd.coord(Coord { x, y }))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let (mut min, mut max) = (corners[0], corners[0]);
-                for c in &corners {
-                    min = Coord { x: min.x.min(c.x), y: min.y.min(c.y) };
-                    max = Coord { x: max.x.max(c.x), y: max.y.max(c.y) };
-                }
-                let mut v = roads.index.intersecting(Rect::new(min, max));
-                v.sort_unstable();
-                v
-            }
+            Some([x0, y0, x1, y1]) => net
+                .bounds_wgs84
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b[0] <= x1 && x0 <= b[2] && b[1] <= y1 && y0 <= b[3])
+                .map(|(i, _)| i)
+                .collect(),
         };
         let segments = hits
             .iter()

@@ -13,7 +13,7 @@ use crate::error::Code;
 use crate::state::AppState;
 use crate::{ApiError, ApiResult, Caller};
 
-fn engine(state: &AppState) -> ApiResult<Arc<Engine>> {
+pub(crate) fn engine(state: &AppState) -> ApiResult<Arc<Engine>> {
     state.engine().ok_or_else(|| {
         ApiError::new(
             Code::EngineUnavailable,
@@ -23,7 +23,7 @@ fn engine(state: &AppState) -> ApiResult<Arc<Engine>> {
 }
 
 /// Raw query pairs, repeated keys kept.
-fn pairs(q: Option<&str>) -> ApiResult<Vec<(String, String)>> {
+pub(crate) fn pairs(q: Option<&str>) -> ApiResult<Vec<(String, String)>> {
     let mut out = Vec::new();
     for p in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
@@ -75,7 +75,7 @@ fn distance(p: &[(String, String)]) -> ApiResult<DistanceMode> {
 }
 
 /// Runs CPU work of the engine off the async workers.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, qala_engine::EngineError> + Send + 'static,
 ) -> ApiResult<T> {
     tokio::task::spawn_blocking(f)

@@ -16,6 +16,7 @@ pub mod items_memory;
 pub mod layers;
 pub mod links;
 pub mod memory;
+pub mod networks;
 pub mod ogc;
 pub mod ogc_query;
 pub mod openapi;
@@ -71,6 +72,8 @@ pub fn router(state: AppState) -> Router {
         .route("/access", get(indicators::access))
         .route("/zones/{scheme}", get(indicators::zones))
         .route("/whatif", post(indicators::what_if))
+        .route("/networks/lts", get(networks::segments))
+        .route("/networks/lts/islands", get(networks::islands))
         .route("/bindings", get(editions::list))
         .route("/bindings/{role}", put(editions::bind))
         .route("/bindings/{role}/history", get(editions::history))

@@ -5,6 +5,7 @@
 mod engine;
 mod governed;
 mod layers;
+mod networks;
 mod ogc;
 mod ops;
 mod schemas;
@@ -38,6 +39,7 @@ pub fn document(base: &str) -> Value {
         engine::paths(),
         governed::paths(),
         ops::paths(),
+        networks::paths(),
     ] {
         paths.extend(family);
     }
@@ -53,6 +55,7 @@ pub fn document(base: &str) -> Value {
         "tags": [
             {"name": "OGC API Features"}, {"name": "tiles"}, {"name": "layers"},
             {"name": "tokens"}, {"name": "indicators"}, {"name": "operations"},
+            {"name": "networks"},
         ],
         "paths": paths,
         "components": {
