@@ -11,5 +11,6 @@ mod foundation;
 mod governance;
 mod ingest;
 mod ingest_hostile;
+mod lts;
 mod network;
 mod server;
