@@ -121,9 +121,19 @@ async fn stress_and_islands_agree_with_pgrouting_in_every_scenario() {
         let (got, want) = (sorted(got), sorted(want));
         assert_eq!(got.len(), want.len(), "{scenario}: island count");
         for (g, w) in got.iter().zip(&want) {
-            assert!((g.0 - w.0).abs() < 1e-6, "{scenario}: island length engine {g:?} vs pgRouting {w:?}");
-            assert_eq!((g.1, g.3), (w.1, w.3), "{scenario}: ways, cells engine {g:?} vs pgRouting {w:?}");
-            assert!((g.2 - w.2).abs() < 1e-6, "{scenario}: residents engine {g:?} vs pgRouting {w:?}");
+            assert!(
+                (g.0 - w.0).abs() < 1e-6,
+                "{scenario}: island length engine {g:?} vs pgRouting {w:?}"
+            );
+            assert_eq!(
+                (g.1, g.3),
+                (w.1, w.3),
+                "{scenario}: ways, cells engine {g:?} vs pgRouting {w:?}"
+            );
+            assert!(
+                (g.2 - w.2).abs() < 1e-6,
+                "{scenario}: residents engine {g:?} vs pgRouting {w:?}"
+            );
         }
 
         // Every way's stress and rule, page by page over HTTP, against the SQL.
@@ -138,7 +148,9 @@ async fn stress_and_islands_agree_with_pgrouting_in_every_scenario() {
         let (mut offset, mut seen) = (0usize, 0usize);
         loop {
             let r = app
-                .get(&format!("/networks/lts?scenario={scenario}&limit=10000&offset={offset}"))
+                .get(&format!(
+                    "/networks/lts?scenario={scenario}&limit=10000&offset={offset}"
+                ))
                 .await;
             assert_eq!(r.status, 200);
             assert_eq!(r.header("content-type"), Some("application/geo+json"));
@@ -181,8 +193,12 @@ async fn bad_lts_requests_are_clear_400s() {
     app.get("/networks/lts?bbox=76.9,43.2,76.8,43.3")
         .await
         .assert_error(400, "invalid_bbox");
-    app.get("/networks/lts?bbox=0,0,500,1").await.assert_error(400, "invalid_bbox");
-    app.get("/networks/lts?limit=0").await.assert_error(400, "invalid_limit");
+    app.get("/networks/lts?bbox=0,0,500,1")
+        .await
+        .assert_error(400, "invalid_bbox");
+    app.get("/networks/lts?limit=0")
+        .await
+        .assert_error(400, "invalid_limit");
     app.get("/networks/lts/islands?limit=5")
         .await
         .assert_error(400, "unknown_parameter");

@@ -487,7 +487,9 @@ impl Engine {
 
     /// The layer versions the stress network reads: roads, bike lanes and residents.
     pub fn lts_inputs(&self) -> BTreeMap<String, i64> {
-        let roads = self.role_layer("roads", LayerKind::Road, "roads").map(|l| l.slug.clone());
+        let roads = self
+            .role_layer("roads", LayerKind::Road, "roads")
+            .map(|l| l.slug.clone());
         let lanes = self
             .role_layers("bike_lanes", LayerKind::BikeLane)
             .into_iter()

@@ -59,7 +59,9 @@ pub enum EngineError {
     UnknownNormVariant { id: String, variant: String, known: String },
     #[error("invalid LTS ruleset {id:?}: {why}")]
     InvalidLtsRuleset { id: String, why: String },
-    #[error("unknown LTS scenario {0:?}: use existing, under_construction (existing + under construction) or plan (every lane)")]
+    #[error(
+        "unknown LTS scenario {0:?}: use existing, under_construction (existing + under construction) or plan (every lane)"
+    )]
     InvalidLtsScenario(String),
     #[error("coordinate transformation failed")]
     Projection(#[source] proj::ProjError),

@@ -27,11 +27,11 @@ use std::sync::Arc;
 
 use geo_types::Coord;
 
-use crate::engine::Engine;
-use crate::project::Projector;
-use crate::lts_ruleset::{LtsRuleset, RoadTags, SegmentLts};
-use crate::street_graph::{Snap, StreetGraph};
 use crate::EngineError;
+use crate::engine::Engine;
+use crate::lts_ruleset::{LtsRuleset, RoadTags, SegmentLts};
+use crate::project::Projector;
+use crate::street_graph::{Snap, StreetGraph};
 
 /// The highest stress of the low-stress network.
 pub const LOW_STRESS_MAX: u8 = 2;
@@ -145,7 +145,11 @@ fn samples(g: &Geometry<f64>) -> Vec<Point<f64>> {
     };
     lines
         .into_iter()
-        .flat_map(|l| [0.1, 0.5, 0.9].into_iter().filter_map(|f| l.point_at_ratio_from_start(&Euclidean, f)))
+        .flat_map(|l| {
+            [0.1, 0.5, 0.9]
+                .into_iter()
+                .filter_map(|f| l.point_at_ratio_from_start(&Euclidean, f))
+        })
         .collect()
 }
 
@@ -159,7 +163,10 @@ impl LtsNetwork {
         let mut entries: Vec<LaneEntry> = Vec::new();
         for (li, l) in lanes.iter().enumerate() {
             for (fi, g) in l.index.geometries().iter().enumerate() {
-                if !l.str_ref("status", fi).is_some_and(|s| scenario.statuses().contains(&s)) {
+                if !l
+                    .str_ref("status", fi)
+                    .is_some_and(|s| scenario.statuses().contains(&s))
+                {
                     continue;
                 }
                 for line in lines_of(g) {
@@ -257,8 +264,14 @@ impl LtsNetwork {
                 };
                 let (a, b) = (inv.coord(r.min())?, inv.coord(r.max())?);
                 let (c, d) = (
-                    inv.coord(Coord { x: r.min().x, y: r.max().y })?,
-                    inv.coord(Coord { x: r.max().x, y: r.min().y })?,
+                    inv.coord(Coord {
+                        x: r.min().x,
+                        y: r.max().y,
+                    })?,
+                    inv.coord(Coord {
+                        x: r.max().x,
+                        y: r.min().y,
+                    })?,
                 );
                 Ok([
                     a.x.min(b.x).min(c.x).min(d.x),

@@ -196,7 +196,9 @@ impl LtsRuleset {
             return bad("a ruleset needs an id and a version ≥ 1".into());
         }
         if self.classes.contains_key(OTHER_CLASS) {
-            return bad(format!("class {OTHER_CLASS:?} is reserved for highway values no class lists"));
+            return bad(format!(
+                "class {OTHER_CLASS:?} is reserved for highway values no class lists"
+            ));
         }
         let mut seen = BTreeMap::new();
         for (class, values) in &self.classes {
@@ -207,7 +209,9 @@ impl LtsRuleset {
             }
         }
         if !self.facilities.iter().any(|f| f == NO_FACILITY) {
-            return bad(format!("facilities must include {NO_FACILITY:?} (a street without a bike lane)"));
+            return bad(format!(
+                "facilities must include {NO_FACILITY:?} (a street without a bike lane)"
+            ));
         }
         let mut default_ids = BTreeSet::new();
         let mut by_value = BTreeMap::new();
@@ -216,10 +220,7 @@ impl LtsRuleset {
                 return bad(format!("two default rows are called {:?}", d.id));
             }
             if !(d.max_speed_kmh.is_finite() && d.max_speed_kmh >= 0.0 && d.lanes.is_finite() && d.lanes >= 1.0) {
-                return bad(format!(
-                    "default {:?}: max_speed_kmh must be ≥ 0 and lanes ≥ 1",
-                    d.id
-                ));
+                return bad(format!("default {:?}: max_speed_kmh must be ≥ 0 and lanes ≥ 1", d.id));
             }
             for v in &d.highway {
                 if let Some(prev) = by_value.insert(v.as_str(), d.id.as_str()) {
@@ -296,9 +297,7 @@ impl LtsRuleset {
                             .filter(|r| r.applies(f, c, *s, *l))
                             .map(|r| r.id.as_str())
                             .collect();
-                        let at = format!(
-                            "facility {f:?}, class {c:?}, max speed {sd} km/h, lanes per direction {ld}"
-                        );
+                        let at = format!("facility {f:?}, class {c:?}, max speed {sd} km/h, lanes per direction {ld}");
                         match hit.len() {
                             1 => {}
                             0 => return Err(invalid(&self.id, format!("gap: no rule covers {at}"))),
@@ -440,9 +439,19 @@ mod tests {
         assert_eq!(s.assumed, vec!["max_speed_kmh"]);
         // Unknown highway values: class other, default row "*".
         let s = rs.classify(&tags("raceway"));
-        assert_eq!((s.class.as_str(), s.default.as_deref()), ("other", Some("default_other")));
+        assert_eq!(
+            (s.class.as_str(), s.default.as_deref()),
+            ("other", Some("default_other"))
+        );
         // Unknown facility counts as none.
-        assert_eq!(rs.classify(&RoadTags { facility: Some("hover"), ..tags("residential") }).facility, "none");
+        assert_eq!(
+            rs.classify(&RoadTags {
+                facility: Some("hover"),
+                ..tags("residential")
+            })
+            .facility,
+            "none"
+        );
     }
 
     fn edited(f: impl FnOnce(&mut serde_json::Value)) -> Result<LtsRuleset, EngineError> {
@@ -470,20 +479,27 @@ mod tests {
     #[test]
     fn a_gap_names_the_uncovered_conditions() {
         // mixed_local_calm covers (30, 50]; narrowing it to (30, 40] leaves 40–50 km/h.
-        let m = message(edited(|v| rule_mut(v, "mixed_local_calm")["max_speed_kmh"]["upto"] = 40.into()));
+        let m = message(edited(|v| {
+            rule_mut(v, "mixed_local_calm")["max_speed_kmh"]["upto"] = 40.into()
+        }));
         assert!(m.contains("gap"), "{m}");
         assert!(m.contains("class \"local\""), "{m}");
         assert!(m.contains("over 40 up to 50"), "{m}");
         // Dropping a rule leaves its conditions bare.
         let m = message(edited(|v| {
-            v["rules"].as_array_mut().unwrap().retain(|r| r["id"] != "steps_not_rideable");
+            v["rules"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|r| r["id"] != "steps_not_rideable");
         }));
         assert!(m.contains("gap") && m.contains("class \"steps\""), "{m}");
     }
 
     #[test]
     fn an_overlap_names_both_rules() {
-        let m = message(edited(|v| rule_mut(v, "mixed_local_slow")["max_speed_kmh"]["upto"] = 35.into()));
+        let m = message(edited(|v| {
+            rule_mut(v, "mixed_local_slow")["max_speed_kmh"]["upto"] = 35.into()
+        }));
         assert!(m.contains("overlap"), "{m}");
         assert!(m.contains("mixed_local_slow") && m.contains("mixed_local_calm"), "{m}");
         // A rule for every facility and class overlaps everything.
@@ -499,16 +515,35 @@ mod tests {
     #[test]
     fn malformed_rulesets_are_refused_with_the_reason() {
         let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
-            (Box::new(|v| rule_mut(v, "path_class")["classes"] = serde_json::json!(["paths"])), "unknown class \"paths\""),
-            (Box::new(|v| rule_mut(v, "path_class")["facility"] = serde_json::json!(["bus"])), "unknown facility \"bus\""),
-            (Box::new(|v| rule_mut(v, "path_class")["lts"] = 5.into()), "lts must be 1 to 4"),
-            (Box::new(|v| rule_mut(v, "painted_fast")["id"] = "painted_calm".into()), "two rules are called \"painted_calm\""),
             (
-                Box::new(|v| rule_mut(v, "mixed_local_calm")["max_speed_kmh"] = serde_json::json!({"over": 50, "upto": 30})),
+                Box::new(|v| rule_mut(v, "path_class")["classes"] = serde_json::json!(["paths"])),
+                "unknown class \"paths\"",
+            ),
+            (
+                Box::new(|v| rule_mut(v, "path_class")["facility"] = serde_json::json!(["bus"])),
+                "unknown facility \"bus\"",
+            ),
+            (
+                Box::new(|v| rule_mut(v, "path_class")["lts"] = 5.into()),
+                "lts must be 1 to 4",
+            ),
+            (
+                Box::new(|v| rule_mut(v, "painted_fast")["id"] = "painted_calm".into()),
+                "two rules are called \"painted_calm\"",
+            ),
+            (
+                Box::new(|v| {
+                    rule_mut(v, "mixed_local_calm")["max_speed_kmh"] = serde_json::json!({"over": 50, "upto": 30})
+                }),
                 "is empty",
             ),
             (
-                Box::new(|v| v["defaults"].as_array_mut().unwrap().retain(|d| d["id"] != "default_other")),
+                Box::new(|v| {
+                    v["defaults"]
+                        .as_array_mut()
+                        .unwrap()
+                        .retain(|d| d["id"] != "default_other")
+                }),
                 "highway \"*\"",
             ),
             (

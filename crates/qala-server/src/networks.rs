@@ -121,7 +121,10 @@ mod tests {
     #[test]
     fn parameters_parse_and_refuse_with_the_reason() {
         let d = LtsParams::from_params(&[], true).unwrap();
-        assert_eq!((d.scenario, d.bbox_wgs84, d.limit, d.offset), (LtsScenario::Existing, None, 500, 0));
+        assert_eq!(
+            (d.scenario, d.bbox_wgs84, d.limit, d.offset),
+            (LtsScenario::Existing, None, 500, 0)
+        );
         let x = LtsParams::from_params(&p("scenario=plan&bbox=76.9,43.2,77,43.3&limit=7&offset=14"), true).unwrap();
         assert_eq!(x.scenario, LtsScenario::Plan);
         assert_eq!(x.bbox_wgs84, Some([76.9, 43.2, 77.0, 43.3]));

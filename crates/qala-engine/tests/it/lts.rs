@@ -10,20 +10,29 @@ use crate::access::{X0, Y0, city, feature, layer};
 
 fn wgs84(pts: &[(f64, f64)]) -> Geometry<f64> {
     let inv = Projector::to_wgs84().unwrap();
-    inv.geometry(&Geometry::LineString(LineString::from(pts.to_vec()))).unwrap()
+    inv.geometry(&Geometry::LineString(LineString::from(pts.to_vec())))
+        .unwrap()
 }
 
 /// West street (0–500 m), avenue (500–900 m), east street (900–1500 m), along y = 0 from
 /// the first cell's centroid; a lane with `status` beside the avenue, `off_m` from it.
 fn street_city(status: &str, off_m: f64) -> Engine {
     let fwd = Projector::to_utm().unwrap();
-    let c = fwd.coord(Coord { x: X0 + 0.02, y: Y0 + 0.02 }).unwrap();
+    let c = fwd
+        .coord(Coord {
+            x: X0 + 0.02,
+            y: Y0 + 0.02,
+        })
+        .unwrap();
     let at = |dx: f64| (c.x + dx, c.y);
-    let east_cell = Projector::to_wgs84().unwrap().coord(Coord { x: c.x + 1400.0, y: c.y }).unwrap();
-    let mut layers = city(
-        &[(0.02, 0.02, 100), (east_cell.x - X0, east_cell.y - Y0, 40)],
-        &[],
-    );
+    let east_cell = Projector::to_wgs84()
+        .unwrap()
+        .coord(Coord {
+            x: c.x + 1400.0,
+            y: c.y,
+        })
+        .unwrap();
+    let mut layers = city(&[(0.02, 0.02, 100), (east_cell.x - X0, east_cell.y - Y0, 40)], &[]);
     let roads: Vec<_> = [
         ("residential", vec![at(0.0), at(250.0), at(500.0)]),
         ("primary", vec![at(500.0), at(900.0)]),
@@ -61,12 +70,23 @@ fn an_avenue_splits_the_low_stress_network_until_its_lane_is_built() {
     let e = street_city("planned", 3.0);
     let existing = e.lts_islands(LtsScenario::Existing).unwrap();
     assert_eq!(existing.ruleset, "lts_mekuria_2012");
-    assert_eq!(existing.ways_by_lts, [0, 2, 0, 1], "two residential streets at 2, the avenue at 4");
+    assert_eq!(
+        existing.ways_by_lts,
+        [0, 2, 0, 1],
+        "two residential streets at 2, the avenue at 4"
+    );
     assert_eq!(existing.islands.len(), 2);
     let (a, b) = (&existing.islands[0], &existing.islands[1]);
     assert_eq!((a.id, b.id), (1, 2));
-    assert!((a.length_km - 0.6).abs() < 1e-6 && (b.length_km - 0.5).abs() < 1e-6, "{existing:?}");
-    assert_eq!((a.residents, b.residents), (40.0, 100.0), "each cell reaches its own island");
+    assert!(
+        (a.length_km - 0.6).abs() < 1e-6 && (b.length_km - 0.5).abs() < 1e-6,
+        "{existing:?}"
+    );
+    assert_eq!(
+        (a.residents, b.residents),
+        (40.0, 100.0),
+        "each cell reaches its own island"
+    );
     assert!((existing.low_stress_km - 1.1).abs() < 1e-6);
 
     // Under construction does not count a planned lane; the whole plan does.
@@ -88,7 +108,10 @@ fn an_avenue_splits_the_low_stress_network_until_its_lane_is_built() {
         .unwrap();
     assert_eq!((page.total, page.offset, page.segments.len()), (3, 1, 2));
     let avenue = &page.segments[0];
-    assert_eq!((avenue.row, avenue.lts.lts, avenue.lts.rule.as_str()), (2, 1, "separated_facility"));
+    assert_eq!(
+        (avenue.row, avenue.lts.lts, avenue.lts.rule.as_str()),
+        (2, 1, "separated_facility")
+    );
     assert_eq!(avenue.lts.facility, "protected");
     assert_eq!(avenue.lane_status.as_deref(), Some("planned"));
     assert_eq!(avenue.island, Some(1));
@@ -114,10 +137,25 @@ fn an_avenue_splits_the_low_stress_network_until_its_lane_is_built() {
 
     // A bbox around the east end holds the east street only.
     let fwd = Projector::to_utm().unwrap();
-    let c = fwd.coord(Coord { x: X0 + 0.02, y: Y0 + 0.02 }).unwrap();
+    let c = fwd
+        .coord(Coord {
+            x: X0 + 0.02,
+            y: Y0 + 0.02,
+        })
+        .unwrap();
     let inv = Projector::to_wgs84().unwrap();
-    let lo = inv.coord(Coord { x: c.x + 1200.0, y: c.y - 50.0 }).unwrap();
-    let hi = inv.coord(Coord { x: c.x + 1300.0, y: c.y + 50.0 }).unwrap();
+    let lo = inv
+        .coord(Coord {
+            x: c.x + 1200.0,
+            y: c.y - 50.0,
+        })
+        .unwrap();
+    let hi = inv
+        .coord(Coord {
+            x: c.x + 1300.0,
+            y: c.y + 50.0,
+        })
+        .unwrap();
     let east = e
         .lts_segments(&LtsSegmentQuery {
             scenario: LtsScenario::Existing,
