@@ -512,9 +512,11 @@ mod tests {
         assert!(m.contains("overlap") && m.contains("everything"), "{m}");
     }
 
+    type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+
     #[test]
     fn malformed_rulesets_are_refused_with_the_reason() {
-        let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Value)>, &str)> = vec![
+        let cases: Vec<(Edit, &str)> = vec![
             (
                 Box::new(|v| rule_mut(v, "path_class")["classes"] = serde_json::json!(["paths"])),
                 "unknown class \"paths\"",
