@@ -35,6 +35,7 @@ pub mod inequality;
 mod input_role;
 mod layer;
 mod lts_network;
+mod lts_priority;
 mod lts_ruleset;
 mod network;
 mod planting;
@@ -62,6 +63,7 @@ pub use layer::SourceLayer;
 pub use lts_network::{
     LANE_MATCH_M, LOW_STRESS_MAX, LtsIsland, LtsIslands, LtsScenario, LtsSegment, LtsSegmentPage, LtsSegmentQuery,
 };
+pub use lts_priority::{LtsPriorities, LtsPriority, PRIORITY_CSV_HEADER};
 pub use lts_ruleset::{
     DEFAULT_LTS_RULES_JSON, Interval as LtsInterval, LtsDefault, LtsRule, LtsRuleset, NO_FACILITY, OTHER_CLASS,
     RoadTags, SegmentLts,

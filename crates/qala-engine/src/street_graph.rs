@@ -209,6 +209,18 @@ impl StreetGraph {
         self.edge_way[e as usize]
     }
 
+    /// The nearest edge to `p` among those `keep` accepts, and its distance (unbounded).
+    pub(crate) fn nearest_edge_where(&self, p: Point<f64>, keep: impl Fn(u32) -> bool) -> Option<(u32, f64)> {
+        if !(p.x().is_finite() && p.y().is_finite()) {
+            return None;
+        }
+        let q = [p.x(), p.y()];
+        self.segments
+            .nearest_neighbor_iter_with_distance_2(&q)
+            .find(|(e, _)| keep(e.data))
+            .map(|(e, d2)| (e.data, d2.sqrt()))
+    }
+
     /// Where `p` joins the graph (nearest point of the nearest edge), if within `SNAP_M`.
     pub(crate) fn snap(&self, p: Point<f64>) -> Option<Snap> {
         // A cell whose centroid could not be computed joins nothing.

@@ -177,3 +177,23 @@ fn an_existing_lane_joins_the_islands_now_and_a_lane_off_the_street_does_not() {
     assert_eq!(existing.islands.len(), 2);
     assert_eq!(existing.ways_by_lts, [0, 2, 0, 1]);
 }
+
+#[test]
+fn the_planned_avenue_lane_connects_the_west_street_to_the_centre_island() {
+    // Republic Square lies east of this city: the east street is the centre's island.
+    let e = street_city("planned", 3.0);
+    let p = e.lts_priorities().unwrap();
+    assert_eq!(p.centre_island_residents, 40.0);
+    assert_eq!(p.priorities.len(), 1, "{p:?}");
+    let a = &p.priorities[0];
+    assert_eq!((a.rank, a.row, a.lts_base, a.lts_plan), (1, 2, 4, 1));
+    assert_eq!(a.facility, "protected");
+    assert!(a.touches_centre_island);
+    assert_eq!((a.islands_touched, a.residents_newly_connected), (2, 100.0));
+    assert!((a.length_km - 0.4).abs() < 1e-9 && (a.residents_per_km - 250.0).abs() < 1e-6);
+    let csv = p.to_csv();
+    assert!(csv.starts_with(qala_engine::PRIORITY_CSV_HEADER));
+    assert!(csv.lines().nth(1).unwrap().starts_with("1,2,\"\",\"primary\",4,1,protected,0.4000,100,250.00,2,true"), "{csv}");
+    // A lane already built is no candidate.
+    assert!(street_city("existing", 3.0).lts_priorities().unwrap().priorities.is_empty());
+}
