@@ -214,4 +214,69 @@ async fn bad_lts_requests_are_clear_400s() {
         assert!(coords.contains("76.9") && coords.contains("43.2"), "{coords}");
         assert!(feat["properties"]["reason"].as_str().is_some_and(|s| !s.is_empty()));
     }
+
+    // Priorities: planned segments, best first, each low-stress only with its planned lane
+    // (checked against the segments of both scenarios), as JSON and CSV.
+    let r = app.get("/networks/lts/priorities").await;
+    let body = r.json();
+    assert_eq!(r.status, 200, "{body}");
+    let ps = body["priorities"].as_array().unwrap();
+    assert!(!ps.is_empty(), "the synthetic plan has candidates");
+    assert!(f(&body["centre_island_residents"]) > 0.0);
+    let lts_of = |scenario: &'static str| {
+        let app = &app;
+        async move {
+            let page = app
+                .get(&format!("/networks/lts?scenario={scenario}&limit=10000"))
+                .await
+                .json();
+            page["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    (
+                        f["properties"]["row"].as_i64().unwrap(),
+                        f["properties"]["lts"].as_i64().unwrap(),
+                    )
+                })
+                .collect::<std::collections::HashMap<i64, i64>>()
+        }
+    };
+    let (base, plan) = (lts_of("under_construction").await, lts_of("plan").await);
+    let mut last = f64::INFINITY;
+    for (i, p) in ps.iter().enumerate() {
+        let row = p["row"].as_i64().unwrap();
+        assert_eq!(p["rank"].as_u64().unwrap() as usize, i + 1);
+        assert!(
+            base[&row] > 2 && plan[&row] <= 2,
+            "row {row}: base {} plan {}",
+            base[&row],
+            plan[&row]
+        );
+        assert_eq!(
+            (p["lts_base"].as_i64(), p["lts_plan"].as_i64()),
+            (Some(base[&row]), Some(plan[&row]))
+        );
+        let per_km = f(&p["residents_per_km"]);
+        assert!(per_km <= last + 1e-9, "sorted best first");
+        last = per_km;
+        let want = f(&p["residents_newly_connected"]) / f(&p["length_km"]);
+        assert!((per_km - want).abs() < 1e-6 * want.max(1.0));
+        if !p["touches_centre_island"].as_bool().unwrap() {
+            assert_eq!(f(&p["residents_newly_connected"]), 0.0);
+        }
+    }
+    assert!(
+        f(&ps[0]["residents_newly_connected"]) > 0.0,
+        "some planned segment connects somebody"
+    );
+    let csv = app.get("/networks/lts/priorities?format=csv&limit=5").await;
+    assert_eq!(csv.status, 200);
+    let csv = String::from_utf8(csv.body).unwrap();
+    assert!(csv.starts_with("rank,row,name,highway,lts_base,lts_plan,"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + ps.len().min(5));
+    app.get("/networks/lts/priorities?format=xml")
+        .await
+        .assert_error(400, "invalid_parameter");
 }

@@ -17,10 +17,10 @@ use std::collections::BTreeSet;
 use qala_core::LayerKind;
 use serde::Serialize;
 
+use crate::EngineError;
 use crate::engine::Engine;
 use crate::lts_network::{LOW_STRESS_MAX, LtsScenario, way_length_m};
 use crate::street_graph::{SNAP_M, StreetGraph};
-use crate::EngineError;
 
 /// One candidate segment.
 #[derive(Debug, Clone, PartialEq, Serialize)]

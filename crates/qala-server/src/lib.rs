@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/whatif", post(indicators::what_if))
         .route("/networks/lts", get(networks::segments))
         .route("/networks/lts/islands", get(networks::islands))
+        .route("/networks/lts/priorities", get(networks::priorities))
         .route("/bindings", get(editions::list))
         .route("/bindings/{role}", put(editions::bind))
         .route("/bindings/{role}/history", get(editions::history))

@@ -1,5 +1,6 @@
 //! The cycling stress network: `GET /networks/lts` (segments with LTS and reason, GeoJSON,
-//! by bbox and page) and `GET /networks/lts/islands` (low-stress islands).
+//! by bbox and page), `GET /networks/lts/islands` (low-stress islands) and
+//! `GET /networks/lts/priorities` (planned segments by residents newly connected per km).
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -106,6 +107,51 @@ pub async fn islands(
     check_inputs_visible(&state, &caller, &inputs)?;
     let r = blocking(move || e.lts_islands(p.scenario)).await?;
     Ok(Json(with_provenance(&state, &caller, serde_json::json!(r), &inputs)))
+}
+
+/// `GET /networks/lts/priorities?format=json|csv&limit=N`: planned segments ranked by
+/// residents newly connected to the centre's low-stress island per km.
+pub async fn priorities(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Response> {
+    let p = pairs(q.as_deref())?;
+    if let Some((k, _)) = p.iter().find(|(k, _)| !["format", "limit"].contains(&k.as_str())) {
+        return Err(ApiError::bad(
+            Code::UnknownParameter,
+            format!("unknown parameter {k:?}; use format, limit"),
+        ));
+    }
+    let get = |k: &str| p.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    let csv = match get("format") {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(f) => {
+            return Err(ApiError::bad(
+                Code::InvalidParameter,
+                format!("format={f}: use json or csv"),
+            ));
+        }
+    };
+    let limit = match get("limit") {
+        None => usize::MAX,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad(
+                    Code::InvalidLimit,
+                    format!("limit={v}: use a whole number from 1 to {MAX_LIMIT}"),
+                )
+            })?,
+    };
+    let e = engine(&state)?;
+    let inputs = e.lts_inputs();
+    check_inputs_visible(&state, &caller, &inputs)?;
+    let mut r = blocking(move || e.lts_priorities()).await?;
+    r.priorities.truncate(limit);
+    if csv {
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], r.to_csv()).into_response());
+    }
+    Ok(Json(with_provenance(&state, &caller, serde_json::json!(r), &inputs)).into_response())
 }
 
 #[cfg(test)]

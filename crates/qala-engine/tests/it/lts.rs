@@ -193,7 +193,19 @@ fn the_planned_avenue_lane_connects_the_west_street_to_the_centre_island() {
     assert!((a.length_km - 0.4).abs() < 1e-9 && (a.residents_per_km - 250.0).abs() < 1e-6);
     let csv = p.to_csv();
     assert!(csv.starts_with(qala_engine::PRIORITY_CSV_HEADER));
-    assert!(csv.lines().nth(1).unwrap().starts_with("1,2,\"\",\"primary\",4,1,protected,0.4000,100,250.00,2,true"), "{csv}");
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("1,2,\"\",\"primary\",4,1,protected,0.4000,100,250.00,2,true"),
+        "{csv}"
+    );
     // A lane already built is no candidate.
-    assert!(street_city("existing", 3.0).lts_priorities().unwrap().priorities.is_empty());
+    assert!(
+        street_city("existing", 3.0)
+            .lts_priorities()
+            .unwrap()
+            .priorities
+            .is_empty()
+    );
 }
