@@ -60,6 +60,15 @@ print(f"{s:>18}: islands {len(i)}, largest {i[0]['length_km']:.1f} km / {i[0]['r
       f"first {float(first)*1000:.0f} ms (build), cached {float(again)*1000:.0f} ms, 10k segments GeoJSON {float(seg)*1000:.0f} ms")
 PY
 done
+prio=$(curl -s -o /tmp/lts-prio.json -w '%{time_total}' "http://127.0.0.1:$PORT/networks/lts/priorities")
+python3 - "$prio" <<'PY'
+import json, sys
+r = json.load(open("/tmp/lts-prio.json"))
+p = r["priorities"]
+top = p[0] if p else {}
+print(f"        priorities: {len(p)} planned segments, {sum(1 for x in p if x['residents_newly_connected'] > 0)} connect somebody; "
+      f"top {top.get('residents_per_km', 0):.0f} residents/km ({top.get('name')}); {float(sys.argv[1])*1000:.0f} ms (networks cached)")
+PY
 echo "==> pgRouting reference (sql/reference/lts_islands.sql), per scenario"
 for s in existing under_construction plan; do
   ms=$(python3 - "$URL" "$s" <<'PY'
