@@ -11,7 +11,10 @@
 //! - access is measured straight ([`DistanceMode::Straight`], the default) or along the
 //!   walkable streets of the roads layer ([`DistanceMode::Network`], [`StreetGraph`]); in
 //!   network mode a result carries the straight figures alongside and the severance gap;
-//! - [`Engine::what_if`] adds or removes a feature in memory and returns per-zone deltas.
+//! - [`Engine::what_if`] adds or removes a feature in memory and returns per-zone deltas;
+//! - cycling stress: every road way gets a level of traffic stress from a ruleset kept as
+//!   data ([`LtsRuleset`]), and [`Engine::lts_islands`] / [`Engine::lts_priorities`] give
+//!   the low-stress islands and the planned segments that connect the most residents.
 //!
 //! The server keeps an [`SharedEngine`] and swaps in a rebuilt [`Engine`] when a layer's
 //! served version changes (`qala_store::read::listen_versions`).
