@@ -11,6 +11,7 @@ mod foundation;
 mod governance;
 mod ingest;
 mod ingest_hostile;
+mod lts;
 mod network;
 mod proposals;
 mod server;

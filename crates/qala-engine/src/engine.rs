@@ -113,6 +113,8 @@ pub struct Engine {
     planting: std::sync::OnceLock<Arc<crate::planting::PlantingData>>,
     /// The street graph, built on the first network query; `None` without a road layer.
     network: std::sync::OnceLock<Option<Arc<Network>>>,
+    /// The stress networks of the three lane scenarios, built on first use.
+    pub(crate) lts_cache: crate::lts_network::LtsCache,
 }
 
 impl Engine {
@@ -156,6 +158,7 @@ impl Engine {
             coverage_cache: Mutex::new(HashMap::new()),
             planting: std::sync::OnceLock::new(),
             network: std::sync::OnceLock::new(),
+            lts_cache: Default::default(),
         };
         // Linking plantings to fellings is part of loading, like the R-trees.
         engine.planting_data();
@@ -331,6 +334,7 @@ impl Engine {
             coverage_cache: Mutex::new(HashMap::new()),
             planting,
             network,
+            lts_cache: Default::default(),
         };
         engine.planting_data();
         Ok(engine)
@@ -479,6 +483,19 @@ impl Engine {
                 .map(|p| p.slug.clone())
                 .chain(crate::resolve::scheme_layers(self, scheme)),
         )
+    }
+
+    /// The layer versions the stress network reads: roads, bike lanes and residents.
+    pub fn lts_inputs(&self) -> BTreeMap<String, i64> {
+        let roads = self
+            .role_layer("roads", LayerKind::Road, "roads")
+            .map(|l| l.slug.clone());
+        let lanes = self
+            .role_layers("bike_lanes", LayerKind::BikeLane)
+            .into_iter()
+            .map(|l| l.slug.clone());
+        let pop = self.population.iter().map(|p| p.slug.clone());
+        self.versions_of(roads.into_iter().chain(lanes).chain(pop))
     }
 
     fn versions_of(&self, slugs: impl IntoIterator<Item = String>) -> BTreeMap<String, i64> {

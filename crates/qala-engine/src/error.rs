@@ -57,6 +57,12 @@ pub enum EngineError {
     InvalidDefinition { id: String, why: String },
     #[error("indicator {id:?} has no norm variant {variant:?}; its variants: {known}")]
     UnknownNormVariant { id: String, variant: String, known: String },
+    #[error("invalid LTS ruleset {id:?}: {why}")]
+    InvalidLtsRuleset { id: String, why: String },
+    #[error(
+        "unknown LTS scenario {0:?}: use existing, under_construction (existing + under construction) or plan (every lane)"
+    )]
+    InvalidLtsScenario(String),
     #[error("coordinate transformation failed")]
     Projection(#[source] proj::ProjError),
     #[error("cannot set up the coordinate transformation")]
@@ -85,7 +91,9 @@ impl EngineError {
             | E::UnknownRole(..)
             | E::InvalidBinding { .. }
             | E::InvalidDefinition { .. }
-            | E::UnknownNormVariant { .. } => ErrorKind::InvalidInput,
+            | E::UnknownNormVariant { .. }
+            | E::InvalidLtsRuleset { .. }
+            | E::InvalidLtsScenario(_) => ErrorKind::InvalidInput,
             E::MissingLayer { .. } | E::NoPopulation | E::MissingRoads | E::UnboundRole { .. } => ErrorKind::Conflict,
             E::Projection(_) | E::ProjectionSetup(_) => ErrorKind::Internal,
         }
@@ -118,6 +126,8 @@ impl EngineError {
             E::UnboundRole { .. } => "unbound_role",
             E::InvalidDefinition { .. } => "invalid_definition",
             E::UnknownNormVariant { .. } => "unknown_norm_variant",
+            E::InvalidLtsRuleset { .. } => "invalid_lts_ruleset",
+            E::InvalidLtsScenario(_) => "invalid_lts_scenario",
             E::Projection(_) | E::ProjectionSetup(_) => "projection_failed",
         }
     }

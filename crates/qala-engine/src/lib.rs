@@ -11,7 +11,10 @@
 //! - access is measured straight ([`DistanceMode::Straight`], the default) or along the
 //!   walkable streets of the roads layer ([`DistanceMode::Network`], [`StreetGraph`]); in
 //!   network mode a result carries the straight figures alongside and the severance gap;
-//! - [`Engine::what_if`] adds or removes a feature in memory and returns per-zone deltas.
+//! - [`Engine::what_if`] adds or removes a feature in memory and returns per-zone deltas;
+//! - cycling stress: every road way gets a level of traffic stress from a ruleset kept as
+//!   data ([`LtsRuleset`]), and [`Engine::lts_islands`] / [`Engine::lts_priorities`] give
+//!   the low-stress islands and the planned segments that connect the most residents.
 //!
 //! The server keeps an [`SharedEngine`] and swaps in a rebuilt [`Engine`] when a layer's
 //! served version changes (`qala_store::read::listen_versions`).
@@ -34,6 +37,9 @@ mod indicator_def;
 pub mod inequality;
 mod input_role;
 mod layer;
+mod lts_network;
+mod lts_priority;
+mod lts_ruleset;
 mod network;
 mod planting;
 mod project;
@@ -57,6 +63,14 @@ pub use indicator_def::{
 };
 pub use input_role::{Bindings, BoundLayer, INPUT_ROLES, InputRole, default_bindings, input_role};
 pub use layer::SourceLayer;
+pub use lts_network::{
+    LANE_MATCH_M, LOW_STRESS_MAX, LtsIsland, LtsIslands, LtsScenario, LtsSegment, LtsSegmentPage, LtsSegmentQuery,
+};
+pub use lts_priority::{LtsPriorities, LtsPriority, PRIORITY_CSV_HEADER};
+pub use lts_ruleset::{
+    DEFAULT_LTS_RULES_JSON, Interval as LtsInterval, LtsDefault, LtsRule, LtsRuleset, NO_FACILITY, OTHER_CLASS,
+    RoadTags, SegmentLts,
+};
 pub use project::Projector;
 pub use result::{
     CSV_HEADER, Flow, GroupValue, IndicatorDelta, IndicatorResult, Inequality, RouteGap, Severance, SeveranceValue,

@@ -55,6 +55,8 @@ pub struct StreetGraph {
     nodes: Vec<[f64; 2]>,
     /// (from node, to node, length m).
     edges: Vec<(u32, u32, f64)>,
+    /// The way (index into the input) each edge comes from.
+    edge_way: Vec<u32>,
     /// CSR adjacency: node n's (neighbour, length) pairs are `adj[start[n]..start[n + 1]]`.
     start: Vec<usize>,
     adj: Vec<(u32, f64)>,
@@ -84,6 +86,7 @@ impl StreetGraph {
         let mut ids: HashMap<(i64, i64), u32> = HashMap::new();
         let mut nodes: Vec<[f64; 2]> = Vec::new();
         let mut edges: Vec<(u32, u32, f64)> = Vec::new();
+        let mut edge_way: Vec<u32> = Vec::new();
         let (mut walkable_ways, mut barrier_ways) = (0, 0);
         let mut node = |c: Coord<f64>| -> u32 {
             let k = grid_key(c);
@@ -108,6 +111,7 @@ impl StreetGraph {
                 for w in ns.windows(2) {
                     if w[0] != w[1] {
                         edges.push((w[0], w[1], 0.0));
+                        edge_way.push(i as u32);
                     }
                 }
             }
@@ -143,6 +147,7 @@ impl StreetGraph {
         let mut graph = StreetGraph {
             nodes,
             edges,
+            edge_way,
             start,
             adj,
             segments,
@@ -170,26 +175,50 @@ impl StreetGraph {
     }
 
     fn components(&self) -> usize {
-        let mut seen = vec![false; self.nodes.len()];
+        self.component_labels().1
+    }
+
+    /// The connected component of every node (numbered from 0 in order of their lowest
+    /// node) and how many there are.
+    pub(crate) fn component_labels(&self) -> (Vec<u32>, usize) {
+        const NONE: u32 = u32::MAX;
+        let mut label = vec![NONE; self.nodes.len()];
         let mut count = 0;
         let mut stack = Vec::new();
         for s in 0..self.nodes.len() {
-            if seen[s] {
+            if label[s] != NONE {
                 continue;
             }
-            count += 1;
-            seen[s] = true;
+            label[s] = count as u32;
             stack.push(s);
             while let Some(n) = stack.pop() {
                 for &(m, _) in self.neighbours(n) {
-                    if !seen[m as usize] {
-                        seen[m as usize] = true;
+                    if label[m as usize] == NONE {
+                        label[m as usize] = count as u32;
                         stack.push(m as usize);
                     }
                 }
             }
+            count += 1;
         }
-        count
+        (label, count)
+    }
+
+    /// The way (index into the ways the graph was built from) of edge `e`.
+    pub(crate) fn way_of_edge(&self, e: u32) -> u32 {
+        self.edge_way[e as usize]
+    }
+
+    /// The nearest edge to `p` among those `keep` accepts, and its distance (unbounded).
+    pub(crate) fn nearest_edge_where(&self, p: Point<f64>, keep: impl Fn(u32) -> bool) -> Option<(u32, f64)> {
+        if !(p.x().is_finite() && p.y().is_finite()) {
+            return None;
+        }
+        let q = [p.x(), p.y()];
+        self.segments
+            .nearest_neighbor_iter_with_distance_2(&q)
+            .find(|(e, _)| keep(e.data))
+            .map(|(e, d2)| (e.data, d2.sqrt()))
     }
 
     /// Where `p` joins the graph (nearest point of the nearest edge), if within `SNAP_M`.

@@ -84,6 +84,8 @@ catalogue! {
     InvalidBinding = "invalid_binding", BAD_REQUEST;
     InvalidDefinition = "invalid_definition", BAD_REQUEST;
     UnknownNormVariant = "unknown_norm_variant", BAD_REQUEST;
+    InvalidLtsRuleset = "invalid_lts_ruleset", BAD_REQUEST;
+    InvalidLtsScenario = "invalid_lts_scenario", BAD_REQUEST;
     // 400 from reading an uploaded file.
     EmptyFile = "empty_file", BAD_REQUEST;
     FileTooLarge = "file_too_large", BAD_REQUEST;

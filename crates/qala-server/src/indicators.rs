@@ -75,7 +75,7 @@ fn distance(p: &[(String, String)]) -> ApiResult<DistanceMode> {
 }
 
 /// Runs CPU work of the engine off the async workers.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, qala_engine::EngineError> + Send + 'static,
 ) -> ApiResult<T> {
     tokio::task::spawn_blocking(f)

@@ -17,6 +17,7 @@ pub mod items_memory;
 pub mod layers;
 pub mod links;
 pub mod memory;
+pub mod networks;
 pub mod ogc;
 pub mod ogc_query;
 pub mod ogc_write;
@@ -91,6 +92,9 @@ pub fn router(state: AppState) -> Router {
         .route("/access", get(indicators::access))
         .route("/zones/{scheme}", get(indicators::zones))
         .route("/whatif", post(indicators::what_if))
+        .route("/networks/lts", get(networks::segments))
+        .route("/networks/lts/islands", get(networks::islands))
+        .route("/networks/lts/priorities", get(networks::priorities))
         .route("/bindings", get(editions::list))
         .route("/bindings/{role}", put(editions::bind))
         .route("/bindings/{role}/history", get(editions::history))

@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod lts;
 mod network;
 mod spatial_index;

@@ -5,6 +5,7 @@
 mod engine;
 mod governed;
 mod layers;
+mod networks;
 mod ogc;
 mod ogc_write;
 mod ops;
@@ -41,6 +42,7 @@ pub fn document(base: &str) -> Value {
         governed::paths(),
         ops::paths(),
         proposals::paths(),
+        networks::paths(),
     ] {
         paths.extend(family);
     }
@@ -50,13 +52,14 @@ pub fn document(base: &str) -> Value {
         "info": {
             "title": "qala — open city data for Almaty",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "OGC API – Features (Part 1 core, GeoJSON, OpenAPI 3.0; Part 2 crs; Part 3 queryables; Part 4 create, replace, update, delete), vector tiles and TileJSON, layers with versioned uploads and rollback, tokens, indicators, access queries, zones, what-if, health and metrics. Every error is {\"code\",\"message\"} with a code of the catalogue (docs/api.md).",
+            "description": "OGC API – Features (Part 1 core, GeoJSON, OpenAPI 3.0; Part 2 crs; Part 3 queryables and CQL2 filter; Part 4 create, replace, update, delete), vector tiles and TileJSON, layers with versioned uploads and rollback, tokens, indicators, access queries, zones, what-if, health and metrics. Every error is {\"code\",\"message\"} with a code of the catalogue (docs/api.md).",
             "license": {"name": "Apache-2.0"},
         },
         "servers": [{"url": if base.is_empty() { "/" } else { base }}],
         "tags": [
             {"name": "OGC API Features"}, {"name": "tiles"}, {"name": "layers"},
             {"name": "tokens"}, {"name": "indicators"}, {"name": "operations"}, {"name": "proposals"},
+            {"name": "networks"},
         ],
         "paths": paths,
         "components": {

@@ -1,0 +1,282 @@
+//! The cycling stress network over HTTP on the Almaty fixtures (`GET /networks/lts`,
+//! `GET /networks/lts/islands`), checked against pgRouting (`sql/reference/lts_islands.sql`:
+//! the same ruleset file, lane matching, graph and snap rules; islands by
+//! `pgr_connectedComponents`).
+//!
+//! Agreement: every way's LTS and rule exactly; the islands as a multiset of (length,
+//! ways, residents, cells) — lengths to 1e-6 m (the two sides add the same edge lengths in
+//! different orders), counts and residents exactly.
+
+use serde_json::Value as Json;
+use sqlx::Row;
+
+use crate::common::{fresh_db, qala_ok, repo};
+use crate::server::http::App;
+
+fn f(v: &Json) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+async fn ready(app: &App, uri: &str) -> crate::server::http::Resp {
+    let mut r = app.get(uri).await;
+    for _ in 0..300 {
+        if r.status != 503 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        r = app.get(uri).await;
+    }
+    r
+}
+
+/// (length m, ways, residents, cells), sorted.
+type Island = (f64, i64, f64, i64);
+
+fn sorted(mut v: Vec<Island>) -> Vec<Island> {
+    v.sort_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then(a.1.cmp(&b.1))
+            .then(a.2.total_cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
+    v
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stress_and_islands_agree_with_pgrouting_in_every_scenario() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let app = App::new(&db).await;
+    let rules = std::fs::read_to_string(repo().join("sql/indicators/lts_rules.json")).unwrap();
+    let oracle = std::fs::read_to_string(repo().join("sql/reference/lts_islands.sql")).unwrap();
+    let pool = db.pool().await.unwrap();
+    let mut low_km = Vec::new();
+    for scenario in ["existing", "under_construction", "plan"] {
+        let r = ready(&app, &format!("/networks/lts/islands?scenario={scenario}")).await;
+        let body = r.json();
+        assert_eq!(r.status, 200, "{body}");
+        assert_eq!(body["scenario"], scenario);
+        assert_eq!(body["ruleset"], "lts_mekuria_2012");
+        let by_lts: Vec<i64> = body["ways_by_lts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        assert!(by_lts.iter().all(|n| *n > 0), "every stress level occurs: {by_lts:?}");
+        let islands = body["islands"].as_array().unwrap();
+        assert!(islands.len() > 1, "the low-stress network is in pieces");
+        assert!(f(&islands[0]["residents"]) > 0.0);
+        low_km.push(f(&body["low_stress_km"]));
+
+        // The oracle on one connection (temp tables), with the bindings the result names.
+        let mut conn = pool.acquire().await.unwrap();
+        sqlx::raw_sql(
+            "DROP TABLE IF EXISTS ref_binding; CREATE TEMP TABLE ref_binding \
+             (role text, slug text, layer_version_id bigint, selection jsonb)",
+        )
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        for input in body["inputs"].as_array().unwrap() {
+            for role in input["roles"].as_array().unwrap() {
+                sqlx::query("INSERT INTO ref_binding VALUES ($1, $2, $3, NULL)")
+                    .bind(role.as_str().unwrap())
+                    .bind(input["slug"].as_str().unwrap())
+                    .bind(input["layer_version_id"].as_i64().unwrap())
+                    .execute(&mut *conn)
+                    .await
+                    .unwrap();
+            }
+        }
+        sqlx::query("SELECT set_config('qala.lts_rules', $1, false), set_config('qala.lts_scenario', $2, false)")
+            .bind(&rules)
+            .bind(scenario)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let rows = sqlx::raw_sql(&oracle).fetch_all(&mut *conn).await.unwrap();
+        let want: Vec<Island> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<f64, _>("length_m"),
+                    r.get::<i64, _>("ways"),
+                    r.get::<f64, _>("residents"),
+                    r.get::<i64, _>("cells"),
+                )
+            })
+            .collect();
+        let got: Vec<Island> = islands
+            .iter()
+            .map(|i| {
+                (
+                    f(&i["length_km"]) * 1000.0,
+                    i["ways"].as_i64().unwrap(),
+                    f(&i["residents"]),
+                    i["cells"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        let (got, want) = (sorted(got), sorted(want));
+        assert_eq!(got.len(), want.len(), "{scenario}: island count");
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (g.0 - w.0).abs() < 1e-6,
+                "{scenario}: island length engine {g:?} vs pgRouting {w:?}"
+            );
+            assert_eq!(
+                (g.1, g.3),
+                (w.1, w.3),
+                "{scenario}: ways, cells engine {g:?} vs pgRouting {w:?}"
+            );
+            assert!(
+                (g.2 - w.2).abs() < 1e-6,
+                "{scenario}: residents engine {g:?} vs pgRouting {w:?}"
+            );
+        }
+
+        // Every way's stress and rule, page by page over HTTP, against the SQL.
+        let sql: std::collections::HashMap<i64, (i32, String)> =
+            sqlx::query("SELECT w.row, l.lts, l.rule FROM ref_lts l JOIN ref_lts_road w USING (way)")
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.get::<i64, _>(0), (r.get::<i32, _>(1), r.get::<String, _>(2))))
+                .collect();
+        let (mut offset, mut seen) = (0usize, 0usize);
+        loop {
+            let r = app
+                .get(&format!(
+                    "/networks/lts?scenario={scenario}&limit=10000&offset={offset}"
+                ))
+                .await;
+            assert_eq!(r.status, 200);
+            assert_eq!(r.header("content-type"), Some("application/geo+json"));
+            let page = r.json();
+            let features = page["features"].as_array().unwrap();
+            assert_eq!(f(&page["total"]) as usize, sql.len(), "{scenario}: every way once");
+            for feat in features {
+                let p = &feat["properties"];
+                let row = p["row"].as_i64().unwrap();
+                let (lts, rule) = &sql[&row];
+                assert_eq!(
+                    (p["lts"].as_i64().unwrap() as i32, p["rule"].as_str().unwrap()),
+                    (*lts, rule.as_str()),
+                    "{scenario}: row {row}"
+                );
+                assert!(p["reason"].as_str().unwrap().starts_with(rule.as_str()));
+            }
+            seen += features.len();
+            offset += 10_000;
+            if features.is_empty() || seen >= sql.len() {
+                break;
+            }
+        }
+        assert_eq!(seen, sql.len());
+    }
+    assert!(
+        low_km[0] <= low_km[1] && low_km[1] <= low_km[2],
+        "more lanes, more low-stress streets: {low_km:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_lts_requests_are_clear_400s() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let app = App::new(&db).await;
+    let r = ready(&app, "/networks/lts/islands?scenario=built").await;
+    r.assert_error(400, "invalid_lts_scenario");
+    assert!(r.json()["message"].as_str().unwrap().contains("under_construction"));
+    app.get("/networks/lts?bbox=76.9,43.2,76.8,43.3")
+        .await
+        .assert_error(400, "invalid_bbox");
+    app.get("/networks/lts?bbox=0,0,500,1")
+        .await
+        .assert_error(400, "invalid_bbox");
+    app.get("/networks/lts?limit=0")
+        .await
+        .assert_error(400, "invalid_limit");
+    app.get("/networks/lts/islands?limit=5")
+        .await
+        .assert_error(400, "unknown_parameter");
+    // A bbox in the centre: only segments there, with lon/lat geometry and a reason.
+    let r = ready(&app, "/networks/lts?bbox=76.93,43.24,76.95,43.26&limit=20").await;
+    let page = r.json();
+    assert_eq!(r.status, 200, "{page}");
+    let features = page["features"].as_array().unwrap();
+    assert!(!features.is_empty() && features.len() <= 20);
+    assert!(f(&page["total"]) >= features.len() as f64);
+    for feat in features {
+        let coords = feat["geometry"]["coordinates"].to_string();
+        assert!(coords.contains("76.9") && coords.contains("43.2"), "{coords}");
+        assert!(feat["properties"]["reason"].as_str().is_some_and(|s| !s.is_empty()));
+    }
+
+    // Priorities: planned segments, best first, each low-stress only with its planned lane
+    // (checked against the segments of both scenarios), as JSON and CSV.
+    let r = app.get("/networks/lts/priorities").await;
+    let body = r.json();
+    assert_eq!(r.status, 200, "{body}");
+    let ps = body["priorities"].as_array().unwrap();
+    assert!(!ps.is_empty(), "the synthetic plan has candidates");
+    assert!(f(&body["centre_island_residents"]) > 0.0);
+    let lts_of = |scenario: &'static str| {
+        let app = &app;
+        async move {
+            let page = app
+                .get(&format!("/networks/lts?scenario={scenario}&limit=10000"))
+                .await
+                .json();
+            page["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    (
+                        f["properties"]["row"].as_i64().unwrap(),
+                        f["properties"]["lts"].as_i64().unwrap(),
+                    )
+                })
+                .collect::<std::collections::HashMap<i64, i64>>()
+        }
+    };
+    let (base, plan) = (lts_of("under_construction").await, lts_of("plan").await);
+    let mut last = f64::INFINITY;
+    for (i, p) in ps.iter().enumerate() {
+        let row = p["row"].as_i64().unwrap();
+        assert_eq!(p["rank"].as_u64().unwrap() as usize, i + 1);
+        assert!(
+            base[&row] > 2 && plan[&row] <= 2,
+            "row {row}: base {} plan {}",
+            base[&row],
+            plan[&row]
+        );
+        assert_eq!(
+            (p["lts_base"].as_i64(), p["lts_plan"].as_i64()),
+            (Some(base[&row]), Some(plan[&row]))
+        );
+        let per_km = f(&p["residents_per_km"]);
+        assert!(per_km <= last + 1e-9, "sorted best first");
+        last = per_km;
+        let want = f(&p["residents_newly_connected"]) / f(&p["length_km"]);
+        assert!((per_km - want).abs() < 1e-6 * want.max(1.0));
+        if !p["touches_centre_island"].as_bool().unwrap() {
+            assert_eq!(f(&p["residents_newly_connected"]), 0.0);
+        }
+    }
+    assert!(
+        f(&ps[0]["residents_newly_connected"]) > 0.0,
+        "some planned segment connects somebody"
+    );
+    let csv = app.get("/networks/lts/priorities?format=csv&limit=5").await;
+    assert_eq!(csv.status, 200);
+    let csv = String::from_utf8(csv.body).unwrap();
+    assert!(csv.starts_with("rank,row,name,highway,lts_base,lts_plan,"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + ps.len().min(5));
+    app.get("/networks/lts/priorities?format=xml")
+        .await
+        .assert_error(400, "invalid_parameter");
+}
