@@ -147,8 +147,21 @@ fn eval(f: &FeatureView<'_>, filter: &Filter, geom: &mut Option<geo_types::Geome
     let prop = |fd: &FieldDef| f.prop(fd.name).filter(|v| !matches!(v, PropValue::Null));
     match filter {
         Filter::Const(b) => Some(*b),
-        Filter::And(v) => v.iter().fold(Some(true), |acc, c| and3(acc, eval(f, c, geom))),
-        Filter::Or(v) => v.iter().fold(Some(false), |acc, c| or3(acc, eval(f, c, geom))),
+        // Not try_fold: an unknown operand must not stop the others (unknown AND false is false).
+        Filter::And(v) => {
+            let mut acc = Some(true);
+            for c in v {
+                acc = and3(acc, eval(f, c, geom));
+            }
+            acc
+        }
+        Filter::Or(v) => {
+            let mut acc = Some(false);
+            for c in v {
+                acc = or3(acc, eval(f, c, geom));
+            }
+            acc
+        }
         Filter::Not(c) => eval(f, c, geom).map(|b| !b),
         Filter::Compare { field, op, value } => match prop(field) {
             Some(PropValue::List(l)) => {
