@@ -127,3 +127,29 @@ export function residentsNearLines(cells, lineFeatures, radiusM) {
   }
   return total;
 }
+
+/**
+ * A point inside a (multi)polygon to put its one label on: on the largest part, the middle of
+ * the widest inside stretch of a horizontal line through the middle of that part. Unlike the
+ * centroid, it is inside rings (annuli) and crescents; unlike a label per part, it is one.
+ */
+export function labelPoint(geom) {
+  const area = (ring) => Math.abs(ring.reduce((a, p, i, r) => a + (i ? (r[i - 1][0] * p[1] - p[0] * r[i - 1][1]) : 0), 0));
+  const parts = polygonsOf(geom);
+  if (!parts.length) return null;
+  const poly = parts.reduce((best, p) => (area(p[0]) > area(best[0]) ? p : best));
+  const ys = poly[0].map((p) => p[1]);
+  const y = (Math.min(...ys) + Math.max(...ys)) / 2;
+  const xs = [];
+  for (const ring of poly) {
+    for (let i = 1; i < ring.length; i += 1) {
+      const [x1, y1] = ring[i - 1];
+      const [x2, y2] = ring[i];
+      if ((y1 <= y && y2 > y) || (y2 <= y && y1 > y)) xs.push(x1 + ((y - y1) / (y2 - y1)) * (x2 - x1));
+    }
+  }
+  xs.sort((a, b) => a - b);
+  let best = null;
+  for (let i = 0; i + 1 < xs.length; i += 2) if (!best || xs[i + 1] - xs[i] > best[1] - best[0]) best = [xs[i], xs[i + 1]];
+  return best ? [(best[0] + best[1]) / 2, y] : centroid({ type: 'Polygon', coordinates: poly });
+}

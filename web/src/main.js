@@ -6,7 +6,7 @@ import { parseState, formatState, VIEWS } from './state.js';
 import { buildStyle, styleLayersOf, TILE_LAYERS } from './style.js';
 import { tileUrl, api } from './api.js';
 import { centroid, polygonsOf } from './geo.js';
-import { h } from './ui.js';
+import { h, errorParts } from './ui.js';
 import bike, { invalidate as invalidateBike } from './views/bike.js';
 import greening, { invalidate as invalidateGreening } from './views/greening.js';
 import equity from './views/equity.js';
@@ -160,5 +160,5 @@ async function boot() {
 }
 
 boot().catch((e) => {
-  document.getElementById('panel-body').replaceChildren(h('p', { class: 'msg msg-error', role: 'alert' }, `${t('error_loading')}: ${e.message}`));
+  document.getElementById('panel-body').replaceChildren(h('p', { class: 'msg msg-error', role: 'alert' }, errorParts(e, t('error_loading'))));
 });

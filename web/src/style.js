@@ -42,7 +42,7 @@ export function buildStyle(lang) {
   const sources = {};
   for (const slug of TILE_LAYERS) sources[`src-${slug}`] = src(slug, OSM_LAYERS.has(slug) ? OSM : undefined);
   const empty = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
-  for (const id of ['fellings', 'plantings', 'coverage', 'zones', 'whatif', 'mapper', 'district-labels']) sources[`geo-${id}`] = structuredClone(empty);
+  for (const id of ['fellings', 'plantings', 'coverage', 'zones', 'whatif', 'mapper', 'district-labels', 'zone-labels']) sources[`geo-${id}`] = structuredClone(empty);
 
   const hidden = { visibility: 'none' };
   const layers = [
@@ -153,7 +153,7 @@ export function buildStyle(lang) {
       paint: { 'text-color': '#4b5563', 'text-halo-color': '#fff', 'text-halo-width': 1.5 },
     },
     {
-      id: 'zones-label', type: 'symbol', source: 'geo-zones', layout: { ...hidden, 'text-field': ['get', 'label'], 'text-font': FONT, 'text-size': 13 },
+      id: 'zones-label', type: 'symbol', source: 'geo-zone-labels', layout: { ...hidden, 'text-field': ['get', 'label'], 'text-font': FONT, 'text-size': 13 },
       paint: { 'text-color': '#111', 'text-halo-color': '#fff', 'text-halo-width': 2 },
     },
     {

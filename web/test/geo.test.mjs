@@ -56,3 +56,16 @@ test('choropleth classes: quantile breaks, higher values darker, missing values 
   assert.equal(colorFor(4.3, few), classColors(few)[2]);
   assert.notEqual(colorFor(1.01, few), colorFor(4.3, few));
 });
+
+test('a label point lies inside a ring (annulus), not in its hole, and one per zone', async () => {
+  const { labelPoint } = await import('../src/geo.js');
+  const outer = circle([76.9, 43.2], 7000).coordinates[0];
+  const hole = circle([76.9, 43.2], 3000).coordinates[0];
+  const ring = { type: 'MultiPolygon', coordinates: [[outer, hole], square(77.5, 43.5, 0.001).coordinates] };
+  const p = labelPoint(ring);
+  assert.ok(pointInGeometry(p, ring), `label at ${p} is inside the ring`);
+  const d = haversineM([76.9, 43.2], p);
+  assert.ok(d > 3000 && d < 7000, `between the hole and the edge: ${d} m`);
+  assert.ok(Math.abs(p[0] - 76.9) > 0.01, 'not at the centre of the hole');
+  assert.equal(labelPoint({ type: 'Point', coordinates: [1, 2] }), null);
+});

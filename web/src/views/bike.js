@@ -1,8 +1,9 @@
 // Bike network: existing / under construction / planned lanes with a legend that toggles them,
 // km per district and residents within 300 m of a lane now vs with the plan.
 import { api } from '../api.js';
-import { t, num, localName, layerName } from '../i18n.js';
-import { h, toggleRow, barChart, message } from '../ui.js';
+import { t, num, localName, layerName, year } from '../i18n.js';
+import { code } from '../codes.js';
+import { h, toggleRow, barChart, message, errorParts } from '../ui.js';
 import { COLORS, BIKE_DASH } from '../style.js';
 import { lengthByZone, residentsNearLines } from '../geo.js';
 
@@ -93,7 +94,7 @@ export default {
         h('p', { class: 'small', id: 'bike-pop-source' }, fromEngine ? t('source_engine') : t('source_browser')),
         h('p', { class: 'small synth-note' }, t('synthetic_note')),
       );
-    }).catch((e) => stats.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`)));
+    }).catch((e) => stats.replaceChildren(message('error', errorParts(e, t('error_loading')))));
     const onClick = (e) => {
       const f = map.queryRenderedFeatures(e.point, { layers: this.overlays.filter((l) => ctx.isVisible(l)) })[0];
       if (!f) return;
@@ -101,7 +102,8 @@ export default {
       ctx.popup(e.lngLat, [
         h('strong', {}, p.name || layerName(f.layer.id.startsWith('bike') ? 'bike-lanes' : 'transit-stops')),
         p.status ? h('div', {}, t(`bike_${p.status}`)) : null,
-        p.planned_year ? h('div', {}, String(p.planned_year)) : null,
+        p.facility ? h('div', {}, `${t('facility')}: ${code('facility', p.facility)}`) : null,
+        p.planned_year ? h('div', {}, `${t('planned_year')}: ${year(p.planned_year)}`) : null,
         h('div', { class: 'badge-synth' }, t('synthetic')),
       ]);
     };

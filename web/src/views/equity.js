@@ -5,8 +5,9 @@
 // checks), and the caveats and inputs under them are the API's provenance.
 import { api } from '../api.js';
 import { t, tf, num, lang, unitLabel, scaleOf } from '../i18n.js';
-import { h, barChart, message } from '../ui.js';
+import { h, barChart, message, errorParts } from '../ui.js';
 import { editionLine, provenance, indicatorError } from '../provenance.js';
+import { labelPoint } from '../geo.js';
 
 export const SCHEMES = ['districts', 'rings', 'historic'];
 const PALETTE = ['#f7fcf5', '#c7e9c0', '#74c476', '#31a354', '#006d2c'];
@@ -146,13 +147,14 @@ export default {
           source.replaceChildren();
           out.replaceChildren(message('error', indicatorError(e)));
           map.getSource('geo-zones').setData({ type: 'FeatureCollection', features: [] });
+          map.getSource('geo-zone-labels').setData({ type: 'FeatureCollection', features: [] });
         }
       };
       for (const r of radios) r.addEventListener('change', show);
       indSel.addEventListener('change', show);
       zoneSel.addEventListener('change', show);
       show();
-    }).catch((e) => body.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`)));
+    }).catch((e) => body.replaceChildren(message('error', errorParts(e, t('error_loading')))));
 
     const onClick = (e) => {
       const f = map.queryRenderedFeatures(e.point, { layers: ['zones-fill'] })[0];
@@ -163,6 +165,7 @@ export default {
       alive = false;
       map.off('click', onClick);
       map.getSource('geo-zones')?.setData({ type: 'FeatureCollection', features: [] });
+      map.getSource('geo-zone-labels')?.setData({ type: 'FeatureCollection', features: [] });
     };
   },
 };
@@ -192,6 +195,11 @@ function render(ctx, out, def, res, shapes) {
     };
   });
   ctx.map.getSource('geo-zones').setData({ type: 'FeatureCollection', features });
+  // One label per zone, inside it (a ring clipped by the city is many polygons: one label each would repeat).
+  ctx.map.getSource('geo-zone-labels').setData({
+    type: 'FeatureCollection',
+    features: features.map((f) => ({ type: 'Feature', properties: { label: f.properties.label }, geometry: { type: 'Point', coordinates: labelPoint(f.geometry) } })).filter((f) => f.geometry.coordinates),
+  });
 
   const items = rows.map((r) => ({ label: zoneLabel(r.names || r.name ? r : (shapes.features.find((f) => zoneKeyOfFeature(f) === zoneKeyOfRow(r))?.properties ?? r)), value: r.value, shown: d(r.value), key: zoneKeyOfRow(r) }));
   const legend = h('div', { class: 'choropleth-legend', id: 'equity-legend' },

@@ -3,8 +3,9 @@
 // "overdue" when they do not and compensation_due has passed, otherwise "not yet due".
 // A planting is "dead" when fewer than half its trees were alive at the 1-year check.
 import { api } from '../api.js';
-import { t, num, layerName } from '../i18n.js';
-import { h, toggleRow, barChart, message } from '../ui.js';
+import { t, num, layerName, date } from '../i18n.js';
+import { code } from '../codes.js';
+import { h, toggleRow, barChart, message, errorParts } from '../ui.js';
 import { COLORS } from '../style.js';
 
 let cache = null;
@@ -62,7 +63,7 @@ export default {
           h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.pending) }), t('green_pending'))),
         toggleRow({ id: 'toggle-tree-plantings', label: layerName('tree-plantings'), swatch: dot(COLORS.delivered, '#1f2937'), checked: ctx.isVisible('tree-plantings'), synthetic: true, onChange: (on) => ctx.setVisible('tree-plantings', on) }),
         h('ul', { class: 'sublegend' },
-          h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.delivered, '#1f2937') }), t('green_delivered')),
+          h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.delivered, '#1f2937') }), t('green_alive')),
           h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.dead, '#1f2937') }), t('green_dead')))),
     );
     const stats = h('section', { class: 'stats', 'aria-live': 'polite' }, message('info', t('loading')));
@@ -99,23 +100,24 @@ export default {
         }),
         h('p', { class: 'small synth-note' }, t('synthetic_note')),
       );
-    }).catch((e) => stats.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`)));
+    }).catch((e) => stats.replaceChildren(message('error', errorParts(e, t('error_loading')))));
 
     const onClick = (e) => {
       const f = map.queryRenderedFeatures(e.point, { layers: ['tree-fellings', 'tree-plantings', 'green-spaces'].filter((l) => ctx.isVisible(l)) })[0];
       if (!f) return;
       const p = f.properties;
       const row = (k, v) => (v === undefined || v === null || v === '' ? null : h('div', {}, h('span', { class: 'k' }, `${t(k)}: `), String(v)));
+      const plantingStatus = (s) => (s === 'dead' ? t('green_dead') : t('green_alive'));
       if (f.layer.id === 'tree-fellings') {
-        ctx.popup(e.lngLat, [h('strong', {}, `${t('permit')} ${p.permit_no}`), row('felled_on', p.felled_on), row('trees_felled', p.trees_felled),
-          row('reason', p.reason), row('compensation_due', p.compensation_due), row('green_required', p.qala_required), row('green_planted', p.qala_planted),
+        ctx.popup(e.lngLat, [h('strong', {}, `${t('permit')} ${p.permit_no}`), row('felled_on', date(p.felled_on)), row('trees_felled', num(p.trees_felled)),
+          row('reason', code('felling_reason', p.reason)), row('compensation_due', p.compensation_due ? date(p.compensation_due) : null), row('green_required', num(p.qala_required)), row('green_planted', num(p.qala_planted)),
           h('div', { class: `status status-${p.qala_status}` }, t(`green_${p.qala_status}`)), h('div', { class: 'badge-synth' }, t('synthetic'))]);
       } else if (f.layer.id === 'tree-plantings') {
-        ctx.popup(e.lngLat, [h('strong', {}, layerName('tree-plantings')), row('permit', p.felling_permit_no), row('planted_on', p.planted_on),
-          row('trees_planted', p.trees_planted), row('species', p.species), row('alive_1y', p.alive_1y),
-          h('div', { class: `status status-${p.qala_status}` }, t(`green_${p.qala_status}`)), h('div', { class: 'badge-synth' }, t('synthetic'))]);
+        ctx.popup(e.lngLat, [h('strong', {}, layerName('tree-plantings')), row('permit', p.felling_permit_no), row('planted_on', date(p.planted_on)),
+          row('trees_planted', num(p.trees_planted)), row('species', p.species), row('alive_1y', p.alive_1y == null ? null : num(p.alive_1y)),
+          h('div', { class: `status status-${p.qala_status}` }, plantingStatus(p.qala_status)), h('div', { class: 'badge-synth' }, t('synthetic'))]);
       } else {
-        ctx.popup(e.lngLat, [h('strong', {}, p.name || t('green_parks')), h('div', { class: 'small' }, t('osm_attribution'))]);
+        ctx.popup(e.lngLat, [h('strong', {}, p.name || t('green_parks')), p.category ? h('div', {}, code('green_category', p.category)) : null, h('div', { class: 'small' }, t('osm_attribution'))]);
       }
     };
     map.on('click', onClick);

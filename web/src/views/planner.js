@@ -5,7 +5,7 @@
 import { api } from '../api.js';
 import { t, tf, num, date, unitLabel, scaleOf } from '../i18n.js';
 import { provenance, indicatorError } from '../provenance.js';
-import { h, barChart, sortableTable, message } from '../ui.js';
+import { h, barChart, sortableTable, message, errorParts } from '../ui.js';
 import { SCHEMES, indicatorTitle, zoneKeyOfRow, zoneLabel, zoneRole, normValue } from './equity.js';
 
 const DRAW = {
@@ -195,7 +195,7 @@ export default {
         renderTable();
         await drawChart();
       } catch (e) {
-        tableBox.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
+        tableBox.replaceChildren(message('error', errorParts(e, t('error_loading'))));
       }
     };
     zoneSel.addEventListener('change', loadTable);
@@ -245,7 +245,7 @@ export default {
         ...(still.length ? [h('p', { class: 'small', id: 'whatif-unchanged' }, `${t('whatif_unchanged')}: ${still.map((ind) => title(ind.indicator)).join('; ')}`)] : []));
         result.scrollIntoView({ block: 'nearest' });
       } catch (e) {
-        result.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
+        result.replaceChildren(message('error', errorParts(e, t('error_loading'))));
       }
       mode = null;
       coords = [];

@@ -1,8 +1,9 @@
 // Wayfinding: navigation signs, routes, and a 375 m coverage circle around every map sign
 // (the walking radius the wayfinding indicator counts residents within).
 import { api } from '../api.js';
-import { t, num, layerName } from '../i18n.js';
-import { h, toggleRow, message } from '../ui.js';
+import { t, layerName, plural, date } from '../i18n.js';
+import { code, codes } from '../codes.js';
+import { h, toggleRow, message, errorParts } from '../ui.js';
 import { COLORS } from '../style.js';
 import { circle } from '../geo.js';
 
@@ -28,15 +29,15 @@ export default {
     api.items('nav-signs', { sign_type: 'map' }).then((fc) => {
       const circles = fc.features.filter((f) => f.geometry?.type === 'Point').map((f) => ({ type: 'Feature', properties: { id: f.id }, geometry: circle(f.geometry.coordinates, COVERAGE_M) }));
       map.getSource('geo-coverage').setData({ type: 'FeatureCollection', features: circles });
-      stats.textContent = `${t('way_coverage')}: ${num(circles.length)} ${t('way_signs').toLowerCase()}`;
-    }).catch((e) => stats.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`)));
+      stats.textContent = `${t('way_coverage')}: ${plural('signs_n', circles.length)}`;
+    }).catch((e) => stats.replaceChildren(message('error', errorParts(e, t('error_loading')))));
     const onClick = (e) => {
       const f = map.queryRenderedFeatures(e.point, { layers: ['nav-signs', 'wayfinding-routes'].filter((l) => ctx.isVisible(l)) })[0];
       if (!f) return;
       const p = f.properties;
       ctx.popup(e.lngLat, f.layer.id === 'nav-signs'
-        ? [h('strong', {}, layerName('nav-signs')), h('div', {}, `${t('sign_type')}: ${p.sign_type}`), h('div', {}, `${t('language')}: ${p.languages ?? ''}`), p.installed_on ? h('div', {}, p.installed_on) : null, h('div', { class: 'badge-synth' }, t('synthetic'))]
-        : [h('strong', {}, p.name ?? layerName('wayfinding-routes')), p.theme ? h('div', {}, p.theme) : null, h('div', { class: 'badge-synth' }, t('synthetic'))]);
+        ? [h('strong', {}, layerName('nav-signs')), h('div', {}, `${t('sign_type')}: ${code('sign', p.sign_type)}`), h('div', {}, `${t('sign_languages')}: ${codes('langname', p.languages)}`), p.installed_on ? h('div', {}, `${t('installed_on')}: ${date(p.installed_on)}`) : null, h('div', { class: 'badge-synth' }, t('synthetic'))]
+        : [h('strong', {}, p.name ?? layerName('wayfinding-routes')), p.theme ? h('div', {}, `${t('theme')}: ${code('theme', p.theme)}`) : null, h('div', { class: 'badge-synth' }, t('synthetic'))]);
     };
     map.on('click', onClick);
     return () => map.off('click', onClick);
