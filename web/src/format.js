@@ -11,10 +11,17 @@ function has(locale, ctor) {
   return ctor.supportedLocalesOf([locale]).length > 0;
 }
 
-/** The Intl locale for the current language (or `l`). */
+// Browsers may claim kk-KZ yet lack its data (Chromium formats 305,974.21 and "2026 M11 30"):
+// trust a locale only if it writes a decimal comma and month names, as CLDR's Kazakh does.
+const KK_NUMBERS = has('kk-KZ', Intl.NumberFormat) && new Intl.NumberFormat('kk-KZ').format(1.5).includes(',');
+const KK_DATES = has('kk-KZ', Intl.DateTimeFormat) && /қараша/.test(new Intl.DateTimeFormat('kk-KZ', { month: 'long', timeZone: 'UTC' }).format(new Date(Date.UTC(2026, 10, 30))));
+const KK_MONTHS = ['қаңтар', 'ақпан', 'наурыз', 'сәуір', 'мамыр', 'маусым', 'шілде', 'тамыз', 'қыркүйек', 'қазан', 'қараша', 'желтоқсан'];
+
+/** The Intl locale for numbers in the current language (or `l`): Kazakh writes numbers as Russian does. */
 export function locale(l = lang()) {
   const want = LOCALE[l] ?? 'en-GB';
-  return has(want, Intl.NumberFormat) ? want : l === 'kk' ? 'ru-RU' : want;
+  if (l === 'kk' && !KK_NUMBERS) return 'ru-RU';
+  return want;
 }
 
 function numberFormat(digits, minDigits) {
@@ -62,11 +69,14 @@ export function date(iso) {
   const plain = /^\d{4}-\d{2}-\d{2}$/.test(iso);
   const d = new Date(plain ? `${iso}T00:00:00Z` : iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  const want = LOCALE[lang()];
-  const long = has(want, Intl.DateTimeFormat);
-  return new Intl.DateTimeFormat(long ? want : 'ru-RU', {
-    day: 'numeric', month: long ? 'long' : '2-digit', year: 'numeric', timeZone: plain ? 'UTC' : 'Asia/Almaty',
-  }).format(d);
+  const timeZone = plain ? 'UTC' : 'Asia/Almaty';
+  if (lang() === 'kk' && !KK_DATES) {
+    // CLDR's Kazakh long date, "2026 ж. 30 қараша", written here from the numeric parts.
+    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'numeric', year: 'numeric', timeZone })
+      .formatToParts(d).map((p) => [p.type, p.value]));
+    return `${parts.year} ж. ${Number(parts.day)} ${KK_MONTHS[Number(parts.month) - 1]}`;
+  }
+  return new Intl.DateTimeFormat(LOCALE[lang()], { day: 'numeric', month: 'long', year: 'numeric', timeZone }).format(d);
 }
 
 /** A timestamp with date and time in Almaty (version tables). */
@@ -74,7 +84,8 @@ export function dateTime(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'short', timeStyle: 'short', timeZone: 'Asia/Almaty' }).format(d);
+  const l = lang() === 'kk' && !KK_DATES ? 'ru-RU' : LOCALE[lang()];
+  return new Intl.DateTimeFormat(l, { dateStyle: 'short', timeStyle: 'short', timeZone: 'Asia/Almaty' }).format(d);
 }
 
 /** A year (no thousands separator: 2027, never 2 027). */

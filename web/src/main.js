@@ -7,6 +7,7 @@ import { buildStyle, styleLayersOf, TILE_LAYERS } from './style.js';
 import { tileUrl, api } from './api.js';
 import { centroid, polygonsOf } from './geo.js';
 import { h, errorParts } from './ui.js';
+import { LegendControl, ButtonControl, featureList, downloads, exportPng, localiseControls, keepPopupClear, basePopup, BASE_POPUP_LAYERS } from './maptools.js';
 import bike, { invalidate as invalidateBike } from './views/bike.js';
 import greening, { invalidate as invalidateGreening } from './views/greening.js';
 import equity from './views/equity.js';
@@ -24,6 +25,11 @@ const state = parseState(location.search, navigator.language);
 const changedLayers = new Set();
 let unmount = null;
 let popup = null;
+const legend = new LegendControl();
+const exportButton = new ButtonControl({ id: 'export-png', label: 'export_png', icon: '⤓', onClick: () => exportPng(ctx.map) });
+let legendObserver = null;
+let popupSeq = 0;
+let featureListOf = null;
 
 function writeUrl() {
   history.replaceState(null, '', formatState(state) + location.hash);
@@ -48,6 +54,8 @@ function renderChrome() {
 const ctx = {
   map: null,
   state,
+  /** How many popups were opened so far (tells a caller whether a click opened one). */
+  get popupSeq() { return popupSeq; },
   update(partial) {
     Object.assign(state, partial);
     writeUrl();
@@ -59,8 +67,11 @@ const ctx = {
     for (const l of styleLayersOf(id)) if (ctx.map.getLayer(l)) ctx.map.setLayoutProperty(l, 'visibility', on ? 'visible' : 'none');
   },
   popup(lngLat, children) {
+    popupSeq += 1;
     popup?.remove();
     popup = new maplibregl.Popup({ maxWidth: '280px' }).setLngLat(lngLat).setDOMContent(h('div', { class: 'popup' }, children)).addTo(ctx.map);
+    popup.getElement().querySelector('.maplibregl-popup-close-button')?.setAttribute('aria-label', t('popup_close'));
+    keepPopupClear(ctx.map, popup);
   },
   /** A layer got a new version: re-fetch its tiles and the views' cached copies. */
   layerChanged(slug) {
@@ -91,6 +102,8 @@ function showView(v) {
   unmount?.();
   unmount = null;
   popup?.remove();
+  legendObserver?.disconnect();
+  featureListOf?.dispose();
   state.view = v;
   writeUrl();
   renderChrome();
@@ -100,13 +113,30 @@ function showView(v) {
   const panel = document.getElementById('panel-body');
   panel.replaceChildren();
   document.body.dataset.view = v;
+  if (v === 'equity' || v === 'planner') panel.append(h('p', { class: 'small synth-note', id: 'figures-note' }, t('figures_note')));
   unmount = view.mount(ctx, panel) || null;
+  // Shared tools under the view's own panel: the keyboard list of map features and the downloads.
+  const tools = h('div', { class: 'panel-tools' });
+  if (v !== 'mapper') {
+    featureListOf = featureList(ctx, () => [...view.overlays, ...BASE_POPUP_LAYERS]);
+    tools.append(featureListOf.el);
+  }
+  const dl = downloads(ctx.map, view.overlays);
+  if (dl) tools.append(dl);
+  panel.append(tools);
+  // The on-map legend follows the panel's (toggles, the equity ramp) as they change.
+  legend.update(panel);
+  legendObserver = new MutationObserver(() => legend.update(panel));
+  legendObserver.observe(panel, { childList: true, subtree: true, attributes: true, attributeFilter: ['checked'] });
+  for (const input of panel.querySelectorAll('fieldset.legend input')) input.addEventListener('change', () => legend.update(panel));
 }
 
 function switchLang(l) {
   state.lang = l;
   setLang(l);
   ctx.map.setLayoutProperty('districts-label', 'text-field', ['get', `name_${l}`]);
+  localiseControls();
+  exportButton.relabel();
   showView(state.view);
 }
 
@@ -135,14 +165,29 @@ async function boot() {
   });
   ctx.map = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.GeolocateControl({ positionOptions: { enableHighAccuracy: true }, trackUserLocation: false }), 'top-right');
+  map.addControl(exportButton, 'top-right');
+  map.addControl(legend, 'top-left');
+  localiseControls();
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   map.addControl(new maplibregl.AttributionControl({ compact: false, customAttribution: 'qala' }), 'bottom-right');
   map.on('moveend', () => {
     const c = map.getCenter();
     ctx.update({ map: { zoom: map.getZoom(), lat: c.lat, lon: c.lng } });
   });
+  // Popups for the basemap (streets, buildings, services) where the view has no feature of its own.
+  // Runs after the view's own click handler: if that opened nothing, the feature still gets a popup.
+  map.on('click', (e) => {
+    const seq = popupSeq;
+    setTimeout(() => {
+      if (popupSeq !== seq) return;
+      const layers = [...VIEW_MODULES[state.view].overlays, ...BASE_POPUP_LAYERS].filter((id) => map.getLayer(id) && ctx.isVisible(id));
+      const f = layers.length ? map.queryRenderedFeatures(e.point, { layers })[0] : null;
+      if (f) ctx.popup(e.lngLat, basePopup(f));
+    }, 0);
+  });
   map.on('mousemove', (e) => {
-    const layers = ALL_OVERLAYS.filter((id) => map.getLayer(id) && ctx.isVisible(id));
+    const layers = [...ALL_OVERLAYS, ...BASE_POPUP_LAYERS].filter((id) => map.getLayer(id) && ctx.isVisible(id));
     map.getCanvas().style.cursor = map.queryRenderedFeatures(e.point, { layers }).length ? 'pointer' : '';
   });
   map.getCanvas().setAttribute('aria-label', t('app_title'));

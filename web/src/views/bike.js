@@ -77,7 +77,7 @@ export default {
       const plan = fromEngine ? residentsOf(eng[1]) : residentsNearLines(cells.features, lanes.features, 300);
       stats.replaceChildren(
         h('h3', {}, t('bike_km_by_district')),
-        h('table', { class: 'data', id: 'bike-km-table' },
+        h('table', { class: 'data', id: 'bike-km-table', tabindex: '0' },
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('district')), ...STATUSES.map((s) => h('th', { scope: 'col', class: 'num' }, t(`bike_${s}`))))),
           h('tbody', {}, rows.map((r) => h('tr', {}, h('td', {}, r.label), ...STATUSES.map((s) => h('td', { class: 'num' }, num(r[s], 1))))))),
         h('h3', {}, t('bike_pop_300')),

@@ -233,7 +233,7 @@ function render(ctx, out, def, res, shapes) {
         Number.isFinite(ratio) ? h('p', { class: 'small', id: 'equity-gap' }, `${t('gap_ratio')}: ${num(ratio, 2)}`) : null,
         Number.isFinite(ineq.gini) ? h('p', { class: 'small' }, `Gini ${num(ineq.gini, 3)} · Theil T ${num(ineq.theil_t, 3)}${Number.isFinite(ineq.theil_between_share) ? ` (${num(100 * ineq.theil_between_share, 0)} % ${t('centre_vs_periphery').toLowerCase()})` : ''}`) : null)
       : message('info', t('no_value')),
-    h('table', { class: 'data', id: 'equity-table' },
+    h('table', { class: 'data', id: 'equity-table', tabindex: '0' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('zone')), h('th', { scope: 'col', class: 'num' }, `${t('value')}${unit ? `, ${unit}` : ''}`))),
       h('tbody', {}, items.map((i) => h('tr', { 'data-zone': i.key }, h('td', {}, i.label), h('td', { class: 'num', 'data-value': i.value ?? '' }, num(i.shown, 2)))))),
     provenance(res, { id: 'equity-provenance' }),

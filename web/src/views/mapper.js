@@ -47,7 +47,7 @@ export default {
       try {
         const versions = await api.versions(slug, getToken());
         if (!Array.isArray(versions)) throw new Error('unexpected answer from the server');
-        box.replaceChildren(h('h3', {}, t('versions')), h('table', { class: 'data', id: 'versions-table' },
+        box.replaceChildren(h('h3', {}, t('versions')), h('div', { class: 'table-scroll', tabindex: '0', 'aria-label': t('versions') }, h('table', { class: 'data', id: 'versions-table' },
           h('thead', {}, h('tr', {}, [t('version'), t('features'), t('loaded_at'), t('source_file'), t('status'), ''].map((x) => h('th', { scope: 'col' }, x)))),
           h('tbody', {}, versions.map((v) => h('tr', { 'data-version': v.version, class: v.current ? 'current' : '' },
             h('td', { class: 'num' }, String(v.version)),
@@ -70,7 +70,7 @@ export default {
                   e.target.disabled = false;
                 }
               },
-            }, `${t('rollback')} → ${v.version}`)))))));
+            }, `${t('rollback')} → ${v.version}`))))))));
       } catch (e) {
         box.replaceChildren(message('error', errorParts(e)));
       }
