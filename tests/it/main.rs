@@ -12,4 +12,5 @@ mod governance;
 mod ingest;
 mod ingest_hostile;
 mod network;
+mod search;
 mod server;

@@ -151,3 +151,20 @@ for (const [size, viewport] of Object.entries(SIZES)) {
     });
   }
 }
+
+test('first map on a phone (390 × 844) in at most 2 s on the fixtures (median of 3 cold loads)', async () => {
+  const times = [];
+  for (let i = 0; i < 3; i += 1) {
+    const context = await browser.newContext({ viewport: SIZES.phone, locale: 'kk-KZ' });
+    const page = await context.newPage();
+    await page.goto(`${process.env.QALA_WEB_URL || 'http://127.0.0.1:8090'}/?lang=kk&view=bike`);
+    // time since navigation start until the map has loaded and drawn every tile it asked for
+    const ms = await page.waitForFunction(() => performance.getEntriesByName('qala-first-map')[0]?.startTime ?? false,
+      null, { timeout: 30000, polling: 50 }).then((h) => h.jsonValue());
+    times.push(Math.round(ms));
+    await context.close();
+  }
+  const median = [...times].sort((a, b) => a - b)[1];
+  console.log(`first map at 390x844: ${times.join(', ')} ms (median ${median} ms, budget 2000 ms)`);
+  assert.ok(median <= 2000, `first map took ${median} ms: ${times}`);
+});

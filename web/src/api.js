@@ -90,4 +90,6 @@ export const api = {
   zones: (scheme) => request(`/zones/${encodeURIComponent(scheme)}`),
   whatif: (body) => request('/whatif', { method: 'POST', json: body }),
   health: () => request('/health'),
+  /** Streets, places and districts by name (GET /search). */
+  search: (q, limit = 8) => request(`/search?${new URLSearchParams({ q, limit: String(limit) })}`),
 };

@@ -7,6 +7,7 @@ import { buildStyle, styleLayersOf, TILE_LAYERS } from './style.js';
 import { tileUrl, api } from './api.js';
 import { centroid, polygonsOf } from './geo.js';
 import { h, errorParts } from './ui.js';
+import { SearchControl } from './search.js';
 import { LegendControl, ButtonControl, featureList, downloads, exportPng, localiseControls, keepPopupClear, basePopup, BASE_POPUP_LAYERS } from './maptools.js';
 import bike, { invalidate as invalidateBike } from './views/bike.js';
 import greening, { invalidate as invalidateGreening } from './views/greening.js';
@@ -26,6 +27,7 @@ const changedLayers = new Set();
 let unmount = null;
 let popup = null;
 const legend = new LegendControl();
+const searchBox = new SearchControl();
 const exportButton = new ButtonControl({ id: 'export-png', label: 'export_png', icon: '⤓', onClick: () => exportPng(ctx.map) });
 let legendObserver = null;
 let popupSeq = 0;
@@ -137,6 +139,7 @@ function switchLang(l) {
   ctx.map.setLayoutProperty('districts-label', 'text-field', ['get', `name_${l}`]);
   localiseControls();
   exportButton.relabel();
+  searchBox.relabel();
   showView(state.view);
 }
 
@@ -164,9 +167,12 @@ async function boot() {
     },
   });
   ctx.map = map;
+  // The first complete map (style, tiles, labels drawn): the browser test reads this mark.
+  map.once('idle', () => performance.mark('qala-first-map'));
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.GeolocateControl({ positionOptions: { enableHighAccuracy: true }, trackUserLocation: false }), 'top-right');
   map.addControl(exportButton, 'top-right');
+  map.addControl(searchBox, 'top-left');
   map.addControl(legend, 'top-left');
   localiseControls();
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');

@@ -20,6 +20,7 @@ pub mod ogc;
 pub mod ogc_query;
 pub mod openapi;
 pub mod ops;
+pub mod search;
 pub mod state;
 pub mod tiles;
 pub mod upload_queue;
@@ -78,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/editions/{id}", get(editions::edition))
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
+        .route("/search", get(search::search))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
         .merge(uploads)
         // Inside the compression: the framework's texts are read before they are compressed.
