@@ -68,7 +68,7 @@ function rawCodes(page, root = 'body') {
       const el = n.parentElement;
       if (!el || el.closest('[translate="no"], code, script, style, option:not(:checked)')) continue;
       if (!el.getClientRects().length) continue;
-      for (const m of n.textContent.matchAll(/\b[a-z]+(?:_[a-z0-9]+)+\b/g)) out.push(`${m[0]} in «${n.textContent.trim().slice(0, 60)}»`);
+      for (const m of n.textContent.matchAll(/\b[a-z]+(?:_[a-z0-9]+)+\b|\b(?:null|undefined|NaN|\[object Object\])\b/g)) out.push(`${m[0]} in «${n.textContent.trim().slice(0, 60)}»`);
     }
     for (const sel2 of document.querySelectorAll('select')) {
       const o = sel2.selectedOptions[0];

@@ -8,7 +8,7 @@ import { tileUrl, api } from './api.js';
 import { centroid, polygonsOf } from './geo.js';
 import { h, errorParts } from './ui.js';
 import { SearchControl } from './search.js';
-import { LegendControl, ButtonControl, featureList, downloads, exportPng, localiseControls, keepPopupClear, basePopup, BASE_POPUP_LAYERS } from './maptools.js';
+import { LegendControl, ButtonControl, featureList, downloads, exportPng, localiseControls, mapLocale, keepPopupClear, basePopup, BASE_POPUP_LAYERS } from './maptools.js';
 import bike, { invalidate as invalidateBike } from './views/bike.js';
 import greening, { invalidate as invalidateGreening } from './views/greening.js';
 import equity from './views/equity.js';
@@ -137,7 +137,7 @@ function switchLang(l) {
   state.lang = l;
   setLang(l);
   ctx.map.setLayoutProperty('districts-label', 'text-field', ['get', `name_${l}`]);
-  localiseControls();
+  localiseControls(ctx.map);
   exportButton.relabel();
   searchBox.relabel();
   showView(state.view);
@@ -160,6 +160,7 @@ async function boot() {
     maxZoom: 18,
     attributionControl: false,
     localIdeographFontFamily: '"Noto Sans", sans-serif',
+    locale: mapLocale(),
     transformRequest: (url, type) => {
       if (type !== 'Tile') return { url };
       const slug = new URL(url).pathname.split('/')[2];
@@ -174,8 +175,8 @@ async function boot() {
   map.addControl(exportButton, 'top-right');
   map.addControl(searchBox, 'top-left');
   map.addControl(legend, 'top-left');
-  localiseControls();
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+
   map.addControl(new maplibregl.AttributionControl({ compact: false, customAttribution: 'qala' }), 'bottom-right');
   map.on('moveend', () => {
     const c = map.getCenter();

@@ -152,8 +152,8 @@ export class LegendControl {
       rows.push(h('li', { class: off ? 'off' : '' }, h('span', { class: 'swatch', style: sw.getAttribute('style'), 'aria-hidden': 'true' }), text));
     }
     const ramp = panel.querySelector('.choropleth-legend');
-    body.replaceChildren(rows.length ? h('ul', {}, rows) : null, ramp ? ramp.cloneNode(true) : null,
-      !rows.length && !ramp ? h('p', { class: 'small' }, layerName('districts')) : null);
+    body.replaceChildren(...[rows.length ? h('ul', {}, rows) : null, ramp ? ramp.cloneNode(true) : null,
+      !rows.length && !ramp ? h('p', { class: 'small' }, layerName('districts')) : null].filter(Boolean));
     for (const el of body.querySelectorAll('[id]')) el.removeAttribute('id');
   }
 }
@@ -215,8 +215,23 @@ export class ButtonControl {
   relabel() { this.button?.setAttribute('title', t(this.label)); this.button?.setAttribute('aria-label', t(this.label)); }
 }
 
-/** MapLibre's own control words in the current language. */
-export function localiseControls() {
+/** MapLibre's own control words (its `locale` option) in the current language. */
+export function mapLocale() {
+  return {
+    'GeolocateControl.FindMyLocation': t('locate_me'),
+    'GeolocateControl.LocationNotAvailable': t('locate_unavailable'),
+    'NavigationControl.ZoomIn': t('zoom_in'),
+    'NavigationControl.ZoomOut': t('zoom_out'),
+    'ScaleControl.Meters': t('unit_m'),
+    'ScaleControl.Kilometers': t('km'),
+    'AttributionControl.ToggleAttribution': t('attribution_toggle'),
+  };
+}
+
+/** MapLibre's own control words in the current language (after a language switch). */
+export function localiseControls(map) {
+  // MapLibre reads its words from `_locale` whenever it writes them (the scale on every move).
+  if (map && map._locale) Object.assign(map._locale, mapLocale());
   const set = (sel, key) => { for (const el of document.querySelectorAll(sel)) { el.title = t(key); el.setAttribute('aria-label', t(key)); } };
   set('.maplibregl-ctrl-zoom-in', 'zoom_in');
   set('.maplibregl-ctrl-zoom-out', 'zoom_out');
