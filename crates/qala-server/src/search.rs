@@ -239,7 +239,7 @@ struct Hit {
     segments: usize,
 }
 
-fn text<'a>(v: Option<&'a PropValue>) -> Option<&'a str> {
+fn text(v: Option<&PropValue>) -> Option<&str> {
     match v {
         Some(PropValue::Str(s)) if !s.trim().is_empty() => Some(s.as_str()),
         _ => None,
