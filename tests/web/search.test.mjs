@@ -24,9 +24,10 @@ for (const [lang, query, none] of [['kk', 'Абай даңғылы', 'Ештең
     await shot(page, `search-${lang}-phone`);
     await page.locator('#search-input').press('ArrowDown');
     assert.equal(await page.evaluate(() => document.activeElement.classList.contains('search-result')), true, 'ArrowDown moves into the list');
+    const before = await page.evaluate(() => window.qala.map.getCenter().toArray());
     await page.keyboard.press('Enter');
+    await page.waitForFunction((b) => { const c = window.qala.map.getCenter(); return Math.abs(c.lng - b[0]) + Math.abs(c.lat - b[1]) > 1e-4; }, before, { timeout: 10000 });
     await page.waitForFunction(() => !window.qala.map.isMoving(), null, { timeout: 10000 });
-    await page.waitForTimeout(300);
     // the map now shows the whole street: its box inside the view, the view centred on it
     const v = await page.evaluate(() => { const b = window.qala.map.getBounds(); const m = window.qala.map.getCenter(); return { b: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], c: [m.lng, m.lat] }; });
     const eps = 0.002;

@@ -19,10 +19,9 @@ export class SearchControl {
     this.input = h('input', { type: 'search', id: 'search-input', autocomplete: 'off', maxlength: '200', placeholder: t('search_placeholder'), 'aria-label': t('search') });
     this.list = h('div', { id: 'search-results', 'aria-live': 'polite' });
     this.button = h('button', { type: 'submit', id: 'search-go', 'aria-label': t('search'), title: t('search') }, h('span', { 'aria-hidden': 'true' }, '⌕'));
-    this.form = h('form', { role: 'search', class: 'search-form', onsubmit: (e) => { e.preventDefault(); this.run(true); } }, this.input, this.button);
+    this.form = h('form', { role: 'search', class: 'search-form', onsubmit: (e) => { e.preventDefault(); clearTimeout(this.timer); this.run(true); } }, this.input, this.button);
     this.el = h('div', { class: 'maplibregl-ctrl search-ctrl' }, this.form, this.list);
-    let timer = null;
-    this.input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(() => this.run(false), 250); });
+    this.input.addEventListener('input', () => { clearTimeout(this.timer); this.timer = setTimeout(() => this.run(false), 250); });
     this.input.addEventListener('keydown', (e) => { if (e.key === 'ArrowDown') { e.preventDefault(); this.list.querySelector('button')?.focus(); } if (e.key === 'Escape') this.clear(); });
     this.list.addEventListener('keydown', (e) => {
       const items = [...this.list.querySelectorAll('button')];
@@ -44,7 +43,7 @@ export class SearchControl {
     this.clear();
   }
 
-  clear() { this.list.replaceChildren(); }
+  clear() { this.list.replaceChildren(); this.shown = null; }
 
   async run(submitted) {
     const q = this.input.value.trim();
@@ -54,6 +53,9 @@ export class SearchControl {
     try {
       const res = await api.search(q, 8);
       if (this.input.value.trim() !== asked) return; // a later query is on its way
+      // the same results already listed: keep them (and the keyboard focus in them)
+      if (this.shown === asked && this.list.querySelector('button')) return;
+      this.shown = asked;
       if (!res.results.length) { this.list.replaceChildren(h('p', { class: 'search-none' }, t('search_none'))); return; }
       this.list.replaceChildren(h('ul', { 'aria-label': t('search_results') }, res.results.map((r) => h('li', {},
         h('button', { type: 'button', class: 'search-result', 'data-kind': r.kind, onclick: () => this.go(r) },
