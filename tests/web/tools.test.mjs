@@ -86,3 +86,16 @@ test('a street gets a popup from the keyboard list: its name and class in Kazakh
   await shot(page, 'street-popup-kk-phone');
   await context.close();
 });
+
+test('an API error reads in the page language, with its code apart (kk: a wrong token)', async () => {
+  const { page, context } = await openPage(browser, '/?lang=kk&view=mapper');
+  await page.locator('#token-input').fill('not-a-real-token');
+  await page.locator('#sign-in').click();
+  const err = page.locator('#signin-error');
+  await err.waitFor();
+  const text = await err.innerText();
+  assert.match(text, /Токен жарамсыз\./, text);
+  assert.equal(await err.locator('code[translate="no"]').innerText(), 'invalid_token');
+  assert.doesNotMatch(text, /\[object|unknown token|undefined|null/, text);
+  await context.close();
+});
