@@ -7,6 +7,7 @@
 mod change_sets;
 mod common;
 mod engine;
+mod figures;
 mod foundation;
 mod governance;
 mod ingest;

@@ -90,6 +90,8 @@ export const api = {
   zones: (scheme) => request(`/zones/${encodeURIComponent(scheme)}`),
   whatif: (body) => request('/whatif', { method: 'POST', json: body }),
   health: () => request('/health'),
+  /** Km of bike lane per zone and status (GET /bike/km). */
+  bikeKm: (zones) => request(`/bike/km?zones=${encodeURIComponent(zones)}`),
   /** Streets, places and districts by name (GET /search). */
   search: (q, limit = 8) => request(`/search?${new URLSearchParams({ q, limit: String(limit) })}`),
 };

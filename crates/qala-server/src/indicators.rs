@@ -13,7 +13,7 @@ use crate::error::Code;
 use crate::state::AppState;
 use crate::{ApiError, ApiResult, Caller};
 
-fn engine(state: &AppState) -> ApiResult<Arc<Engine>> {
+pub(crate) fn engine(state: &AppState) -> ApiResult<Arc<Engine>> {
     state.engine().ok_or_else(|| {
         ApiError::new(
             Code::EngineUnavailable,
@@ -23,7 +23,7 @@ fn engine(state: &AppState) -> ApiResult<Arc<Engine>> {
 }
 
 /// Raw query pairs, repeated keys kept.
-fn pairs(q: Option<&str>) -> ApiResult<Vec<(String, String)>> {
+pub(crate) fn pairs(q: Option<&str>) -> ApiResult<Vec<(String, String)>> {
     let mut out = Vec::new();
     for p in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
@@ -36,11 +36,11 @@ fn pairs(q: Option<&str>) -> ApiResult<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn one<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
+pub(crate) fn one<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
     p.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
 }
 
-fn check_known(p: &[(String, String)], known: &[&str]) -> ApiResult<()> {
+pub(crate) fn check_known(p: &[(String, String)], known: &[&str]) -> ApiResult<()> {
     match p.iter().find(|(k, _)| !known.contains(&k.as_str())) {
         Some((k, _)) => Err(ApiError::bad(
             Code::UnknownParameter,
@@ -50,7 +50,7 @@ fn check_known(p: &[(String, String)], known: &[&str]) -> ApiResult<()> {
     }
 }
 
-fn scheme(state: &AppState, caller: &Caller, p: &[(String, String)]) -> ApiResult<ZoneScheme> {
+pub(crate) fn scheme(state: &AppState, caller: &Caller, p: &[(String, String)]) -> ApiResult<ZoneScheme> {
     let s: ZoneScheme = one(p, "zones").unwrap_or("districts").parse()?;
     if let ZoneScheme::Layer { slug } = &s {
         caller.visible_layer(state, slug)?;
@@ -75,7 +75,7 @@ fn distance(p: &[(String, String)]) -> ApiResult<DistanceMode> {
 }
 
 /// Runs CPU work of the engine off the async workers.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, qala_engine::EngineError> + Send + 'static,
 ) -> ApiResult<T> {
     tokio::task::spawn_blocking(f)

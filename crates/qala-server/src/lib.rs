@@ -10,6 +10,7 @@ pub mod editions;
 pub mod error;
 pub mod error_body;
 pub mod error_code;
+pub mod figures;
 pub mod governed;
 pub mod indicators;
 pub mod items_memory;
@@ -80,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .route("/search", get(search::search))
+        .route("/bike/km", get(figures::bike_km))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
         .merge(uploads)
         // Inside the compression: the framework's texts are read before they are compressed.

@@ -89,5 +89,20 @@ pub fn paths() -> Map<String, Value> {
                           "attributes": {"category": "school"}}, "zones": "districts"}),
     );
     p.insert("/whatif".into(), json!({"post": what_if}));
+    p.insert(
+        "/bike/km".into(),
+        json!({"get": op("bikeKm", TAG, "km of bike lane per zone and status (existing, under_construction, planned), and for the city",
+            vec![zones_param()],
+            responses(&[("200", ok("km per zone and status", "application/json", json!({
+                "type": "object",
+                "required": ["scheme", "statuses", "zones", "city"],
+                "properties": {
+                    "scheme": {"type": "string"},
+                    "statuses": {"type": "array", "items": {"type": "string"}},
+                    "zones": {"type": "array", "items": {"type": "object", "required": ["zone", "names", "km"]}},
+                    "city": {"type": "object", "additionalProperties": {"type": "number"}},
+                },
+            })))], &errs(&[400, 403, 404, 409])), true)}),
+    );
     p
 }
