@@ -1,13 +1,15 @@
 //! Figures the map views show, computed by the engine so that no browser recomputes them:
-//! km of bike lane per zone and status (`GET /bike/km`).
+//! km of bike lane per zone and status (`GET /bike/km`), and each population cell's distance
+//! to the nearest service of an access indicator (`GET /access/cells`).
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use qala_engine::{FeatureFilter, FieldEquals, IndicatorDef, LayerSelector, Measure, Names};
+use qala_engine::{FeatureFilter, FieldEquals, IndicatorDef, LayerSelector, Measure, Names, ZoneScheme};
 use serde_json::{Value, json};
 
-use crate::indicators::{blocking, check_inputs_visible, check_known, engine, pairs, scheme, with_provenance};
-use crate::{ApiResult, AppState, Caller};
+use crate::error::Code;
+use crate::indicators::{blocking, check_inputs_visible, check_known, engine, one, pairs, scheme, with_provenance};
+use crate::{ApiError, ApiResult, AppState, Caller};
 
 /// The bike-lane statuses, in the order the views list them.
 pub const BIKE_STATUSES: [&str; 3] = ["existing", "under_construction", "planned"];
@@ -80,6 +82,41 @@ pub async fn bike_km(State(state): State<AppState>, caller: Caller, RawQuery(q):
     let v = json!({
         "scheme": first.scheme, "statuses": BIKE_STATUSES, "unit": "km",
         "zones": zones, "city": city, "layer_versions": versions, "as_of": first.as_of,
+    });
+    Ok(Json(with_provenance(&state, &caller, v, &versions)))
+}
+
+/// `GET /access/cells?indicator=school_500m`: every population cell (centroid) with its
+/// straight-line distance to the nearest feature the access indicator counts, from the
+/// engine's R-trees; `within` says whether the cell is inside the indicator's radius.
+pub async fn access_cells(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let p = pairs(q.as_deref())?;
+    check_known(&p, &["indicator"])?;
+    let id = one(&p, "indicator").ok_or_else(|| {
+        ApiError::bad(
+            Code::InvalidParameter,
+            "indicator=ID is required (an access indicator of GET /indicators)",
+        )
+    })?;
+    let def = state.governance().definition(id, None)?;
+    let Measure::Access { radius_m, .. } = def.measure else {
+        return Err(ApiError::bad(
+            Code::InvalidParameter,
+            format!("{id} measures no distance; use an access indicator"),
+        ));
+    };
+    let e = engine(&state)?;
+    let districts: ZoneScheme = ZoneScheme::Districts;
+    let versions = e.input_versions(&def, &districts);
+    check_inputs_visible(&state, &caller, &versions)?;
+    let cells = blocking(move || e.cell_distances(&def)).await?;
+    let v = json!({
+        "indicator": id, "radius_m": radius_m, "unit": "m", "distance": "straight",
+        "count": cells.len(), "cells": cells, "layer_versions": versions,
     });
     Ok(Json(with_provenance(&state, &caller, v, &versions)))
 }

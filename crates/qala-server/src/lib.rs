@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/search", get(search::search))
         .route("/bike/km", get(figures::bike_km))
+        .route("/access/cells", get(figures::access_cells))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
         .merge(uploads)
         // Inside the compression: the framework's texts are read before they are compressed.
