@@ -153,3 +153,52 @@ export function labelPoint(geom) {
   for (let i = 0; i + 1 < xs.length; i += 2) if (!best || xs[i + 1] - xs[i] > best[1] - best[0]) best = [xs[i], xs[i + 1]];
   return best ? [(best[0] + best[1]) / 2, y] : centroid({ type: 'Polygon', coordinates: poly });
 }
+
+/**
+ * Map features of felled-zone → planted-zone flows (`[{from_zone, to_zone, trees}]`) between
+ * zone anchor points (`Map zone → [lon, lat]`): a curve bent to its right (so A→B and B→A
+ * stay apart) whose width `w` grows with the trees, an arrowhead polygon at the planted end,
+ * and for trees planted in the zone they were felled in a circle of radius `r`.
+ * Flows with a zone outside every zone are left out.
+ */
+export function flowFeatures(flows, anchors, { maxWidth = 12, minWidth = 1.5 } = {}) {
+  const max = Math.max(1, ...flows.map((f) => f.trees));
+  const width = (trees) => minWidth + (maxWidth - minWidth) * Math.sqrt(trees / max);
+  const out = [];
+  for (const f of flows) {
+    const a = anchors.get(f.from_zone);
+    const b = anchors.get(f.to_zone);
+    if (!a || !b || !(f.trees > 0)) continue;
+    const properties = { from_zone: f.from_zone, to_zone: f.to_zone, trees: f.trees, w: width(f.trees), r: 4 + width(f.trees) };
+    if (f.from_zone === f.to_zone) {
+      out.push({ type: 'Feature', properties, geometry: { type: 'Point', coordinates: a } });
+      continue;
+    }
+    // Work in a local plane (lon scaled by cos lat) so the bend and the arrow keep their shape.
+    const k = Math.cos((a[1] * Math.PI) / 180);
+    const [ax, ay, bx, by] = [a[0] * k, a[1], b[0] * k, b[1]];
+    const [dx, dy] = [bx - ax, by - ay];
+    const len = Math.hypot(dx, dy);
+    const [nx, ny] = [dy / len, -dx / len]; // to the right of a → b
+    const [cx, cy] = [(ax + bx) / 2 + nx * len * 0.18, (ay + by) / 2 + ny * len * 0.18];
+    const pts = [];
+    const end = 0.9; // the arrowhead covers the last tenth
+    for (let i = 0; i <= 24; i += 1) {
+      const s = (i / 24) * end;
+      pts.push([(1 - s) ** 2 * ax + 2 * (1 - s) * s * cx + s * s * bx, (1 - s) ** 2 * ay + 2 * (1 - s) * s * cy + s * s * by]);
+    }
+    const tip = [bx - (dx / len) * len * 0.04, by - (dy / len) * len * 0.04];
+    const base = pts[pts.length - 1];
+    const [tx, ty] = [tip[0] - base[0], tip[1] - base[1]];
+    const half = Math.max(len * 0.025, Math.hypot(tx, ty) * 0.6);
+    const tl = Math.hypot(tx, ty) || 1;
+    const [px, py] = [(-ty / tl) * half, (tx / tl) * half];
+    const back = (p) => [p[0] / k, p[1]];
+    out.push({ type: 'Feature', properties, geometry: { type: 'LineString', coordinates: pts.map(back) } });
+    out.push({
+      type: 'Feature', properties,
+      geometry: { type: 'Polygon', coordinates: [[[base[0] + px, base[1] + py], tip, [base[0] - px, base[1] - py], [base[0] + px, base[1] + py]].map(back)] },
+    });
+  }
+  return { type: 'FeatureCollection', features: out };
+}

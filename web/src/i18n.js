@@ -1,6 +1,7 @@
 // Every word the app shows, in Kazakh, Russian and English. Keys are stable; a test checks that
 // the three languages have exactly the same keys (web/test/i18n.test.mjs).
 import { CODES_DICT } from './i18n-codes.js';
+import { FIGURES_DICT } from './i18n-figures.js';
 
 export const LANGS = ['kk', 'ru', 'en'];
 export const LANG_NAMES = { kk: 'Қазақша', ru: 'Русский', en: 'English' };
@@ -634,6 +635,8 @@ export const DICT = {
 export { num, date, pct, plural, dateTime, year, length } from './format.js';
 // Words for code values (statuses, categories, sign kinds, reasons, API error codes): i18n-codes.js.
 for (const l of LANGS) Object.assign(DICT[l], CODES_DICT[l]);
+// Words of the figures drawn from the API (flows, gaps, distances, district report): i18n-figures.js.
+for (const l of LANGS) Object.assign(DICT[l], FIGURES_DICT[l]);
 
 let current = 'kk';
 

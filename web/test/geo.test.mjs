@@ -69,3 +69,24 @@ test('a label point lies inside a ring (annulus), not in its hole, and one per z
   assert.ok(Math.abs(p[0] - 76.9) > 0.01, 'not at the centre of the hole');
   assert.equal(labelPoint({ type: 'Point', coordinates: [1, 2] }), null);
 });
+
+test('flowFeatures: a curve and an arrowhead per flow between zones, a circle for same-zone planting, widths by trees', async () => {
+  const { flowFeatures } = await import('../src/geo.js');
+  const anchors = new Map([['1', [76.9, 43.2]], ['2', [77.0, 43.3]]]);
+  const fc = flowFeatures([
+    { from_zone: '1', to_zone: '2', trees: 100 },
+    { from_zone: '2', to_zone: '1', trees: 25 },
+    { from_zone: '1', to_zone: '1', trees: 400 },
+    { from_zone: null, to_zone: '1', trees: 9 },
+  ], anchors);
+  const kinds = fc.features.map((f) => f.geometry.type);
+  assert.deepEqual(kinds, ['LineString', 'Polygon', 'LineString', 'Polygon', 'Point']);
+  const [ab, , ba] = fc.features;
+  assert.deepEqual(ab.geometry.coordinates[0], [76.9, 43.2], 'starts at the felled zone');
+  const last = ab.geometry.coordinates.at(-1);
+  assert.ok(Math.hypot(last[0] - 77.0, last[1] - 43.3) < 0.02, `ends near the planted zone: ${last}`);
+  assert.ok(ab.properties.w > ba.properties.w, 'more trees, a wider line');
+  // A→B and B→A bend to opposite sides: their midpoints differ.
+  const mid = (f) => f.geometry.coordinates[12];
+  assert.ok(Math.hypot(mid(ab)[0] - mid(ba)[0], mid(ab)[1] - mid(ba)[1]) > 0.01);
+});

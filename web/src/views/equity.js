@@ -8,6 +8,8 @@ import { t, tf, num, lang, unitLabel, scaleOf } from '../i18n.js';
 import { h, barChart, message, errorParts } from '../ui.js';
 import { editionLine, provenance, indicatorError } from '../provenance.js';
 import { labelPoint } from '../geo.js';
+import { DISTANCE_BREAKS_M, DISTANCE_COLORS } from '../style.js';
+import { length } from '../format.js';
 
 export const SCHEMES = ['districts', 'rings', 'historic'];
 const PALETTE = ['#f7fcf5', '#c7e9c0', '#74c476', '#31a354', '#006d2c'];
@@ -73,7 +75,7 @@ export function colorFor(value, br) {
 
 export default {
   id: 'equity',
-  overlays: ['zones-fill', 'zones-line', 'zones-label'],
+  overlays: ['zones-fill', 'zones-line', 'zones-label', 'access-cells'],
   hides: ['districts-label'],
   mount(ctx, panel) {
     const { map } = ctx;
@@ -166,9 +168,44 @@ export default {
       map.off('click', onClick);
       map.getSource('geo-zones')?.setData({ type: 'FeatureCollection', features: [] });
       map.getSource('geo-zone-labels')?.setData({ type: 'FeatureCollection', features: [] });
+      map.getSource('geo-cells')?.setData({ type: 'FeatureCollection', features: [] });
     };
   },
 };
+
+/**
+ * Where the gap is: for an access indicator, every population cell coloured by its distance
+ * to the nearest service (GET /access/cells, straight line), with a legend in metres.
+ */
+function whereTheGapIs(ctx, out, def) {
+  const src = ctx.map.getSource('geo-cells');
+  if (def?.measure?.type !== 'access') {
+    src.setData({ type: 'FeatureCollection', features: [] });
+    return;
+  }
+  const box = h('section', { id: 'equity-cells', 'aria-live': 'polite' }, h('h3', {}, t('cells_title')), message('info', t('loading')));
+  out.append(box);
+  api.accessCells(def.id).then((r) => {
+    if (!box.isConnected) return;
+    const features = r.cells.map((c) => ({
+      type: 'Feature', geometry: { type: 'Point', coordinates: [c.lon, c.lat] },
+      properties: c.distance_m === null ? { residents: c.residents } : { residents: c.residents, distance_m: c.distance_m },
+    }));
+    src.setData({ type: 'FeatureCollection', features });
+    const out = r.cells.filter((c) => c.distance_m === null || c.distance_m > r.radius_m).reduce((a, c) => a + c.residents, 0);
+    const bounds = DISTANCE_BREAKS_M;
+    box.replaceChildren(
+      h('h3', {}, t('cells_title')),
+      h('ul', { class: 'sublegend', id: 'cells-legend' },
+        DISTANCE_COLORS.map((c, i) => h('li', {},
+          h('span', { class: 'swatch', style: { background: c, borderRadius: '50%', width: '12px', height: '12px' } }),
+          i < bounds.length ? tf('cells_upto', { m: length(bounds[i]) }) : tf('cells_beyond', { m: length(bounds[bounds.length - 1]) }))),
+        h('li', {}, h('span', { class: 'swatch', style: { background: '#9ca3af', borderRadius: '50%', width: '12px', height: '12px' } }), t('cells_none'))),
+      h('p', { class: 'small', id: 'cells-out', 'data-residents': String(out) }, tf('cells_out', { n: num(Math.round(out)) })),
+      h('p', { class: 'small synth-note' }, t('cells_note')),
+    );
+  }).catch((e) => box.isConnected && box.replaceChildren(h('h3', {}, t('cells_title')), message('error', errorParts(e, t('error_loading')))));
+}
 
 function render(ctx, out, def, res, shapes) {
   const rows = res.zones ?? res.values ?? [];
@@ -238,4 +275,5 @@ function render(ctx, out, def, res, shapes) {
       h('tbody', {}, items.map((i) => h('tr', { 'data-zone': i.key }, h('td', {}, i.label), h('td', { class: 'num', 'data-value': i.value ?? '' }, num(i.shown, 2)))))),
     provenance(res, { id: 'equity-provenance' }),
   );
+  whereTheGapIs(ctx, out, def);
 }
