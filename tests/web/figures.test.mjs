@@ -5,7 +5,9 @@
 // their distance to the nearest service (GET /access/cells) with a legend in metres.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, launch, openPage, mapIdle, shot } from './browser.mjs';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BASE, SHOTS, launch, openPage, mapIdle, shot } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -128,4 +130,48 @@ test('equity: cells coloured by distance to the nearest school, from GET /access
     assert.deepEqual(errors, []);
     await context.close();
   }
+});
+
+test('a printable district report: every indicator\'s value for the district, the caveats and a map, printed to PDF by Chromium', async () => {
+  const defs = await api('/indicators');
+  const school = await api('/indicators/school_500m?zones=districts');
+  const z = school.zones.find((x) => x.zone === '2');
+  for (const lang of ['kk', 'ru', 'en']) {
+    const { page, context, errors } = await openPage(browser, `/?lang=${lang}#report/2`);
+    await page.locator('#report-table').waitFor({ timeout: 60000 });
+    assert.equal(await page.locator('#report-district').innerText(), z.names[lang]);
+    assert.equal(await page.locator('#report-table tbody tr').count(), defs.length, 'one row per indicator');
+    // the district's value as the API gives it (live here: nothing is published in this run)
+    const cell = page.locator('#report-table tr[data-indicator="school_500m"] td').first();
+    assert.equal(Number(await cell.getAttribute('data-value')), z.value);
+    const shown = (await cell.innerText()).replace(/[\s\u00a0\u202f]/g, '').replace(',', '.');
+    assert.ok(Math.abs(Number(shown) - 100 * z.value) < 0.006, `${shown} vs ${100 * z.value}`);
+    const caveats = await page.locator('#report-caveats').innerText();
+    assert.ok(caveats.includes('2013'), caveats);
+    const edition = await page.locator('#report-edition').innerText();
+    assert.ok(edition.length > 5, edition);
+    const img = page.locator('#report-map');
+    assert.equal(await img.count(), 1, 'a map image');
+    assert.ok((await img.evaluate((i) => i.naturalWidth)) >= 600, 'the map image is drawn');
+    assert.ok((await img.getAttribute('src')).length > 20000, 'the map image is not blank');
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('.report-actions').isVisible(), false, 'buttons are not printed');
+    const pdf = await page.pdf({ format: 'A4', printBackground: true });
+    assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+    assert.ok(pdf.length > 50000, `PDF of ${pdf.length} bytes`);
+    writeFileSync(join(SHOTS, `report-2-${lang}.pdf`), pdf);
+    await page.emulateMedia({ media: 'screen' });
+    await shot(page, `report-2-${lang}`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+  // Bad input: an unknown district says so, in the language asked for.
+  const { page, context } = await openPage(browser, '/?lang=ru#report/%3Cscript%3E');
+  assert.match(await page.locator('.report').innerText(), /Такого района нет/);
+  await context.close();
+  // The equity view links to the report of each district.
+  const o = await openPage(browser, '/?lang=en&view=equity&indicator=school_500m');
+  await o.page.locator('#report-links a').first().waitFor({ timeout: 60000 });
+  assert.equal(await o.page.locator('#report-links a').count(), 8);
+  await o.context.close();
 });

@@ -15,6 +15,7 @@ import equity from './views/equity.js';
 import wayfinding from './views/wayfinding.js';
 import planner from './views/planner.js';
 import mapper from './views/mapper.js';
+import { reportDistrict, renderReport } from './report.js';
 
 const VIEW_MODULES = { bike, greening, equity, wayfinding, planner, mapper };
 const ALL_OVERLAYS = [...new Set(Object.values(VIEW_MODULES).flatMap((v) => v.overlays))];
@@ -211,6 +212,16 @@ async function boot() {
   document.body.dataset.ready = 'true';
 }
 
-boot().catch((e) => {
+// `#report/<district>`: the printable district report instead of the map app.
+window.addEventListener('hashchange', () => { if (reportDistrict(location.hash)) location.reload(); });
+const reportOf = reportDistrict(location.hash);
+(reportOf ? (setLang(state.lang), renderReport(reportOf, state).then(() => {
+  window.qala = { state, ready: true, report: true };
+  document.body.dataset.ready = 'true';
+})) : boot()).catch((e) => {
+  if (reportOf) {
+    document.body.replaceChildren(h('main', { class: 'report' }, h('p', { class: 'msg msg-error', role: 'alert' }, errorParts(e, t('error_loading')))));
+    return;
+  }
   document.getElementById('panel-body').replaceChildren(h('p', { class: 'msg msg-error', role: 'alert' }, errorParts(e, t('error_loading'))));
 });

@@ -274,6 +274,11 @@ function render(ctx, out, def, res, shapes) {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('zone')), h('th', { scope: 'col', class: 'num' }, `${t('value')}${unit ? `, ${unit}` : ''}`))),
       h('tbody', {}, items.map((i) => h('tr', { 'data-zone': i.key }, h('td', {}, i.label), h('td', { class: 'num', 'data-value': i.value ?? '' }, num(i.shown, 2)))))),
     provenance(res, { id: 'equity-provenance' }),
+    // A printable report per district (#report/<id>): every indicator, the edition, caveats, a map.
+    res.scheme === 'districts'
+      ? h('p', { class: 'small report-links', id: 'report-links' }, `${t('report_link')}: `,
+        ...items.flatMap((i, n) => [n ? ' · ' : '', h('a', { href: `${location.pathname}?lang=${lang()}#report/${encodeURIComponent(i.key)}` }, i.label)]))
+      : null,
   );
   whereTheGapIs(ctx, out, def);
 }
