@@ -41,24 +41,6 @@ export function pointInGeometry(pt, geom) {
   return polygonsOf(geom).some((rings) => inRing(pt, rings[0]) && !rings.slice(1).some((hole) => inRing(pt, hole)));
 }
 
-/**
- * Length in metres of each line geometry inside each zone, splitting at segment midpoints
- * (a segment counts for the zone its midpoint is in: exact enough for street-length segments).
- */
-export function lengthByZone(lineFeatures, zoneFeatures, keyOf) {
-  const out = new Map(zoneFeatures.map((z) => [keyOf(z), 0]));
-  for (const f of lineFeatures) {
-    for (const line of linesOf(f.geometry)) {
-      for (let i = 1; i < line.length; i += 1) {
-        const mid = [(line[i - 1][0] + line[i][0]) / 2, (line[i - 1][1] + line[i][1]) / 2];
-        const zone = zoneFeatures.find((z) => pointInGeometry(mid, z.geometry));
-        if (zone) out.set(keyOf(zone), out.get(keyOf(zone)) + haversineM(line[i - 1], line[i]));
-      }
-    }
-  }
-  return out;
-}
-
 /** A circle of `radiusM` around [lon, lat] as a GeoJSON Polygon with `steps` vertices. */
 export function circle([lon, lat], radiusM, steps = 48) {
   const ring = [];
@@ -89,43 +71,6 @@ export function centroid(geom) {
   }
   if (aa === 0) return polys[0]?.[0]?.[0] ?? [0, 0];
   return [ax / (3 * aa), ay / (3 * aa)];
-}
-
-/** Residents within `radiusM` of any line: sum of cell residents whose centroid is that close. */
-export function residentsNearLines(cells, lineFeatures, radiusM) {
-  const lat0 = 43.24 * rad;
-  const kx = R * rad * Math.cos(lat0);
-  const ky = R * rad;
-  const segs = [];
-  for (const f of lineFeatures) {
-    for (const line of linesOf(f.geometry)) {
-      for (let i = 1; i < line.length; i += 1) {
-        segs.push([line[i - 1][0] * kx, line[i - 1][1] * ky, line[i][0] * kx, line[i][1] * ky]);
-      }
-    }
-  }
-  let total = 0;
-  const r2 = radiusM * radiusM;
-  for (const c of cells) {
-    const [lon, lat] = centroid(c.geometry);
-    const px = lon * kx;
-    const py = lat * ky;
-    for (const [x1, y1, x2, y2] of segs) {
-      if (Math.min(x1, x2) - radiusM > px || Math.max(x1, x2) + radiusM < px) continue;
-      if (Math.min(y1, y2) - radiusM > py || Math.max(y1, y2) + radiusM < py) continue;
-      const dx = x2 - x1;
-      const dy = y2 - y1;
-      const l2 = dx * dx + dy * dy;
-      const tt = l2 === 0 ? 0 : Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / l2));
-      const ex = x1 + tt * dx - px;
-      const ey = y1 + tt * dy - py;
-      if (ex * ex + ey * ey <= r2) {
-        total += Number(c.properties?.residents) || 0;
-        break;
-      }
-    }
-  }
-  return total;
 }
 
 /**

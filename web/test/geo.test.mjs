@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { haversineM, circle, pointInGeometry, lengthByZone, residentsNearLines } from '../src/geo.js';
+import { haversineM, circle, pointInGeometry } from '../src/geo.js';
 import { classify } from '../src/views/greening.js';
 import { breaks, colorFor, classColors } from '../src/views/equity.js';
 
@@ -15,21 +15,6 @@ test('a 375 m coverage circle keeps every vertex 375 m from the sign', () => {
   for (const p of c.coordinates[0]) assert.ok(Math.abs(haversineM([76.9455, 43.238], p) - 375) < 1, `${haversineM([76.9455, 43.238], p)}`);
   assert.ok(pointInGeometry([76.9455, 43.238], c));
   assert.ok(!pointInGeometry([76.9555, 43.238], c));
-});
-
-test('line length is split between zones by segment', () => {
-  const zones = [{ id: 'w', geometry: square(76.8, 43.2, 0.1) }, { id: 'e', geometry: square(76.9, 43.2, 0.1) }];
-  const line = { geometry: { type: 'LineString', coordinates: [[76.85, 43.25], [76.88, 43.25], [76.95, 43.25]] } };
-  const m = lengthByZone([line], zones, (z) => z.id);
-  assert.ok(Math.abs(m.get('w') - haversineM([76.85, 43.25], [76.88, 43.25])) < 1e-6);
-  assert.ok(Math.abs(m.get('e') - haversineM([76.88, 43.25], [76.95, 43.25])) < 1e-6);
-});
-
-test('residents within 300 m count a cell once, by its centroid', () => {
-  const line = { geometry: { type: 'LineString', coordinates: [[76.9, 43.25], [76.91, 43.25]] } };
-  const near = { properties: { residents: 100 }, geometry: square(76.905, 43.251, 0.001) }; // ~150 m north
-  const far = { properties: { residents: 7 }, geometry: square(76.905, 43.26, 0.001) }; // ~1.1 km north
-  assert.equal(residentsNearLines([near, far], [line, line], 300), 100);
 });
 
 test('felling and planting status: delivered, overdue, pending, dead', () => {

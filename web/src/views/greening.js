@@ -21,7 +21,8 @@ async function loadFlows() {
     anchors.set(id, labelPoint(z.geometry));
   }
   for (const z of r.zones) names.set(z.zone, z.names?.[lang()] || z.names?.en || z.zone);
-  return { flows: r.flows || [], fc: flowFeatures(r.flows || [], anchors), names };
+  const title = r.indicator?.names?.[lang()] || r.indicator?.names?.en || '';
+  return { flows: r.flows || [], fc: flowFeatures(r.flows || [], anchors), names, title };
 }
 
 let cache = null;
@@ -69,7 +70,7 @@ export default {
     const { map } = ctx;
     const flowLegend = h('ul', { class: 'sublegend', id: 'flows-legend' }, h('li', {}, t('loading')));
     let flowNames = new Map();
-    loadFlows().then(({ flows, fc, names }) => {
+    loadFlows().then(({ flows, fc, names, title }) => {
       flowNames = names;
       map.getSource('geo-flows').setData(fc);
       const lines = fc.features.filter((f) => f.geometry.type === 'LineString');
@@ -80,7 +81,7 @@ export default {
       flowLegend.replaceChildren(
         ...widths.map((n) => h('li', {}, h('span', { class: 'swatch', style: { background: COLORS.flow, height: `${Math.max(1.5, w(n))}px`, marginTop: '6px', width: '28px' } }), plural('trees', n))),
         h('li', { class: 'small' }, t('flows_note')),
-        h('li', { class: 'small', id: 'flows-count' }, `${plural('trees', flows.reduce((a, f) => a + (f.from_zone && f.to_zone ? f.trees : 0), 0))} · ${t('flows_source')}`),
+        h('li', { class: 'small', id: 'flows-count' }, `${plural('trees', flows.reduce((a, f) => a + (f.from_zone && f.to_zone ? f.trees : 0), 0))} · ${tf('flows_source', { name: title })}`),
       );
     }).catch((e) => flowLegend.replaceChildren(h('li', {}, message('error', errorParts(e, t('error_loading'))))));
     panel.append(
