@@ -194,13 +194,13 @@ function whereTheGapIs(ctx, out, def) {
     src.setData({ type: 'FeatureCollection', features });
     const out = r.cells.filter((c) => c.distance_m === null || c.distance_m > r.radius_m).reduce((a, c) => a + c.residents, 0);
     const bounds = DISTANCE_BREAKS_M;
-    box.replaceChildren(
-      h('h3', {}, t('cells_title')),
+    // A legend fieldset, so the legend on the map copies it too.
+    box.replaceChildren(h('fieldset', { class: 'legend' }, h('legend', {}, `${t('cells_title')} · ${indicatorTitle(def)}`),
       h('ul', { class: 'sublegend', id: 'cells-legend' },
         DISTANCE_COLORS.map((c, i) => h('li', {},
           h('span', { class: 'swatch', style: { background: c, borderRadius: '50%', width: '12px', height: '12px' } }),
           i < bounds.length ? tf('cells_upto', { m: length(bounds[i]) }) : tf('cells_beyond', { m: length(bounds[bounds.length - 1]) }))),
-        h('li', {}, h('span', { class: 'swatch', style: { background: '#9ca3af', borderRadius: '50%', width: '12px', height: '12px' } }), t('cells_none'))),
+        h('li', {}, h('span', { class: 'swatch', style: { background: '#9ca3af', borderRadius: '50%', width: '12px', height: '12px' } }), t('cells_none')))),
       h('p', { class: 'small', id: 'cells-out', 'data-residents': String(out) }, tf('cells_out', { n: num(Math.round(out)) })),
       h('p', { class: 'small synth-note' }, t('cells_note')),
     );
