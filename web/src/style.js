@@ -113,13 +113,13 @@ export function buildStyle(lang) {
       paint: { 'fill-color': COLORS.coverage, 'fill-opacity': 0.25, 'fill-outline-color': COLORS.sign },
     },
     {
-      // the longest stretch of each route without a sign (GET /indicators/wayfinding_route_gap)
-      id: 'route-gaps', type: 'line', source: 'geo-gaps', layout: { ...hidden, 'line-cap': 'round' },
-      paint: { 'line-color': COLORS.gap, 'line-width': 7, 'line-opacity': 0.9 },
-    },
-    {
       id: 'wayfinding-routes', type: 'line', source: 'src-wayfinding-routes', 'source-layer': 'wayfinding-routes', layout: hidden,
       paint: { 'line-color': COLORS.route, 'line-width': 4, 'line-opacity': 0.85 },
+    },
+    {
+      // the longest stretch of each route without a sign (GET /indicators/wayfinding_route_gap)
+      id: 'route-gaps', type: 'line', source: 'geo-gaps', layout: { ...hidden, 'line-cap': 'round' },
+      paint: { 'line-color': COLORS.gap, 'line-width': 6, 'line-opacity': 0.85 },
     },
     ...['planned', 'under_construction', 'existing'].map((status) => ({
       id: `bike-lanes-${status}`, type: 'line', source: 'src-bike-lanes', 'source-layer': 'bike-lanes', layout: { ...hidden, 'line-cap': 'butt' },
