@@ -7,6 +7,7 @@
 mod change_sets;
 mod common;
 mod engine;
+mod figures;
 mod foundation;
 mod governance;
 mod ingest;
@@ -14,4 +15,5 @@ mod ingest_hostile;
 mod lts;
 mod network;
 mod proposals;
+mod search;
 mod server;

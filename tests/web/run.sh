@@ -69,6 +69,8 @@ node --test web/test/ || status=$?
 # run): the live figures first, then editions.test.mjs publishes the first edition, and the
 # mapper tests change the bike-lanes layer last (changes.test.mjs: change sets, preview first).
 node --test --test-concurrency=1 tests/web/map.test.mjs tests/web/equity.test.mjs || status=$?
+# Every view x language x size (layout, raw codes, axe-core, keyboard popups, first-map time) and search.
+node --test --test-concurrency=1 tests/web/everyone.test.mjs tests/web/search.test.mjs tests/web/tools.test.mjs tests/web/figures.test.mjs || status=$?
 node --test tests/web/editions.test.mjs || status=$?
 node --test tests/web/mapper.test.mjs || status=$?
 node --test tests/web/changes.test.mjs || status=$?

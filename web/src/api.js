@@ -90,4 +90,10 @@ export const api = {
   zones: (scheme) => request(`/zones/${encodeURIComponent(scheme)}`),
   whatif: (body) => request('/whatif', { method: 'POST', json: body }),
   health: () => request('/health'),
+  /** Km of bike lane per zone and status (GET /bike/km). */
+  bikeKm: (zones) => request(`/bike/km?zones=${encodeURIComponent(zones)}`),
+  /** Each population cell's distance to the nearest service of an access indicator (GET /access/cells). */
+  accessCells: (indicator) => request(`/access/cells?indicator=${encodeURIComponent(indicator)}`),
+  /** Streets, places and districts by name (GET /search). */
+  search: (q, limit = 8) => request(`/search?${new URLSearchParams({ q, limit: String(limit) })}`),
 };

@@ -41,24 +41,6 @@ export function pointInGeometry(pt, geom) {
   return polygonsOf(geom).some((rings) => inRing(pt, rings[0]) && !rings.slice(1).some((hole) => inRing(pt, hole)));
 }
 
-/**
- * Length in metres of each line geometry inside each zone, splitting at segment midpoints
- * (a segment counts for the zone its midpoint is in: exact enough for street-length segments).
- */
-export function lengthByZone(lineFeatures, zoneFeatures, keyOf) {
-  const out = new Map(zoneFeatures.map((z) => [keyOf(z), 0]));
-  for (const f of lineFeatures) {
-    for (const line of linesOf(f.geometry)) {
-      for (let i = 1; i < line.length; i += 1) {
-        const mid = [(line[i - 1][0] + line[i][0]) / 2, (line[i - 1][1] + line[i][1]) / 2];
-        const zone = zoneFeatures.find((z) => pointInGeometry(mid, z.geometry));
-        if (zone) out.set(keyOf(zone), out.get(keyOf(zone)) + haversineM(line[i - 1], line[i]));
-      }
-    }
-  }
-  return out;
-}
-
 /** A circle of `radiusM` around [lon, lat] as a GeoJSON Polygon with `steps` vertices. */
 export function circle([lon, lat], radiusM, steps = 48) {
   const ring = [];
@@ -91,39 +73,77 @@ export function centroid(geom) {
   return [ax / (3 * aa), ay / (3 * aa)];
 }
 
-/** Residents within `radiusM` of any line: sum of cell residents whose centroid is that close. */
-export function residentsNearLines(cells, lineFeatures, radiusM) {
-  const lat0 = 43.24 * rad;
-  const kx = R * rad * Math.cos(lat0);
-  const ky = R * rad;
-  const segs = [];
-  for (const f of lineFeatures) {
-    for (const line of linesOf(f.geometry)) {
-      for (let i = 1; i < line.length; i += 1) {
-        segs.push([line[i - 1][0] * kx, line[i - 1][1] * ky, line[i][0] * kx, line[i][1] * ky]);
-      }
+/**
+ * A point inside a (multi)polygon to put its one label on: on the largest part, the middle of
+ * the widest inside stretch of a horizontal line through the middle of that part. Unlike the
+ * centroid, it is inside rings (annuli) and crescents; unlike a label per part, it is one.
+ */
+export function labelPoint(geom) {
+  const area = (ring) => Math.abs(ring.reduce((a, p, i, r) => a + (i ? (r[i - 1][0] * p[1] - p[0] * r[i - 1][1]) : 0), 0));
+  const parts = polygonsOf(geom);
+  if (!parts.length) return null;
+  const poly = parts.reduce((best, p) => (area(p[0]) > area(best[0]) ? p : best));
+  const ys = poly[0].map((p) => p[1]);
+  const y = (Math.min(...ys) + Math.max(...ys)) / 2;
+  const xs = [];
+  for (const ring of poly) {
+    for (let i = 1; i < ring.length; i += 1) {
+      const [x1, y1] = ring[i - 1];
+      const [x2, y2] = ring[i];
+      if ((y1 <= y && y2 > y) || (y2 <= y && y1 > y)) xs.push(x1 + ((y - y1) / (y2 - y1)) * (x2 - x1));
     }
   }
-  let total = 0;
-  const r2 = radiusM * radiusM;
-  for (const c of cells) {
-    const [lon, lat] = centroid(c.geometry);
-    const px = lon * kx;
-    const py = lat * ky;
-    for (const [x1, y1, x2, y2] of segs) {
-      if (Math.min(x1, x2) - radiusM > px || Math.max(x1, x2) + radiusM < px) continue;
-      if (Math.min(y1, y2) - radiusM > py || Math.max(y1, y2) + radiusM < py) continue;
-      const dx = x2 - x1;
-      const dy = y2 - y1;
-      const l2 = dx * dx + dy * dy;
-      const tt = l2 === 0 ? 0 : Math.max(0, Math.min(1, ((px - x1) * dx + (py - y1) * dy) / l2));
-      const ex = x1 + tt * dx - px;
-      const ey = y1 + tt * dy - py;
-      if (ex * ex + ey * ey <= r2) {
-        total += Number(c.properties?.residents) || 0;
-        break;
-      }
+  xs.sort((a, b) => a - b);
+  let best = null;
+  for (let i = 0; i + 1 < xs.length; i += 2) if (!best || xs[i + 1] - xs[i] > best[1] - best[0]) best = [xs[i], xs[i + 1]];
+  return best ? [(best[0] + best[1]) / 2, y] : centroid({ type: 'Polygon', coordinates: poly });
+}
+
+/**
+ * Map features of felled-zone → planted-zone flows (`[{from_zone, to_zone, trees}]`) between
+ * zone anchor points (`Map zone → [lon, lat]`): a curve bent to its right (so A→B and B→A
+ * stay apart) whose width `w` grows with the trees, an arrowhead polygon at the planted end,
+ * and for trees planted in the zone they were felled in a circle of radius `r`.
+ * Flows with a zone outside every zone are left out.
+ */
+export function flowFeatures(flows, anchors, { maxWidth = 12, minWidth = 1.5 } = {}) {
+  const max = Math.max(1, ...flows.map((f) => f.trees));
+  const width = (trees) => minWidth + (maxWidth - minWidth) * Math.sqrt(trees / max);
+  const out = [];
+  for (const f of flows) {
+    const a = anchors.get(f.from_zone);
+    const b = anchors.get(f.to_zone);
+    if (!a || !b || !(f.trees > 0)) continue;
+    const properties = { from_zone: f.from_zone, to_zone: f.to_zone, trees: f.trees, w: width(f.trees), r: 4 + width(f.trees) };
+    if (f.from_zone === f.to_zone) {
+      out.push({ type: 'Feature', properties, geometry: { type: 'Point', coordinates: a } });
+      continue;
     }
+    // Work in a local plane (lon scaled by cos lat) so the bend and the arrow keep their shape.
+    const k = Math.cos((a[1] * Math.PI) / 180);
+    const [ax, ay, bx, by] = [a[0] * k, a[1], b[0] * k, b[1]];
+    const [dx, dy] = [bx - ax, by - ay];
+    const len = Math.hypot(dx, dy);
+    const [nx, ny] = [dy / len, -dx / len]; // to the right of a → b
+    const [cx, cy] = [(ax + bx) / 2 + nx * len * 0.18, (ay + by) / 2 + ny * len * 0.18];
+    const pts = [];
+    const end = 0.9; // the arrowhead covers the last tenth
+    for (let i = 0; i <= 24; i += 1) {
+      const s = (i / 24) * end;
+      pts.push([(1 - s) ** 2 * ax + 2 * (1 - s) * s * cx + s * s * bx, (1 - s) ** 2 * ay + 2 * (1 - s) * s * cy + s * s * by]);
+    }
+    const tip = [bx - (dx / len) * len * 0.04, by - (dy / len) * len * 0.04];
+    const base = pts[pts.length - 1];
+    const [tx, ty] = [tip[0] - base[0], tip[1] - base[1]];
+    const half = Math.max(len * 0.025, Math.hypot(tx, ty) * 0.6);
+    const tl = Math.hypot(tx, ty) || 1;
+    const [px, py] = [(-ty / tl) * half, (tx / tl) * half];
+    const back = (p) => [p[0] / k, p[1]];
+    out.push({ type: 'Feature', properties, geometry: { type: 'LineString', coordinates: pts.map(back) } });
+    out.push({
+      type: 'Feature', properties,
+      geometry: { type: 'Polygon', coordinates: [[[base[0] + px, base[1] + py], tip, [base[0] - px, base[1] - py], [base[0] + px, base[1] + py]].map(back)] },
+    });
   }
-  return total;
+  return { type: 'FeatureCollection', features: out };
 }

@@ -1,5 +1,8 @@
 // Every word the app shows, in Kazakh, Russian and English. Keys are stable; a test checks that
 // the three languages have exactly the same keys (web/test/i18n.test.mjs).
+import { CODES_DICT } from './i18n-codes.js';
+import { FIGURES_DICT } from './i18n-figures.js';
+
 export const LANGS = ['kk', 'ru', 'en'];
 export const LANG_NAMES = { kk: 'Қазақша', ru: 'Русский', en: 'English' };
 
@@ -59,7 +62,7 @@ export const DICT = {
     green_intro: 'Саябақтар мен скверлер, ағаш кесу және өтемақы отырғызу.',
     green_parks: 'Саябақтар мен жасыл аймақтар',
     green_fellings: 'Кесілген ағаштар',
-    green_delivered: 'Отырғызылды',
+    green_delivered: 'Өтемақы орындалды',
     green_overdue: 'Мерзімі өтті',
     green_dead: 'Қурап қалды',
     green_pending: 'Мерзімі әлі келмеді',
@@ -317,7 +320,7 @@ export const DICT = {
     green_intro: 'Парки и скверы, вырубки и компенсационные посадки.',
     green_parks: 'Парки и зелёные зоны',
     green_fellings: 'Вырубки',
-    green_delivered: 'Высажено',
+    green_delivered: 'Компенсировано',
     green_overdue: 'Просрочено',
     green_dead: 'Погибли',
     green_pending: 'Срок не наступил',
@@ -775,8 +778,14 @@ export const DICT = {
   },
 };
 
+// Numbers, dates and plurals live in format.js (Intl per locale); re-exported so views import one module.
+export { num, date, pct, plural, dateTime, year, length } from './format.js';
+// Words for code values (statuses, categories, sign kinds, reasons, API error codes): i18n-codes.js.
+for (const l of LANGS) Object.assign(DICT[l], CODES_DICT[l]);
+// Words of the figures drawn from the API (flows, gaps, distances, district report): i18n-figures.js.
+for (const l of LANGS) Object.assign(DICT[l], FIGURES_DICT[l]);
+
 let current = 'kk';
-const KK_SUPPORTED = Intl.NumberFormat.supportedLocalesOf(['kk-KZ']).length > 0;
 
 export function setLang(lang) {
   current = LANGS.includes(lang) ? lang : 'kk';
@@ -806,15 +815,6 @@ export function layerName(slug) {
   return t(`layer_${slug.replaceAll('-', '_')}`);
 }
 
-/** A number in the current language's convention (spaces as thousands separators in kk and ru). */
-export function num(x, digits = 0) {
-  if (x === null || x === undefined || Number.isNaN(x)) return '—';
-  // Kazakh writes numbers as Russian does (space thousands, decimal comma); browsers without
-  // kk-KZ data would otherwise fall back to English separators.
-  const locale = current === 'kk' ? (KK_SUPPORTED ? 'kk-KZ' : 'ru-RU') : { ru: 'ru-RU', en: 'en-GB' }[current];
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(x);
-}
-
 /** An engine unit in the current language; shares are shown as percentages (see `scaleOf`). */
 export function unitLabel(unit) {
   if (!unit) return '';
@@ -831,21 +831,4 @@ export function scaleOf(unit) {
 export function localName(obj, base = 'name') {
   if (!obj) return '';
   return obj[`${base}_${current}`] ?? obj[`${base}_en`] ?? obj[base] ?? obj.id ?? '';
-}
-
-const DATE_LOCALE = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' };
-/**
- * A date in the current language: `2026-11-30` (a calendar date, shown as is) or a timestamp
- * (shown as the date in Almaty). Numeric when the browser has no data for the language.
- */
-export function date(iso) {
-  if (!iso) return '—';
-  const plain = /^\d{4}-\d{2}-\d{2}$/.test(iso);
-  const d = new Date(plain ? `${iso}T00:00:00Z` : iso);
-  if (Number.isNaN(d.getTime())) return String(iso);
-  const locale = DATE_LOCALE[current];
-  const long = Intl.DateTimeFormat.supportedLocalesOf([locale]).length > 0;
-  return new Intl.DateTimeFormat(long ? locale : 'ru-RU', {
-    day: 'numeric', month: long ? 'long' : '2-digit', year: 'numeric', timeZone: plain ? 'UTC' : 'Asia/Almaty',
-  }).format(d);
 }

@@ -6,7 +6,9 @@ import { parseState, formatState, VIEWS } from './state.js';
 import { buildStyle, styleLayersOf, TILE_LAYERS } from './style.js';
 import { tileUrl, api } from './api.js';
 import { centroid, polygonsOf } from './geo.js';
-import { h } from './ui.js';
+import { h, errorParts } from './ui.js';
+import { SearchControl } from './search.js';
+import { LegendControl, ButtonControl, featureList, downloads, exportPng, localiseControls, mapLocale, keepPopupClear, basePopup, BASE_POPUP_LAYERS } from './maptools.js';
 import bike, { invalidate as invalidateBike } from './views/bike.js';
 import greening, { invalidate as invalidateGreening } from './views/greening.js';
 import equity from './views/equity.js';
@@ -14,6 +16,7 @@ import wayfinding from './views/wayfinding.js';
 import planner from './views/planner.js';
 import mapper from './views/mapper.js';
 import proposals from './views/proposals.js';
+import { reportDistrict, renderReport } from './report.js';
 
 const VIEW_MODULES = { bike, greening, equity, wayfinding, planner, mapper, proposals };
 const ALL_OVERLAYS = [...new Set(Object.values(VIEW_MODULES).flatMap((v) => v.overlays))];
@@ -25,6 +28,12 @@ const state = parseState(location.search, navigator.language);
 const changedLayers = new Set();
 let unmount = null;
 let popup = null;
+const legend = new LegendControl();
+const searchBox = new SearchControl();
+const exportButton = new ButtonControl({ id: 'export-png', label: 'export_png', icon: '⤓', onClick: () => exportPng(ctx.map) });
+let legendObserver = null;
+let popupSeq = 0;
+let featureListOf = null;
 
 function writeUrl() {
   history.replaceState(null, '', formatState(state) + location.hash);
@@ -49,6 +58,8 @@ function renderChrome() {
 const ctx = {
   map: null,
   state,
+  /** How many popups were opened so far (tells a caller whether a click opened one). */
+  get popupSeq() { return popupSeq; },
   update(partial) {
     Object.assign(state, partial);
     writeUrl();
@@ -60,8 +71,11 @@ const ctx = {
     for (const l of styleLayersOf(id)) if (ctx.map.getLayer(l)) ctx.map.setLayoutProperty(l, 'visibility', on ? 'visible' : 'none');
   },
   popup(lngLat, children) {
+    popupSeq += 1;
     popup?.remove();
     popup = new maplibregl.Popup({ maxWidth: '280px' }).setLngLat(lngLat).setDOMContent(h('div', { class: 'popup' }, children)).addTo(ctx.map);
+    popup.getElement().querySelector('.maplibregl-popup-close-button')?.setAttribute('aria-label', t('popup_close'));
+    keepPopupClear(ctx.map, popup);
   },
   /** A layer got a new version: re-fetch its tiles and the views' cached copies. */
   layerChanged(slug) {
@@ -92,6 +106,8 @@ function showView(v) {
   unmount?.();
   unmount = null;
   popup?.remove();
+  legendObserver?.disconnect();
+  featureListOf?.dispose();
   state.view = v;
   writeUrl();
   renderChrome();
@@ -101,13 +117,31 @@ function showView(v) {
   const panel = document.getElementById('panel-body');
   panel.replaceChildren();
   document.body.dataset.view = v;
+  if (v === 'equity' || v === 'planner') panel.append(h('p', { class: 'small synth-note', id: 'figures-note' }, t('figures_note')));
   unmount = view.mount(ctx, panel) || null;
+  // Shared tools under the view's own panel: the keyboard list of map features and the downloads.
+  const tools = h('div', { class: 'panel-tools' });
+  if (v !== 'mapper') {
+    featureListOf = featureList(ctx, () => [...view.overlays, ...BASE_POPUP_LAYERS]);
+    tools.append(featureListOf.el);
+  }
+  const dl = downloads(ctx.map, view.overlays);
+  if (dl) tools.append(dl);
+  panel.append(tools);
+  // The on-map legend follows the panel's (toggles, the equity ramp) as they change.
+  legend.update(panel);
+  legendObserver = new MutationObserver(() => legend.update(panel));
+  legendObserver.observe(panel, { childList: true, subtree: true, attributes: true, attributeFilter: ['checked'] });
+  for (const input of panel.querySelectorAll('fieldset.legend input')) input.addEventListener('change', () => legend.update(panel));
 }
 
 function switchLang(l) {
   state.lang = l;
   setLang(l);
   ctx.map.setLayoutProperty('districts-label', 'text-field', ['get', `name_${l}`]);
+  localiseControls(ctx.map);
+  exportButton.relabel();
+  searchBox.relabel();
   showView(state.view);
 }
 
@@ -128,6 +162,7 @@ async function boot() {
     maxZoom: 18,
     attributionControl: false,
     localIdeographFontFamily: '"Noto Sans", sans-serif',
+    locale: mapLocale(),
     transformRequest: (url, type) => {
       if (type !== 'Tile') return { url };
       const slug = new URL(url).pathname.split('/')[2];
@@ -135,15 +170,33 @@ async function boot() {
     },
   });
   ctx.map = map;
+  // The first complete map (style, tiles, labels drawn): the browser test reads this mark.
+  map.once('idle', () => performance.mark('qala-first-map'));
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new maplibregl.GeolocateControl({ positionOptions: { enableHighAccuracy: true }, trackUserLocation: false }), 'top-right');
+  map.addControl(exportButton, 'top-right');
+  map.addControl(searchBox, 'top-left');
+  map.addControl(legend, 'top-left');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+
   map.addControl(new maplibregl.AttributionControl({ compact: false, customAttribution: 'qala' }), 'bottom-right');
   map.on('moveend', () => {
     const c = map.getCenter();
     ctx.update({ map: { zoom: map.getZoom(), lat: c.lat, lon: c.lng } });
   });
+  // Popups for the basemap (streets, buildings, services) where the view has no feature of its own.
+  // Runs after the view's own click handler: if that opened nothing, the feature still gets a popup.
+  map.on('click', (e) => {
+    const seq = popupSeq;
+    setTimeout(() => {
+      if (popupSeq !== seq) return;
+      const layers = [...VIEW_MODULES[state.view].overlays, ...BASE_POPUP_LAYERS].filter((id) => map.getLayer(id) && ctx.isVisible(id));
+      const f = layers.length ? map.queryRenderedFeatures(e.point, { layers })[0] : null;
+      if (f) ctx.popup(e.lngLat, basePopup(f));
+    }, 0);
+  });
   map.on('mousemove', (e) => {
-    const layers = ALL_OVERLAYS.filter((id) => map.getLayer(id) && ctx.isVisible(id));
+    const layers = [...ALL_OVERLAYS, ...BASE_POPUP_LAYERS].filter((id) => map.getLayer(id) && ctx.isVisible(id));
     map.getCanvas().style.cursor = map.queryRenderedFeatures(e.point, { layers }).length ? 'pointer' : '';
   });
   map.getCanvas().setAttribute('aria-label', t('app_title'));
@@ -160,6 +213,16 @@ async function boot() {
   document.body.dataset.ready = 'true';
 }
 
-boot().catch((e) => {
-  document.getElementById('panel-body').replaceChildren(h('p', { class: 'msg msg-error', role: 'alert' }, `${t('error_loading')}: ${e.message}`));
+// `#report/<district>`: the printable district report instead of the map app.
+window.addEventListener('hashchange', () => { if (reportDistrict(location.hash)) location.reload(); });
+const reportOf = reportDistrict(location.hash);
+(reportOf ? (setLang(state.lang), renderReport(reportOf, state).then(() => {
+  window.qala = { state, ready: true, report: true };
+  document.body.dataset.ready = 'true';
+})) : boot()).catch((e) => {
+  if (reportOf) {
+    document.body.replaceChildren(h('main', { class: 'report' }, h('p', { class: 'msg msg-error', role: 'alert' }, errorParts(e, t('error_loading')))));
+    return;
+  }
+  document.getElementById('panel-body').replaceChildren(h('p', { class: 'msg msg-error', role: 'alert' }, errorParts(e, t('error_loading'))));
 });

@@ -27,9 +27,15 @@ export const COLORS = {
   sign: '#6d28d9',
   route: '#0e7490',
   coverage: '#a78bfa',
+  flow: '#0f766e',
+  gap: '#dc2626',
 };
 
 /** Bike lane status → line dash, so the legend does not rely on colour alone. */
+/** Distance to the nearest service: the classes' upper bounds (m) and colours (near → far). */
+export const DISTANCE_BREAKS_M = [250, 500, 1000, 2000];
+export const DISTANCE_COLORS = ['#1a9850', '#91cf60', '#fee08b', '#fc8d59', '#d73027'];
+
 export const BIKE_DASH = { existing: null, under_construction: [2, 1], planned: [0.6, 1.4] };
 
 function src(slug, attribution) {
@@ -42,7 +48,9 @@ export function buildStyle(lang) {
   const sources = {};
   for (const slug of TILE_LAYERS) sources[`src-${slug}`] = src(slug, OSM_LAYERS.has(slug) ? OSM : undefined);
   const empty = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
-  for (const id of ['fellings', 'plantings', 'coverage', 'zones', 'whatif', 'mapper', 'district-labels']) sources[`geo-${id}`] = structuredClone(empty);
+  for (const id of ['fellings', 'plantings', 'coverage', 'zones', 'whatif', 'mapper', 'district-labels', 'zone-labels']) sources[`geo-${id}`] = structuredClone(empty);
+  // From the API: felled-zone → planted-zone flows, route gaps, cells by distance to a service.
+  for (const id of ['flows', 'gaps', 'cells']) sources[`geo-${id}`] = structuredClone(empty);
 
   const hidden = { visibility: 'none' };
   const layers = [
@@ -87,6 +95,16 @@ export function buildStyle(lang) {
     },
     { id: 'zones-line', type: 'line', source: 'geo-zones', layout: hidden, paint: { 'line-color': '#222', 'line-width': 1.5 } },
     {
+      // population cells coloured by distance to the nearest service (GET /access/cells)
+      id: 'access-cells', type: 'circle', source: 'geo-cells', layout: hidden,
+      paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 2.5, 13, 6, 15, 12],
+        'circle-color': ['case', ['!', ['has', 'distance_m']], '#9ca3af',
+          ['step', ['get', 'distance_m'], ...DISTANCE_COLORS.flatMap((c, i) => (i ? [DISTANCE_BREAKS_M[i - 1], c] : [c]))]],
+        'circle-opacity': 0.85, 'circle-stroke-color': '#fff', 'circle-stroke-width': 0.5,
+      },
+    },
+    {
       id: 'historic-centre', type: 'line', source: 'src-historic-centre', 'source-layer': 'historic-centre', layout: hidden,
       paint: { 'line-color': '#7c2d12', 'line-width': 2.5, 'line-dasharray': [1, 1] },
     },
@@ -97,6 +115,11 @@ export function buildStyle(lang) {
     {
       id: 'wayfinding-routes', type: 'line', source: 'src-wayfinding-routes', 'source-layer': 'wayfinding-routes', layout: hidden,
       paint: { 'line-color': COLORS.route, 'line-width': 4, 'line-opacity': 0.85 },
+    },
+    {
+      // the longest stretch of each route without a sign (GET /indicators/wayfinding_route_gap)
+      id: 'route-gaps', type: 'line', source: 'geo-gaps', layout: { ...hidden, 'line-cap': 'round' },
+      paint: { 'line-color': COLORS.gap, 'line-width': 6, 'line-opacity': 0.85 },
     },
     ...['planned', 'under_construction', 'existing'].map((status) => ({
       id: `bike-lanes-${status}`, type: 'line', source: 'src-bike-lanes', 'source-layer': 'bike-lanes', layout: { ...hidden, 'line-cap': 'butt' },
@@ -114,6 +137,21 @@ export function buildStyle(lang) {
     {
       id: 'services', type: 'circle', source: 'src-services', 'source-layer': 'services', layout: hidden, minzoom: 12,
       paint: { 'circle-radius': 3, 'circle-color': '#475569', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 },
+    },
+    {
+      // felled-zone → planted-zone flows: curves weighted by trees, an arrowhead at the planted end
+      id: 'planting-flows', type: 'line', source: 'geo-flows', layout: { ...hidden, 'line-cap': 'round' },
+      filter: ['==', ['geometry-type'], 'LineString'],
+      paint: { 'line-color': COLORS.flow, 'line-width': ['get', 'w'], 'line-opacity': 0.75 },
+    },
+    {
+      id: 'planting-flows-arrow', type: 'fill', source: 'geo-flows', layout: hidden,
+      filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': COLORS.flow, 'fill-opacity': 0.9 },
+    },
+    {
+      id: 'planting-flows-self', type: 'circle', source: 'geo-flows', layout: hidden,
+      filter: ['==', ['geometry-type'], 'Point'],
+      paint: { 'circle-radius': ['get', 'r'], 'circle-color': '#fff', 'circle-opacity': 0.6, 'circle-stroke-color': COLORS.flow, 'circle-stroke-width': 2.5 },
     },
     {
       id: 'tree-fellings', type: 'circle', source: 'geo-fellings', layout: hidden,
@@ -153,7 +191,7 @@ export function buildStyle(lang) {
       paint: { 'text-color': '#4b5563', 'text-halo-color': '#fff', 'text-halo-width': 1.5 },
     },
     {
-      id: 'zones-label', type: 'symbol', source: 'geo-zones', layout: { ...hidden, 'text-field': ['get', 'label'], 'text-font': FONT, 'text-size': 13 },
+      id: 'zones-label', type: 'symbol', source: 'geo-zone-labels', layout: { ...hidden, 'text-field': ['get', 'label'], 'text-font': FONT, 'text-size': 13 },
       paint: { 'text-color': '#111', 'text-halo-color': '#fff', 'text-halo-width': 2 },
     },
     {

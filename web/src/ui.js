@@ -1,6 +1,7 @@
 // Small DOM helpers: element creation, a layer toggle with its legend swatch, an SVG bar chart,
 // and a sortable table. No framework: the app is small and must stay readable.
 import { t, num } from './i18n.js';
+import { errorText } from './codes.js';
 
 /** h('div', {class: 'x', onclick: f}, 'text', child) → element. */
 export function h(tag, attrs = {}, ...children) {
@@ -13,7 +14,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (k in el && typeof v !== 'string') el[k] = v;
     else el.setAttribute(k, v === true ? '' : v);
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 
@@ -96,6 +97,11 @@ export function sortableTable(columns, rows, { caption } = {}) {
   return table;
 }
 
-export function message(kind, text) {
-  return h('p', { class: `msg msg-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+/** An API error for people: the words in the current language, then the stable code (left as is, `translate="no"`). */
+export function errorParts(err, lead) {
+  return [lead ? `${lead}: ` : '', errorText(err), err?.code ? [' (', h('code', { translate: 'no', class: 'err-code' }, err.code), ')'] : ''];
+}
+
+export function message(kind, ...text) {
+  return h('p', { class: `msg msg-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, ...text);
 }

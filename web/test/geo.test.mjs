@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { haversineM, circle, pointInGeometry, lengthByZone, residentsNearLines } from '../src/geo.js';
+import { haversineM, circle, pointInGeometry } from '../src/geo.js';
 import { classify } from '../src/views/greening.js';
 import { breaks, colorFor, classColors } from '../src/views/equity.js';
 
@@ -15,21 +15,6 @@ test('a 375 m coverage circle keeps every vertex 375 m from the sign', () => {
   for (const p of c.coordinates[0]) assert.ok(Math.abs(haversineM([76.9455, 43.238], p) - 375) < 1, `${haversineM([76.9455, 43.238], p)}`);
   assert.ok(pointInGeometry([76.9455, 43.238], c));
   assert.ok(!pointInGeometry([76.9555, 43.238], c));
-});
-
-test('line length is split between zones by segment', () => {
-  const zones = [{ id: 'w', geometry: square(76.8, 43.2, 0.1) }, { id: 'e', geometry: square(76.9, 43.2, 0.1) }];
-  const line = { geometry: { type: 'LineString', coordinates: [[76.85, 43.25], [76.88, 43.25], [76.95, 43.25]] } };
-  const m = lengthByZone([line], zones, (z) => z.id);
-  assert.ok(Math.abs(m.get('w') - haversineM([76.85, 43.25], [76.88, 43.25])) < 1e-6);
-  assert.ok(Math.abs(m.get('e') - haversineM([76.88, 43.25], [76.95, 43.25])) < 1e-6);
-});
-
-test('residents within 300 m count a cell once, by its centroid', () => {
-  const line = { geometry: { type: 'LineString', coordinates: [[76.9, 43.25], [76.91, 43.25]] } };
-  const near = { properties: { residents: 100 }, geometry: square(76.905, 43.251, 0.001) }; // ~150 m north
-  const far = { properties: { residents: 7 }, geometry: square(76.905, 43.26, 0.001) }; // ~1.1 km north
-  assert.equal(residentsNearLines([near, far], [line, line], 300), 100);
 });
 
 test('felling and planting status: delivered, overdue, pending, dead', () => {
@@ -55,4 +40,38 @@ test('choropleth classes: quantile breaks, higher values darker, missing values 
   assert.equal(colorFor(0, few), classColors(few)[0]);
   assert.equal(colorFor(4.3, few), classColors(few)[2]);
   assert.notEqual(colorFor(1.01, few), colorFor(4.3, few));
+});
+
+test('a label point lies inside a ring (annulus), not in its hole, and one per zone', async () => {
+  const { labelPoint } = await import('../src/geo.js');
+  const outer = circle([76.9, 43.2], 7000).coordinates[0];
+  const hole = circle([76.9, 43.2], 3000).coordinates[0];
+  const ring = { type: 'MultiPolygon', coordinates: [[outer, hole], square(77.5, 43.5, 0.001).coordinates] };
+  const p = labelPoint(ring);
+  assert.ok(pointInGeometry(p, ring), `label at ${p} is inside the ring`);
+  const d = haversineM([76.9, 43.2], p);
+  assert.ok(d > 3000 && d < 7000, `between the hole and the edge: ${d} m`);
+  assert.ok(Math.abs(p[0] - 76.9) > 0.01, 'not at the centre of the hole');
+  assert.equal(labelPoint({ type: 'Point', coordinates: [1, 2] }), null);
+});
+
+test('flowFeatures: a curve and an arrowhead per flow between zones, a circle for same-zone planting, widths by trees', async () => {
+  const { flowFeatures } = await import('../src/geo.js');
+  const anchors = new Map([['1', [76.9, 43.2]], ['2', [77.0, 43.3]]]);
+  const fc = flowFeatures([
+    { from_zone: '1', to_zone: '2', trees: 100 },
+    { from_zone: '2', to_zone: '1', trees: 25 },
+    { from_zone: '1', to_zone: '1', trees: 400 },
+    { from_zone: null, to_zone: '1', trees: 9 },
+  ], anchors);
+  const kinds = fc.features.map((f) => f.geometry.type);
+  assert.deepEqual(kinds, ['LineString', 'Polygon', 'LineString', 'Polygon', 'Point']);
+  const [ab, , ba] = fc.features;
+  assert.deepEqual(ab.geometry.coordinates[0], [76.9, 43.2], 'starts at the felled zone');
+  const last = ab.geometry.coordinates.at(-1);
+  assert.ok(Math.hypot(last[0] - 77.0, last[1] - 43.3) < 0.02, `ends near the planted zone: ${last}`);
+  assert.ok(ab.properties.w > ba.properties.w, 'more trees, a wider line');
+  // A→B and B→A bend to opposite sides: their midpoints differ.
+  const mid = (f) => f.geometry.coordinates[12];
+  assert.ok(Math.hypot(mid(ab)[0] - mid(ba)[0], mid(ab)[1] - mid(ba)[1]) > 0.01);
 });

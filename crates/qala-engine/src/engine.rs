@@ -85,6 +85,16 @@ impl Population {
     }
 }
 
+/// One population cell (its centroid, WGS84) and its straight-line distance to the nearest
+/// counted feature, metres.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CellDistance {
+    pub lon: f64,
+    pub lat: f64,
+    pub residents: f64,
+    pub distance_m: Option<f64>,
+}
+
 /// An ad-hoc access question: share of residents within `radius_m` of any feature of
 /// `layer` (a slug) passing `filter`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -266,6 +276,40 @@ impl Engine {
     pub fn access(&self, q: &AccessQuery, scheme: &ZoneScheme) -> Result<IndicatorResult, EngineError> {
         let def = access_def(q);
         self.compute_def(&def, scheme)
+    }
+
+    /// Every population cell with its distance in a straight line (m, UTM 43N) to the nearest
+    /// feature an access indicator counts (`None` when there is none), for a map of where the
+    /// gap is. The same R-trees and selection as the indicator.
+    ///
+    /// Errors: `not_access_indicator` for an indicator that measures no distance.
+    pub fn cell_distances(&self, def: &IndicatorDef) -> Result<Vec<CellDistance>, EngineError> {
+        let Measure::Access { layer, .. } = &def.measure else {
+            return Err(EngineError::NotAccessIndicator(def.id.clone()));
+        };
+        let pop = self.population()?;
+        let layers = self.selected(layer)?;
+        let masks: Vec<Vec<bool>> = layers.iter().map(|s| s.layer.mask(&s.filter)).collect();
+        let inv = Projector::to_wgs84()?;
+        let mut out = Vec::with_capacity(pop.points.len());
+        for (c, p) in pop.points.iter().enumerate() {
+            if !p.x().is_finite() {
+                continue;
+            }
+            let distance_m = layers
+                .iter()
+                .zip(&masks)
+                .filter_map(|(s, m)| s.layer.index.nearest_where(*p, |i| m[i]).map(|(_, d)| d))
+                .min_by(f64::total_cmp);
+            let w = inv.coord(p.0)?;
+            out.push(CellDistance {
+                lon: w.x,
+                lat: w.y,
+                residents: pop.residents[c],
+                distance_m,
+            });
+        }
+        Ok(out)
     }
 
     /// The zones of `scheme` for a map (WGS84), with roles and residents.

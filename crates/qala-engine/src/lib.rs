@@ -54,7 +54,7 @@ mod zone_scheme;
 mod zone_set;
 
 pub use distance_mode::DistanceMode;
-pub use engine::{AccessQuery, Engine, EngineOptions, MAX_RADIUS_M};
+pub use engine::{AccessQuery, CellDistance, Engine, EngineOptions, MAX_RADIUS_M};
 pub use error::EngineError;
 pub use geojson_in::parse_geometry;
 pub use indicator_def::{

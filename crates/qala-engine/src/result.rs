@@ -147,6 +147,9 @@ pub struct RouteGap {
     pub length_m: f64,
     pub signs: usize,
     pub longest_gap_m: f64,
+    /// Where the longest gap runs: a GeoJSON MultiLineString in WGS84 (lon, lat).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap_wgs84: Option<serde_json::Value>,
 }
 
 /// A zone for maps: WGS84 polygon, names, role, residents.

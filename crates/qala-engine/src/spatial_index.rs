@@ -110,6 +110,37 @@ impl SpatialIndex {
         best
     }
 
+    /// The nearest geometry accepted by `keep` and its exact distance (ties by index);
+    /// `None` when `keep` accepts none.
+    ///
+    /// ```
+    /// use geo_types::{Geometry, Point, point};
+    /// use qala_engine::SpatialIndex;
+    /// let idx = SpatialIndex::new(vec![
+    ///     Geometry::Point(point!(x: 0.0, y: 0.0)),
+    ///     Geometry::Point(point!(x: 100.0, y: 0.0)),
+    /// ]);
+    /// assert_eq!(idx.nearest_where(Point::new(10.0, 0.0), |i| i == 1), Some((1, 90.0)));
+    /// assert_eq!(idx.nearest_where(Point::new(10.0, 0.0), |_| false), None);
+    /// ```
+    pub fn nearest_where(&self, p: Point<f64>, keep: impl Fn(usize) -> bool) -> Option<(usize, f64)> {
+        let mut best: Option<(usize, f64)> = None;
+        for (e, d2) in self.tree.nearest_neighbor_iter_with_distance_2(&[p.x(), p.y()]) {
+            if best.is_some_and(|(_, bd)| d2.sqrt() > bd) {
+                break;
+            }
+            let i = e.data as usize;
+            if !keep(i) {
+                continue;
+            }
+            let d = self.distance(i, p);
+            if best.is_none_or(|(bi, bd)| d < bd || (d == bd && i < bi)) {
+                best = Some((i, d));
+            }
+        }
+        best
+    }
+
     /// Indices of the geometries intersecting `rect` (boundary included), ascending.
     pub fn intersecting(&self, rect: Rect<f64>) -> Vec<usize> {
         let env = AABB::from_corners([rect.min().x, rect.min().y], [rect.max().x, rect.max().y]);

@@ -36,11 +36,11 @@ pub(crate) fn pairs(q: Option<&str>) -> ApiResult<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn one<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
+pub(crate) fn one<'a>(p: &'a [(String, String)], k: &str) -> Option<&'a str> {
     p.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str())
 }
 
-fn check_known(p: &[(String, String)], known: &[&str]) -> ApiResult<()> {
+pub(crate) fn check_known(p: &[(String, String)], known: &[&str]) -> ApiResult<()> {
     match p.iter().find(|(k, _)| !known.contains(&k.as_str())) {
         Some((k, _)) => Err(ApiError::bad(
             Code::UnknownParameter,

@@ -11,6 +11,7 @@ pub mod editions;
 pub mod error;
 pub mod error_body;
 pub mod error_code;
+pub mod figures;
 pub mod governed;
 pub mod indicators;
 pub mod items_memory;
@@ -28,6 +29,7 @@ pub mod proposal_moderation;
 pub mod proposal_photo;
 pub mod proposal_stats;
 pub mod proposals;
+pub mod search;
 pub mod state;
 pub mod tiles;
 pub mod upload_queue;
@@ -112,6 +114,9 @@ pub fn router(state: AppState) -> Router {
         .route("/proposals/{id}/status", post(proposal_moderation::status))
         .route("/proposals/{id}/merge", post(proposal_moderation::merge))
         .route("/moderation/proposals", get(proposal_moderation::queue))
+        .route("/search", get(search::search))
+        .route("/bike/km", get(figures::bike_km))
+        .route("/access/cells", get(figures::access_cells))
         .layer(DefaultBodyLimit::max(JSON_LIMIT_BYTES))
         .merge(uploads)
         .merge(proposals)

@@ -1,10 +1,10 @@
 // Bike network: existing / under construction / planned lanes with a legend that toggles them,
 // km per district and residents within 300 m of a lane now vs with the plan.
 import { api } from '../api.js';
-import { t, num, localName, layerName } from '../i18n.js';
-import { h, toggleRow, barChart, message } from '../ui.js';
+import { t, num, lang, layerName, year } from '../i18n.js';
+import { code } from '../codes.js';
+import { h, toggleRow, barChart, message, errorParts } from '../ui.js';
 import { COLORS, BIKE_DASH } from '../style.js';
-import { lengthByZone, residentsNearLines } from '../geo.js';
 
 const STATUSES = ['existing', 'under_construction', 'planned'];
 
@@ -16,19 +16,9 @@ function swatchFor(status) {
   return { background: bg, height: '5px', marginTop: '7px' };
 }
 
-let cache = null; // the layers this view reads, fetched once per page (re-fetched after an upload)
-
-export function invalidate() {
-  cache = null;
-}
-
-async function load() {
-  if (!cache) {
-    cache = Promise.all([api.items('bike-lanes'), api.items('districts'), api.items('population')]);
-    cache.catch(() => { cache = null; });
-  }
-  return cache;
-}
+// Nothing is downloaded whole: the km per district come from GET /bike/km and the residents
+// near a lane from the engine's indicators, so invalidate() has nothing to drop.
+export function invalidate() {}
 
 export default {
   id: 'bike',
@@ -57,26 +47,20 @@ export default {
     );
     const stats = h('section', { class: 'stats', 'aria-live': 'polite' }, message('info', t('loading')));
     panel.append(stats);
-    // Residents within 300 m: the engine's indicators when it is up (bike_300m_existing and
-    // bike_300m_plan), else the same figure computed here from the served layers.
-    const engine = Promise.all(['bike_300m_existing', 'bike_300m_plan'].map((id) => api.indicator(id, 'districts'))).catch(() => null);
-    Promise.all([load(), engine]).then(([[lanes, districts, cells], eng]) => {
-      const key = (d) => d.properties.akimat_id ?? d.id;
-      const byStatus = Object.fromEntries(STATUSES.map((s) => [s, lengthByZone(lanes.features.filter((f) => f.properties.status === s), districts.features, key)]));
-      const rows = districts.features.map((d) => ({
-        label: localName(d.properties),
-        existing: byStatus.existing.get(key(d)) / 1000,
-        under_construction: byStatus.under_construction.get(key(d)) / 1000,
-        planned: byStatus.planned.get(key(d)) / 1000,
+    // Km per zone and status (GET /bike/km) and residents within 300 m (the engine's
+    // bike_300m_existing / bike_300m_plan): all from the API, none computed here.
+    const indicators = Promise.all(['bike_300m_existing', 'bike_300m_plan'].map((id) => api.indicator(id, 'districts')));
+    Promise.all([api.bikeKm('districts'), indicators]).then(([km, eng]) => {
+      const rows = km.zones.map((z) => ({
+        label: z.names?.[lang()] || z.names?.en || z.zone,
+        ...Object.fromEntries(STATUSES.map((s) => [s, Number(z.km[s]) || 0])),
       })).sort((a, b) => b.existing - a.existing);
-      const total = cells.features.reduce((s, c) => s + (Number(c.properties.residents) || 0), 0);
-      const fromEngine = eng && eng.every((r) => Number.isFinite(r.city?.numerator) || Number.isFinite(r.city?.value));
-      const residentsOf = (r) => (Number.isFinite(r.city?.numerator) ? r.city.numerator : r.city.value * total);
-      const now = fromEngine ? residentsOf(eng[0]) : residentsNearLines(cells.features, lanes.features.filter((f) => f.properties.status === 'existing'), 300);
-      const plan = fromEngine ? residentsOf(eng[1]) : residentsNearLines(cells.features, lanes.features, 300);
+      const total = eng[0].city.denominator;
+      const now = eng[0].city.numerator;
+      const plan = eng[1].city.numerator;
       stats.replaceChildren(
         h('h3', {}, t('bike_km_by_district')),
-        h('table', { class: 'data', id: 'bike-km-table' },
+        h('table', { class: 'data', id: 'bike-km-table', tabindex: '0' },
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('district')), ...STATUSES.map((s) => h('th', { scope: 'col', class: 'num' }, t(`bike_${s}`))))),
           h('tbody', {}, rows.map((r) => h('tr', {}, h('td', {}, r.label), ...STATUSES.map((s) => h('td', { class: 'num' }, num(r[s], 1))))))),
         h('h3', {}, t('bike_pop_300')),
@@ -90,10 +74,10 @@ export default {
         }),
         h('p', { class: 'small', id: 'bike-pop-share' },
           `${t('bike_now')}: ${num((100 * now) / total, 1)} % · ${t('bike_with_plan')}: ${num((100 * plan) / total, 1)} % (${t('total')} ${num(total)} ${t('residents')})`),
-        h('p', { class: 'small', id: 'bike-pop-source' }, fromEngine ? t('source_engine') : t('source_browser')),
+        h('p', { class: 'small', id: 'bike-pop-source' }, t('source_engine')),
         h('p', { class: 'small synth-note' }, t('synthetic_note')),
       );
-    }).catch((e) => stats.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`)));
+    }).catch((e) => stats.replaceChildren(message('error', errorParts(e, t('error_loading')))));
     const onClick = (e) => {
       const f = map.queryRenderedFeatures(e.point, { layers: this.overlays.filter((l) => ctx.isVisible(l)) })[0];
       if (!f) return;
@@ -101,7 +85,8 @@ export default {
       ctx.popup(e.lngLat, [
         h('strong', {}, p.name || layerName(f.layer.id.startsWith('bike') ? 'bike-lanes' : 'transit-stops')),
         p.status ? h('div', {}, t(`bike_${p.status}`)) : null,
-        p.planned_year ? h('div', {}, String(p.planned_year)) : null,
+        p.facility ? h('div', {}, `${t('facility')}: ${code('facility', p.facility)}`) : null,
+        p.planned_year ? h('div', {}, `${t('planned_year')}: ${year(p.planned_year)}`) : null,
         h('div', { class: 'badge-synth' }, t('synthetic')),
       ]);
     };

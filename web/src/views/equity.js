@@ -5,8 +5,11 @@
 // checks), and the caveats and inputs under them are the API's provenance.
 import { api } from '../api.js';
 import { t, tf, num, lang, unitLabel, scaleOf } from '../i18n.js';
-import { h, barChart, message } from '../ui.js';
+import { h, barChart, message, errorParts } from '../ui.js';
 import { editionLine, provenance, indicatorError } from '../provenance.js';
+import { labelPoint } from '../geo.js';
+import { DISTANCE_BREAKS_M, DISTANCE_COLORS } from '../style.js';
+import { length } from '../format.js';
 
 export const SCHEMES = ['districts', 'rings', 'historic'];
 const PALETTE = ['#f7fcf5', '#c7e9c0', '#74c476', '#31a354', '#006d2c'];
@@ -72,7 +75,7 @@ export function colorFor(value, br) {
 
 export default {
   id: 'equity',
-  overlays: ['zones-fill', 'zones-line', 'zones-label'],
+  overlays: ['zones-fill', 'zones-line', 'zones-label', 'access-cells'],
   hides: ['districts-label'],
   mount(ctx, panel) {
     const { map } = ctx;
@@ -146,13 +149,14 @@ export default {
           source.replaceChildren();
           out.replaceChildren(message('error', indicatorError(e)));
           map.getSource('geo-zones').setData({ type: 'FeatureCollection', features: [] });
+          map.getSource('geo-zone-labels').setData({ type: 'FeatureCollection', features: [] });
         }
       };
       for (const r of radios) r.addEventListener('change', show);
       indSel.addEventListener('change', show);
       zoneSel.addEventListener('change', show);
       show();
-    }).catch((e) => body.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`)));
+    }).catch((e) => body.replaceChildren(message('error', errorParts(e, t('error_loading')))));
 
     const onClick = (e) => {
       const f = map.queryRenderedFeatures(e.point, { layers: ['zones-fill'] })[0];
@@ -163,9 +167,45 @@ export default {
       alive = false;
       map.off('click', onClick);
       map.getSource('geo-zones')?.setData({ type: 'FeatureCollection', features: [] });
+      map.getSource('geo-zone-labels')?.setData({ type: 'FeatureCollection', features: [] });
+      map.getSource('geo-cells')?.setData({ type: 'FeatureCollection', features: [] });
     };
   },
 };
+
+/**
+ * Where the gap is: for an access indicator, every population cell coloured by its distance
+ * to the nearest service (GET /access/cells, straight line), with a legend in metres.
+ */
+function whereTheGapIs(ctx, out, def) {
+  const src = ctx.map.getSource('geo-cells');
+  if (def?.measure?.type !== 'access') {
+    src.setData({ type: 'FeatureCollection', features: [] });
+    return;
+  }
+  const box = h('section', { id: 'equity-cells', 'aria-live': 'polite' }, h('h3', {}, t('cells_title')), message('info', t('loading')));
+  out.append(box);
+  api.accessCells(def.id).then((r) => {
+    if (!box.isConnected) return;
+    const features = r.cells.map((c) => ({
+      type: 'Feature', geometry: { type: 'Point', coordinates: [c.lon, c.lat] },
+      properties: c.distance_m === null ? { residents: c.residents } : { residents: c.residents, distance_m: c.distance_m },
+    }));
+    src.setData({ type: 'FeatureCollection', features });
+    const out = r.cells.filter((c) => c.distance_m === null || c.distance_m > r.radius_m).reduce((a, c) => a + c.residents, 0);
+    const bounds = DISTANCE_BREAKS_M;
+    // A legend fieldset, so the legend on the map copies it too.
+    box.replaceChildren(h('fieldset', { class: 'legend' }, h('legend', {}, `${t('cells_title')} · ${indicatorTitle(def)}`),
+      h('ul', { class: 'sublegend', id: 'cells-legend' },
+        DISTANCE_COLORS.map((c, i) => h('li', {},
+          h('span', { class: 'swatch', style: { background: c, borderRadius: '50%', width: '12px', height: '12px' } }),
+          i < bounds.length ? tf('cells_upto', { m: length(bounds[i]) }) : tf('cells_beyond', { m: length(bounds[bounds.length - 1]) }))),
+        h('li', {}, h('span', { class: 'swatch', style: { background: '#9ca3af', borderRadius: '50%', width: '12px', height: '12px' } }), t('cells_none')))),
+      h('p', { class: 'small', id: 'cells-out', 'data-residents': String(out) }, tf('cells_out', { n: num(Math.round(out)) })),
+      h('p', { class: 'small synth-note' }, t('cells_note')),
+    );
+  }).catch((e) => box.isConnected && box.replaceChildren(h('h3', {}, t('cells_title')), message('error', errorParts(e, t('error_loading')))));
+}
 
 function render(ctx, out, def, res, shapes) {
   const rows = res.zones ?? res.values ?? [];
@@ -192,6 +232,11 @@ function render(ctx, out, def, res, shapes) {
     };
   });
   ctx.map.getSource('geo-zones').setData({ type: 'FeatureCollection', features });
+  // One label per zone, inside it (a ring clipped by the city is many polygons: one label each would repeat).
+  ctx.map.getSource('geo-zone-labels').setData({
+    type: 'FeatureCollection',
+    features: features.map((f) => ({ type: 'Feature', properties: { label: f.properties.label }, geometry: { type: 'Point', coordinates: labelPoint(f.geometry) } })).filter((f) => f.geometry.coordinates),
+  });
 
   const items = rows.map((r) => ({ label: zoneLabel(r.names || r.name ? r : (shapes.features.find((f) => zoneKeyOfFeature(f) === zoneKeyOfRow(r))?.properties ?? r)), value: r.value, shown: d(r.value), key: zoneKeyOfRow(r) }));
   const legend = h('div', { class: 'choropleth-legend', id: 'equity-legend' },
@@ -225,9 +270,15 @@ function render(ctx, out, def, res, shapes) {
         Number.isFinite(ratio) ? h('p', { class: 'small', id: 'equity-gap' }, `${t('gap_ratio')}: ${num(ratio, 2)}`) : null,
         Number.isFinite(ineq.gini) ? h('p', { class: 'small' }, `Gini ${num(ineq.gini, 3)} · Theil T ${num(ineq.theil_t, 3)}${Number.isFinite(ineq.theil_between_share) ? ` (${num(100 * ineq.theil_between_share, 0)} % ${t('centre_vs_periphery').toLowerCase()})` : ''}`) : null)
       : message('info', t('no_value')),
-    h('table', { class: 'data', id: 'equity-table' },
+    h('table', { class: 'data', id: 'equity-table', tabindex: '0' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('zone')), h('th', { scope: 'col', class: 'num' }, `${t('value')}${unit ? `, ${unit}` : ''}`))),
       h('tbody', {}, items.map((i) => h('tr', { 'data-zone': i.key }, h('td', {}, i.label), h('td', { class: 'num', 'data-value': i.value ?? '' }, num(i.shown, 2)))))),
     provenance(res, { id: 'equity-provenance' }),
+    // A printable report per district (#report/<id>): every indicator, the edition, caveats, a map.
+    res.scheme === 'districts'
+      ? h('p', { class: 'small report-links', id: 'report-links' }, `${t('report_link')}: `,
+        ...items.flatMap((i, n) => [n ? ' · ' : '', h('a', { href: `${location.pathname}?lang=${lang()}#report/${encodeURIComponent(i.key)}` }, i.label)]))
+      : null,
   );
+  whereTheGapIs(ctx, out, def);
 }

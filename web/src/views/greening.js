@@ -3,9 +3,27 @@
 // "overdue" when they do not and compensation_due has passed, otherwise "not yet due".
 // A planting is "dead" when fewer than half its trees were alive at the 1-year check.
 import { api } from '../api.js';
-import { t, num, layerName } from '../i18n.js';
-import { h, toggleRow, barChart, message } from '../ui.js';
+import { t, tf, num, layerName, date, plural, lang } from '../i18n.js';
+import { code } from '../codes.js';
+import { h, toggleRow, barChart, message, errorParts } from '../ui.js';
 import { COLORS } from '../style.js';
+import { flowFeatures, labelPoint } from '../geo.js';
+
+const FLOW_LAYERS = ['planting-flows', 'planting-flows-arrow', 'planting-flows-self'];
+
+/** Felled-zone → planted-zone flows by district, from the compensation indicator's `flows`. */
+async function loadFlows() {
+  const [r, zones] = await Promise.all([api.indicator('planting_same_zone_share', 'districts'), api.zones('districts')]);
+  const anchors = new Map();
+  const names = new Map();
+  for (const z of zones.features) {
+    const id = String(z.properties.zone ?? z.properties.id ?? z.id);
+    anchors.set(id, labelPoint(z.geometry));
+  }
+  for (const z of r.zones) names.set(z.zone, z.names?.[lang()] || z.names?.en || z.zone);
+  const title = r.indicator?.names?.[lang()] || r.indicator?.names?.en || '';
+  return { flows: r.flows || [], fc: flowFeatures(r.flows || [], anchors), names, title };
+}
 
 let cache = null;
 export function invalidate() {
@@ -47,9 +65,25 @@ const dot = (color, ring = '#fff') => ({ background: color, borderRadius: '50%',
 
 export default {
   id: 'greening',
-  overlays: ['green-spaces', 'tree-fellings', 'tree-plantings'],
+  overlays: ['green-spaces', 'tree-fellings', 'tree-plantings', ...FLOW_LAYERS],
   mount(ctx, panel) {
     const { map } = ctx;
+    const flowLegend = h('ul', { class: 'sublegend', id: 'flows-legend' }, h('li', {}, t('loading')));
+    let flowNames = new Map();
+    loadFlows().then(({ flows, fc, names, title }) => {
+      flowNames = names;
+      map.getSource('geo-flows').setData(fc);
+      const lines = fc.features.filter((f) => f.geometry.type === 'LineString');
+      const max = Math.max(0, ...lines.map((f) => f.properties.trees));
+      const sample = (trees) => fc.features.find((f) => f.properties.trees === trees)?.properties.w;
+      const widths = [...new Set([max, Math.round(max / 4), Math.round(max / 16)])].filter((n) => n > 0);
+      const w = (n) => sample(n) ?? (1.5 + 10.5 * Math.sqrt(n / Math.max(1, ...fc.features.map((f) => f.properties.trees))));
+      flowLegend.replaceChildren(
+        ...widths.map((n) => h('li', {}, h('span', { class: 'swatch', style: { background: COLORS.flow, height: `${Math.max(1.5, w(n))}px`, marginTop: '6px', width: '28px' } }), plural('trees', n))),
+        h('li', { class: 'small' }, t('flows_note')),
+        h('li', { class: 'small', id: 'flows-count' }, `${plural('trees', flows.reduce((a, f) => a + (f.from_zone && f.to_zone ? f.trees : 0), 0))} · ${tf('flows_source', { name: title })}`),
+      );
+    }).catch((e) => flowLegend.replaceChildren(h('li', {}, message('error', errorParts(e, t('error_loading'))))));
     panel.append(
       h('h2', {}, t('green_title')),
       h('p', {}, t('green_intro')),
@@ -62,8 +96,11 @@ export default {
           h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.pending) }), t('green_pending'))),
         toggleRow({ id: 'toggle-tree-plantings', label: layerName('tree-plantings'), swatch: dot(COLORS.delivered, '#1f2937'), checked: ctx.isVisible('tree-plantings'), synthetic: true, onChange: (on) => ctx.setVisible('tree-plantings', on) }),
         h('ul', { class: 'sublegend' },
-          h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.delivered, '#1f2937') }), t('green_delivered')),
-          h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.dead, '#1f2937') }), t('green_dead')))),
+          h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.delivered, '#1f2937') }), t('green_alive')),
+          h('li', {}, h('span', { class: 'swatch', style: dot(COLORS.dead, '#1f2937') }), t('green_dead'))),
+        toggleRow({ id: 'toggle-planting-flows', label: t('flows_title'), swatch: { background: COLORS.flow, height: '5px', marginTop: '7px' }, checked: ctx.isVisible('planting-flows'), synthetic: true,
+          onChange: (on) => FLOW_LAYERS.forEach((l) => ctx.setVisible(l, on)) }),
+        flowLegend),
     );
     const stats = h('section', { class: 'stats', 'aria-live': 'polite' }, message('info', t('loading')));
     panel.append(stats);
@@ -99,23 +136,31 @@ export default {
         }),
         h('p', { class: 'small synth-note' }, t('synthetic_note')),
       );
-    }).catch((e) => stats.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`)));
+    }).catch((e) => stats.replaceChildren(message('error', errorParts(e, t('error_loading')))));
 
     const onClick = (e) => {
-      const f = map.queryRenderedFeatures(e.point, { layers: ['tree-fellings', 'tree-plantings', 'green-spaces'].filter((l) => ctx.isVisible(l)) })[0];
+      const f = map.queryRenderedFeatures(e.point, { layers: ['tree-fellings', 'tree-plantings', ...FLOW_LAYERS, 'green-spaces'].filter((l) => ctx.isVisible(l)) })[0];
       if (!f) return;
       const p = f.properties;
+      if (FLOW_LAYERS.includes(f.layer.id)) {
+        const name = (z) => flowNames.get(z) || z;
+        ctx.popup(e.lngLat, [h('strong', {}, t('flows_title')),
+          h('div', {}, p.from_zone === p.to_zone ? tf('flows_same', { zone: name(p.from_zone) }) : tf('flows_from_to', { from: name(p.from_zone), to: name(p.to_zone) })),
+          h('div', {}, plural('trees', Number(p.trees))), h('div', { class: 'badge-synth' }, t('synthetic'))]);
+        return;
+      }
       const row = (k, v) => (v === undefined || v === null || v === '' ? null : h('div', {}, h('span', { class: 'k' }, `${t(k)}: `), String(v)));
+      const plantingStatus = (s) => (s === 'dead' ? t('green_dead') : t('green_alive'));
       if (f.layer.id === 'tree-fellings') {
-        ctx.popup(e.lngLat, [h('strong', {}, `${t('permit')} ${p.permit_no}`), row('felled_on', p.felled_on), row('trees_felled', p.trees_felled),
-          row('reason', p.reason), row('compensation_due', p.compensation_due), row('green_required', p.qala_required), row('green_planted', p.qala_planted),
+        ctx.popup(e.lngLat, [h('strong', {}, `${t('permit')} ${p.permit_no}`), row('felled_on', date(p.felled_on)), row('trees_felled', num(p.trees_felled)),
+          row('reason', code('felling_reason', p.reason)), row('compensation_due', p.compensation_due ? date(p.compensation_due) : null), row('green_required', num(p.qala_required)), row('green_planted', num(p.qala_planted)),
           h('div', { class: `status status-${p.qala_status}` }, t(`green_${p.qala_status}`)), h('div', { class: 'badge-synth' }, t('synthetic'))]);
       } else if (f.layer.id === 'tree-plantings') {
-        ctx.popup(e.lngLat, [h('strong', {}, layerName('tree-plantings')), row('permit', p.felling_permit_no), row('planted_on', p.planted_on),
-          row('trees_planted', p.trees_planted), row('species', p.species), row('alive_1y', p.alive_1y),
-          h('div', { class: `status status-${p.qala_status}` }, t(`green_${p.qala_status}`)), h('div', { class: 'badge-synth' }, t('synthetic'))]);
+        ctx.popup(e.lngLat, [h('strong', {}, layerName('tree-plantings')), row('permit', p.felling_permit_no), row('planted_on', date(p.planted_on)),
+          row('trees_planted', num(p.trees_planted)), row('species', p.species), row('alive_1y', p.alive_1y == null ? null : num(p.alive_1y)),
+          h('div', { class: `status status-${p.qala_status}` }, plantingStatus(p.qala_status)), h('div', { class: 'badge-synth' }, t('synthetic'))]);
       } else {
-        ctx.popup(e.lngLat, [h('strong', {}, p.name || t('green_parks')), h('div', { class: 'small' }, t('osm_attribution'))]);
+        ctx.popup(e.lngLat, [h('strong', {}, p.name || t('green_parks')), p.category ? h('div', {}, code('green_category', p.category)) : null, h('div', { class: 'small' }, t('osm_attribution'))]);
       }
     };
     map.on('click', onClick);

@@ -4,8 +4,9 @@
 // on the map, roll back. The token stays in this tab's
 // sessionStorage and only ever travels in an Authorization header.
 import { api } from '../api.js';
-import { t, tf, num, layerName, lang } from '../i18n.js';
-import { h, message } from '../ui.js';
+import { t, tf, num, layerName, lang, dateTime, plural } from '../i18n.js';
+import { code, problemText } from '../codes.js';
+import { h, message, errorParts } from '../ui.js';
 
 const TOKEN_KEY = 'qala.token';
 export const getToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
@@ -46,14 +47,14 @@ export default {
       try {
         const versions = await api.versions(slug, getToken());
         if (!Array.isArray(versions)) throw new Error('unexpected answer from the server');
-        box.replaceChildren(h('h3', {}, t('versions')), h('table', { class: 'data', id: 'versions-table' },
+        box.replaceChildren(h('h3', {}, t('versions')), h('div', { class: 'table-scroll', tabindex: '0', 'aria-label': t('versions') }, h('table', { class: 'data', id: 'versions-table' },
           h('thead', {}, h('tr', {}, [t('version'), t('features'), t('loaded_at'), t('source_file'), t('status'), ''].map((x) => h('th', { scope: 'col' }, x)))),
           h('tbody', {}, versions.map((v) => h('tr', { 'data-version': v.version, class: v.current ? 'current' : '' },
             h('td', { class: 'num' }, String(v.version)),
             h('td', { class: 'num' }, num(v.feature_count)),
-            h('td', {}, (v.created_at || '').replace('T', ' ').slice(0, 16)),
-            h('td', {}, v.source_name ?? ''),
-            h('td', {}, v.current ? h('strong', {}, t('serving')) : v.status ?? ''),
+            h('td', {}, dateTime(v.created_at)),
+            h('td', { translate: 'no' }, v.source_name ?? ''),
+            h('td', {}, v.current ? h('strong', {}, t('serving')) : code('version_status', v.status)),
             h('td', {}, v.current || v.status !== 'ready' ? '' : h('button', {
               type: 'button', class: 'rollback', 'data-version': v.version,
               onclick: async (e) => {
@@ -65,13 +66,13 @@ export default {
                   box.prepend(message('ok', `${t('rolled_back')} ${now.version ?? v.version}`));
                   await showLayer(slug, false);
                 } catch (err) {
-                  box.prepend(message('error', `${err.code}: ${err.message}`));
+                  box.prepend(message('error', errorParts(err)));
                   e.target.disabled = false;
                 }
               },
-            }, `${t('rollback')} → ${v.version}`)))))));
+            }, `${t('rollback')} → ${v.version}`))))))));
       } catch (e) {
-        box.replaceChildren(message('error', `${e.code ?? ''} ${e.message}`));
+        box.replaceChildren(message('error', errorParts(e)));
       }
     };
 
@@ -82,18 +83,18 @@ export default {
         layers = await api.layers(getToken());
       } catch (e) {
         if (e.status !== 401 || !getToken()) {
-          work.append(message('error', `${t('error_loading')}: ${e.message}`));
+          work.append(message('error', errorParts(e, t('error_loading'))));
           return;
         }
         // The server did not accept the token: say so, forget it, and go on as the public.
         sessionStorage.removeItem(TOKEN_KEY);
         renderSignIn();
-        signBox.append(h('p', { class: 'msg msg-error', role: 'alert', id: 'signin-error' }, `${t('token_refused')} (${e.code}: ${e.message})`));
+        signBox.append(h('p', { class: 'msg msg-error', role: 'alert', id: 'signin-error' }, errorParts(e, t('token_refused'))));
         layers = await api.layers().catch(() => []);
       }
       const current = layers.some((l) => l.slug === ctx.state.layer) ? ctx.state.layer : layers.find((l) => l.slug === 'bike-lanes')?.slug ?? layers[0]?.slug;
       const title = (l) => (l.title && typeof l.title === 'object' ? l.title[lang()] ?? l.title.en : l.title) || layerName(l.slug);
-      const layerSel = h('select', { id: 'mapper-layer' }, layers.map((l) => h('option', { value: l.slug, selected: l.slug === current }, `${title(l)} (${l.slug})`)));
+      const layerSel = h('select', { id: 'mapper-layer' }, layers.map((l) => h('option', { value: l.slug, selected: l.slug === current }, title(l))));
       const fileIn = h('input', { type: 'file', id: 'mapper-file', accept: '.geojson,.json,.gpkg,.zip,.kml,.csv' });
       const modeSel = h('select', { id: 'mapper-mode' }, ['replace', 'append', 'upsert', 'delete'].map((m) => h('option', { value: m }, t(`mode_${m}`))));
       const keySel = h('select', { id: 'mapper-key' });
@@ -110,18 +111,18 @@ export default {
         try { layerInfo = await api.layer(slug, getToken()); } catch { /* fields unknown: the key list stays empty */ }
         if (!alive || slug !== layerSel.value) return;
         const names = (layerInfo?.fields ?? []).map((f) => f.name);
-        keySel.replaceChildren(...names.map((n) => h('option', { value: n }, n)));
+        keySel.replaceChildren(...names.map((n) => h('option', { value: n, translate: 'no' }, n)));
       };
       const discard = () => { pending = null; };
       const showProblems = (problems) => (problems.length ? h('table', { class: 'data', id: 'problems-table' },
         h('caption', {}, t('report')),
         h('thead', {}, h('tr', {}, [t('row'), t('field'), t('value'), t('problem')].map((x) => h('th', { scope: 'col' }, x)))),
-        h('tbody', {}, problems.map((p) => h('tr', {}, h('td', { class: 'num' }, String(p.row ?? '')), h('td', {}, p.field ?? ''),
-          h('td', {}, p.value === undefined ? '' : String(p.value)), h('td', {}, [p.reason ?? '', p.hint ? h('div', { class: 'small' }, p.hint) : null]))))) : null);
+        h('tbody', {}, problems.map((p) => h('tr', {}, h('td', { class: 'num' }, num(p.row)), h('td', { translate: 'no' }, h('code', {}, p.field ?? '')),
+          h('td', { translate: 'no' }, p.value === undefined ? '' : String(p.value)), h('td', { title: p.reason ?? '' }, [problemText(p.reason), p.hint && lang() === 'en' ? h('div', { class: 'small' }, p.hint) : null]))))) : null);
       const showError = (err) => {
         const problems = err.body?.problems ?? err.body?.report?.problems ?? [];
         report.replaceChildren(h('div', { class: 'report-bad', role: 'alert' },
-          h('strong', {}, t('report_rejected')), h('p', {}, `${err.code}: ${err.message}`), showProblems(problems)));
+          h('strong', {}, t('report_rejected')), h('p', {}, errorParts(err)), showProblems(problems)));
       };
       const sample = (list) => (list ?? []).map((x) => (x.key != null && x.key !== '' ? String(x.key) : `${t('row').toLowerCase()} ${x.source_row ?? x.row ?? x.id ?? '?'}`)).join(', ');
 
@@ -173,7 +174,7 @@ export default {
           const same = res.status === 'unchanged' || res.outcome === 'unchanged';
           report.replaceChildren(h('div', { class: 'report-ok', role: 'status' },
             h('strong', {}, same ? t('change_unchanged') : `${t('report_ok')} ${res.version ?? ''}`),
-            ` · ${num(res.feature_count ?? res.features_loaded ?? res.rows_read)} ${t('features').toLowerCase()} · ${res.outcome ?? res.status ?? ''}`,
+            ` · ${plural('features_n', res.feature_count ?? res.features_loaded ?? res.rows_read ?? 0)} · ${code('outcome', res.outcome ?? res.status)}`,
             c ? h('div', { class: 'small' }, `${t('change_added')} ${num(c.added ?? 0)} · ${t('change_changed')} ${num(c.changed ?? 0)} · ${t('change_removed')} ${num(c.removed ?? 0)}`) : null,
             res.warnings ? h('div', { class: 'small' }, `${t('warnings')}: ${res.warnings}`) : null));
           ctx.layerChanged(req.slug);

@@ -5,7 +5,7 @@
 import { api } from '../api.js';
 import { t, tf, num, date, unitLabel, scaleOf } from '../i18n.js';
 import { provenance, indicatorError } from '../provenance.js';
-import { h, barChart, sortableTable, message } from '../ui.js';
+import { h, barChart, sortableTable, message, errorParts } from '../ui.js';
 import { SCHEMES, indicatorTitle, zoneKeyOfRow, zoneLabel, zoneRole, normValue } from './equity.js';
 
 const DRAW = {
@@ -43,7 +43,7 @@ export default {
     const scheme = SCHEMES.includes(ctx.state.zones) ? ctx.state.zones : 'districts';
     const zoneSel = h('select', { id: 'planner-zones' }, SCHEMES.map((s) => h('option', { value: s, selected: s === scheme }, t(`zones_${s}`))));
     const distSel = h('select', { id: 'planner-distance' }, ['straight', 'network'].map((m) => h('option', { value: m, selected: m === (ctx.state.distance ?? 'straight') }, t(`distance_${m}`))));
-    const tableBox = h('div', { id: 'planner-table', 'aria-live': 'polite' }, message('info', t('loading')));
+    const tableBox = h('div', { id: 'planner-table', 'aria-live': 'polite', tabindex: '0', 'aria-label': t('planner_title') }, message('info', t('loading')));
     const chartBox = h('div', { id: 'planner-chart', 'aria-live': 'polite' });
     panel.append(h('h2', {}, t('planner_title')), h('p', {}, t('planner_intro')),
       h('div', { class: 'form-row' }, h('label', { for: 'planner-zones' }, t('zones')), zoneSel),
@@ -162,7 +162,7 @@ export default {
         ed.r ? h('p', { class: 'small', id: 'planner-edition' }, tf('compared_with_edition', { n: ed.r.edition.edition_id, title: ed.r.edition.title, as_of: date(ed.r.edition.as_of) }), ' · ',
           h('a', { href: ed.r.edition.url ?? `/editions/${ed.r.edition.edition_id}` }, t('edition_link')))
           : ed.note ? h('p', { class: 'small', id: 'planner-edition-none' }, ed.note) : null,
-        h('div', { class: 'table-scroll' }, h('table', { class: 'data', id: 'planner-zones-table' },
+        h('div', { class: 'table-scroll', tabindex: '0', 'aria-label': t('zones') }, h('table', { class: 'data', id: 'planner-zones-table' },
           h('caption', {}, `${t('by_zone')}${row.unit ? `, ${row.unit}` : ''}`),
           h('thead', {}, h('tr', {}, th(t('zone'), false), th(t('live_col')), ed.r ? th(t('edition_col')) : null, ed.r ? th(t('change_since_edition')) : null,
             th(`${t('gap_to_norm')} (${num(row.norm, 2)})`))),
@@ -195,7 +195,7 @@ export default {
         renderTable();
         await drawChart();
       } catch (e) {
-        tableBox.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
+        tableBox.replaceChildren(message('error', errorParts(e, t('error_loading'))));
       }
     };
     zoneSel.addEventListener('change', loadTable);
@@ -245,7 +245,7 @@ export default {
         ...(still.length ? [h('p', { class: 'small', id: 'whatif-unchanged' }, `${t('whatif_unchanged')}: ${still.map((ind) => title(ind.indicator)).join('; ')}`)] : []));
         result.scrollIntoView({ block: 'nearest' });
       } catch (e) {
-        result.replaceChildren(message('error', `${t('error_loading')}: ${e.message}`));
+        result.replaceChildren(message('error', errorParts(e, t('error_loading'))));
       }
       mode = null;
       coords = [];

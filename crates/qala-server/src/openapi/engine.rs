@@ -89,5 +89,38 @@ pub fn paths() -> Map<String, Value> {
                           "attributes": {"category": "school"}}, "zones": "districts"}),
     );
     p.insert("/whatif".into(), json!({"post": what_if}));
+    p.insert(
+        "/bike/km".into(),
+        json!({"get": op("bikeKm", TAG, "km of bike lane per zone and status (existing, under_construction, planned), and for the city",
+            vec![zones_param()],
+            responses(&[("200", ok("km per zone and status", "application/json", json!({
+                "type": "object",
+                "required": ["scheme", "statuses", "zones", "city"],
+                "properties": {
+                    "scheme": {"type": "string"},
+                    "statuses": {"type": "array", "items": {"type": "string"}},
+                    "zones": {"type": "array", "items": {"type": "object", "required": ["zone", "names", "km"]}},
+                    "city": {"type": "object", "additionalProperties": {"type": "number"}},
+                },
+            })))], &errs(&[400, 403, 404, 409])), true)}),
+    );
+    p.insert(
+        "/access/cells".into(),
+        json!({"get": op("accessCells", TAG, "every population cell (centroid) with its straight-line distance to the nearest feature an access indicator counts",
+            vec![json!({"name": "indicator", "in": "query", "required": true, "description": "an access indicator id (GET /indicators)", "schema": {"type": "string"}, "example": "school_500m"})],
+            responses(&[("200", ok("the cells", "application/json", json!({
+                "type": "object",
+                "required": ["indicator", "radius_m", "unit", "count", "cells"],
+                "properties": {
+                    "indicator": {"type": "string"},
+                    "radius_m": {"type": "number"},
+                    "unit": {"type": "string"},
+                    "count": {"type": "integer"},
+                    "cells": {"type": "array", "items": {"type": "object", "required": ["lon", "lat", "residents", "distance_m"],
+                        "properties": {"lon": {"type": "number"}, "lat": {"type": "number"}, "residents": {"type": "number"},
+                                       "distance_m": {"type": "number", "nullable": true}}}},
+                },
+            })))], &errs(&[400, 403, 404, 409])), true)}),
+    );
     p
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ok, ok_ref, op, responses};
+use super::{errs, ex, ok, ok_ref, op, query_param, responses};
 
 pub fn paths() -> Map<String, Value> {
     let mut p = Map::new();
@@ -16,6 +16,26 @@ pub fn paths() -> Map<String, Value> {
         "/metrics".into(),
         json!({"get": op("metrics", "operations", "Prometheus text format", vec![],
             responses(&[("200", ok("the metrics", "text/plain", json!({"type": "string"})))], &[]), false)}),
+    );
+    p.insert(
+        "/search".into(),
+        json!({"get": op("search", "operations",
+            "streets, services, green spaces and districts by name (kk/ru/en, Cyrillic or Latin), ranked",
+            vec![
+                ex(query_param("q", "what to look for; empty finds nothing", json!({"type": "string", "maxLength": crate::search::MAX_QUERY_CHARS})), json!("abai")),
+                query_param("limit", "results at most", json!({"type": "integer", "minimum": 1, "maximum": crate::search::MAX_LIMIT, "default": crate::search::DEFAULT_LIMIT})),
+                query_param("f", "the output format; only JSON is offered", json!({"type": "string", "enum": ["json", "application/json"]})),
+            ],
+            responses(&[("200", ok("the results, best first", "application/json", json!({
+                "type": "object",
+                "required": ["query", "count", "results"],
+                "properties": {
+                    "query": {"type": "string"},
+                    "normalised": {"type": "string"},
+                    "count": {"type": "integer"},
+                    "results": {"type": "array", "items": {"type": "object", "required": ["kind", "layer", "id", "name", "lon", "lat", "bbox"]}},
+                },
+            })))], &errs(&[400])), true)}),
     );
     p
 }
