@@ -253,13 +253,29 @@ async fn fixtures_served_as_tiles_features_and_indicators() {
         let (lon, lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
         assert!((lon - x).abs() <= 0.02 + 1e-9 && (lat - y).abs() <= 0.02 + 1e-9);
     }
+    // datetime on the one date of plantings; fellings have two dates: there, a CQL2 filter.
     let recent = app
-        .get("/collections/tree-fellings/items?datetime=2024-01-01/..&limit=10000")
+        .get("/collections/tree-plantings/items?datetime=2024-01-01/..&limit=10000")
+        .await
+        .json();
+    let all_planted = app.get("/collections/tree-plantings/items?limit=10000").await.json();
+    let recent = recent["features"].as_array().unwrap();
+    assert!(!recent.is_empty() && recent.len() < all_planted["features"].as_array().unwrap().len());
+    assert!(
+        recent
+            .iter()
+            .all(|f| f["properties"]["planted_on"].as_str().unwrap() >= "2024-01-01")
+    );
+    app.get("/collections/tree-fellings/items?datetime=2024-01-01/..")
+        .await
+        .assert_error(400, "invalid_datetime");
+    let recent = app
+        .get("/collections/tree-fellings/items?filter=felled_on%20%3E%3D%20DATE('2024-01-01')&limit=10000")
         .await
         .json();
     let all_fell = app.get("/collections/tree-fellings/items?limit=10000").await.json();
     let recent = recent["features"].as_array().unwrap();
-    assert!(recent.len() < all_fell["features"].as_array().unwrap().len());
+    assert!(!recent.is_empty() && recent.len() < all_fell["features"].as_array().unwrap().len());
     assert!(
         recent
             .iter()

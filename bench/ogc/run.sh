@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# OGC API Features items with bbox + CQL2 filter over HTTP (qala serve, 1,000-feature pages)
+# against the peer: the same query as plain PostGIS SQL (psql, no HTTP, no JSON assembly by
+# us), in one run, on the fixtures. Not run in CI. 127.0.0.1 only; bounded request counts.
+#
+#   bench/ogc/run.sh             # N=200 requests per query
+#   QALA=target/release/qala bench/ogc/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+QALA=${QALA:-$REPO/target/debug/qala}
+DB_NAME=${BENCH_DB:-qala_bench_ogc}
+N=${N:-200}
+[ -x "$QALA" ] || cargo build -p qala-cli
+export QALA_HOME=${QALA_HOME:-$REPO/.qala-test}
+"$QALA" -q db start >/dev/null
+ADMIN=$("$QALA" -q db url)
+DB_URL="${ADMIN%/*}/$DB_NAME"
+if [ "$(psql "$ADMIN" -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != 1 ]; then
+  psql "$ADMIN" -qc "CREATE DATABASE $DB_NAME"
+  DATABASE_URL=$DB_URL "$QALA" -q fixtures load >/dev/null
+fi
+PORT=$((20000 + RANDOM % 20000))
+DATABASE_URL=$DB_URL "$QALA" -q serve --listen "127.0.0.1:$PORT" >/dev/null 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 240); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.5; done
+exec python3 "$REPO/bench/ogc/bench.py" --base "http://127.0.0.1:$PORT" --db-url "$DB_URL" --n "$N"
