@@ -98,7 +98,7 @@ async function popupsFromList(page, lang, max = 4) {
   for (let i = 0; i < n; i += 1) {
     await buttons.nth(i).focus();
     await page.keyboard.press('Enter');
-    await page.locator('.maplibregl-popup .popup').waitFor({ timeout: 5000 }).catch(() => faults.push(`item ${i} opened no popup`));
+    await page.locator('.maplibregl-popup .popup').waitFor({ timeout: 15000 }).catch(() => faults.push(`item ${i} opened no popup`));
     if (lang !== 'en') faults.push(...(await rawCodes(page, '.maplibregl-popup')));
     // the popup stays clear of the attribution
     const overlap = await page.evaluate(() => {
