@@ -87,8 +87,11 @@ export function featureList(ctx, layers) {
   const details = h('details', { id: 'feature-list', class: 'feature-list' },
     h('summary', {}, t('features_in_view')), h('p', { class: 'small' }, t('features_in_view_hint')), list);
   const MAX = 40;
+  let lastSig = null;
   const refresh = () => {
     if (!details.open) return;
+    // A keyboard user is in the list: rebuilding it now would drop their focus.
+    if (list.contains(document.activeElement) && lastSig !== null) return;
     const visible = layers().filter((l) => map.getLayer(l) && map.getLayoutProperty(l, 'visibility') !== 'none');
     const seen = new Set();
     const feats = [];
@@ -98,6 +101,9 @@ export function featureList(ctx, layers) {
       seen.add(key);
       feats.push(f);
     }
+    const sig = feats.slice(0, MAX).map((f) => `${f.layer.id}|${f.id ?? JSON.stringify(f.properties)}`).join('\n') + `|${feats.length}`;
+    if (sig === lastSig) return;
+    lastSig = sig;
     if (!feats.length) { list.replaceChildren(h('p', { class: 'small' }, t('features_none'))); return; }
     list.replaceChildren(h('ul', {}, feats.slice(0, MAX).map((f) => h('li', {}, h('button', {
       type: 'button', class: 'feature-item',
@@ -115,7 +121,7 @@ export function featureList(ctx, layers) {
     }, featureLabel(map, f))))),
     feats.length > MAX ? h('p', { class: 'small' }, t('features_more').replace('{n}', num(feats.length - MAX))) : null);
   };
-  details.addEventListener('toggle', refresh);
+  details.addEventListener('toggle', () => { lastSig = null; refresh(); });
   map.on('idle', refresh);
   return { el: details, dispose: () => map.off('idle', refresh) };
 }
