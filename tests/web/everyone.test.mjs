@@ -98,7 +98,15 @@ async function popupsFromList(page, lang, max = 4) {
   for (let i = 0; i < n; i += 1) {
     await buttons.nth(i).focus();
     await page.keyboard.press('Enter');
-    await page.locator('.maplibregl-popup .popup').waitFor({ timeout: 15000 }).catch(() => faults.push(`item ${i} opened no popup`));
+    // One more press if the first was lost (known flake: the map can close a popup it just
+    // opened while it settles); a feature that opens nothing on two presses is a fault.
+    const popup = page.locator('.maplibregl-popup .popup');
+    const opened = await popup.waitFor({ timeout: 7000 }).then(() => true, () => false);
+    if (!opened) {
+      await buttons.nth(i).focus();
+      await page.keyboard.press('Enter');
+      await popup.waitFor({ timeout: 10000 }).catch(() => faults.push(`item ${i} opened no popup`));
+    }
     if (lang !== 'en') faults.push(...(await rawCodes(page, '.maplibregl-popup')));
     // the popup stays clear of the attribution
     const overlap = await page.evaluate(() => {
