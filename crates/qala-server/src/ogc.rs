@@ -9,7 +9,7 @@ use qala_store::features::ItemsQuery;
 use serde_json::{Value, json};
 
 use crate::error::Code;
-use crate::ogc_query::{CRS84, EPSG, ItemsParams, check_f, crs_list, params, parse_crs};
+use crate::ogc_query::{CRS84, EPSG, ItemsParams, check_f, crs_list, date_fields, params, parse_crs};
 pub use crate::ogc_query::{DEFAULT_LIMIT, MAX_LIMIT, percent_decode};
 use crate::state::{AppState, LayerInfo};
 use crate::{ApiError, ApiResult, Caller};
@@ -101,14 +101,6 @@ fn collection_json(l: &LayerInfo, b: &str) -> Value {
         out["qala:dateProperties"] = json!(dates);
     }
     out
-}
-
-fn date_fields(kind: qala_core::LayerKind) -> Vec<&'static str> {
-    kind.fields()
-        .iter()
-        .filter(|f| f.ty == FieldType::Date)
-        .map(|f| f.name)
-        .collect()
 }
 
 pub async fn collections(

@@ -227,6 +227,15 @@ fn outside(b: Bbox, srid: i32) -> ApiError {
     )
 }
 
+/// The names of the kind's date fields, in field order.
+pub fn date_fields(kind: LayerKind) -> Vec<&'static str> {
+    kind.fields()
+        .iter()
+        .filter(|f| f.ty == FieldType::Date)
+        .map(|f| f.name)
+        .collect()
+}
+
 /// What `/collections/{id}/items` was asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemsParams {
@@ -292,12 +301,7 @@ impl ItemsParams {
                         format!("layer {id:?} ({kind}) has no date to filter on"),
                     ));
                 }
-                let dates: Vec<&str> = kind
-                    .fields()
-                    .iter()
-                    .filter(|f| f.ty == FieldType::Date)
-                    .map(|f| f.name)
-                    .collect();
+                let dates = date_fields(kind);
                 if let [first, second, ..] = dates.as_slice() {
                     // Which date a client meant cannot be known: answering on one of them
                     // would be silently wrong for a filter on the other.
