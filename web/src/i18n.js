@@ -827,6 +827,12 @@ export function scaleOf(unit) {
   return typeof unit === 'string' && unit.startsWith('share') ? 100 : 1;
 }
 
+/** A place's name in the current language where the data has it (OSM name:kk/ru/en), else its `name`. */
+export function placeName(p, l = current) {
+  if (!p) return '';
+  return p[`name_${l}`] || p.name || '';
+}
+
 /** A localised name from an object carrying name_kk / name_ru / name_en (districts, indicators). */
 export function localName(obj, base = 'name') {
   if (!obj) return '';

@@ -3,7 +3,7 @@
 import * as maplibregl from 'maplibre-gl';
 import { setLang, t, LANGS, LANG_NAMES, lang } from './i18n.js';
 import { parseState, formatState, VIEWS } from './state.js';
-import { buildStyle, styleLayersOf, TILE_LAYERS } from './style.js';
+import { buildStyle, roadLabel, styleLayersOf, TILE_LAYERS } from './style.js';
 import { tileUrl, api } from './api.js';
 import { centroid, polygonsOf } from './geo.js';
 import { h, errorParts } from './ui.js';
@@ -139,6 +139,7 @@ function switchLang(l) {
   state.lang = l;
   setLang(l);
   ctx.map.setLayoutProperty('districts-label', 'text-field', ['get', `name_${l}`]);
+  ctx.map.setLayoutProperty('roads-label', 'text-field', roadLabel(l));
   localiseControls(ctx.map);
   exportButton.relabel();
   searchBox.relabel();

@@ -4,7 +4,7 @@
 // the features on the map (each opens its popup), per-layer download links, and the note that
 // equity and planner figures rest on a synthetic population grid and 2013 streets.
 import * as maplibregl from 'maplibre-gl';
-import { t, lang, layerName, num, date } from './i18n.js';
+import { t, lang, layerName, num, date, placeName } from './i18n.js';
 import { code } from './codes.js';
 import { h } from './ui.js';
 import { labelPoint } from './geo.js';
@@ -27,24 +27,24 @@ export function basePopup(f) {
   const p = f.properties ?? {};
   const id = f.layer.id;
   if (id === 'services') {
-    return [h('strong', {}, p.name || code('category', p.category)), p.name ? h('div', {}, code('category', p.category)) : null,
+    return [h('strong', {}, placeName(p) || code('category', p.category)), placeName(p) ? h('div', {}, code('category', p.category)) : null,
       Number.isFinite(Number(p.capacity)) && p.capacity !== null ? h('div', {}, `${t('capacity')}: ${num(p.capacity)}`) : null,
       h('div', { class: 'small' }, t('osm_attribution'))];
   }
   if (id.startsWith('roads')) {
-    return [h('strong', {}, p.name || t('unnamed_street')), h('div', {}, `${t('road_class')}: ${code('highway', p.highway)}`), h('div', { class: 'small' }, t('osm_attribution'))];
+    return [h('strong', {}, placeName(p) || t('unnamed_street')), h('div', {}, `${t('road_class')}: ${code('highway', p.highway)}`), h('div', { class: 'small' }, t('osm_attribution'))];
   }
   if (id === 'buildings') {
     return [h('strong', {}, t('building')), Number.isFinite(Number(p.levels)) && p.levels !== null ? h('div', {}, `${t('levels')}: ${num(p.levels)}`) : null,
       h('div', { class: 'small' }, t('osm_attribution'))];
   }
   if (id === 'green-spaces') {
-    return [h('strong', {}, p.name || t('green_parks')), p.category ? h('div', {}, code('green_category', p.category)) : null, h('div', { class: 'small' }, t('osm_attribution'))];
+    return [h('strong', {}, placeName(p) || t('green_parks')), p.category ? h('div', {}, code('green_category', p.category)) : null, h('div', { class: 'small' }, t('osm_attribution'))];
   }
   // any other layer (zones, the historic centre, …): its name and the layer it belongs to
   const source = f.source ?? f.layer.source ?? '';
   const slug = source.startsWith('src-') ? source.slice(4) : null;
-  return [h('strong', {}, p.name || p.label_name || (slug ? layerName(slug) : t('zone'))), slug ? h('div', {}, layerName(slug)) : null,
+  return [h('strong', {}, placeName(p) || p.label_name || (slug ? layerName(slug) : t('zone'))), slug ? h('div', {}, layerName(slug)) : null,
     p.synthetic ? h('div', { class: 'badge-synth' }, t('synthetic')) : null];
 }
 
@@ -58,7 +58,7 @@ function featureLabel(map, f) {
         : f.layer.id.startsWith('roads') ? code('highway', p.highway)
           : f.layer.id === 'zones-fill' ? ''
             : slug ? layerName(slug) : '';
-  const name = p.name || p.label_name || p.permit_no || p.felling_permit_no || '';
+  const name = placeName(p) || p.label_name || p.permit_no || p.felling_permit_no || '';
   return [name, kind].filter(Boolean).join(' · ') || kind || t('features');
 }
 

@@ -10,7 +10,7 @@ const KIND = { street: 'search_kind_street', service: 'search_kind_service', dis
 
 /** The name of a result in the current language where the data has it. */
 function resultName(r) {
-  return (r.names && (r.names[lang()] || r.names.en)) || r.name;
+  return (r.names && r.names[lang()]) || r.name || (r.names && r.names.en);
 }
 
 export class SearchControl {

@@ -44,6 +44,11 @@ function src(slug, attribution) {
 
 const OSM = '© OpenStreetMap contributors';
 
+/** A street's label: its name in the reader's language where the data has it, else its name. */
+export function roadLabel(lang) {
+  return ['coalesce', ['get', `name_${lang}`], ['get', 'name']];
+}
+
 export function buildStyle(lang) {
   const sources = {};
   for (const slug of TILE_LAYERS) sources[`src-${slug}`] = src(slug, OSM_LAYERS.has(slug) ? OSM : undefined);
@@ -187,7 +192,7 @@ export function buildStyle(lang) {
     {
       id: 'roads-label', type: 'symbol', source: 'src-roads', 'source-layer': 'roads', minzoom: 14,
       filter: ['has', 'name'],
-      layout: { 'symbol-placement': 'line', 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 11 },
+      layout: { 'symbol-placement': 'line', 'text-field': roadLabel(lang), 'text-font': FONT, 'text-size': 11 },
       paint: { 'text-color': '#4b5563', 'text-halo-color': '#fff', 'text-halo-width': 1.5 },
     },
     {

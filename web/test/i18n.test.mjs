@@ -23,3 +23,15 @@ test('Kazakh strings use Kazakh letters where Russian would not', () => {
   assert.match(all, /[ӘәҒғҚқҢңӨөҰұҮүҺһІі]/);
   assert.notDeepEqual(DICT.kk, DICT.ru);
 });
+
+test('streets and places show their name in the reader\'s language where the data has it', async () => {
+  const { placeName } = await import('../src/i18n.js');
+  const { roadLabel } = await import('../src/style.js');
+  const abay = { name: 'проспект Абая', name_kk: 'Абай даңғылы', name_en: 'Abay Avenue' };
+  assert.equal(placeName(abay, 'kk'), 'Абай даңғылы');
+  assert.equal(placeName(abay, 'en'), 'Abay Avenue');
+  assert.equal(placeName(abay, 'ru'), 'проспект Абая', 'no name_ru: the name itself');
+  assert.equal(placeName({ name: 'улица Жибек Жолы' }, 'kk'), 'улица Жибек Жолы', 'falls back to the name the data has');
+  assert.equal(placeName(null, 'kk'), '');
+  assert.deepEqual(roadLabel('kk'), ['coalesce', ['get', 'name_kk'], ['get', 'name']]);
+});

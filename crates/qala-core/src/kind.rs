@@ -202,6 +202,9 @@ const GREEN_SPACE: &[FieldDef] = &[
         "park, square, boulevard or other",
     ),
     f("public_access", T::Bool, true, R::None, None, "open to the public"),
+    f("name_kk", T::Text, false, R::None, None, "name in Kazakh, where the source has it"),
+    f("name_ru", T::Text, false, R::None, None, "name in Russian, where the source has it"),
+    f("name_en", T::Text, false, R::None, None, "name in English, where the source has it"),
 ];
 const TREE_FELLING: &[FieldDef] = &[
     f(
@@ -353,10 +356,16 @@ const SERVICE: &[FieldDef] = &[
         Some("places"),
         "pupils, children, visits per shift; where known",
     ),
+    f("name_kk", T::Text, false, R::None, None, "name in Kazakh, where the source has it"),
+    f("name_ru", T::Text, false, R::None, None, "name in Russian, where the source has it"),
+    f("name_en", T::Text, false, R::None, None, "name in English, where the source has it"),
 ];
 const ROAD: &[FieldDef] = &[
     f("highway", T::Text, true, R::None, None, "OSM highway class"),
     f("name", T::Text, false, R::None, None, "street name"),
+    f("name_kk", T::Text, false, R::None, None, "name in Kazakh, where the source has it"),
+    f("name_ru", T::Text, false, R::None, None, "name in Russian, where the source has it"),
+    f("name_en", T::Text, false, R::None, None, "name in English, where the source has it"),
 ];
 const BUILDING: &[FieldDef] = &[
     f("building", T::Text, false, R::None, None, "OSM building type"),

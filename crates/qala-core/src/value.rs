@@ -346,7 +346,14 @@ mod tests {
             .unwrap();
         assert_eq!(
             t.values,
-            vec![Value::Text("school".into()), Value::Null, Value::Int(1200)]
+            vec![
+                Value::Text("school".into()),
+                Value::Null,
+                Value::Int(1200),
+                Value::Null,
+                Value::Null,
+                Value::Null
+            ]
         );
         assert_eq!(t.props.get("osm_id"), Some(&json!(42)));
     }

@@ -199,6 +199,14 @@ fn map_attrs(rule: OsmRule, raw_attrs: &Map<String, Json>) -> Option<Map<String,
     };
     if let Some(obj) = attrs.as_object_mut() {
         obj.insert("osm_id".into(), Json::String(osm_id));
+        // Names in the city's three languages, where OSM has them (roads, places, parks).
+        if matches!(rule, OsmRule::Roads | OsmRule::Services | OsmRule::GreenSpaces) {
+            for lang in ["kk", "ru", "en"] {
+                if let Some(n) = text(a, &tags, &format!("name:{lang}")) {
+                    obj.insert(format!("name_{lang}"), Json::String(n.to_owned()));
+                }
+            }
+        }
     }
     attrs.as_object().cloned()
 }
@@ -212,5 +220,19 @@ mod tests {
         let t = parse_other_tags(r#""amenity"=>"school","name:en"=>"School \"No. 5\"""#);
         assert_eq!(t.get("amenity"), Some(&json!("school")));
         assert_eq!(t.get("name:en"), Some(&json!("School \"No. 5\"")));
+    }
+
+    #[test]
+    fn keeps_names_in_three_languages() {
+        let raw = json!({"osm_id": "7", "name": "Абая", "other_tags": r#""highway"=>"primary","name:kk"=>"Абай даңғылы","name:ru"=>"проспект Абая","name:en"=>"Abay Avenue","name:de"=>"Abai-Prospekt""#});
+        let a = map_attrs(OsmRule::Roads, raw.as_object().unwrap()).unwrap();
+        assert_eq!(a.get("name_kk"), Some(&json!("Абай даңғылы")));
+        assert_eq!(a.get("name_ru"), Some(&json!("проспект Абая")));
+        assert_eq!(a.get("name_en"), Some(&json!("Abay Avenue")));
+        assert_eq!(a.get("name"), Some(&json!("Абая")));
+        assert!(!a.contains_key("name_de"), "only the city's languages are kept");
+        // Buildings keep no names.
+        let b = json!({"osm_id": "8", "other_tags": r#""building"=>"yes","name:ru"=>"дом""#});
+        assert!(!map_attrs(OsmRule::Buildings, b.as_object().unwrap()).unwrap().contains_key("name_ru"));
     }
 }

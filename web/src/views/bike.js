@@ -1,7 +1,7 @@
 // Bike network: existing / under construction / planned lanes with a legend that toggles them,
 // km per district and residents within 300 m of a lane now vs with the plan.
 import { api } from '../api.js';
-import { t, num, lang, layerName, year } from '../i18n.js';
+import { t, num, lang, layerName, year, placeName } from '../i18n.js';
 import { code } from '../codes.js';
 import { h, toggleRow, barChart, message, errorParts } from '../ui.js';
 import { COLORS, BIKE_DASH } from '../style.js';
@@ -83,7 +83,7 @@ export default {
       if (!f) return;
       const p = f.properties;
       ctx.popup(e.lngLat, [
-        h('strong', {}, p.name || layerName(f.layer.id.startsWith('bike') ? 'bike-lanes' : 'transit-stops')),
+        h('strong', {}, placeName(p) || layerName(f.layer.id.startsWith('bike') ? 'bike-lanes' : 'transit-stops')),
         p.status ? h('div', {}, t(`bike_${p.status}`)) : null,
         p.facility ? h('div', {}, `${t('facility')}: ${code('facility', p.facility)}`) : null,
         p.planned_year ? h('div', {}, `${t('planned_year')}: ${year(p.planned_year)}`) : null,

@@ -3,7 +3,7 @@
 // "overdue" when they do not and compensation_due has passed, otherwise "not yet due".
 // A planting is "dead" when fewer than half its trees were alive at the 1-year check.
 import { api } from '../api.js';
-import { t, tf, num, layerName, date, plural, lang } from '../i18n.js';
+import { t, tf, num, layerName, date, plural, lang, placeName } from '../i18n.js';
 import { code } from '../codes.js';
 import { h, toggleRow, barChart, message, errorParts } from '../ui.js';
 import { COLORS } from '../style.js';
@@ -160,7 +160,7 @@ export default {
           row('trees_planted', num(p.trees_planted)), row('species', p.species), row('alive_1y', p.alive_1y == null ? null : num(p.alive_1y)),
           h('div', { class: `status status-${p.qala_status}` }, plantingStatus(p.qala_status)), h('div', { class: 'badge-synth' }, t('synthetic'))]);
       } else {
-        ctx.popup(e.lngLat, [h('strong', {}, p.name || t('green_parks')), p.category ? h('div', {}, code('green_category', p.category)) : null, h('div', { class: 'small' }, t('osm_attribution'))]);
+        ctx.popup(e.lngLat, [h('strong', {}, placeName(p) || t('green_parks')), p.category ? h('div', {}, code('green_category', p.category)) : null, h('div', { class: 'small' }, t('osm_attribution'))]);
       }
     };
     map.on('click', onClick);
