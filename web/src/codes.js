@@ -33,7 +33,7 @@ export function errorText(err) {
   return t('error_http_error');
 }
 
-// The ingest's English reasons (crates/qala-core/src/value.rs, crates/qala-ingest/src/*.rs) by pattern.
+// Reports without codes (written before problems carried one): the English reasons by pattern.
 const PROBLEMS = [
   [/^required value is missing/, 'problem_missing'],
   [/^not a whole number/, 'problem_not_int'],
@@ -56,11 +56,18 @@ const PROBLEMS = [
   [/\+ (parts|vertices)/, 'problem_too_complex'],
 ];
 
-/** A validation problem's reason in the current language (the English original stays in `title`). */
-export function problemText(reason) {
-  const r = String(reason ?? '');
+/**
+ * A validation problem in the current language: by its code (the server's `code`, one of
+ * qala_core::ProblemCode) where it has one; the English reason, which keeps the details
+ * (allowed values, limits), in English and in the cell's title.
+ */
+export function problemText(problem) {
+  const p = typeof problem === 'string' ? { reason: problem } : (problem ?? {});
+  const r = String(p.reason ?? '');
+  if (lang() === 'en' && r) return r;
+  if (p.code && has(`problem_${p.code}`)) return t(`problem_${p.code}`);
   if (!r) return '';
-  if (lang() === 'en') return r;
+  // Reports stored before problems carried codes: by the English text.
   const hit = PROBLEMS.find(([re]) => re.test(r));
   return t(hit ? hit[1] : 'problem_other');
 }

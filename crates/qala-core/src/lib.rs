@@ -9,6 +9,7 @@ pub mod feature;
 pub mod filter;
 pub mod geometry;
 pub mod kind;
+pub mod problem_code;
 pub mod slug;
 pub mod value;
 
@@ -16,6 +17,7 @@ pub use bbox::Bbox;
 pub use error::{CoreError, ErrorKind};
 pub use feature::Feature;
 pub use kind::{FieldDef, FieldRule, FieldType, GeometryType, LayerKind};
+pub use problem_code::ProblemCode;
 pub use slug::LayerSlug;
 pub use value::{FieldIssue, Value};
 

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value as Json};
 
 use crate::kind::{FieldDef, FieldRule, FieldType, LayerKind};
+use crate::problem_code::ProblemCode;
 
 /// A typed attribute value.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -22,6 +23,8 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct FieldIssue {
     pub field: String,
+    /// Why, as a stable code (the reason below says it in English, with details).
+    pub code: ProblemCode,
     /// The offending value as it was read, for the report.
     pub value: String,
     pub reason: String,
@@ -29,7 +32,7 @@ pub struct FieldIssue {
 }
 
 impl FieldIssue {
-    fn new(field: &str, value: &Json, reason: impl Into<String>, hint: Option<String>) -> Self {
+    fn new(field: &str, value: &Json, code: ProblemCode, reason: impl Into<String>, hint: Option<String>) -> Self {
         // A missing value is shown as nothing, not as the word `null`.
         let value = match value {
             Json::Null => String::new(),
@@ -38,6 +41,7 @@ impl FieldIssue {
         };
         FieldIssue {
             field: field.to_owned(),
+            code,
             value,
             reason: reason.into(),
             hint,
@@ -108,6 +112,7 @@ fn convert(def: &FieldDef, raw: &Json, today: NaiveDate) -> Result<Value, FieldI
             return Err(FieldIssue::new(
                 def.name,
                 raw,
+                ProblemCode::Missing,
                 "required value is missing",
                 Some(missing_hint(def)),
             ));
@@ -119,16 +124,19 @@ fn convert(def: &FieldDef, raw: &Json, today: NaiveDate) -> Result<Value, FieldI
             Json::String(s) => s.trim().to_owned(),
             other => other.to_string(),
         }),
-        FieldType::Int => {
-            Value::Int(as_int(raw).ok_or_else(|| FieldIssue::new(def.name, raw, "not a whole number", None))?)
-        }
-        FieldType::Float => {
-            Value::Float(as_float(raw).ok_or_else(|| FieldIssue::new(def.name, raw, "not a finite number", None))?)
-        }
+        FieldType::Int => Value::Int(
+            as_int(raw)
+                .ok_or_else(|| FieldIssue::new(def.name, raw, ProblemCode::NotInt, "not a whole number", None))?,
+        ),
+        FieldType::Float => Value::Float(
+            as_float(raw)
+                .ok_or_else(|| FieldIssue::new(def.name, raw, ProblemCode::NotNumber, "not a finite number", None))?,
+        ),
         FieldType::Bool => Value::Bool(as_bool(raw).ok_or_else(|| {
             FieldIssue::new(
                 def.name,
                 raw,
+                ProblemCode::NotBool,
                 "not a yes/no value",
                 Some("use true/false, yes/no or 1/0".into()),
             )
@@ -137,6 +145,7 @@ fn convert(def: &FieldDef, raw: &Json, today: NaiveDate) -> Result<Value, FieldI
             FieldIssue::new(
                 def.name,
                 raw,
+                ProblemCode::NotDate,
                 "not a date",
                 Some("use ISO 8601, e.g. 2024-05-31".into()),
             )
@@ -170,6 +179,7 @@ fn check_rule(def: &FieldDef, raw: &Json, value: &Value, today: NaiveDate) -> Re
         (FieldRule::OneOf(allowed), Value::Text(s)) if !allowed.contains(&s.as_str()) => Err(FieldIssue::new(
             def.name,
             raw,
+            ProblemCode::UnknownValue,
             format!("unknown {}", def.name.replace('_', " ")),
             Some(format!("use one of: {}", allowed.join(", "))),
         )),
@@ -178,6 +188,7 @@ fn check_rule(def: &FieldDef, raw: &Json, value: &Value, today: NaiveDate) -> Re
                 return Err(FieldIssue::new(
                     def.name,
                     raw,
+                    ProblemCode::EmptyList,
                     "empty list",
                     Some(format!("use some of: {}", allowed.join(", "))),
                 ));
@@ -186,6 +197,7 @@ fn check_rule(def: &FieldDef, raw: &Json, value: &Value, today: NaiveDate) -> Re
                 Some(bad) => Err(FieldIssue::new(
                     def.name,
                     raw,
+                    ProblemCode::UnknownValue,
                     format!("unknown code {bad:?}"),
                     Some(format!("use some of: {}", allowed.join(", "))),
                 )),
@@ -199,6 +211,7 @@ fn check_rule(def: &FieldDef, raw: &Json, value: &Value, today: NaiveDate) -> Re
         (FieldRule::NotInFuture, Value::Date(d)) if *d > today => Err(FieldIssue::new(
             def.name,
             raw,
+            ProblemCode::FutureDate,
             format!("date is in the future (today is {today})"),
             Some("check the year and the day/month order".into()),
         )),
@@ -215,6 +228,7 @@ fn range_issue(def: &FieldDef, raw: &Json, min: f64, max: f64) -> FieldIssue {
     FieldIssue::new(
         def.name,
         raw,
+        ProblemCode::OutOfRange,
         reason,
         Some(format!("{} must be between {min} and {max}", def.name)),
     )

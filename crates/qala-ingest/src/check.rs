@@ -5,6 +5,7 @@
 use geo::{BoundingRect, CoordsIter};
 use geo_types::Geometry;
 use qala_core::ALMATY_BBOX_WGS84;
+use qala_core::ProblemCode;
 
 use crate::{Limits, Problem};
 
@@ -27,7 +28,7 @@ pub fn is_empty(g: &Geometry<f64>) -> bool {
 pub fn check_wgs84(row: u64, g: &Geometry<f64>, problems: &mut Vec<Problem>) {
     if let Some(c) = g.coords_iter().find(|c| c.x.abs() > 180.0 || c.y.abs() > 90.0) {
         problems.push(
-            Problem::error(row, "geometry", format!("({}, {})", num(c.x), num(c.y)), "coordinate out of range for lon/lat")
+            Problem::error(row, "geometry", format!("({}, {})", num(c.x), num(c.y)), ProblemCode::CoordinatesRange, "coordinate out of range for lon/lat")
                 .with_hint(
                     "longitude must be within ±180 and latitude within ±90; if the file is in metres, pass its CRS with --crs (e.g. EPSG:32643)",
                 ),
@@ -51,6 +52,7 @@ pub fn check_wgs84(row: u64, g: &Geometry<f64>, problems: &mut Vec<Problem>) {
                 row,
                 "geometry",
                 format!("({cx:.5}, {cy:.5})"),
+                ProblemCode::SwappedLatlon,
                 "latitude and longitude look swapped",
             )
             .with_hint("qala reads x = longitude, y = latitude; swap the columns or the coordinate order"),
@@ -60,6 +62,7 @@ pub fn check_wgs84(row: u64, g: &Geometry<f64>, problems: &mut Vec<Problem>) {
             row,
             "geometry",
             format!("({cx:.5}, {cy:.5})"),
+            ProblemCode::FarAway,
             "far outside Almaty (more than ~50 km from the city's box)",
         ));
     }
@@ -86,6 +89,7 @@ pub fn attribute_sizes(
                     row,
                     field,
                     format!("{head}… ({bytes} bytes)"),
+                    ProblemCode::ValueTooLarge,
                     format!("value larger than the limit of {} bytes", limits.max_attribute_bytes),
                 )
                 .with_hint("shorten the value, or raise the limit with --max-attribute-bytes"),

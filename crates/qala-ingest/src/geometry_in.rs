@@ -3,6 +3,7 @@
 
 use crate::source::IngestOptions;
 use crate::{Limits, Problem, Severity, check};
+use qala_core::ProblemCode;
 
 /// Reads a GDAL geometry into geo types, recording why it cannot be used: empty,
 /// non-finite coordinates, unreadable, or invalid (repaired with MakeValid unless strict).
@@ -18,8 +19,14 @@ pub(crate) fn read_geometry(
     let g = g.filter(|g| crate::gdal_env::quietly(|| g.geometry_type()) != 0)?;
     if g.is_empty() {
         problems.push(
-            Problem::error(row, "geometry", g.geometry_name(), "empty geometry")
-                .with_hint(crate::source::NO_GEOMETRY_HINT),
+            Problem::error(
+                row,
+                "geometry",
+                g.geometry_name(),
+                ProblemCode::EmptyGeometry,
+                "empty geometry",
+            )
+            .with_hint(crate::source::NO_GEOMETRY_HINT),
         );
         return None;
     }
@@ -32,8 +39,14 @@ pub(crate) fn read_geometry(
         Ok(geo) => geo,
         Err(_) => {
             problems.push(
-                Problem::error(row, "geometry", g.geometry_name(), "unsupported geometry type")
-                    .with_hint("use points, lines or polygons (curves and TINs are not supported)"),
+                Problem::error(
+                    row,
+                    "geometry",
+                    g.geometry_name(),
+                    ProblemCode::UnsupportedGeometry,
+                    "unsupported geometry type",
+                )
+                .with_hint("use points, lines or polygons (curves and TINs are not supported)"),
             );
             return None;
         }
@@ -43,14 +56,21 @@ pub(crate) fn read_geometry(
             row,
             "geometry",
             format!("({x}, {y})"),
+            ProblemCode::NotFiniteCoordinate,
             "coordinate is not a finite number",
         ));
         return None;
     }
     if check::is_empty(&geo) {
         problems.push(
-            Problem::error(row, "geometry", g.geometry_name(), "empty geometry")
-                .with_hint(crate::source::NO_GEOMETRY_HINT),
+            Problem::error(
+                row,
+                "geometry",
+                g.geometry_name(),
+                ProblemCode::EmptyGeometry,
+                "empty geometry",
+            )
+            .with_hint(crate::source::NO_GEOMETRY_HINT),
         );
         return None;
     }
@@ -64,8 +84,14 @@ pub(crate) fn read_geometry(
     let why = invalid_reason(&geo);
     if strict {
         problems.push(
-            Problem::error(row, "geometry", g.geometry_name(), format!("invalid polygon: {why}"))
-                .with_hint("fix it in your GIS, or load without --strict to have qala repair it"),
+            Problem::error(
+                row,
+                "geometry",
+                g.geometry_name(),
+                ProblemCode::InvalidPolygon,
+                format!("invalid polygon: {why}"),
+            )
+            .with_hint("fix it in your GIS, or load without --strict to have qala repair it"),
         );
         return None;
     }
@@ -77,6 +103,7 @@ pub(crate) fn read_geometry(
                     row,
                     "geometry",
                     g.geometry_name(),
+                    ProblemCode::RepairedPolygon,
                     format!("invalid polygon repaired: {why}"),
                 )
             });
@@ -87,6 +114,7 @@ pub(crate) fn read_geometry(
                 row,
                 "geometry",
                 g.geometry_name(),
+                ProblemCode::InvalidPolygon,
                 format!("invalid polygon that cannot be repaired: {why}"),
             ));
             None
@@ -135,6 +163,7 @@ fn over_size_limits(g: &gdal::vector::Geometry, row: u64, limits: &Limits) -> Op
                 row,
                 "geometry",
                 format!("{name} with {parts}+ parts"),
+                ProblemCode::TooComplex,
                 format!("more parts than the limit of {}", limits.max_parts),
             )
             .with_hint("split the feature, or raise the limit with --max-parts"),
@@ -146,6 +175,7 @@ fn over_size_limits(g: &gdal::vector::Geometry, row: u64, limits: &Limits) -> Op
                 row,
                 "geometry",
                 format!("{name} with {vertices}+ vertices"),
+                ProblemCode::TooComplex,
                 format!("more vertices than the limit of {}", limits.max_vertices),
             )
             .with_hint("simplify or split the feature, or raise the limit with --max-vertices"),

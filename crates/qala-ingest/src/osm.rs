@@ -233,6 +233,10 @@ mod tests {
         assert!(!a.contains_key("name_de"), "only the city's languages are kept");
         // Buildings keep no names.
         let b = json!({"osm_id": "8", "other_tags": r#""building"=>"yes","name:ru"=>"дом""#});
-        assert!(!map_attrs(OsmRule::Buildings, b.as_object().unwrap()).unwrap().contains_key("name_ru"));
+        assert!(
+            !map_attrs(OsmRule::Buildings, b.as_object().unwrap())
+                .unwrap()
+                .contains_key("name_ru")
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! The per-feature report: every problem names the feature, the field, the value and why.
 
+pub use qala_core::ProblemCode;
+
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -20,6 +22,9 @@ pub struct Problem {
     pub severity: Severity,
     /// The attribute concerned, or `geometry`.
     pub field: String,
+    /// Why, as a stable code the web app words in kk/ru/en; `reason` says it in English
+    /// with the details.
+    pub code: ProblemCode,
     /// The offending value as read (shortened when long).
     pub value: String,
     pub reason: String,
@@ -27,21 +32,34 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn error(row: u64, field: &str, value: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn error(
+        row: u64,
+        field: &str,
+        value: impl Into<String>,
+        code: ProblemCode,
+        reason: impl Into<String>,
+    ) -> Self {
         Problem {
             row,
             severity: Severity::Error,
             field: field.to_owned(),
+            code,
             value: shorten(value.into()),
             reason: reason.into(),
             hint: None,
         }
     }
 
-    pub fn warning(row: u64, field: &str, value: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn warning(
+        row: u64,
+        field: &str,
+        value: impl Into<String>,
+        code: ProblemCode,
+        reason: impl Into<String>,
+    ) -> Self {
         Problem {
             severity: Severity::Warning,
-            ..Problem::error(row, field, value, reason)
+            ..Problem::error(row, field, value, code, reason)
         }
     }
 
@@ -61,6 +79,7 @@ impl From<(u64, qala_core::FieldIssue)> for Problem {
             row,
             severity: Severity::Error,
             field: i.field,
+            code: i.code,
             value: shorten(i.value),
             reason: i.reason,
             hint: i.hint,

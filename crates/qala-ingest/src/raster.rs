@@ -3,6 +3,7 @@
 
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 use geo_types::{Geometry, LineString, MultiPolygon, Polygon, coord};
+use qala_core::ProblemCode;
 use qala_core::{Feature, LayerKind, Value};
 use serde_json::Map;
 
@@ -162,6 +163,7 @@ impl RasterSource {
                     row,
                     "pixel",
                     format!("({cx}, {cy})"),
+                    ProblemCode::CannotReproject,
                     format!("cannot reproject from {}", self.reproject.label()),
                 ));
                 return None;
@@ -173,6 +175,7 @@ impl RasterSource {
                 row,
                 "residents",
                 v.to_string(),
+                ProblemCode::ImplausibleResidents,
                 "not a plausible number of residents",
             ));
         }

@@ -3,6 +3,7 @@
 //! check → type its attributes, handing every good feature and every problem to a
 //! [`FeatureSink`]. Memory stays flat: nothing is collected here.
 
+use qala_core::ProblemCode;
 use std::collections::HashSet;
 
 use gdal::vector::{Feature as GdalFeature, LayerAccess};
@@ -335,9 +336,9 @@ impl Source {
             }
             if geometry.is_none() && !problems.iter().any(|p| p.field == "geometry") {
                 let p = match wkt_text {
-                    Some(w) => Problem::error(row, "geometry", w, "the WKT text cannot be parsed")
+                    Some(w) => Problem::error(row, "geometry", w, ProblemCode::Wkt, "the WKT text cannot be parsed")
                         .with_hint("e.g. POINT (76.95 43.24) or POLYGON ((…)) with closed rings"),
-                    None => Problem::error(row, "geometry", "", "no coordinates in this row")
+                    None => Problem::error(row, "geometry", "", ProblemCode::NoCoordinates, "no coordinates in this row")
                         .with_hint("fill the lon/lat columns or the WKT column, remove the row, or load the rest with --skip-invalid"),
                 };
                 problems.push(p);
@@ -349,7 +350,8 @@ impl Source {
             None => {
                 if !problems.iter().any(|p| p.field == "geometry") {
                     problems.push(
-                        Problem::error(row, "geometry", "", "feature has no geometry").with_hint(NO_GEOMETRY_HINT),
+                        Problem::error(row, "geometry", "", ProblemCode::NoGeometry, "feature has no geometry")
+                            .with_hint(NO_GEOMETRY_HINT),
                     );
                 }
                 return None;
@@ -363,6 +365,7 @@ impl Source {
                         row,
                         "geometry",
                         format!("({x}, {y})"),
+                        ProblemCode::CannotReproject,
                         format!("cannot reproject from {} to WGS84", self.reproject.label()),
                     )
                     .with_hint("check the coordinates and the CRS (--crs)"),
@@ -379,6 +382,7 @@ impl Source {
                         row,
                         "geometry",
                         found,
+                        ProblemCode::WrongGeometryType,
                         format!(
                             "a {} layer takes {} geometries",
                             opts.kind.name(),
@@ -428,6 +432,7 @@ fn damaged_record(row: u64, problems: &mut Vec<Problem>) {
                 row,
                 "file",
                 msg,
+                ProblemCode::DamagedFile,
                 "part of the file is damaged and cannot be read (near this feature)",
             )
             .with_hint("repair or re-export the file"),
@@ -508,7 +513,14 @@ fn check_permit(
         && !permits.contains(p)
     {
         problems.push(
-            Problem::error(row, "felling_permit_no", p.clone(), "unknown permit").with_hint(
+            Problem::error(
+                row,
+                "felling_permit_no",
+                p.clone(),
+                ProblemCode::UnknownPermit,
+                "unknown permit",
+            )
+            .with_hint(
                 "no served tree-felling layer has this permit number; load the fellings first or fix the number",
             ),
         );

@@ -2,6 +2,7 @@
 //! synthetic ones): validate each against the kind, load all-or-nothing. Files from users
 //! go through [`crate::load_file`] instead.
 
+use qala_core::ProblemCode;
 use qala_core::{Feature, LayerKind};
 use qala_ingest::RawFeature;
 use qala_store::load::Begin;
@@ -21,8 +22,14 @@ pub fn validate(
     for raw in raws {
         let Some(geometry) = raw.geometry else {
             problems.push(
-                Problem::error(raw.row, "geometry", "", "feature has no geometry")
-                    .with_hint(qala_ingest::source::NO_GEOMETRY_HINT),
+                Problem::error(
+                    raw.row,
+                    "geometry",
+                    "",
+                    ProblemCode::NoGeometry,
+                    "feature has no geometry",
+                )
+                .with_hint(qala_ingest::source::NO_GEOMETRY_HINT),
             );
             continue;
         };

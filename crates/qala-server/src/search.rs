@@ -272,7 +272,9 @@ fn hits_in(d: &LayerData, layer: &'static str, kind: &'static str, bonus: u32, k
             continue;
         };
         let Some(bbox) = bbox_of(f.geom()) else { continue };
-        let multilingual = ["name_kk", "name_ru", "name_en"].iter().any(|k| text(f.prop(k)).is_some());
+        let multilingual = ["name_kk", "name_ru", "name_en"]
+            .iter()
+            .any(|k| text(f.prop(k)).is_some());
         out.push(Hit {
             score: best + bonus,
             kind,

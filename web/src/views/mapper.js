@@ -118,7 +118,7 @@ export default {
         h('caption', {}, t('report')),
         h('thead', {}, h('tr', {}, [t('row'), t('field'), t('value'), t('problem')].map((x) => h('th', { scope: 'col' }, x)))),
         h('tbody', {}, problems.map((p) => h('tr', {}, h('td', { class: 'num' }, num(p.row)), h('td', { translate: 'no' }, h('code', {}, p.field ?? '')),
-          h('td', { translate: 'no' }, p.value === undefined ? '' : String(p.value)), h('td', { title: p.reason ?? '' }, [problemText(p.reason), p.hint && lang() === 'en' ? h('div', { class: 'small' }, p.hint) : null]))))) : null);
+          h('td', { translate: 'no' }, p.value === undefined ? '' : String(p.value)), h('td', { title: p.reason ?? '' }, [problemText(p), p.hint && lang() === 'en' ? h('div', { class: 'small' }, p.hint) : null]))))) : null);
       const showError = (err) => {
         const problems = err.body?.problems ?? err.body?.report?.problems ?? [];
         report.replaceChildren(h('div', { class: 'report-bad', role: 'alert' },
