@@ -49,6 +49,19 @@ fn ingest(db: &qala_store::testdb::TestDb, file: &str, args: &[&str]) -> (bool, 
     )
 }
 
+/// The preview map's features of a dry-run report, counted by kind of change.
+fn changes_of(report: &Json) -> Vec<(String, usize)> {
+    let mut by: std::collections::BTreeMap<String, usize> = Default::default();
+    for f in report["change"]["geometries"]["features"]
+        .as_array()
+        .expect("preview geometries")
+    {
+        *by.entry(f["properties"]["change"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    by.into_iter().collect()
+}
+
 fn ok(r: (bool, String, String)) -> String {
     assert!(r.0, "qala ingest failed:\n{}\n{}", r.1, r.2);
     r.1
@@ -70,6 +83,20 @@ async fn append_upsert_delete_are_new_versions_and_rollback_restores_the_140() {
     assert_eq!(report["change"]["added"], 3);
     assert_eq!(report["change"]["added_sample"][0]["key"], "Change lane A");
     assert_eq!(lanes(&pool).await, (140, 1), "a dry run writes nothing");
+    // ... and the geometries that change, for the preview map.
+    assert_eq!(changes_of(&report), vec![("added".into(), 3)]);
+    let g = &report["change"]["geometries"];
+    assert_eq!(g["truncated"], false);
+    assert_eq!(g["features"][0]["geometry"]["type"], "MultiLineString", "{g}");
+    assert_eq!(g["features"][0]["properties"]["key"], "Change lane A");
+    // A replace by the same file: its 3 added, the 140 served removed.
+    let replace: Json = serde_json::from_str(&ok(ingest(
+        &db,
+        "lanes_new.geojson",
+        &["--mode", "replace", "--dry-run", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(changes_of(&replace), vec![("added".into(), 3), ("removed".into(), 140)]);
 
     let out = ok(ingest(&db, "lanes_new.geojson", &["--mode", "append"]));
     assert!(out.contains("3 added, 0 changed, 0 removed"), "{out}");
@@ -83,6 +110,17 @@ async fn append_upsert_delete_are_new_versions_and_rollback_restores_the_140() {
     assert_eq!(stored["change"]["mode"], "append");
     assert_eq!(stored["change"]["added"], 3);
 
+    let preview: Json = serde_json::from_str(&ok(ingest(
+        &db,
+        "lanes_upsert.geojson",
+        &["--mode", "upsert", "--key", "name", "--dry-run", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(
+        changes_of(&preview),
+        vec![("added".into(), 1), ("changed".into(), 1)],
+        "an upsert's preview: the changed lane drawn with its new geometry, not as removed"
+    );
     let out = ok(ingest(
         &db,
         "lanes_upsert.geojson",
@@ -97,6 +135,13 @@ async fn append_upsert_delete_are_new_versions_and_rollback_restores_the_140() {
     );
     assert_eq!(status_of(&pool, "Change lane D").await, ["planned"], "added");
 
+    let preview: Json = serde_json::from_str(&ok(ingest(
+        &db,
+        "lanes_delete.geojson",
+        &["--mode", "delete", "--key", "name", "--dry-run", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(changes_of(&preview), vec![("removed".into(), 2)]);
     let out = ok(ingest(
         &db,
         "lanes_delete.geojson",
@@ -283,8 +328,64 @@ async fn change_sets_over_http_preview_then_commit_and_refuse_bad_modes() {
     post("?mode=merge").await.assert_error(400, "invalid_parameter");
     assert_eq!(lanes(&pool).await, before, "a refused upload wrote something");
 
-    let r = post("?mode=append").await;
+    post("?mode=append&dry_run=true&progress=../../x")
+        .await
+        .assert_error(400, "invalid_parameter");
+    post("?mode=append&dry_run=true&progress=short")
+        .await
+        .assert_error(400, "invalid_parameter");
+
+    // Followed: the features the server checked, under the client's id, for that token only.
+    let r = post("?mode=append&progress=e2e-upload-0001").await;
     assert_eq!(r.status.as_u16(), 201, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["change"]["added"], 3);
     assert_eq!(lanes(&pool).await, (before.0 + 3, before.1 + 1));
+    let get = |path: String, auth: Option<String>| {
+        let app = &app;
+        async move {
+            let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| vec![("authorization", a)]).unwrap_or_default();
+            app.get_with(&path, &headers).await
+        }
+    };
+    let p = get("/layers/bike-lanes/uploads/e2e-upload-0001".into(), Some(auth.clone())).await;
+    assert_eq!(p.status.as_u16(), 200, "{}", String::from_utf8_lossy(&p.body));
+    assert_eq!(p.json()["done"], true);
+    assert_eq!(p.json()["features"], 3);
+    get("/layers/bike-lanes/uploads/e2e-upload-0001".into(), None)
+        .await
+        .assert_error(401, "unauthorized");
+    get("/layers/bike-lanes/uploads/never-sent-0001".into(), Some(auth.clone()))
+        .await
+        .assert_error(404, "not_found");
+    get("/layers/roads/uploads/e2e-upload-0001".into(), Some(auth.clone()))
+        .await
+        .assert_error(404, "not_found");
+    let other = crate::common::qala_ok(&db, &["token", "create", "--role", "admin"])
+        .trim()
+        .to_owned();
+    get(
+        "/layers/bike-lanes/uploads/e2e-upload-0001".into(),
+        Some(format!("Bearer {other}")),
+    )
+    .await
+    .assert_error(404, "not_found");
+
+    // `writable` says which layers this caller may change.
+    let mapper = crate::common::qala_ok(&db, &["token", "create", "--role", "mapper", "--layer", "bike-lanes"])
+        .trim()
+        .to_owned();
+    let layers = get("/layers".into(), Some(format!("Bearer {mapper}"))).await.json();
+    let writable: Vec<&str> = layers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["writable"] == true)
+        .map(|l| l["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(writable, ["bike-lanes"]);
+    let public = get("/layers".into(), None).await.json();
+    assert!(
+        public.as_array().unwrap().iter().all(|l| l["writable"] == false),
+        "the public may change nothing"
+    );
 }

@@ -64,10 +64,26 @@ test('append: the preview shows 3 added and writes nothing; Confirm adds them as
   const countBefore = await featureCount();
   const versionsBefore = await getJson('/layers/bike-lanes/versions');
   const { page, context } = await mapperPage();
+  // Only the layers this token may change are offered: a mapper granted bike-lanes sees one.
+  assert.deepEqual(await page.locator('#mapper-layer option').evaluateAll((os) => os.map((o) => o.value)), ['bike-lanes']);
+  const uploads = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && r.url().includes('/layers/bike-lanes/versions')) uploads.push(new URL(r.url())); });
   await page.locator('#mapper-mode').selectOption('append');
   await page.locator('#mapper-file').setInputFiles(file);
   await page.locator('#mapper-preview').click();
   await page.locator('#change-preview').waitFor({ timeout: 60000 });
+  // The upload was followed: the server tells how many features it checked under the id sent.
+  const progressId = uploads[0]?.searchParams.get('progress');
+  assert.ok(progressId, `the preview upload asks to be followed: ${uploads.map(String)}`);
+  const progress = await getJson(`/layers/bike-lanes/uploads/${progressId}`);
+  assert.equal(progress.done, true);
+  assert.equal(progress.features, 3, JSON.stringify(progress));
+  // The change on the map: the 3 added lanes in the preview source, and their legend.
+  await page.waitForFunction(() => window.qala.map.querySourceFeatures('geo-change').length >= 3, null, { timeout: 15000 });
+  const onMap = await page.evaluate(() => window.qala.map.querySourceFeatures('geo-change').map((f) => f.properties.change));
+  assert.ok(onMap.length >= 3 && onMap.every((c) => c === 'added'), `preview map: ${onMap}`);
+  assert.match(await page.locator('#change-legend li[data-change="added"]').innerText(), /Added \(3\)/);
+  assert.equal(await page.locator('#change-legend li[data-change="removed"]').count(), 0);
   assert.equal(await page.locator('#change-added').innerText(), '3');
   assert.equal(await page.locator('#change-changed').innerText(), '0');
   assert.equal(await page.locator('#change-removed').innerText(), '0');
@@ -111,8 +127,11 @@ test('replace: the preview warns about the features the layer would lose; Cancel
   assert.ok(widest <= 390, `preview ends at ${widest}px`);
   await page.locator('#change-warning').scrollIntoViewIfNeeded();
   await shot(page, 'changes-replace-warning-390');
+  // Removed features are drawn too (the served lanes), with their count in the legend.
+  assert.match(await page.locator('#change-legend li[data-change="removed"]').innerText(), new RegExp(`\\(${countBefore.toLocaleString('en').replace(/,/g, '.?')}\\)`));
   await page.locator('#change-cancel').click();
   assert.match(await page.locator('#upload-report').innerText(), /Cancelled: nothing was changed/);
+  await page.waitForFunction(() => window.qala.map.querySourceFeatures('geo-change').length === 0, null, { timeout: 15000 });
   assert.equal(await page.locator('#change-confirm').count(), 0);
   assert.equal(await featureCount(), countBefore);
   assert.deepEqual(await getJson('/layers/bike-lanes/versions'), versionsBefore);

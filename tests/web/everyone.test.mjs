@@ -10,7 +10,11 @@ import { launch, openPage, mapIdle, shot } from './browser.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
-const VIEWS = ['bike', 'greening', 'equity', 'wayfinding', 'planner', 'mapper'];
+const VIEWS = ['bike', 'greening', 'equity', 'wayfinding', 'planner', 'mapper', 'proposals'];
+// Views whose map features are not opened from the keyboard list here: the mapper's map shows
+// only the file being previewed; at the city zoom the proposals are clusters, which open by
+// zooming in, not with a popup (a proposal's popup is checked in proposals.test.mjs).
+const NO_POPUP_LIST = new Set(['mapper', 'proposals']);
 const LANGS = ['kk', 'ru', 'en'];
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } };
 const MAP = 'map=13.00/43.24000/76.93000';
@@ -150,7 +154,7 @@ for (const [size, viewport] of Object.entries(SIZES)) {
         const legend = page.locator('#map-legend');
         if (!(await legend.count()) || !(await legend.isVisible())) f.push('no legend on the map');
         await shot(page, `${view}-${lang}-${size}`);
-        if (view !== 'mapper') f.push(...(await popupsFromList(page, lang)));
+        if (!NO_POPUP_LIST.has(view)) f.push(...(await popupsFromList(page, lang)));
         f.push(...errors.map((e) => `page error: ${e}`));
         faults.push(...f.map((x) => `${view}: ${x}`));
         await context.close();

@@ -154,6 +154,10 @@ test('a printable district report: every indicator\'s value for the district, th
     assert.equal(await img.count(), 1, 'a map image');
     assert.ok((await img.evaluate((i) => i.naturalWidth)) >= 600, 'the map image is drawn');
     assert.ok((await img.getAttribute('src')).length > 20000, 'the map image is not blank');
+    // Labelled in the reader's language: the district's own name, and street names.
+    const labels = JSON.parse(await img.getAttribute('data-labels'));
+    assert.ok(labels.includes(z.names[lang]), `the district is named on its map: ${labels.join(' | ')}`);
+    assert.ok(labels.length >= 3, `neighbours or streets are named too: ${labels.join(' | ')}`);
     await page.emulateMedia({ media: 'print' });
     assert.equal(await page.locator('.report-actions').isVisible(), false, 'buttons are not printed');
     const pdf = await page.pdf({ format: 'A4', printBackground: true });

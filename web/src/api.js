@@ -53,7 +53,7 @@ export const api = {
    * Upload a change set: `mode` replace | append | upsert | delete, `key` (upsert, delete),
    * `dryRun` (answers the load report with `change`, writes nothing), `skipInvalid`.
    */
-  upload(slug, file, token, { mode, key, dryRun, skipInvalid } = {}) {
+  upload(slug, file, token, { mode, key, dryRun, skipInvalid, onProgress } = {}) {
     const form = new FormData();
     form.append('file', file, file.name);
     const q = new URLSearchParams();
@@ -61,8 +61,41 @@ export const api = {
     if (key && (mode === 'upsert' || mode === 'delete')) q.set('key', key);
     if (dryRun) q.set('dry_run', 'true');
     if (skipInvalid) q.set('skip_invalid', 'true');
-    const qs = q.toString();
-    return request(`/layers/${encodeURIComponent(slug)}/versions${qs ? `?${qs}` : ''}`, { method: 'POST', token, form });
+    const path = `/layers/${encodeURIComponent(slug)}/versions`;
+    if (!onProgress) {
+      const qs = q.toString();
+      return request(`${path}${qs ? `?${qs}` : ''}`, { method: 'POST', token, form });
+    }
+    // Followed: the bytes sent (XMLHttpRequest's upload events), then the features the server
+    // has validated (GET /layers/{slug}/uploads/{id}, polled until the answer comes).
+    const id = `u${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+    q.set('progress', id);
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      let poll = null;
+      const stop = () => { if (poll) clearInterval(poll); poll = null; };
+      xhr.open('POST', `${path}?${q}`);
+      if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+      xhr.upload.onprogress = (e) => onProgress({ phase: 'sending', sent: e.loaded, total: e.lengthComputable ? e.total : file.size });
+      xhr.upload.onload = () => {
+        onProgress({ phase: 'validating', features: 0 });
+        poll = setInterval(async () => {
+          try {
+            const p = await request(`/layers/${encodeURIComponent(slug)}/uploads/${id}`, { token });
+            if (poll) onProgress({ phase: 'validating', features: p.features, total: p.total });
+          } catch { /* not started yet, or already forgotten: the answer will come */ }
+        }, 400);
+      };
+      xhr.onload = () => {
+        stop();
+        let body = null;
+        try { body = JSON.parse(xhr.responseText); } catch { body = { message: xhr.responseText }; }
+        if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+        else reject(new ApiError(xhr.status, body));
+      };
+      xhr.onerror = () => { stop(); reject(new ApiError(0, { code: 'http_error', message: 'the upload did not reach the server' })); };
+      xhr.send(form);
+    });
   },
   rollback: (slug, version, token) =>
     request(`/layers/${encodeURIComponent(slug)}/rollback`, { method: 'POST', token, json: { version } }),

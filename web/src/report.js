@@ -3,12 +3,12 @@
 // the synthetic/2013 caveats and the API's own caveats, and a map image — laid out for print
 // (styles.css @media print), so Chromium prints it to PDF.
 import * as maplibregl from 'maplibre-gl';
-import { t, num, lang, date, unitLabel, scaleOf, LANGS } from './i18n.js';
+import { t, num, lang, date, unitLabel, scaleOf, LANGS, localName, placeName } from './i18n.js';
 import { api } from './api.js';
-import { buildStyle } from './style.js';
+import { buildStyle, roadLabel, FONT } from './style.js';
 import { h, message, errorParts } from './ui.js';
 import { editionLine, caveatText } from './provenance.js';
-import { polygonsOf } from './geo.js';
+import { polygonsOf, labelPoint } from './geo.js';
 import { indicatorTitle, normValue } from './views/equity.js';
 
 /** The district id a `#report/<id>` hash names, or null. */
@@ -26,8 +26,12 @@ async function figure(id) {
   }
 }
 
-/** A PNG of the district on the map: drawn off-screen at a fixed size, then kept as an image. */
-async function mapImage(feature) {
+/**
+ * A PNG of the district on the map: drawn off-screen at a fixed size, then kept as an image.
+ * Labelled: the district's name (bold) and its neighbours' names in the reader's language, and
+ * street names in the reader's language where the data has them.
+ */
+async function mapImage(feature, zones) {
   const box = h('div', { class: 'report-map-live', style: { width: '900px', height: '560px' } });
   document.body.append(box);
   const coords = polygonsOf(feature.geometry).flat(2);
@@ -35,11 +39,25 @@ async function mapImage(feature) {
   const style = buildStyle(lang());
   style.sources['report-district'] = { type: 'geojson', data: feature };
   style.layers.push({ id: 'report-district', type: 'line', source: 'report-district', paint: { 'line-color': '#b42318', 'line-width': 4 } });
+  const labels = zones.features.map((z) => ({ type: 'Feature', properties: { name: localName(z.properties), self: z === feature }, geometry: { type: 'Point', coordinates: labelPoint(z.geometry) } }))
+    .filter((f) => f.geometry.coordinates);
+  style.sources['report-labels'] = { type: 'geojson', data: { type: 'FeatureCollection', features: labels } };
+  style.layers = style.layers.filter((l) => l.id !== 'districts-label');
+  // Street names from zoom 12 here (the live map shows them from 14): a district fits about 12-13.
+  for (const l of style.layers) if (l.id === 'roads-label') { l.minzoom = 12; l.layout = { ...l.layout, 'text-field': roadLabel(lang()) }; }
+  style.layers.push({
+    id: 'report-labels', type: 'symbol', source: 'report-labels',
+    layout: { 'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': ['case', ['get', 'self'], 20, 14], 'text-max-width': 10, 'symbol-sort-key': ['case', ['get', 'self'], 0, 1] },
+    paint: { 'text-color': ['case', ['get', 'self'], '#7a1a12', '#374151'], 'text-halo-color': '#fff', 'text-halo-width': 2.5 },
+  });
   for (const l of style.layers) if (['bike-lanes-existing', 'districts-line', 'green-spaces'].includes(l.id)) l.layout = { ...(l.layout || {}), visibility: 'visible' };
   const map = new maplibregl.Map({ container: box, style, bounds, fitBoundsOptions: { padding: 30 }, attributionControl: false, interactive: false, fadeDuration: 0 });
   try {
     await new Promise((resolve, reject) => { map.once('idle', resolve); map.once('error', (e) => reject(e.error ?? e)); setTimeout(resolve, 20000); });
-    return await new Promise((resolve) => { map.once('render', () => resolve(map.getCanvas().toDataURL('image/png'))); map.triggerRepaint(); });
+    const png = await new Promise((resolve) => { map.once('render', () => resolve(map.getCanvas().toDataURL('image/png'))); map.triggerRepaint(); });
+    // The labels MapLibre placed, so readers of the image (and tests) know what it names.
+    const placed = [...new Set(map.queryRenderedFeatures({ layers: ['report-labels', 'roads-label'] }).map((f) => placeName(f.properties)).filter(Boolean))];
+    return { png, placed };
   } finally {
     map.remove();
     box.remove();
@@ -65,7 +83,7 @@ export async function renderReport(districtId, state) {
   for (const { r } of results) for (const c of r?.caveats ?? []) caveats.set(caveatText(c, r.inputs), true);
   let image = null;
   try {
-    image = await mapImage(feature);
+    image = await mapImage(feature, zones);
   } catch {
     image = null; // the figures stand without the picture
   }
@@ -92,7 +110,7 @@ export async function renderReport(districtId, state) {
       h('h1', { id: 'report-district', 'data-district': districtId }, name),
       h('p', { class: 'small', id: 'report-edition' }, edition ? editionLine(edition) : t('report_live')),
       h('p', { class: 'small' }, `${t('report_generated')}: ${date(new Date().toISOString().slice(0, 10))}`)),
-    image ? h('figure', { class: 'report-map' }, h('img', { src: image, alt: `${t('report_map')}: ${name}`, id: 'report-map' }), h('figcaption', { class: 'small' }, `${t('report_map')} · © OpenStreetMap contributors · qala`)) : null,
+    image ? h('figure', { class: 'report-map' }, h('img', { src: image.png, alt: `${t('report_map')}: ${name}`, id: 'report-map', 'data-labels': JSON.stringify(image.placed) }), h('figcaption', { class: 'small' }, `${t('report_map')} · © OpenStreetMap contributors · qala`)) : null,
     h('table', { class: 'data report-table', id: 'report-table' },
       h('thead', {}, h('tr', {}, ...['report_indicator', 'report_value', 'report_city', 'report_norm'].map((k) => h('th', { scope: 'col', class: k === 'report_indicator' ? null : 'num' }, t(k))), h('th', { scope: 'col' }, t('unit')))),
       h('tbody', {}, rows)),

@@ -6,6 +6,9 @@ import { tileUrl } from './api.js';
 
 export const FONT = ['Noto Sans'];
 
+/** Colours of a change set's preview on the map (and its legend). */
+export const CHANGE_COLORS = { added: '#15803d', changed: '#2563eb', removed: '#b42318' };
+
 /** Tile-backed qala layers. MVT layer name = slug (docs/api.md). */
 export const TILE_LAYERS = [
   'districts', 'city-boundary', 'roads', 'buildings', 'green-spaces', 'services',
@@ -53,7 +56,7 @@ export function buildStyle(lang) {
   const sources = {};
   for (const slug of TILE_LAYERS) sources[`src-${slug}`] = src(slug, OSM_LAYERS.has(slug) ? OSM : undefined);
   const empty = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
-  for (const id of ['fellings', 'plantings', 'coverage', 'zones', 'whatif', 'mapper', 'district-labels', 'zone-labels']) sources[`geo-${id}`] = structuredClone(empty);
+  for (const id of ['fellings', 'plantings', 'coverage', 'zones', 'whatif', 'mapper', 'change', 'district-labels', 'zone-labels']) sources[`geo-${id}`] = structuredClone(empty);
   // From the API: felled-zone → planted-zone flows, route gaps, cells by distance to a service.
   for (const id of ['flows', 'gaps', 'cells']) sources[`geo-${id}`] = structuredClone(empty);
 
@@ -185,6 +188,11 @@ export function buildStyle(lang) {
     { id: 'mapper-fill', type: 'fill', source: 'geo-mapper', layout: hidden, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#f59e0b', 'fill-opacity': 0.4 } },
     { id: 'mapper-line', type: 'line', source: 'geo-mapper', layout: hidden, filter: ['in', ['geometry-type'], ['literal', ['LineString', 'Polygon']]], paint: { 'line-color': '#b45309', 'line-width': 3 } },
     { id: 'mapper-circle', type: 'circle', source: 'geo-mapper', layout: hidden, filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 5, 'circle-color': '#f59e0b', 'circle-stroke-color': '#78350f', 'circle-stroke-width': 1 } },
+    // A change set's preview: what the file adds, changes (its new geometry) and removes.
+    { id: 'change-fill', type: 'fill', source: 'geo-change', layout: hidden, filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': ['match', ['get', 'change'], 'added', CHANGE_COLORS.added, 'changed', CHANGE_COLORS.changed, CHANGE_COLORS.removed], 'fill-opacity': 0.35 } },
+    { id: 'change-line', type: 'line', source: 'geo-change', layout: hidden, filter: ['all', ['in', ['geometry-type'], ['literal', ['LineString', 'Polygon']]], ['!=', ['get', 'change'], 'removed']], paint: { 'line-color': ['match', ['get', 'change'], 'added', CHANGE_COLORS.added, CHANGE_COLORS.changed], 'line-width': 4 } },
+    { id: 'change-line-removed', type: 'line', source: 'geo-change', layout: hidden, filter: ['all', ['in', ['geometry-type'], ['literal', ['LineString', 'Polygon']]], ['==', ['get', 'change'], 'removed']], paint: { 'line-color': CHANGE_COLORS.removed, 'line-width': 3, 'line-dasharray': [1.5, 1] } },
+    { id: 'change-circle', type: 'circle', source: 'geo-change', layout: hidden, filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 6, 'circle-color': ['match', ['get', 'change'], 'added', CHANGE_COLORS.added, 'changed', CHANGE_COLORS.changed, CHANGE_COLORS.removed], 'circle-stroke-color': '#fff', 'circle-stroke-width': 1.5 } },
     { id: 'whatif-fill', type: 'fill', source: 'geo-whatif', filter: ['==', ['geometry-type'], 'Polygon'], paint: { 'fill-color': '#22c55e', 'fill-opacity': 0.5 } },
     { id: 'whatif-line', type: 'line', source: 'geo-whatif', paint: { 'line-color': '#15803d', 'line-width': 4 } },
     { id: 'whatif-point', type: 'circle', source: 'geo-whatif', filter: ['==', ['geometry-type'], 'Point'], paint: { 'circle-radius': 6, 'circle-color': '#15803d', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },

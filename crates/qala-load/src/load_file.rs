@@ -226,10 +226,13 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
     if opts.report_ids {
         report.feature_ids = load.written_ids().await?;
     }
-    let change = match &opts.edit {
+    let mut change = match &opts.edit {
         Some(edit) => load.apply_change_by_id(opts.mode, edit).await?,
         None => load.apply_change(opts.mode, key).await?,
     };
+    if opts.dry_run && opts.edit.is_none() {
+        change.geometries = Some(load.preview_geometries(key).await?);
+    }
     let nothing_changes = opts.mode == ChangeMode::Delete && change.removed == 0;
     report.change = Some(change);
     if opts.dry_run || nothing_changes {

@@ -46,14 +46,46 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Json<Vec<Val
             .catalogue()
             .iter()
             .filter(|l| caller.can_see(l))
-            .map(layer_json)
+            .map(|l| with_writable(layer_json(l), &caller, &l.summary.slug))
             .collect(),
     )
 }
 
 /// `GET /layers/{slug}`
 pub async fn one(State(state): State<AppState>, caller: Caller, Path(slug): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(layer_json(&caller.visible_layer(&state, &slug)?)))
+    let l = caller.visible_layer(&state, &slug)?;
+    Ok(Json(with_writable(layer_json(&l), &caller, &l.summary.slug)))
+}
+
+/// Adds whether this caller may change the layer (upload, roll back, edit features).
+fn with_writable(mut v: Value, caller: &Caller, slug: &str) -> Value {
+    v["writable"] = json!(caller.can_write(slug));
+    v
+}
+
+/// `GET /layers/{slug}/uploads/{id}`: how far an upload sent with `?progress=<id>` has come.
+pub async fn upload_progress(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    caller.require_write(&slug)?;
+    let unknown = || {
+        ApiError::new(
+            Code::NotFound,
+            format!("no upload followed as {id:?} on layer {slug:?}: send the upload with ?progress=<id> first"),
+        )
+    };
+    let e = state.upload_progress.get(&id).ok_or_else(unknown)?;
+    if e.slug != slug || e.token_id != caller.token_id {
+        return Err(unknown());
+    }
+    let total = e.total.load(std::sync::atomic::Ordering::Relaxed);
+    Ok(Json(json!({
+        "features": e.features.load(std::sync::atomic::Ordering::Relaxed),
+        "total": (total > 0).then_some(total),
+        "done": e.done.load(std::sync::atomic::Ordering::Relaxed),
+    })))
 }
 
 /// `GET /layers/{slug}/versions`
@@ -83,6 +115,9 @@ pub struct UploadParams {
     /// `true`: load the valid features and report the invalid ones as skipped.
     #[serde(default)]
     pub skip_invalid: bool,
+    /// An id (8-64 of `A-Za-z0-9_-`) under which `GET /layers/{slug}/uploads/{id}` tells the
+    /// features validated so far.
+    pub progress: Option<String>,
 }
 
 /// `POST /layers/{slug}/versions`: a multipart `file`, streamed to disk, then the CLI's
@@ -135,6 +170,14 @@ pub async fn upload(
             kind.parse::<LayerKind>()?
         }
     };
+    if let Some(id) = params.progress.as_deref()
+        && !crate::upload_queue::UploadProgress::valid_id(id)
+    {
+        return Err(ApiError::bad(
+            Code::InvalidParameter,
+            "progress: use 8-64 characters of A-Z, a-z, 0-9, _ and -",
+        ));
+    }
     // A place in the upload queue before the body is read: refused at once when full.
     let admission = state.uploads.admit()?;
     let mut multipart = multipart.map_err(|e| ApiError::bad(Code::InvalidUpload, e.body_text()))?;
@@ -185,8 +228,19 @@ pub async fn upload(
     // Stopped by shutdown; load_file also stops its reader when this future is dropped.
     opts.cancel = state.ingests.child();
     opts.limits = state.config.upload_limits;
+    let followed = params
+        .progress
+        .as_deref()
+        .map(|id| state.upload_progress.start(id, caller.token_id, slug.as_str()));
+    if let Some(f) = &followed {
+        opts.progress = Some(f.callback());
+    }
     let slot = admission.ingest_slot().await?;
-    let report = qala_load::load_file(state.upload_db()?, &path, &opts).await?;
+    let report = qala_load::load_file(state.upload_db()?, &path, &opts).await;
+    if let Some(f) = &followed {
+        f.done.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    let report = report?;
     drop(slot);
     drop(dir);
     // Serve the new version now rather than waiting for the notification.

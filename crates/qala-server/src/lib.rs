@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/layers", get(layers::list))
         .route("/layers/{slug}", get(layers::one))
         .route("/layers/{slug}/rollback", post(layers::rollback))
+        .route("/layers/{slug}/uploads/{id}", get(layers::upload_progress))
         .route("/tokens", post(auth::create_token))
         .route("/indicators", get(indicators::list))
         .route("/indicators/{id}", get(indicators::compute))

@@ -179,6 +179,8 @@ pub struct Inner {
     /// Uploads only, so that they never take the connections reads need.
     pub upload_pool: PgPool,
     pub uploads: crate::upload_queue::UploadQueue,
+    /// Features validated so far by the uploads that asked to be followed.
+    pub upload_progress: crate::upload_queue::UploadProgress,
     pub auth_throttle: crate::auth_throttle::AuthThrottle,
     pub config: ServerConfig,
     pub tiles: TileSource,
@@ -223,6 +225,7 @@ impl AppState {
             pool,
             upload_pool,
             uploads: crate::upload_queue::UploadQueue::new(config.upload_concurrency, config.upload_queue),
+            upload_progress: Default::default(),
             auth_throttle: crate::auth_throttle::AuthThrottle::new(config.auth_failures_per_minute),
             tiles: TileSource::new(config.tiles),
             config,

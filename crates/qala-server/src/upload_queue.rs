@@ -134,3 +134,101 @@ mod tests {
         assert!(q.admit().is_ok());
     }
 }
+
+/// How far the uploads that asked to be followed (`?progress=<id>`) have come: the features
+/// validated so far, by the client's id. The browser shows the bytes it has sent itself, then
+/// these counts while the server reads and checks the file.
+#[derive(Default)]
+pub struct UploadProgress {
+    entries: std::sync::Mutex<std::collections::HashMap<String, Arc<ProgressEntry>>>,
+}
+
+/// One followed upload.
+pub struct ProgressEntry {
+    /// Who may read it: the token that uploads (a progress id is not a secret).
+    pub token_id: Option<i64>,
+    pub slug: String,
+    pub features: AtomicU64,
+    /// Features in the file, where the format tells before reading (0: unknown).
+    pub total: AtomicU64,
+    pub done: std::sync::atomic::AtomicBool,
+    started: std::time::Instant,
+}
+
+/// Followed uploads are forgotten this long after they started.
+const PROGRESS_TTL: Duration = Duration::from_secs(30 * 60);
+/// At most this many followed uploads are remembered at once.
+const PROGRESS_MAX: usize = 1_000;
+
+impl UploadProgress {
+    /// A progress id: 8-64 characters of `A-Z a-z 0-9 _ -`.
+    pub fn valid_id(id: &str) -> bool {
+        (8..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    }
+
+    /// Starts following an upload under `id` (an id in use is taken over).
+    pub fn start(&self, id: &str, token_id: Option<i64>, slug: &str) -> Arc<ProgressEntry> {
+        let entry = Arc::new(ProgressEntry {
+            token_id,
+            slug: slug.to_owned(),
+            features: AtomicU64::new(0),
+            total: AtomicU64::new(0),
+            done: std::sync::atomic::AtomicBool::new(false),
+            started: std::time::Instant::now(),
+        });
+        let mut map = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.retain(|_, e| e.started.elapsed() < PROGRESS_TTL);
+        if map.len() >= PROGRESS_MAX {
+            map.retain(|_, e| !e.done.load(Ordering::Relaxed));
+        }
+        if map.len() < PROGRESS_MAX {
+            map.insert(id.to_owned(), entry.clone());
+        }
+        entry
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<ProgressEntry>> {
+        let map = self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(id).cloned()
+    }
+}
+
+impl ProgressEntry {
+    /// The load's progress callback: features validated and written so far, of `total`.
+    pub fn callback(self: &Arc<Self>) -> qala_load::ProgressFn {
+        let me = self.clone();
+        Arc::new(move |rows, total| {
+            me.features.store(rows, Ordering::Relaxed);
+            if let Some(t) = total {
+                me.total.store(t, Ordering::Relaxed);
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_checked_and_progress_is_kept_per_id() {
+        assert!(UploadProgress::valid_id("abcDEF12_-"));
+        for bad in [
+            "short",
+            "has space 123",
+            "../../etc/passwd",
+            &"x".repeat(65),
+            "пример-12345",
+        ] {
+            assert!(!UploadProgress::valid_id(bad), "{bad}");
+        }
+        let p = UploadProgress::default();
+        let e = p.start("upload-0001", Some(7), "bike-lanes");
+        (e.callback())(120, Some(500));
+        let got = p.get("upload-0001").expect("followed");
+        assert_eq!(got.features.load(Ordering::Relaxed), 120);
+        assert_eq!(got.total.load(Ordering::Relaxed), 500);
+        assert_eq!(got.token_id, Some(7));
+        assert!(p.get("upload-0002").is_none());
+    }
+}

@@ -81,7 +81,16 @@ pub struct ChangeSummary {
     pub added_sample: Vec<ChangeSample>,
     pub changed_sample: Vec<ChangeSample>,
     pub removed_sample: Vec<ChangeSample>,
+    /// In a preview (dry run): the features that change, as a GeoJSON FeatureCollection in
+    /// WGS84 with properties `change` (`added`, `changed` — the new geometry — or `removed`),
+    /// `key` and `source_row`; at most [`PREVIEW_FEATURES`] of each kind of change, and
+    /// `truncated: true` when some were left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub geometries: Option<serde_json::Value>,
 }
+
+/// Features of each kind of change drawn on the preview map.
+pub const PREVIEW_FEATURES: i64 = 2000;
 
 /// Examples listed per kind of change.
 pub const SAMPLES: i64 = 5;
@@ -190,6 +199,60 @@ impl LayerLoad {
             }
         }
         Ok(summary)
+    }
+
+    /// The geometries a change set adds, changes and removes, for the preview map; call
+    /// after [`LayerLoad::apply_change`] (the new version then holds the result: the file's
+    /// rows, with new ids, and the served rows it keeps, with theirs). Compares with the
+    /// served version by id, and by `key` to tell a changed feature from an added one.
+    pub async fn preview_geometries(&mut self, key: Option<&'static str>) -> Result<serde_json::Value, StoreError> {
+        let current: Option<i64> = sqlx::query_scalar("SELECT current_version_id FROM layer WHERE layer_id = $1")
+            .bind(self.layer_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let t = self.kind.table();
+        let id = format!("{t}_id");
+        let key_expr = |a: &str| {
+            key.map(|k| format!("{a}.{k}::text"))
+                .unwrap_or_else(|| "NULL::text".into())
+        };
+        let matched = key
+            .map(|k| format!("EXISTS (SELECT 1 FROM {t} m WHERE m.layer_version_id = $2 AND m.{k} = n.{k})"))
+            .unwrap_or_else(|| "false".into());
+        let kept_by_key = key
+            .map(|k| format!("OR EXISTS (SELECT 1 FROM {t} m WHERE m.layer_version_id = $1 AND m.{k} = s.{k} AND NOT EXISTS (SELECT 1 FROM {t} o WHERE o.layer_version_id = $2 AND o.{id} = m.{id}))"))
+            .unwrap_or_default();
+        let (nk, sk) = (key_expr("n"), key_expr("s"));
+        // The file's rows: in the new version under an id the served version does not have.
+        let file_rows = format!(
+            "FROM {t} n WHERE n.layer_version_id = $1 AND NOT EXISTS (SELECT 1 FROM {t} o WHERE o.layer_version_id = $2 AND o.{id} = n.{id})"
+        );
+        let sql = format!(
+            "WITH changes AS (
+                (SELECT 'added' AS change, {nk} AS key, n.source_row, n.geom {file_rows} AND NOT {matched} ORDER BY n.source_row LIMIT $3)
+                UNION ALL
+                (SELECT 'changed', {nk}, n.source_row, n.geom {file_rows} AND {matched} ORDER BY n.source_row LIMIT $3)
+                UNION ALL
+                (SELECT 'removed', {sk}, s.source_row, s.geom FROM {t} s WHERE s.layer_version_id = $2
+                   AND NOT (EXISTS (SELECT 1 FROM {t} n WHERE n.layer_version_id = $1 AND n.{id} = s.{id}) {kept_by_key})
+                   ORDER BY s.source_row LIMIT $3)
+            )
+            SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
+                       'type', 'Feature',
+                       'geometry', ST_AsGeoJSON(geom, 6)::json,
+                       'properties', json_build_object('change', change, 'key', key, 'source_row', source_row))), '[]'::json))::jsonb,
+                   count(*) FILTER (WHERE change = 'added'), count(*) FILTER (WHERE change = 'changed'), count(*) FILTER (WHERE change = 'removed')
+            FROM changes"
+        );
+        let (mut fc, a, c, r): (serde_json::Value, i64, i64, i64) = sqlx::query_as(&sql)
+            .bind(self.layer_version_id)
+            .bind(current.unwrap_or(-1))
+            .bind(PREVIEW_FEATURES)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let truncated = [a, c, r].iter().any(|n| *n >= PREVIEW_FEATURES);
+        fc["truncated"] = serde_json::Value::Bool(truncated);
+        Ok(fc)
     }
 
     /// Refuses an empty key or one that two rows of the file share.

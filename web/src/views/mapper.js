@@ -7,6 +7,7 @@ import { api } from '../api.js';
 import { t, tf, num, layerName, lang, dateTime, plural } from '../i18n.js';
 import { code, problemText } from '../codes.js';
 import { h, message, errorParts } from '../ui.js';
+import { CHANGE_COLORS } from '../style.js';
 
 const TOKEN_KEY = 'qala.token';
 export const getToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
@@ -21,9 +22,25 @@ function bboxOf(fc) {
   return Number.isFinite(b[0]) ? b : null;
 }
 
+/** Bytes in the reader's units (kB, MB). */
+function bytes(n) {
+  const v = Number(n) || 0;
+  return v >= 1048576 ? `${num(Math.round(v / 104857.6) / 10)} ${t('unit_mb')}` : `${num(Math.max(1, Math.round(v / 1024)))} ${t('unit_kb')}`;
+}
+
+/** The preview map's legend (a legend fieldset, so the legend on the map shows it too). */
+function changeLegend(fc) {
+  if (!fc) return null;
+  const n = (k) => fc.features.filter((f) => f.properties.change === k).length;
+  const sw = (k) => h('span', { class: 'swatch', style: { background: CHANGE_COLORS[k], height: '4px', marginTop: '6px', width: '24px' } });
+  return h('fieldset', { class: 'legend', id: 'change-legend' }, h('legend', {}, t('change_on_map')),
+    h('ul', { class: 'sublegend' }, ['added', 'changed', 'removed'].filter((k) => n(k) > 0).map((k) => h('li', { 'data-change': k }, sw(k), `${t(`change_${k}`)} (${num(n(k))})`))),
+    fc.truncated ? h('p', { class: 'small' }, t('change_map_truncated')) : null);
+}
+
 export default {
   id: 'mapper',
-  overlays: ['mapper-fill', 'mapper-line', 'mapper-circle'],
+  overlays: ['mapper-fill', 'mapper-line', 'mapper-circle', 'change-fill', 'change-line', 'change-line-removed', 'change-circle'],
   mount(ctx, panel) {
     const { map } = ctx;
     let alive = true;
@@ -92,6 +109,12 @@ export default {
         signBox.append(h('p', { class: 'msg msg-error', role: 'alert', id: 'signin-error' }, errorParts(e, t('token_refused'))));
         layers = await api.layers().catch(() => []);
       }
+      // Only the layers this token may change (the server says which: `writable`).
+      const visible = layers.length;
+      layers = getToken() ? layers.filter((l) => l.writable) : [];
+      if (!layers.length) {
+        work.append(h('p', { class: 'msg msg-info', id: 'mapper-no-layers' }, getToken() ? tf('no_writable_layers', { n: num(visible) }) : t('sign_in_to_edit')));
+      }
       const current = layers.some((l) => l.slug === ctx.state.layer) ? ctx.state.layer : layers.find((l) => l.slug === 'bike-lanes')?.slug ?? layers[0]?.slug;
       const title = (l) => (l.title && typeof l.title === 'object' ? l.title[lang()] ?? l.title.en : l.title) || layerName(l.slug);
       const layerSel = h('select', { id: 'mapper-layer' }, layers.map((l) => h('option', { value: l.slug, selected: l.slug === current }, title(l))));
@@ -113,7 +136,34 @@ export default {
         const names = (layerInfo?.fields ?? []).map((f) => f.name);
         keySel.replaceChildren(...names.map((n) => h('option', { value: n, translate: 'no' }, n)));
       };
-      const discard = () => { pending = null; };
+      const discard = () => { pending = null; showChange(null); };
+      // The upload's progress: a bar of the bytes sent, then the features the server has checked.
+      const showProgress = (p) => {
+        let box = report.querySelector('#upload-progress');
+        if (!box) {
+          box = h('div', { id: 'upload-progress', role: 'status' }, h('progress', { max: '1', value: '0', 'aria-labelledby': 'upload-progress-text' }), h('div', { class: 'small', id: 'upload-progress-text' }));
+          report.append(box);
+        }
+        const bar = box.querySelector('progress');
+        const text = box.querySelector('#upload-progress-text');
+        if (p.phase === 'sending') {
+          bar.max = Math.max(1, p.total || 1);
+          bar.value = p.sent;
+          text.textContent = tf('upload_sending', { sent: bytes(p.sent), total: bytes(p.total) });
+        } else {
+          if (p.total) { bar.max = p.total; bar.value = p.features; } else bar.removeAttribute('value');
+          text.textContent = p.total ? tf('upload_validating_of', { n: num(p.features), total: num(p.total) }) : tf('upload_validating', { n: num(p.features ?? 0) });
+          box.dataset.features = String(p.features ?? 0);
+        }
+      };
+      // The change set's preview on the map: added, changed (new geometry) and removed features.
+      const showChange = (fc) => {
+        const src = map.getSource('geo-change');
+        if (!src) return;
+        src.setData(fc ?? { type: 'FeatureCollection', features: [] });
+        const b = fc ? bboxOf(fc) : null;
+        if (b) map.fitBounds(b, { padding: 40, maxZoom: 16, duration: 0 });
+      };
       const showProblems = (problems) => (problems.length ? h('table', { class: 'data', id: 'problems-table' },
         h('caption', {}, t('report')),
         h('thead', {}, h('tr', {}, [t('row'), t('field'), t('value'), t('problem')].map((x) => h('th', { scope: 'col' }, x)))),
@@ -152,6 +202,7 @@ export default {
               res.skipped ? h('tr', { 'data-change': 'skipped' }, h('th', { scope: 'row' }, t('change_skipped')), h('td', { class: 'num', id: 'change-skipped' }, num(res.skipped)), h('td', {}, '')) : null,
               known ? h('tr', {}, h('th', { scope: 'row' }, t('features_now')), h('td', { class: 'num', id: 'change-before' }, num(before)), h('td', {}, '')) : null,
               known ? h('tr', {}, h('th', { scope: 'row' }, t('features_after')), h('td', { class: 'num', id: 'change-after' }, num(after)), h('td', {}, '')) : null)),
+          changeLegend(c.geometries),
           showProblems(res.problems ?? []),
           h('div', { class: 'change-actions' },
             h('button', { type: 'button', id: 'change-confirm', class: 'primary', onclick: confirm }, t('confirm')),
@@ -160,6 +211,7 @@ export default {
               report.replaceChildren(message('info', t('change_cancelled')));
               previewBtn.focus();
             } }, t('cancel')))));
+        showChange(c.geometries ?? null);
         report.querySelector('#change-confirm').focus();
       };
 
@@ -169,7 +221,7 @@ export default {
         e.target.disabled = true;
         report.querySelector('#change-cancel').disabled = true;
         try {
-          const res = await api.upload(req.slug, req.file, getToken(), { mode: req.mode, key: req.key, skipInvalid: req.skipInvalid });
+          const res = await api.upload(req.slug, req.file, getToken(), { mode: req.mode, key: req.key, skipInvalid: req.skipInvalid, onProgress: showProgress });
           const c = res.change;
           const same = res.status === 'unchanged' || res.outcome === 'unchanged';
           report.replaceChildren(h('div', { class: 'report-ok', role: 'status' },
@@ -202,7 +254,7 @@ export default {
         report.replaceChildren(message('info', t('previewing')));
         try {
           if (!layerInfo) await loadLayerInfo(req.slug);
-          const res = await api.upload(req.slug, file, getToken(), { ...req, dryRun: true });
+          const res = await api.upload(req.slug, file, getToken(), { ...req, dryRun: true, onProgress: showProgress });
           pending = req;
           showPreview(res, req);
         } catch (err) {
@@ -230,6 +282,7 @@ export default {
         showLayer(layerSel.value, true);
       });
       work.append(form, report, versions);
+      if (!current) return;
       ctx.update({ layer: current });
       loadLayerInfo(current);
       renderVersions(current, versions);
@@ -256,6 +309,7 @@ export default {
     return () => {
       alive = false;
       map.getSource('geo-mapper')?.setData({ type: 'FeatureCollection', features: [] });
+      map.getSource('geo-change')?.setData({ type: 'FeatureCollection', features: [] });
     };
   },
 };

@@ -44,6 +44,7 @@ pub fn paths() -> Map<String, Value> {
                     query_param("key", "the field matching file features to served ones (required by upsert and delete)", json!({"type": "string"})),
                     query_param("dry_run", "compute the change (counts and samples) and write nothing", json!({"type": "boolean"})),
                     query_param("skip_invalid", "load the valid features and report the invalid ones as skipped", json!({"type": "boolean"})),
+                    query_param("progress", "an id of the client's choosing under which GET /layers/{slug}/uploads/{id} tells the features validated so far", json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"})),
                 ],
                 "requestBody": upload,
                 "responses": responses(&[
@@ -70,6 +71,13 @@ pub fn paths() -> Map<String, Value> {
         o
     };
     p.insert("/layers/{slug}/rollback".into(), json!({"post": rollback}));
+    p.insert(
+        "/layers/{slug}/uploads/{id}".into(),
+        json!({"get": op("uploadProgress", "layers", "how far an upload sent with ?progress=<id> has come: features validated so far (the same token that uploads)",
+            vec![slug(), super::path_param("id", "the upload's progress id", json!({"type": "string"}))],
+            responses(&[("200", ok("the progress", "application/json", json!({"type": "object", "required": ["features", "done"],
+                "properties": {"features": {"type": "integer"}, "total": {"type": "integer", "nullable": true}, "done": {"type": "boolean"}}})))], &errs(&[401, 403, 404])), true)}),
+    );
     let tokens = {
         let mut o = op(
             "createToken",
