@@ -109,6 +109,7 @@ mod tests {
                 source_row: 8,
             }],
             removed_sample: Vec::new(),
+            geometries: None,
         };
         let mut s = String::new();
         render_change(&mut s, &c);
