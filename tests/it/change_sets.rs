@@ -121,11 +121,27 @@ async fn append_upsert_delete_are_new_versions_and_rollback_restores_the_140() {
         vec![("added".into(), 1), ("changed".into(), 1)],
         "an upsert's preview: the changed lane drawn with its new geometry, not as removed"
     );
+    let id_of = |name: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT bike_lane_id FROM bike_lane_current WHERE name = $1")
+                .bind(name)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let id_before = id_of("Change lane A").await;
     let out = ok(ingest(
         &db,
         "lanes_upsert.geojson",
         &["--mode", "upsert", "--key", "name"],
     ));
+    assert_eq!(
+        id_of("Change lane A").await,
+        id_before,
+        "a changed feature keeps its id"
+    );
     assert!(out.contains("1 added, 1 changed, 0 removed"), "{out}");
     assert_eq!(lanes(&pool).await, (144, 3));
     assert_eq!(

@@ -233,6 +233,9 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
     if opts.dry_run && opts.edit.is_none() {
         change.geometries = Some(load.preview_geometries(key).await?);
     }
+    if let (ChangeMode::Upsert, None, Some(k)) = (opts.mode, &opts.edit, key) {
+        load.keep_changed_ids(k).await?;
+    }
     let nothing_changes = opts.mode == ChangeMode::Delete && change.removed == 0;
     report.change = Some(change);
     if opts.dry_run || nothing_changes {

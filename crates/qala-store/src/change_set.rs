@@ -255,6 +255,33 @@ impl LayerLoad {
         Ok(fc)
     }
 
+    /// After an upsert: each changed feature takes the id of the served feature it replaces
+    /// (that row is not copied, so the id is free in the new version), so links, edits and
+    /// OGC clients holding the id still name it. Where the served version holds a key twice,
+    /// the smallest id goes on. Call after [`LayerLoad::preview_geometries`], which tells the
+    /// file's rows by their new ids.
+    pub async fn keep_changed_ids(&mut self, k: &'static str) -> Result<u64, StoreError> {
+        let current: Option<i64> = sqlx::query_scalar("SELECT current_version_id FROM layer WHERE layer_id = $1")
+            .bind(self.layer_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let Some(cur) = current else { return Ok(0) };
+        let t = self.kind.table();
+        let done = sqlx::query(&format!(
+            "UPDATE {t} n SET {t}_id = s.id
+             FROM (SELECT DISTINCT ON ({k}) {k} AS key, {t}_id AS id FROM {t}
+                   WHERE layer_version_id = $2 ORDER BY {k}, {t}_id) s
+             WHERE n.layer_version_id = $1 AND n.{k} = s.key
+               AND NOT EXISTS (SELECT 1 FROM {t} o WHERE o.layer_version_id = $2 AND o.{t}_id = n.{t}_id)"
+        ))
+        .bind(self.layer_version_id)
+        .bind(cur)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(StoreError::from_write)?;
+        Ok(done.rows_affected())
+    }
+
     /// Refuses an empty key or one that two rows of the file share.
     async fn check_keys(&mut self, k: &'static str) -> Result<(), StoreError> {
         let table = self.kind.table();
