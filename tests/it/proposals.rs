@@ -524,6 +524,80 @@ async fn proposal_counts_per_zone_match_postgis() {
             assert!((per - want as f64 / residents * 10_000.0).abs() < 1e-9);
         }
     }
+    // The public map's tiles: at the city's zoom, clusters whose counts add up to every public
+    // proposal in the tile (checked against PostGIS); from zoom 13, each proposal with public
+    // fields only.
+    let approved_in = |z: u32, lon: f64, lat: f64| {
+        let pool = pool.clone();
+        async move {
+            let t = crate::server::http::tile_at(z as u8, lon, lat);
+            let (x, y) = t.split_once('/').map(|(_, r)| r.split_once('/').unwrap()).unwrap();
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM proposal WHERE moderation = 'approved'
+                   AND ST_Intersects(ST_Transform(ST_PointOnSurface(geom), 3857), ST_TileEnvelope($1, $2, $3))",
+            )
+            .bind(z as i32)
+            .bind(x.parse::<i32>().unwrap())
+            .bind(y.parse::<i32>().unwrap())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            (t, n)
+        }
+    };
+    let (t10, n10) = approved_in(10, 76.92, 43.25).await;
+    let r = app.get(&format!("/proposals/tiles/{t10}.mvt")).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let layers = qala_tiles::mvt_decode::decode(&r.body).unwrap();
+    assert_eq!(layers.len(), 1);
+    assert_eq!(layers[0].name, "proposals");
+    let count = |f: &qala_tiles::mvt_decode::DecodedFeature| match f.props.get("point_count") {
+        Some(qala_tiles::mvt::PropValue::Int(n)) => *n,
+        other => panic!("point_count {other:?}"),
+    };
+    let clustered: i64 = layers[0].features.iter().map(count).sum();
+    assert!(n10 > 100, "the city tile holds the synthetic proposals: {n10}");
+    // A cluster is kept when its centre is in the tile (a buffer of 64 px around it): the
+    // counts match those whose point is inside, give or take the buffer's.
+    assert!(
+        (clustered - n10).abs() * 20 <= n10,
+        "clusters hold {clustered}, PostGIS counts {n10}"
+    );
+    assert!(layers[0].features.len() < n10 as usize, "grouped, not one feature each");
+    let etag = r.headers.get("etag").unwrap().to_str().unwrap().to_owned();
+    let again = app
+        .get_with(
+            &format!("/proposals/tiles/{t10}.mvt"),
+            &[("if-none-match", etag.as_str())],
+        )
+        .await;
+    assert_eq!(again.status, 304);
+    let (t15, n15) = approved_in(15, 76.945, 43.238).await;
+    let r = app.get(&format!("/proposals/tiles/{t15}.mvt")).await;
+    assert_eq!(r.status, 200);
+    let layers = qala_tiles::mvt_decode::decode(&r.body).unwrap_or_default();
+    let feats = layers.first().map(|l| l.features.clone()).unwrap_or_default();
+    assert!(
+        feats.len() as i64 >= n15,
+        "each proposal at zoom 15: {} < {n15}",
+        feats.len()
+    );
+    for f in &feats {
+        let keys: Vec<&str> = f.props.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["category", "status", "supports", "synthetic"],
+            "public fields only"
+        );
+        assert!(f.id.is_some());
+    }
+    app.get("/proposals/tiles/23/0/0.mvt")
+        .await
+        .assert_error(400, "invalid_tile");
+    app.get("/proposals/tiles/3/9/0.mvt")
+        .await
+        .assert_error(400, "invalid_tile");
+
     // demand beside gap: both pairs with values for every zone and a correlation in [-1, 1]
     let d = app.get("/proposals/demand?zones=districts").await;
     assert_eq!(d.status, 200, "{}", String::from_utf8_lossy(&d.body));

@@ -28,6 +28,7 @@ pub mod proposal_client;
 pub mod proposal_moderation;
 pub mod proposal_photo;
 pub mod proposal_stats;
+pub mod proposal_tiles;
 pub mod proposals;
 pub mod search;
 pub mod state;
@@ -106,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .route("/proposals/categories", get(proposals::categories))
+        .route("/proposals/tiles/{z}/{x}/{y_mvt}", get(proposal_tiles::tile))
         .route("/proposals/stats", get(proposal_stats::stats))
         .route("/proposals/demand", get(proposal_stats::demand))
         .route("/proposals/{id}", get(proposals::one))

@@ -200,6 +200,8 @@ pub struct Inner {
     pub ingests: qala_ingest::Cancel,
     /// Residents' proposals: the client-hash salt and submissions per client.
     pub proposal_clients: crate::proposal_client::ProposalClients,
+    /// Vector tiles of the public proposals, for one generation of the public set.
+    pub proposal_tiles: crate::proposal_tiles::ProposalTileCache,
 }
 
 /// At most this many tokens are remembered; beyond, the memory starts again empty.
@@ -239,6 +241,7 @@ impl AppState {
             known_tokens: RwLock::new(HashMap::new()),
             ingests: qala_ingest::Cancel::new(),
             proposal_clients,
+            proposal_tiles: Default::default(),
         }))
     }
 

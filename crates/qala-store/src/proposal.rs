@@ -614,6 +614,52 @@ pub async fn public_points(pool: &PgPool) -> Result<Vec<(f64, f64, String)>, Sto
         .collect()
 }
 
+/// From this zoom on, the public tiles carry each proposal (its point, line or area); below
+/// it, counts per grid cell (a cluster: `point_count`, `supports`, the commonest `category`).
+pub const TILE_DETAIL_ZOOM: u32 = 13;
+/// Cluster cells per tile side below [`TILE_DETAIL_ZOOM`].
+pub const TILE_CLUSTER_CELLS: u32 = 64;
+
+/// One Mapbox Vector Tile (layer `proposals`) of the public proposals: approved only, and only
+/// public fields (id, category, status, supports, synthetic; never text, contact or client).
+pub async fn public_tile(pool: &PgPool, z: u32, x: u32, y: u32) -> Result<Vec<u8>, StoreError> {
+    let detail = "
+        WITH env AS (SELECT ST_TileEnvelope($1, $2, $3) AS e),
+        p AS (
+            SELECT p.proposal_id AS id, p.category, p.status, p.synthetic,
+                   (SELECT count(*) FROM proposal_support s WHERE s.proposal_id = p.proposal_id) AS supports,
+                   ST_AsMVTGeom(ST_Transform(p.geom, 3857), env.e, 4096, 64, true) AS geom
+            FROM proposal p, env
+            WHERE p.moderation = 'approved' AND p.geom && ST_Transform(env.e, 4326)
+        )
+        SELECT ST_AsMVT(p, 'proposals', 4096, 'geom', 'id') FROM p WHERE geom IS NOT NULL";
+    let clusters = "
+        WITH env AS (SELECT ST_TileEnvelope($1, $2, $3) AS e),
+        p AS (
+            SELECT ST_Transform(ST_PointOnSurface(p.geom), 3857) AS pt, p.category,
+                   (SELECT count(*) FROM proposal_support s WHERE s.proposal_id = p.proposal_id) AS supports
+            FROM proposal p, env
+            WHERE p.moderation = 'approved' AND p.geom && ST_Transform(env.e, 4326)
+        ),
+        c AS (
+            SELECT ST_AsMVTGeom(ST_Centroid(ST_Collect(pt)), (SELECT e FROM env), 4096, 64, true) AS geom,
+                   count(*)::int AS point_count, sum(supports)::int AS supports,
+                   mode() WITHIN GROUP (ORDER BY category) AS category
+            FROM p
+            GROUP BY ST_SnapToGrid(pt, (ST_XMax((SELECT e FROM env)) - ST_XMin((SELECT e FROM env))) / $4)
+        )
+        SELECT ST_AsMVT(c, 'proposals', 4096, 'geom') FROM c WHERE geom IS NOT NULL";
+    let sql = if z >= TILE_DETAIL_ZOOM { detail } else { clusters };
+    let mut q = sqlx::query_scalar::<_, Option<Vec<u8>>>(sql)
+        .bind(z as i32)
+        .bind(x as i32)
+        .bind(y as i32);
+    if z < TILE_DETAIL_ZOOM {
+        q = q.bind(f64::from(TILE_CLUSTER_CELLS));
+    }
+    Ok(q.fetch_one(pool).await?.unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

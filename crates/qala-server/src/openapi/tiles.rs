@@ -34,6 +34,17 @@ pub fn paths() -> Map<String, Value> {
             }, true)}),
     );
     p.insert(
+        "/proposals/tiles/{z}/{x}/{y}.mvt".into(),
+        json!({"get": op("getProposalTile", "proposals",
+            "the public proposals as a Mapbox Vector Tile (layer `proposals`; approved only, public fields only): clusters below zoom 13 (point_count, supports, category), each proposal from 13 on (id, category, status, supports, synthetic); ETag and If-None-Match → 304",
+            vec![coord("z", "zoom 0–22", 13), coord("x", "column, 0..2^z", 5846), coord("y", "row from the north, 0..2^z", 3002)],
+            {
+                let mut r = responses(&[("200", ok("the tile", MVT_CONTENT_TYPE, json!({"type": "string", "format": "binary"})))], &[400, 503]);
+                r["304"] = json!({"description": "not modified (If-None-Match matched the ETag)"});
+                r
+            }, false)}),
+    );
+    p.insert(
         "/tiles/{layers}.json".into(),
         json!({"get": op("getTileJson", TAG, "TileJSON 3.0.0 of one or several layers", vec![layers_param()],
             responses(&[("200", ok_ref("TileJSON", "TileJson"))], &errors), true)}),
