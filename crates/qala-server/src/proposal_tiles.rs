@@ -23,10 +23,13 @@ use crate::{ApiError, ApiResult};
 /// Tiles kept per generation of the public set; beyond it the memory starts again empty.
 const CACHED_TILES: usize = 4096;
 
+/// Tiles by (z, x, y).
+type Tiles = HashMap<(u32, u32, u32), Bytes>;
+
 /// Proposal tiles of one generation of the public set.
 #[derive(Default)]
 pub struct ProposalTileCache {
-    inner: Mutex<(String, HashMap<(u32, u32, u32), Bytes>)>,
+    inner: Mutex<(String, Tiles)>,
 }
 
 impl ProposalTileCache {
