@@ -83,11 +83,18 @@ struct Projection {
 }
 
 impl Projection {
-    fn new(b: Bounds) -> Projection {
+    fn new(mut b: Bounds) -> Projection {
+        // A single point (or a vertical or horizontal line) is shown in a box around it.
+        const AROUND_DEG: f64 = 0.005;
+        if b.max_x - b.min_x < 1e-9 {
+            (b.min_x, b.max_x) = (b.min_x - AROUND_DEG, b.max_x + AROUND_DEG);
+        }
+        if b.max_y - b.min_y < 1e-9 {
+            (b.min_y, b.max_y) = (b.min_y - AROUND_DEG, b.max_y + AROUND_DEG);
+        }
         let kx = ((b.min_y + b.max_y) / 2.0).to_radians().cos().max(0.01);
-        // A single point (or a vertical/horizontal line) still gets a scale.
-        let w = ((b.max_x - b.min_x) * kx).max(1e-6);
-        let h = (b.max_y - b.min_y).max(1e-6);
+        let w = (b.max_x - b.min_x) * kx;
+        let h = b.max_y - b.min_y;
         let scale = ((WIDTH - 2.0 * PAD) / w).min((HEIGHT - 2.0 * PAD) / h);
         Projection {
             b,
