@@ -158,7 +158,10 @@ mod tests {
             raw_query: "limit=5&lang=ru&f=html",
         };
         let s = ctx.switcher();
-        assert!(s.contains(r#"href="/collections/x/items?limit=5&amp;f=html&amp;lang=kk""#), "{s}");
+        assert!(
+            s.contains(r#"href="/collections/x/items?limit=5&amp;f=html&amp;lang=kk""#),
+            "{s}"
+        );
         assert!(s.contains(r#"hreflang="ru" lang="ru" aria-current="true""#), "{s}");
         assert_eq!(ctx.link("/collections?f=html"), "/collections?f=html&lang=ru");
     }

@@ -73,7 +73,11 @@ impl T {
                 "Layers of Almaty (districts, population, bike lanes, green spaces, tree fellings and plantings, navigation signs, services) as OGC API Features and vector tiles.",
             ],
             T::Layers => ["Қабаттар", "Слои", "Layers"],
-            T::ApiDefinition => ["API сипаттамасы (OpenAPI)", "Описание API (OpenAPI)", "API definition (OpenAPI)"],
+            T::ApiDefinition => [
+                "API сипаттамасы (OpenAPI)",
+                "Описание API (OpenAPI)",
+                "API definition (OpenAPI)",
+            ],
             T::Conformance => ["Сәйкестік кластары", "Классы соответствия", "Conformance classes"],
             T::MapApp => ["Интерактивті карта", "Интерактивная карта", "Interactive map"],
             T::Title => ["Атауы", "Название", "Title"],
@@ -121,7 +125,11 @@ impl T {
             T::Language => ["Тіл", "Язык", "Language"],
             T::Home => ["Басты бет", "Главная", "Home"],
             T::Feature => ["Объект", "Объект", "Feature"],
-            T::NotLoaded => ["Қабат әлі жүктелмеген.", "Слой ещё не загружен.", "The layer is not loaded yet."],
+            T::NotLoaded => [
+                "Қабат әлі жүктелмеген.",
+                "Слой ещё не загружен.",
+                "The layer is not loaded yet.",
+            ],
             T::Type => ["Түрі", "Тип", "Type"],
             T::Unit => ["Өлшем бірлігі", "Единица", "Unit"],
             T::Longitude => ["Бойлық", "Долгота", "Longitude"],
@@ -183,6 +191,9 @@ mod tests {
     fn every_text_differs_by_language_where_it_should() {
         assert_eq!(T::Layers.get(Lang::Kk), "Қабаттар");
         assert_eq!(T::Layers.get(Lang::Ru), "Слои");
-        assert_eq!(T::PreviewCapped.with(Lang::En, "2,000"), "The map shows only the first 2,000 features.");
+        assert_eq!(
+            T::PreviewCapped.with(Lang::En, "2,000"),
+            "The map shows only the first 2,000 features."
+        );
     }
 }

@@ -187,11 +187,18 @@ mod tests {
             "text/html, application/json",
             "",
         ] {
-            assert_eq!(format(&p(""), &h(header::ACCEPT, a), &all).unwrap(), Format::Json, "{a}");
+            assert_eq!(
+                format(&p(""), &h(header::ACCEPT, a), &all).unwrap(),
+                Format::Json,
+                "{a}"
+            );
         }
         assert_eq!(format(&p(""), &HeaderMap::new(), &all).unwrap(), Format::Json);
         // f= wins over Accept, both ways.
-        assert_eq!(format(&p("f=json"), &h(header::ACCEPT, firefox), &all).unwrap(), Format::Json);
+        assert_eq!(
+            format(&p("f=json"), &h(header::ACCEPT, firefox), &all).unwrap(),
+            Format::Json
+        );
         assert_eq!(format(&p("f=html"), &HeaderMap::new(), &all).unwrap(), Format::Html);
         assert_eq!(format(&p("f=gpkg"), &HeaderMap::new(), &all).unwrap(), Format::Gpkg);
         // Not offered here: 400.

@@ -326,16 +326,19 @@ pub async fn items(
     }
     let self_q = uri.query().unwrap_or("");
     // A full page has a next one (maybe empty): its cursor is the last id.
-    let next_q = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id)).flatten().map(|last| {
-        let mut next_q: Vec<String> = self_q
-            .split('&')
-            .filter(|kv| !kv.is_empty() && !kv.starts_with("after=") && !kv.starts_with("limit="))
-            .map(str::to_owned)
-            .collect();
-        next_q.push(format!("limit={limit}"));
-        next_q.push(format!("after={last}"));
-        next_q.join("&")
-    });
+    let next_q = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten()
+        .map(|last| {
+            let mut next_q: Vec<String> = self_q
+                .split('&')
+                .filter(|kv| !kv.is_empty() && !kv.starts_with("after=") && !kv.starts_with("limit="))
+                .map(str::to_owned)
+                .collect();
+            next_q.push(format!("limit={limit}"));
+            next_q.push(format!("after={last}"));
+            next_q.join("&")
+        });
     let mut res = match format {
         Format::Csv => crate::ogc_download::csv(&l, &rows),
         Format::Gpkg => crate::ogc_download::gpkg(l, rows, srid).await?,
@@ -505,7 +508,11 @@ pub async fn item(
     }
     let (srid, lat_lon) = p.get("crs").map(|c| parse_crs(c)).transpose()?.unwrap_or((4326, false));
     // A page draws lon/lat.
-    let (srid, lat_lon) = if format == Format::Html { (4326, false) } else { (srid, lat_lon) };
+    let (srid, lat_lon) = if format == Format::Html {
+        (4326, false)
+    } else {
+        (srid, lat_lon)
+    };
     let not_found = || {
         ApiError::new(
             Code::FeatureNotFound,

@@ -52,7 +52,11 @@ fn text(v: &Value) -> String {
 pub fn csv(layer: &LayerInfo, rows: &[Item]) -> Response {
     let cols = columns(layer, rows.iter());
     let mut out = String::new();
-    for (i, c) in ["id", "wkt"].into_iter().chain(cols.iter().map(String::as_str)).enumerate() {
+    for (i, c) in ["id", "wkt"]
+        .into_iter()
+        .chain(cols.iter().map(String::as_str))
+        .enumerate()
+    {
         if i > 0 {
             out.push(',');
         }
@@ -144,7 +148,11 @@ pub async fn gpkg(layer: LayerInfo, rows: Vec<Item>, srid: i32) -> ApiResult<Res
     })
     .await
     .map_err(|e| ApiError::internal("writing a GeoPackage", e))??;
-    Ok(attachment(bytes, "application/geopackage+sqlite3", format!("{slug}.gpkg")))
+    Ok(attachment(
+        bytes,
+        "application/geopackage+sqlite3",
+        format!("{slug}.gpkg"),
+    ))
 }
 
 /// Field names as GeoPackage columns: unique regardless of case (SQLite's rule), never the
@@ -222,8 +230,12 @@ fn write_gpkg(path: &std::path::Path, layer: &LayerInfo, rows: &[Item], srid: i3
             let v = &r.properties[c.as_str()];
             match (typed(c), v) {
                 (_, Value::Null) => f.set_field_null(idx)?,
-                (Some(FieldType::Int), v) if v.as_i64().is_some() => f.set_field_integer64(idx, v.as_i64().unwrap_or(0))?,
-                (Some(FieldType::Float), v) if v.as_f64().is_some() => f.set_field_double(idx, v.as_f64().unwrap_or(0.0))?,
+                (Some(FieldType::Int), v) if v.as_i64().is_some() => {
+                    f.set_field_integer64(idx, v.as_i64().unwrap_or(0))?
+                }
+                (Some(FieldType::Float), v) if v.as_f64().is_some() => {
+                    f.set_field_double(idx, v.as_f64().unwrap_or(0.0))?
+                }
                 (Some(FieldType::Bool), Value::Bool(b)) => f.set_field_integer(idx, i32::from(*b))?,
                 (Some(FieldType::Date), Value::String(s)) => match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
                     Ok(d) => f.set_field(idx, &gdal::vector::FieldValue::DateValue(d))?,
@@ -270,7 +282,10 @@ mod tests {
 
     #[test]
     fn geojson_to_wkt() {
-        assert_eq!(wkt(&json!({"type": "Point", "coordinates": [76.9, 43.25]})), "POINT (76.9 43.25)");
+        assert_eq!(
+            wkt(&json!({"type": "Point", "coordinates": [76.9, 43.25]})),
+            "POINT (76.9 43.25)"
+        );
         assert_eq!(
             wkt(&json!({"type": "MultiLineString", "coordinates": [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]})),
             "MULTILINESTRING ((1 2, 3 4), (5 6, 7 8))"
@@ -279,7 +294,10 @@ mod tests {
             wkt(&json!({"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 0], [1, 1], [0, 0]]]]})),
             "MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)))"
         );
-        assert_eq!(wkt(&json!({"type": "LineString", "coordinates": []})), "LINESTRING EMPTY");
+        assert_eq!(
+            wkt(&json!({"type": "LineString", "coordinates": []})),
+            "LINESTRING EMPTY"
+        );
         assert_eq!(wkt(&Value::Null), "");
     }
 
@@ -302,8 +320,15 @@ mod tests {
         let n = column_names(&cols);
         assert_eq!(
             n,
-            [Some("name"), Some("Name_2"), Some("fid_2"), Some("geom_2"), None, Some("name_2_2")]
-                .map(|o| o.map(str::to_owned))
+            [
+                Some("name"),
+                Some("Name_2"),
+                Some("fid_2"),
+                Some("geom_2"),
+                None,
+                Some("name_2_2")
+            ]
+            .map(|o| o.map(str::to_owned))
         );
     }
 }

@@ -24,7 +24,10 @@ pub fn title(l: &LayerInfo, lang: Lang) -> &str {
         Lang::Ru => &s.title_ru,
         Lang::En => &s.title_en,
     };
-    [t, &s.title_en, &s.slug].into_iter().find(|t| !t.is_empty()).map_or("", |t| t.as_str())
+    [t, &s.title_en, &s.slug]
+        .into_iter()
+        .find(|t| !t.is_empty())
+        .map_or("", |t| t.as_str())
 }
 
 fn synthetic_badge(l: &LayerInfo, lang: Lang) -> String {
@@ -134,7 +137,11 @@ pub fn collection(ctx: &PageCtx<'_>, layer: &LayerInfo, sample: &[Item]) -> Resp
     let s = &layer.summary;
     let id = &s.slug;
     let mut body = heading(layer, l, "");
-    let description = if s.description.is_empty() { &s.title_en } else { &s.description };
+    let description = if s.description.is_empty() {
+        &s.title_en
+    } else {
+        &s.description
+    };
     let _ = write!(body, "<p>{}</p>\n<dl>", esc(description));
     let mut item = |k: T, v: String| {
         let _ = write!(body, "<dt>{}</dt><dd>{v}</dd>", esc(k.get(l)));
@@ -142,8 +149,22 @@ pub fn collection(ctx: &PageCtx<'_>, layer: &LayerInfo, sample: &[Item]) -> Resp
     item(T::Kind, esc(&s.kind));
     item(T::Data, synthetic_badge(layer, l));
     item(T::FeatureCount, int(s.feature_count, l));
-    item(T::Licence, if s.licence.is_empty() { "—".into() } else { esc(&s.licence) });
-    item(T::Attribution, if s.attribution.is_empty() { "—".into() } else { esc(&s.attribution) });
+    item(
+        T::Licence,
+        if s.licence.is_empty() {
+            "—".into()
+        } else {
+            esc(&s.licence)
+        },
+    );
+    item(
+        T::Attribution,
+        if s.attribution.is_empty() {
+            "—".into()
+        } else {
+            esc(&s.attribution)
+        },
+    );
     if let Some([x0, y0, x1, y1]) = layer.bbox_wgs84 {
         let d = |x: f64| format!("{}°", decimal(x, 5, l));
         item(
@@ -208,7 +229,11 @@ fn queryables(layer: &LayerInfo, l: Lang) -> String {
         esc(T::Description.get(l)),
     );
     for f in fields {
-        let primary = if dates.len() == 1 && dates[0] == f.name { " (datetime)" } else { "" };
+        let primary = if dates.len() == 1 && dates[0] == f.name {
+            " (datetime)"
+        } else {
+            ""
+        };
         let _ = write!(
             out,
             "<tr><td><code>{}</code>{primary}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -294,8 +319,17 @@ pub fn items(ctx: &PageCtx<'_>, layer: &LayerInfo, rows: &[Item], matched: i64, 
         .split('&')
         .filter(|kv| !kv.is_empty() && !kv.starts_with("after="))
         .collect();
-    let first = if keep.is_empty() { base_items.clone() } else { format!("{base_items}?{}", keep.join("&")) };
-    let _ = write!(body, r#"<nav class="paging"><a href="{}" rel="first">{}</a>"#, esc(&first), esc(T::FirstPage.get(l)));
+    let first = if keep.is_empty() {
+        base_items.clone()
+    } else {
+        format!("{base_items}?{}", keep.join("&"))
+    };
+    let _ = write!(
+        body,
+        r#"<nav class="paging"><a href="{}" rel="first">{}</a>"#,
+        esc(&first),
+        esc(T::FirstPage.get(l))
+    );
     if let Some(q) = next {
         let _ = write!(
             body,
@@ -327,7 +361,12 @@ pub fn items(ctx: &PageCtx<'_>, layer: &LayerInfo, rows: &[Item], matched: i64, 
     );
     let mut json_q = ctx.query_without_f_lang();
     json_q.push("f=json");
-    page(ctx, title(layer, l), &format!("{base_items}?{}", json_q.join("&")), &body)
+    page(
+        ctx,
+        title(layer, l),
+        &format!("{base_items}?{}", json_q.join("&")),
+        &body,
+    )
 }
 
 /// `GET /collections/{id}/items/{fid}` as a page.
@@ -335,7 +374,13 @@ pub fn item(ctx: &PageCtx<'_>, layer: &LayerInfo, r: &Item) -> Response {
     let (l, b) = (ctx.lang, ctx.base);
     let id = &layer.summary.slug;
     let mut body = heading(layer, l, &format!(" — {} {}", T::Feature.get(l), r.id));
-    body.push_str(&preview(layer, l, &[&r.geometry], 1, &format!("{} {}", title(layer, l), r.id)));
+    body.push_str(&preview(
+        layer,
+        l,
+        &[&r.geometry],
+        1,
+        &format!("{} {}", title(layer, l), r.id),
+    ));
     let _ = write!(
         body,
         "<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>",
@@ -343,7 +388,12 @@ pub fn item(ctx: &PageCtx<'_>, layer: &LayerInfo, r: &Item) -> Response {
         esc(T::Value.get(l))
     );
     for c in columns(layer, std::iter::once(r)) {
-        let _ = write!(body, "<tr><th>{}</th><td>{}</td></tr>", esc(&c), cell(&r.properties[c.as_str()]));
+        let _ = write!(
+            body,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            esc(&c),
+            cell(&r.properties[c.as_str()])
+        );
     }
     let _ = write!(
         body,

@@ -119,7 +119,9 @@ fn path(p: &Projection, parts: &[&Value], close: bool, d: &mut String) {
         let mut ps = Vec::new();
         positions(part, &mut ps);
         let pts: Vec<(f64, f64)> = ps.iter().filter_map(|q| xy(q)).map(|q| p.px(q)).collect();
-        let Some((&first, rest)) = pts.split_first() else { continue };
+        let Some((&first, rest)) = pts.split_first() else {
+            continue;
+        };
         let _ = write!(d, "M{:.1} {:.1}", first.0, first.1);
         let mut last = first;
         for (i, &q) in rest.iter().enumerate() {
