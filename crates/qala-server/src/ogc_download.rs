@@ -246,7 +246,6 @@ fn write_gpkg(path: &std::path::Path, layer: &LayerInfo, rows: &[Item], srid: i3
         }
         f.create(&lyr)?;
     }
-    drop(lyr);
     txn.commit()?;
     Ok(())
 }

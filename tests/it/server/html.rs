@@ -388,3 +388,34 @@ async fn pages_in_three_languages_and_downloads() {
             .assert_error(400, "invalid_parameter");
     }
 }
+
+/// Every fixture layer's page: a preview map of bounded size, capped (and saying so) for
+/// layers above 2,000 features; the items page of each in Russian.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_fixture_layer_has_a_small_page_with_a_map() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let app = App::new(&db).await;
+    let cols = app.get("/collections").await.json();
+    for c in cols["collections"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        let count = c["qala:featureCount"].as_i64().unwrap();
+        let uri = format!("/collections/{id}?f=html");
+        let r = app.get(&uri).await;
+        let t = assert_page(&r, "en", &uri);
+        if std::env::var_os("QALA_KEEP_PAGES").is_some() {
+            std::fs::write(std::env::temp_dir().join(format!("qala-{id}.html")), &t).unwrap();
+        }
+        assert!(t.len() < 400_000, "{uri}: {} bytes", t.len());
+        if count > 0 {
+            assert!(t.contains(r#"role="img""#), "{uri}: no map");
+        }
+        assert_eq!(
+            t.contains(r#"class="capped""#),
+            count > 2_000,
+            "{uri} ({count} features)"
+        );
+        let uri = format!("/collections/{id}/items?f=html&lang=ru&limit=50");
+        assert_page(&app.get(&uri).await, "ru", &uri);
+    }
+}
