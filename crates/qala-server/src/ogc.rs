@@ -351,6 +351,10 @@ pub async fn items(
             if let Some(next_q) = next_q {
                 links.push(json!({"href": format!("{b}/collections/{id}/items?{next_q}"), "rel": "next", "type": "application/geo+json", "title": "next page"}));
             }
+            // After self, collection and next: clients that index the links keep working.
+            let mut html_q = ctx.query_without_f_lang();
+            html_q.push("f=html");
+            links.push(json!({"href": format!("{b}/collections/{id}/items?{}", html_q.join("&")), "rel": "alternate", "type": "text/html", "title": "this page as HTML"}));
             let n = rows.len();
             let features: Vec<Value> = rows
                 .into_iter()

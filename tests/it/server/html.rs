@@ -277,6 +277,10 @@ async fn pages_in_three_languages_and_downloads() {
             .iter()
             .any(|l| l["rel"] == "alternate" && l["type"] == "text/html")
     );
+    let page = app.get("/collections/lanes/items?limit=2&f=json").await.json();
+    assert!(page["links"].as_array().unwrap().iter().any(|l| l["rel"] == "alternate"
+        && l["type"] == "text/html"
+        && l["href"] == "/collections/lanes/items?limit=2&f=html"));
     let c = app.get("/collections/lanes").await.json();
     assert!(
         c["links"]
