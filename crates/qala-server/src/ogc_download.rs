@@ -48,13 +48,20 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// `f=csv`: `id`, `wkt`, then the columns of [`columns`]; CRLF line ends.
+/// `f=csv`: `id`, `wkt`, then the columns of [`columns`] (renamed `id_2`... where they
+/// would repeat a name); CRLF line ends.
 pub fn csv(layer: &LayerInfo, rows: &[Item]) -> Response {
-    let cols = columns(layer, rows.iter());
+    let all = columns(layer, rows.iter());
+    let names = column_names(&all, &["id", "wkt"]);
+    let cols: Vec<(&String, &String)> = all
+        .iter()
+        .zip(&names)
+        .filter_map(|(c, n)| Some((c, n.as_ref()?)))
+        .collect();
     let mut out = String::new();
     for (i, c) in ["id", "wkt"]
         .into_iter()
-        .chain(cols.iter().map(String::as_str))
+        .chain(cols.iter().map(|(_, n)| n.as_str()))
         .enumerate()
     {
         if i > 0 {
@@ -66,7 +73,7 @@ pub fn csv(layer: &LayerInfo, rows: &[Item]) -> Response {
     for r in rows {
         let _ = write!(out, "{},", r.id);
         csv_field(&wkt(&r.geometry), &mut out);
-        for c in &cols {
+        for (c, _) in &cols {
             out.push(',');
             csv_field(&text(&r.properties[c.as_str()]), &mut out);
         }
@@ -143,7 +150,14 @@ pub async fn gpkg(layer: LayerInfo, rows: Vec<Item>, srid: i32) -> ApiResult<Res
     let bytes = tokio::task::spawn_blocking(move || -> ApiResult<Vec<u8>> {
         let dir = tempfile::tempdir().map_err(|e| ApiError::internal("creating a GeoPackage directory", e))?;
         let path = dir.path().join("layer.gpkg");
-        write_gpkg(&path, &layer, &rows, srid).map_err(|e| ApiError::internal("writing a GeoPackage", e))?;
+        // GDAL's messages (recorded per thread) say what failed; the answer is a generic 500.
+        qala_ingest::gdal_env::take_failures();
+        let written = write_gpkg(&path, &layer, &rows, srid);
+        let failures = qala_ingest::gdal_env::take_failures();
+        written.map_err(|e| {
+            tracing::error!(layer = %layer.summary.slug, ?failures, "GDAL could not write a GeoPackage");
+            ApiError::internal("writing a GeoPackage", e)
+        })?;
         std::fs::read(&path).map_err(|e| ApiError::internal("reading a written GeoPackage", e))
     })
     .await
@@ -155,10 +169,10 @@ pub async fn gpkg(layer: LayerInfo, rows: Vec<Item>, srid: i32) -> ApiResult<Res
     ))
 }
 
-/// Field names as GeoPackage columns: unique regardless of case (SQLite's rule), never the
-/// FID or geometry column, never with a NUL.
-fn column_names(cols: &[String]) -> Vec<Option<String>> {
-    let mut used: Vec<String> = vec!["fid".into(), "geom".into()];
+/// Column names for attributes: unique regardless of case (SQLite's rule), never one of
+/// `reserved` (OSM data carries an `id` attribute), never empty or with a NUL (`None`).
+fn column_names(cols: &[String], reserved: &[&str]) -> Vec<Option<String>> {
+    let mut used: Vec<String> = reserved.iter().map(|r| (*r).to_owned()).collect();
     cols.iter()
         .map(|c| {
             if c.contains('\0') || c.is_empty() {
@@ -198,7 +212,7 @@ fn write_gpkg(path: &std::path::Path, layer: &LayerInfo, rows: &[Item], srid: i3
         options: None,
     })?;
     let cols = columns(layer, rows.iter());
-    let names = column_names(&cols);
+    let names = column_names(&cols, &["fid", "geom", "id"]);
     let typed = |c: &str| layer.kind.field(c).map(|f| f.ty);
     FieldDefn::new("id", OGRFieldType::OFTInteger64)?.add_to_layer(&lyr)?;
     for (c, name) in cols.iter().zip(&names) {
@@ -316,7 +330,7 @@ mod tests {
     #[test]
     fn column_names_never_collide() {
         let cols = ["name", "Name", "fid", "geom", "", "name_2"].map(str::to_owned);
-        let n = column_names(&cols);
+        let n = column_names(&cols, &["fid", "geom", "id"]);
         assert_eq!(
             n,
             [

@@ -421,5 +421,15 @@ async fn every_fixture_layer_has_a_small_page_with_a_map() {
         );
         let uri = format!("/collections/{id}/items?f=html&lang=ru&limit=50");
         assert_page(&app.get(&uri).await, "ru", &uri);
+        // Whole-layer downloads of every kind hold every feature.
+        let csv = app.get(&format!("/collections/{id}/items?f=csv")).await;
+        let rows = parse_csv(&text(&csv));
+        assert_eq!(rows.len() as i64, count + 1, "{id}.csv");
+        let mut header = rows[0].clone();
+        header.sort();
+        header.dedup();
+        assert_eq!(header.len(), rows[0].len(), "{id}.csv repeats a column name");
+        let info = ogrinfo(&app.get(&format!("/collections/{id}/items?f=gpkg")).await);
+        assert!(info.contains(&format!("Feature Count: {count}\n")), "{id}.gpkg: {info}");
     }
 }
