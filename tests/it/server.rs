@@ -11,6 +11,7 @@ mod cql2;
 mod fuzz_mvt;
 mod fuzz_query;
 mod hostile;
+mod html;
 pub(crate) mod http;
 mod memory;
 mod ogc_write;

@@ -2,13 +2,15 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header;
+use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 use qala_core::FieldType;
 use qala_store::features::ItemsQuery;
 use serde_json::{Value, json};
 
 use crate::error::Code;
+use crate::html_page::PageCtx;
+use crate::negotiate::{self, Format};
 use crate::ogc_query::{CRS84, EPSG, ItemsParams, check_f, crs_list, date_fields, params, parse_crs};
 pub use crate::ogc_query::{DEFAULT_LIMIT, MAX_LIMIT, percent_decode};
 use crate::state::{AppState, LayerInfo};
@@ -49,6 +51,7 @@ pub fn landing(state: &AppState) -> Json<Value> {
         "description": "Layers of Almaty (districts, population, bike lanes, green spaces, tree fellings and plantings, navigation signs, services) as OGC API Features and vector tiles.",
         "links": [
             {"href": format!("{b}/?f=json"), "rel": "self", "type": "application/json", "title": "this document"},
+            {"href": format!("{b}/?f=html"), "rel": "alternate", "type": "text/html", "title": "this document as HTML (kk, ru, en: lang=)"},
             {"href": format!("{b}/api"), "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "the API definition"},
             {"href": format!("{b}/conformance"), "rel": "conformance", "type": "application/json", "title": "conformance classes"},
             {"href": format!("{b}/collections"), "rel": "data", "type": "application/json", "title": "the layers"},
@@ -81,6 +84,9 @@ fn collection_json(l: &LayerInfo, b: &str) -> Value {
         "storageCrs": CRS84,
         "links": [
             {"href": format!("{b}/collections/{id}"), "rel": "self", "type": "application/json", "title": s.title_en},
+            {"href": format!("{b}/collections/{id}?f=html"), "rel": "alternate", "type": "text/html", "title": "this layer as HTML"},
+            {"href": format!("{b}/collections/{id}/items?f=csv"), "rel": "enclosure", "type": "text/csv", "title": "download as CSV"},
+            {"href": format!("{b}/collections/{id}/items?f=gpkg"), "rel": "enclosure", "type": "application/geopackage+sqlite3", "title": "download as GeoPackage"},
             {"href": format!("{b}/collections/{id}/items"), "rel": "items", "type": "application/geo+json", "title": "features"},
             {"href": format!("{b}/tiles/{id}.json"), "rel": "describedby", "type": "application/json", "title": "TileJSON"},
             {"href": format!("{b}/collections/{id}/queryables"), "rel": QUERYABLES_REL, "type": "application/schema+json", "title": "the properties items can be filtered on"},
@@ -103,32 +109,92 @@ fn collection_json(l: &LayerInfo, b: &str) -> Value {
     out
 }
 
+/// The page context of a request, and its language from `lang=` / `Accept-Language`.
+fn page_ctx<'a>(
+    state: &'a AppState,
+    p: &std::collections::HashMap<String, String>,
+    headers: &HeaderMap,
+    uri: &'a Uri,
+) -> ApiResult<PageCtx<'a>> {
+    let (lang, lang_in_query) = negotiate::lang(p, headers)?;
+    Ok(PageCtx {
+        lang,
+        lang_in_query,
+        base: state.base_url(),
+        path: uri.path(),
+        raw_query: uri.query().unwrap_or(""),
+    })
+}
+
+/// `lang=` is checked on JSON answers too: a bad value is a 400 whatever the format.
+fn json_answer(res: impl IntoResponse, p: &std::collections::HashMap<String, String>) -> ApiResult<Response> {
+    negotiate::lang(p, &HeaderMap::new())?;
+    let mut res = res.into_response();
+    crate::html_page::vary(&mut res);
+    Ok(res)
+}
+
 pub async fn collections(
     State(state): State<AppState>,
     caller: Caller,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
-    check_f(&params(q.as_deref())?)?;
-    let b = state.base_url();
-    let mut cols = Vec::new();
-    for l in state.catalogue().iter().filter(|l| caller.can_see(l)) {
-        cols.push(collection_json(l, b));
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult<Response> {
+    let p = params(uri.query())?;
+    let format = negotiate::format(&p, &headers, &[Format::Html])?;
+    let catalogue = state.catalogue();
+    let visible: Vec<&LayerInfo> = catalogue.iter().filter(|l| caller.can_see(l)).collect();
+    if format == Format::Html {
+        let ctx = page_ctx(&state, &p, &headers, &uri)?;
+        return Ok(crate::ogc_html::collections(&ctx, &visible));
     }
-    Ok(Json(json!({
-        "links": [{"href": format!("{b}/collections"), "rel": "self", "type": "application/json", "title": "collections"}],
-        "collections": cols,
-    })))
+    let b = state.base_url();
+    let cols: Vec<Value> = visible.iter().map(|l| collection_json(l, b)).collect();
+    json_answer(
+        Json(json!({
+            "links": [
+                {"href": format!("{b}/collections"), "rel": "self", "type": "application/json", "title": "collections"},
+                {"href": format!("{b}/collections?f=html"), "rel": "alternate", "type": "text/html", "title": "collections as HTML"},
+            ],
+            "collections": cols,
+        })),
+        &p,
+    )
 }
 
 pub async fn collection(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> ApiResult<Json<Value>> {
-    check_f(&params(q.as_deref())?)?;
+    headers: HeaderMap,
+    uri: Uri,
+) -> ApiResult<Response> {
+    let p = params(uri.query())?;
+    let format = negotiate::format(&p, &headers, &[Format::Html])?;
     let l = caller.visible_layer(&state, &id)?;
-    Ok(Json(collection_json(&l, state.base_url())))
+    if format == Format::Html {
+        let ctx = page_ctx(&state, &p, &headers, &uri)?;
+        let sample = match l.summary.layer_version_id {
+            Some(v) => {
+                let q = ItemsQuery {
+                    kind: l.kind,
+                    layer_version_id: v,
+                    bbox: None,
+                    after: None,
+                    limit: crate::preview_svg::MAX_FEATURES as i64,
+                    filters: Vec::new(),
+                    datetime: None,
+                    filter: None,
+                    srid: 4326,
+                    lat_lon: false,
+                };
+                read_items(&state, &l, &q, true).await?.0
+            }
+            None => Vec::new(),
+        };
+        return Ok(crate::ogc_html::collection(&ctx, &l, &sample));
+    }
+    json_answer(Json(collection_json(&l, state.base_url())), &p)
 }
 
 const QUERYABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
@@ -208,14 +274,19 @@ pub async fn queryables(
     Ok(([(header::CONTENT_TYPE, "application/schema+json")], Json(body)).into_response())
 }
 
-/// `GET /collections/{id}/items`
+/// `GET /collections/{id}/items`: GeoJSON, an HTML page, or a CSV / GeoPackage download.
 pub async fn items(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    uri: Uri,
 ) -> ApiResult<Response> {
     let l = caller.visible_layer(&state, &id)?;
+    let p = params(uri.query())?;
+    let format = negotiate::format(&p, &headers, &[Format::Html, Format::Csv, Format::Gpkg])?;
+    let ctx = page_ctx(&state, &p, &headers, &uri)?;
+    let download = matches!(format, Format::Csv | Format::Gpkg);
     let ItemsParams {
         limit,
         srid,
@@ -225,11 +296,17 @@ pub async fn items(
         datetime,
         filters,
         filter,
-    } = ItemsParams::from_params(l.kind, &id, &params(q.as_deref())?)?;
+    } = ItemsParams::from_params(l.kind, &id, &p, download)?;
+    // Pages draw lon/lat, and a GeoPackage stores x = longitude whatever the CRS's axis
+    // order: only JSON and CSV follow crs's axes.
+    let (srid, lat_lon) = match format {
+        Format::Html => (4326, false),
+        Format::Gpkg => (srid, false),
+        Format::Json | Format::Csv => (srid, lat_lon),
+    };
     let unconditional = bbox.is_none() && filters.is_empty() && datetime.is_none() && filter.is_none();
     let b = state.base_url();
-    let mut features = Vec::new();
-    let mut last_id = None;
+    let mut rows = Vec::new();
     let mut source_memory = false;
     let mut matched = 0;
     if let Some(v) = l.summary.layer_version_id {
@@ -245,44 +322,60 @@ pub async fn items(
             srid,
             lat_lon,
         };
-        let (rows, n, from_memory) = read_items(&state, &l, &q, unconditional).await?;
-        matched = n;
-        source_memory = from_memory;
-        last_id = rows.last().map(|r| r.id);
-        let full = rows.len() as i64 == limit;
-        features = rows
-            .into_iter()
-            .map(|r| json!({"type": "Feature", "id": r.id, "geometry": r.geometry, "properties": r.properties}))
-            .collect();
-        if !full {
-            last_id = None;
+        (rows, matched, source_memory) = read_items(&state, &l, &q, unconditional).await?;
+    }
+    let self_q = uri.query().unwrap_or("");
+    // A full page has a next one (maybe empty): its cursor is the last id.
+    let next_q = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten()
+        .map(|last| {
+            let mut next_q: Vec<String> = self_q
+                .split('&')
+                .filter(|kv| !kv.is_empty() && !kv.starts_with("after=") && !kv.starts_with("limit="))
+                .map(str::to_owned)
+                .collect();
+            next_q.push(format!("limit={limit}"));
+            next_q.push(format!("after={last}"));
+            next_q.join("&")
+        });
+    let mut res = match format {
+        Format::Csv => crate::ogc_download::csv(&l, &rows),
+        Format::Gpkg => crate::ogc_download::gpkg(l, rows, srid).await?,
+        Format::Html => crate::ogc_html::items(&ctx, &l, &rows, matched, next_q),
+        Format::Json => {
+            let mut links = vec![
+                json!({"href": format!("{b}/collections/{id}/items{}{self_q}", if self_q.is_empty() { "" } else { "?" }), "rel": "self", "type": "application/geo+json", "title": "this page"}),
+                json!({"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json", "title": l.summary.title_en}),
+            ];
+            if let Some(next_q) = next_q {
+                links.push(json!({"href": format!("{b}/collections/{id}/items?{next_q}"), "rel": "next", "type": "application/geo+json", "title": "next page"}));
+            }
+            // After self, collection and next: clients that index the links keep working.
+            let mut html_q = ctx.query_without_f_lang();
+            html_q.push("f=html");
+            links.push(json!({"href": format!("{b}/collections/{id}/items?{}", html_q.join("&")), "rel": "alternate", "type": "text/html", "title": "this page as HTML"}));
+            let n = rows.len();
+            let features: Vec<Value> = rows
+                .into_iter()
+                .map(|r| json!({"type": "Feature", "id": r.id, "geometry": r.geometry, "properties": r.properties}))
+                .collect();
+            let mut res = geojson(json!({
+                "type": "FeatureCollection",
+                "features": features,
+                "numberMatched": matched,
+                "numberReturned": n,
+                "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "links": links,
+            }));
+            crate::html_page::vary(&mut res);
+            set_content_crs(&mut res, srid, lat_lon);
+            res
         }
+    };
+    if format == Format::Csv {
+        set_content_crs(&mut res, srid, lat_lon);
     }
-    let self_q = q.as_deref().unwrap_or("");
-    let mut links = vec![
-        json!({"href": format!("{b}/collections/{id}/items{}{self_q}", if self_q.is_empty() { "" } else { "?" }), "rel": "self", "type": "application/geo+json", "title": "this page"}),
-        json!({"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json", "title": l.summary.title_en}),
-    ];
-    if let Some(last) = last_id {
-        let mut next_q: Vec<String> = self_q
-            .split('&')
-            .filter(|kv| !kv.is_empty() && !kv.starts_with("after=") && !kv.starts_with("limit="))
-            .map(str::to_owned)
-            .collect();
-        next_q.push(format!("limit={limit}"));
-        next_q.push(format!("after={last}"));
-        links.push(json!({"href": format!("{b}/collections/{id}/items?{}", next_q.join("&")), "rel": "next", "type": "application/geo+json", "title": "next page"}));
-    }
-    let n = features.len();
-    let mut res = geojson(json!({
-        "type": "FeatureCollection",
-        "features": features,
-        "numberMatched": matched,
-        "numberReturned": n,
-        "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "links": links,
-    }));
-    set_content_crs(&mut res, srid, lat_lon);
     if source_memory {
         mark_memory(&state, &mut res);
     }
@@ -404,18 +497,26 @@ pub async fn item(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, fid)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    uri: Uri,
 ) -> ApiResult<Response> {
     let l = caller.visible_layer(&state, &id)?;
-    let p = params(q.as_deref())?;
-    check_f(&p)?;
-    if let Some(k) = p.keys().find(|k| !matches!(k.as_str(), "f" | "crs")) {
+    let p = params(uri.query())?;
+    let format = negotiate::format(&p, &headers, &[Format::Html])?;
+    let ctx = page_ctx(&state, &p, &headers, &uri)?;
+    if let Some(k) = p.keys().find(|k| !matches!(k.as_str(), "f" | "crs" | "lang")) {
         return Err(ApiError::bad(
             Code::UnknownParameter,
-            format!("unknown parameter {k:?}; use crs"),
+            format!("unknown parameter {k:?}; use crs, f or lang"),
         ));
     }
     let (srid, lat_lon) = p.get("crs").map(|c| parse_crs(c)).transpose()?.unwrap_or((4326, false));
+    // A page draws lon/lat.
+    let (srid, lat_lon) = if format == Format::Html {
+        (4326, false)
+    } else {
+        (srid, lat_lon)
+    };
     let not_found = || {
         ApiError::new(
             Code::FeatureNotFound,
@@ -433,6 +534,13 @@ pub async fn item(
         ),
     };
     let r = r.ok_or_else(not_found)?;
+    if format == Format::Html {
+        let mut res = crate::ogc_html::item(&ctx, &l, &r);
+        if source_memory {
+            mark_memory(&state, &mut res);
+        }
+        return Ok(res);
+    }
     // The ETag Part 4 writes check with If-Match (see ogc_write); none from memory.
     let etag = match source_memory {
         false => from_db(
@@ -448,10 +556,12 @@ pub async fn item(
         "type": "Feature", "id": r.id, "geometry": r.geometry, "properties": r.properties,
         "links": [
             {"href": format!("{b}/collections/{id}/items/{fid}"), "rel": "self", "type": "application/geo+json"},
+            {"href": format!("{b}/collections/{id}/items/{fid}?f=html"), "rel": "alternate", "type": "text/html"},
             {"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json"},
         ]
     }));
     set_content_crs(&mut res, srid, lat_lon);
+    crate::html_page::vary(&mut res);
     if let Some(h) = etag.and_then(|e| axum::http::HeaderValue::from_str(&format!("\"{e}\"")).ok()) {
         res.headers_mut().insert(header::ETAG, h);
     }

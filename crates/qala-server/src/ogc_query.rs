@@ -19,7 +19,7 @@ pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 pub const EPSG: &str = "http://www.opengis.net/def/crs/EPSG/0/";
 
 /// Parameters of `/items` that are not property filters.
-pub const ITEMS_PARAMS: [&str; 10] = [
+pub const ITEMS_PARAMS: [&str; 11] = [
     "limit",
     "bbox",
     "bbox-crs",
@@ -30,6 +30,7 @@ pub const ITEMS_PARAMS: [&str; 10] = [
     "filter",
     "filter-lang",
     "filter-crs",
+    "lang",
 ];
 
 /// CRS URIs items can be returned in.
@@ -255,17 +256,26 @@ pub struct ItemsParams {
 
 impl ItemsParams {
     /// Checks every parameter of an items request on a layer of `kind` (named `id` in
-    /// messages).
-    pub fn from_params(kind: LayerKind, id: &str, p: &HashMap<String, String>) -> ApiResult<ItemsParams> {
-        check_f(p)?;
+    /// messages) but `f` (see [`crate::negotiate::format`]). A `download` (CSV,
+    /// GeoPackage) takes every match by default, up to [`crate::ogc_download::MAX_DOWNLOAD`].
+    pub fn from_params(
+        kind: LayerKind,
+        id: &str,
+        p: &HashMap<String, String>,
+        download: bool,
+    ) -> ApiResult<ItemsParams> {
+        let (default, max) = match download {
+            false => (DEFAULT_LIMIT, MAX_LIMIT),
+            true => (crate::ogc_download::MAX_DOWNLOAD, crate::ogc_download::MAX_DOWNLOAD),
+        };
         let limit = match p.get("limit") {
-            None => DEFAULT_LIMIT,
+            None => default,
             Some(v) => match v.parse::<i64>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                Ok(n) if (1..=max).contains(&n) => n,
                 _ => {
                     return Err(ApiError::bad(
                         Code::InvalidLimit,
-                        format!("limit={v}: use a whole number from 1 to {MAX_LIMIT}"),
+                        format!("limit={v}: use a whole number from 1 to {max}"),
                     ));
                 }
             },
@@ -326,7 +336,7 @@ impl ItemsParams {
                 return Err(ApiError::bad(
                     Code::UnknownParameter,
                     format!(
-                        "unknown parameter {k:?}; use limit, bbox, bbox-crs, crs, datetime, filter, filter-lang, filter-crs, or a field of {id}: {}",
+                        "unknown parameter {k:?}; use limit, bbox, bbox-crs, crs, datetime, filter, filter-lang, filter-crs, f, lang, or a field of {id}: {}",
                         known.join(", ")
                     ),
                 ));
@@ -467,7 +477,7 @@ mod tests {
                     }
                 };
                 prop_assert!(p.iter().all(|(k, v)| !k.contains('\0') && !v.contains('\0')));
-                match ItemsParams::from_params(kind, "layer", &p) {
+                match ItemsParams::from_params(kind, "layer", &p, false) {
                     Ok(ip) => {
                         prop_assert!((1..=MAX_LIMIT).contains(&ip.limit));
                         prop_assert!(qala_store::features::OUTPUT_SRIDS.contains(&ip.srid));

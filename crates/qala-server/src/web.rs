@@ -54,8 +54,23 @@ async fn index(state: &AppState) -> ApiResult<Response> {
         .into_response())
 }
 
-/// `GET /`: the OGC landing page for JSON clients, the web app for browsers.
+/// `GET /`: the OGC landing page for JSON clients, the web app for browsers, and the
+/// landing page as HTML with `?f=html`.
 pub async fn root(State(state): State<AppState>, headers: HeaderMap, uri: axum::http::Uri) -> ApiResult<Response> {
+    if let Some(q) = uri.query()
+        && q.split('&').any(|p| p == "f=html" || p == "f=text%2Fhtml")
+    {
+        let p = crate::ogc_query::params(Some(q))?;
+        let (lang, lang_in_query) = crate::negotiate::lang(&p, &headers)?;
+        let ctx = crate::html_page::PageCtx {
+            lang,
+            lang_in_query,
+            base: state.base_url(),
+            path: uri.path(),
+            raw_query: q,
+        };
+        return Ok(crate::ogc_html::landing(&ctx));
+    }
     if wants_json(&headers, uri.query()) {
         return Ok(crate::ogc::landing(&state).into_response());
     }

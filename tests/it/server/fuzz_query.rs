@@ -118,7 +118,8 @@ fn request() -> impl Strategy<Value = String> {
             (prop::sample::select(fields), text_value()).prop_map(|(f, v)| format!("{f}={}", enc(&v))),
             prop_oneof![
                 Just("f=json"),
-                Just("f=html"),
+                // Not offered (html, csv and gpkg are: tests/it/server/html.rs).
+                Just("f=xml"),
                 Just("%ZZ=1"),
                 Just("x=%FF"),
                 Just("x=%00"),

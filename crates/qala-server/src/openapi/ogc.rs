@@ -18,6 +18,41 @@ fn crs_param(name: &str, description: &str) -> Value {
     query_param(name, description, json!({"type": "string", "enum": list}))
 }
 
+/// `lang` of the HTML pages.
+fn lang_param() -> Value {
+    query_param(
+        "lang",
+        "the language of an HTML page (kk, ru, en); without it Accept-Language chooses, else English",
+        json!({"type": "string", "enum": ["kk", "ru", "en"]}),
+    )
+}
+
+/// `f` where JSON and HTML are offered (HTML also for an Accept that prefers text/html).
+fn f_json_html(also: &[&str]) -> Value {
+    let mut values = vec![
+        "json",
+        "geojson",
+        "application/json",
+        "application/geo+json",
+        "html",
+        "text/html",
+    ];
+    values.extend(also);
+    query_param(
+        "f",
+        "the output format: JSON by default and for JSON or */* Accept headers; html (or an Accept that ranks text/html above JSON and */*, as browsers send) for a page in kk/ru/en",
+        json!({"type": "string", "enum": values}),
+    )
+}
+
+/// A success that is JSON (`media`, `schema`) or an HTML page.
+fn json_or_html(description: &str, media: &str, schema: Value) -> Value {
+    json!({"description": description, "content": {
+        media: {"schema": schema},
+        "text/html": {"schema": {"type": "string"}},
+    }})
+}
+
 fn with_auth(errors: &[u16]) -> Vec<u16> {
     let mut v = errors.to_vec();
     v.extend(AUTH_ERRORS);
@@ -25,13 +60,12 @@ fn with_auth(errors: &[u16]) -> Vec<u16> {
 }
 
 pub fn paths() -> Map<String, Value> {
-    let geo = |d: &str, name: &str| ok(d, "application/geo+json", schema_ref(name));
     let items_params = vec![
         collection_id(),
         ex(
             query_param(
                 "limit",
-                "features per page",
+                "features per page (1 to 10000); for f=csv and f=gpkg, features per download: all matches by default, at most 100000",
                 json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
             ),
             json!(10),
@@ -67,17 +101,24 @@ pub fn paths() -> Map<String, Value> {
             "the paging cursor of a next link",
             json!({"type": "integer", "format": "int64"}),
         ),
-        f_param(),
+        f_json_html(&[
+            "csv",
+            "text/csv",
+            "gpkg",
+            "geopackage",
+            "application/geopackage+sqlite3",
+        ]),
+        lang_param(),
     ];
     let mut p = Map::new();
     p.insert(
         "/".into(),
         json!({"get": op("getLandingPage", TAG,
-            "the landing page (JSON with ?f=json or Accept: application/json; the web app otherwise)",
-            vec![query_param("f", "json for the landing page", json!({"type": "string", "enum": ["json"]}))],
+            "the landing page (JSON with ?f=json or Accept: application/json; as an HTML page in kk/ru/en with ?f=html; the web app otherwise)",
+            vec![query_param("f", "json or html for the landing page", json!({"type": "string", "enum": ["json", "html"]})), lang_param()],
             {
-                let mut r = responses(&[], &[]);
-                r["200"] = json!({"description": "the landing page, or the web app",
+                let mut r = responses(&[], &[400]);
+                r["200"] = json!({"description": "the landing page (JSON or HTML), or the web app",
                     "content": {"application/json": {"schema": schema_ref("Landing")},
                                 "text/html": {"schema": {"type": "string"}}}});
                 r
@@ -95,13 +136,13 @@ pub fn paths() -> Map<String, Value> {
     );
     p.insert(
         "/collections".into(),
-        json!({"get": op("getCollections", TAG, "the layers this caller may see", vec![f_param()],
-            responses(&[("200", ok_ref("the collections", "Collections"))], &with_auth(&[400])), true)}),
+        json!({"get": op("getCollections", TAG, "the layers this caller may see (JSON, or an HTML table)", vec![f_json_html(&[]), lang_param()],
+            responses(&[("200", json_or_html("the collections", "application/json", schema_ref("Collections")))], &with_auth(&[400])), true)}),
     );
     p.insert(
         "/collections/{collectionId}".into(),
-        json!({"get": op("describeCollection", TAG, "one layer", vec![collection_id(), f_param()],
-            responses(&[("200", ok_ref("the collection", "Collection"))], &with_auth(&[400, 404])), true)}),
+        json!({"get": op("describeCollection", TAG, "one layer (JSON, or an HTML page with a preview map and download links)", vec![collection_id(), f_json_html(&[]), lang_param()],
+            responses(&[("200", json_or_html("the collection", "application/json", schema_ref("Collection")))], &with_auth(&[400, 404])), true)}),
     );
     p.insert(
         "/collections/{collectionId}/queryables".into(),
@@ -113,17 +154,22 @@ pub fn paths() -> Map<String, Value> {
     p.insert(
         "/collections/{collectionId}/items".into(),
         json!({"get": op("getFeatures", TAG,
-            "features of a layer; any typed field of the layer's kind filters too (field=value, see queryables)",
+            "features of a layer; any typed field of the layer's kind filters too (field=value, see queryables). f=html: the page as an HTML table with a preview map; f=csv: every match as CSV (a WKT column, then the properties); f=gpkg: every match as a GeoPackage",
             items_params,
-            responses(&[("200", geo("a page of features (X-Qala-Source: memory when answered from memory)", "FeatureCollection"))],
+            responses(&[("200", {
+                let mut r = json_or_html("a page of features (X-Qala-Source: memory when answered from memory), a page, or a download", "application/geo+json", schema_ref("FeatureCollection"));
+                r["content"]["text/csv"] = json!({"schema": {"type": "string"}});
+                r["content"]["application/geopackage+sqlite3"] = json!({"schema": {"type": "string", "format": "binary"}});
+                r
+            })],
                 &with_auth(&[400, 404])), true)}),
     );
     p.insert(
         "/collections/{collectionId}/items/{featureId}".into(),
         json!({"get": op("getFeature", TAG, "one feature",
             vec![collection_id(), ex(path_param("featureId", "the feature id", json!({"type": "string"})), json!("1")),
-                 crs_param("crs", "the CRS of the returned geometry"), f_param()],
-            responses(&[("200", geo("the feature", "Feature"))], &with_auth(&[400, 404])), true)}),
+                 crs_param("crs", "the CRS of the returned geometry (JSON; a page is drawn in CRS84)"), f_json_html(&[]), lang_param()],
+            responses(&[("200", json_or_html("the feature", "application/geo+json", schema_ref("Feature")))], &with_auth(&[400, 404])), true)}),
     );
     p
 }
