@@ -598,6 +598,71 @@ async fn proposal_counts_per_zone_match_postgis() {
         .await
         .assert_error(400, "invalid_tile");
 
+    // The OGC collection of approved proposals: counts, paging, public fields, bad input.
+    let approved: i64 = sqlx::query_scalar("SELECT count(*) FROM proposal WHERE moderation = 'approved'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let cols = app.get("/collections").await.json();
+    assert!(
+        cols["collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "proposals")
+    );
+    let page = app
+        .get("/collections/proposals/items?limit=100&category=mobility_transport")
+        .await;
+    assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
+    let pj = page.json();
+    let mobility: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM proposal WHERE moderation = 'approved' AND category = 'mobility_transport'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(pj["numberMatched"], mobility);
+    assert_eq!(pj["numberReturned"], 100);
+    let next = pj["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "next")
+        .expect("a next link");
+    assert!(next["href"].as_str().unwrap().contains("offset=100"), "{next}");
+    for f in pj["features"].as_array().unwrap() {
+        assert_eq!(f["properties"]["category"], "mobility_transport");
+        assert!(f["properties"].get("contact").is_none() && f["properties"].get("client_hash").is_none());
+    }
+    let all = app.get("/collections/proposals/items?limit=1").await.json();
+    assert_eq!(all["numberMatched"], approved);
+    let first = all["features"][0]["id"].as_i64().unwrap();
+    let one = app.get(&format!("/collections/proposals/items/{first}")).await;
+    assert_eq!(one.status, 200);
+    assert_eq!(one.json()["id"], first);
+    let pending: Option<i64> =
+        sqlx::query_scalar("SELECT proposal_id FROM proposal WHERE moderation <> 'approved' LIMIT 1")
+            .fetch_optional(&pool)
+            .await
+            .unwrap();
+    if let Some(p) = pending {
+        app.get(&format!("/collections/proposals/items/{p}"))
+            .await
+            .assert_error(404, "not_found");
+    }
+    app.get("/collections/proposals/items/abc")
+        .await
+        .assert_error(404, "not_found");
+    app.get("/collections/proposals/items?colour=red")
+        .await
+        .assert_error(400, "unknown_parameter");
+    app.get("/collections/proposals/items?limit=0")
+        .await
+        .assert_error(400, "invalid_limit");
+    let qy = app.get("/collections/proposals/queryables").await.json();
+    assert!(qy["properties"]["status"]["enum"].as_array().unwrap().len() >= 6);
+
     // demand beside gap: both pairs with values for every zone and a correlation in [-1, 1]
     let d = app.get("/proposals/demand?zones=districts").await;
     assert_eq!(d.status, 200, "{}", String::from_utf8_lossy(&d.body));

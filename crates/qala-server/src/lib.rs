@@ -36,6 +36,7 @@ pub mod proposal_photo;
 pub mod proposal_stats;
 pub mod proposal_tiles;
 pub mod proposals;
+pub mod proposals_ogc;
 pub mod search;
 pub mod state;
 pub mod tiles;

@@ -149,7 +149,13 @@ pub async fn collections(
         return Ok(crate::ogc_html::collections(&ctx, &visible));
     }
     let b = state.base_url();
-    let cols: Vec<Value> = visible.iter().map(|l| collection_json(l, b)).collect();
+    let mut cols: Vec<Value> = visible.iter().map(|l| collection_json(l, b)).collect();
+    // The residents' proposals, while the database answers (they are not kept in memory).
+    if proposals_collection(&state, crate::proposals_ogc::ID)
+        && let Ok(c) = crate::proposals_ogc::collection_json(&state).await
+    {
+        cols.push(c);
+    }
     json_answer(
         Json(json!({
             "links": [
@@ -169,6 +175,9 @@ pub async fn collection(
     headers: HeaderMap,
     uri: Uri,
 ) -> ApiResult<Response> {
+    if proposals_collection(&state, &id) {
+        return crate::proposals_ogc::collection(&state, uri.query()).await;
+    }
     let p = params(uri.query())?;
     let format = negotiate::format(&p, &headers, &[Format::Html])?;
     let l = caller.visible_layer(&state, &id)?;
@@ -195,6 +204,11 @@ pub async fn collection(
         return Ok(crate::ogc_html::collection(&ctx, &l, &sample));
     }
     json_answer(Json(collection_json(&l, state.base_url())), &p)
+}
+
+/// Whether `id` names the residents' proposals (no layer has that slug).
+fn proposals_collection(state: &AppState, id: &str) -> bool {
+    id == crate::proposals_ogc::ID && state.layer_info(id).is_none()
 }
 
 const QUERYABLES_REL: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryables";
@@ -240,6 +254,9 @@ pub async fn queryables(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ApiResult<Response> {
+    if proposals_collection(&state, &id) {
+        return crate::proposals_ogc::queryables(&state, q.as_deref());
+    }
     check_f(&params(q.as_deref())?)?;
     let l = caller.visible_layer(&state, &id)?;
     let b = state.base_url();
@@ -282,6 +299,9 @@ pub async fn items(
     headers: HeaderMap,
     uri: Uri,
 ) -> ApiResult<Response> {
+    if proposals_collection(&state, &id) {
+        return crate::proposals_ogc::items(&state, uri.query()).await;
+    }
     let l = caller.visible_layer(&state, &id)?;
     let p = params(uri.query())?;
     let format = negotiate::format(&p, &headers, &[Format::Html, Format::Csv, Format::Gpkg])?;
@@ -500,6 +520,9 @@ pub async fn item(
     headers: HeaderMap,
     uri: Uri,
 ) -> ApiResult<Response> {
+    if proposals_collection(&state, &id) {
+        return crate::proposals_ogc::item(&state, &fid, uri.query()).await;
+    }
     let l = caller.visible_layer(&state, &id)?;
     let p = params(uri.query())?;
     let format = negotiate::format(&p, &headers, &[Format::Html])?;

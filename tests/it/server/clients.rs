@@ -48,9 +48,42 @@ async fn gdal_owslib_and_mvt_clients_read_the_server() {
 
     // GDAL OAPIF lists every collection
     let listing = run(Command::new("ogrinfo").args(["-ro", &format!("OAPIF:{base}")]));
-    for slug in ["districts", "bike-lanes", "services", "tree-fellings", "population"] {
+    for slug in [
+        "districts",
+        "bike-lanes",
+        "services",
+        "tree-fellings",
+        "population",
+        "proposals",
+    ] {
         assert!(listing.contains(&format!(": {slug} (")), "{slug} missing:\n{listing}");
     }
+
+    // The residents' proposals: GDAL copies every approved one (offset paging), public fields only
+    let out = tmp.path().join("proposals.gpkg");
+    run(Command::new("ogr2ogr")
+        .args(["-f", "GPKG"])
+        .arg(&out)
+        .arg(format!("OAPIF:{base}/collections/proposals"))
+        .args(["-oo", "PAGE_SIZE=400"]));
+    let info = run(Command::new("ogrinfo").args(["-ro", "-so"]).arg(&out).arg("proposals"));
+    let (_, list) = http_get(server.port, "/proposals?limit=1").unwrap();
+    let approved = serde_json::from_slice::<serde_json::Value>(&list).unwrap()["numberMatched"]
+        .as_i64()
+        .unwrap();
+    assert!(approved > 500, "the synthetic set is loaded: {approved}");
+    assert!(
+        info.contains(&format!("Feature Count: {approved}")),
+        "expected {approved}:\n{info}"
+    );
+    assert!(
+        info.contains("category: String") && info.contains("supports: Integer"),
+        "{info}"
+    );
+    assert!(
+        !info.contains("contact:") && !info.contains("client_hash:"),
+        "never a contact: {info}"
+    );
 
     // ogr2ogr copies every feature, paging through next links
     for (slug, page) in [("districts", "3"), ("services", "50")] {
@@ -85,7 +118,11 @@ print(json.dumps({"ids": ids, "p1": [f["id"] for f in p1["features"]], "p2": [f[
 "#;
     let out = run(Command::new(owslib_python()).args(["-c", script, &base]));
     let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    assert_eq!(j["ids"].as_array().unwrap().len(), 14);
+    assert_eq!(
+        j["ids"].as_array().unwrap().len(),
+        15,
+        "14 layers and the residents' proposals"
+    );
     let p1: Vec<i64> = serde_json::from_value(j["p1"].clone()).unwrap();
     let p2: Vec<i64> = serde_json::from_value(j["p2"].clone()).unwrap();
     assert_eq!((p1.len(), p2.len()), (7, 7));

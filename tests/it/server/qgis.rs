@@ -70,7 +70,9 @@ async fn qgis_reads_every_collection_filters_by_bbox_and_renders_the_tiles() {
         .filter(|l| l.contains("public"))
         .count();
     let cols = seen["collections"].as_object().unwrap();
-    assert_eq!(cols.len(), public, "{stdout}");
+    // Every public layer, and the residents' proposals.
+    assert_eq!(cols.len(), public + 1, "{stdout}");
+    assert!(cols.contains_key("proposals"), "{stdout}");
     for (id, c) in cols {
         assert_eq!(c["qgis"], c["api"], "{id}");
     }

@@ -161,7 +161,11 @@ async fn fixtures_served_as_tiles_features_and_indicators() {
     let api = app.get("/api").await;
     assert_eq!(api.json()["openapi"], "3.0.3");
     let cols = app.get("/collections").await.json();
-    assert_eq!(cols["collections"].as_array().unwrap().len(), 14);
+    assert_eq!(
+        cols["collections"].as_array().unwrap().len(),
+        15,
+        "14 layers and the residents' proposals"
+    );
     let fell = app.get("/collections/tree-fellings").await.json();
     assert!(fell["extent"]["temporal"]["interval"][0][0].is_string(), "{fell}");
 
