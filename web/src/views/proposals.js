@@ -200,12 +200,12 @@ export default {
         };
         box.replaceChildren(h('summary', {}, t('prop_moderate')),
           h('p', { class: 'small prop-mod-status' }, `${t('prop_status')}: ${t(`prop_status_${p.status}`)}`),
-          next.length ? [
+          next.length ? h('div', { class: 'prop-next' },
             h('div', { class: 'form-row' }, h('label', { for: `${key}-next` }, t('prop_next_status')), sel),
             h('div', { class: 'form-row' }, h('label', { for: `${key}-answer` }, t('prop_public_answer')), answer),
             reasonRow,
-            h('button', { type: 'button', class: 'prop-set-status', onclick: setStatus }, t('prop_set_status')),
-          ] : h('p', { class: 'small' }, t('prop_final_status')),
+            h('button', { type: 'button', class: 'prop-set-status', onclick: setStatus }, t('prop_set_status')))
+            : h('p', { class: 'small' }, t('prop_final_status')),
           h('div', { class: 'form-row' }, h('label', { for: `${key}-into` }, t('prop_merge_into')), into),
           h('button', { type: 'button', class: 'prop-merge', onclick: merge }, t('prop_merge')),
           out);
