@@ -100,6 +100,31 @@ export function labelPoint(geom) {
 }
 
 /**
+ * One point standing for a geometry (the heat map of proposals): a Point itself, the point half
+ * way along a LineString (by length), a point inside a Polygon (`labelPoint`).
+ */
+export function representativePoint(geom) {
+  if (!geom) return null;
+  if (geom.type === 'Point') return geom.coordinates;
+  if (geom.type === 'LineString') {
+    const c = geom.coordinates;
+    if (c.length < 2) return c[0] ?? null;
+    const seg = c.slice(1).map((p, i) => haversineM(c[i], p));
+    let left = seg.reduce((a, b) => a + b, 0) / 2;
+    for (let i = 0; i < seg.length; i += 1) {
+      if (left <= seg[i] && seg[i] > 0) {
+        const f = left / seg[i];
+        return [c[i][0] + f * (c[i + 1][0] - c[i][0]), c[i][1] + f * (c[i + 1][1] - c[i][1])];
+      }
+      left -= seg[i];
+    }
+    return c[c.length - 1];
+  }
+  if (geom.type === 'Polygon' || geom.type === 'MultiPolygon') return labelPoint(geom);
+  return null;
+}
+
+/**
  * Map features of felled-zone → planted-zone flows (`[{from_zone, to_zone, trees}]`) between
  * zone anchor points (`Map zone → [lon, lat]`): a curve bent to its right (so A→B and B→A
  * stay apart) whose width `w` grows with the trees, an arrowhead polygon at the planted end,

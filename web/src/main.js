@@ -186,11 +186,12 @@ async function boot() {
     ctx.update({ map: { zoom: map.getZoom(), lat: c.lat, lon: c.lng } });
   });
   // Popups for the basemap (streets, buildings, services) where the view has no feature of its own.
-  // Runs after the view's own click handler: if that opened nothing, the feature still gets a popup.
+  // Runs after the view's own click handler: if that opened nothing, the feature still gets a popup
+  // (unless the view took the click for itself, e.g. a vertex of a proposal being drawn).
   map.on('click', (e) => {
     const seq = popupSeq;
     setTimeout(() => {
-      if (popupSeq !== seq) return;
+      if (popupSeq !== seq || e.qalaClaimed) return;
       const layers = [...VIEW_MODULES[state.view].overlays, ...BASE_POPUP_LAYERS].filter((id) => map.getLayer(id) && ctx.isVisible(id));
       const f = layers.length ? map.queryRenderedFeatures(e.point, { layers })[0] : null;
       if (f) ctx.popup(e.lngLat, basePopup(f));

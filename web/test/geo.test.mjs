@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { haversineM, circle, pointInGeometry } from '../src/geo.js';
+import { haversineM, circle, pointInGeometry, representativePoint } from '../src/geo.js';
 import { classify } from '../src/views/greening.js';
 import { breaks, colorFor, classColors } from '../src/views/equity.js';
 
@@ -74,4 +74,13 @@ test('flowFeatures: a curve and an arrowhead per flow between zones, a circle fo
   // A→B and B→A bend to opposite sides: their midpoints differ.
   const mid = (f) => f.geometry.coordinates[12];
   assert.ok(Math.hypot(mid(ab)[0] - mid(ba)[0], mid(ab)[1] - mid(ba)[1]) > 0.01);
+});
+
+test('a representative point: the point, half way along a line, inside an area', () => {
+  assert.deepEqual(representativePoint({ type: 'Point', coordinates: [76.9, 43.2] }), [76.9, 43.2]);
+  const mid = representativePoint({ type: 'LineString', coordinates: [[76.9, 43.2], [76.9, 43.21], [76.9, 43.24]] });
+  assert.ok(Math.abs(mid[0] - 76.9) < 1e-9 && Math.abs(mid[1] - 43.22) < 1e-4, String(mid));
+  const sq = { type: 'Polygon', coordinates: [[[76.9, 43.2], [76.91, 43.2], [76.91, 43.21], [76.9, 43.21], [76.9, 43.2]]] };
+  assert.ok(pointInGeometry(representativePoint(sq), sq));
+  assert.equal(representativePoint(null), null);
 });

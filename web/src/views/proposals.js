@@ -1,15 +1,40 @@
-// Residents' proposals: the public map of approved proposals (clustered), a popup with
-// category, status, public answer, supports and "me too"; a submit form (click the map to
-// place the point; a hidden honeypot field); a minimal moderator queue (token as in the
-// mapper view); and for planners the counts per zone and demand beside gap. Every text a
-// resident wrote is put into the page as text (h() makes text nodes), never as HTML.
+// Residents' proposals: the public map of approved proposals (points clustered, lines and
+// areas drawn as lines and fills), a heat map of them weighted by supports, a popup with
+// category, status, public answer, supports and "me too"; a submit form (a point, or a line or
+// an area drawn by clicking the map vertex by vertex; a hidden honeypot field); a moderator
+// queue and moderator controls (approve / reject, the lifecycle's next statuses with a public
+// answer or a reason, merging a duplicate), with the token as in the mapper view; and for
+// planners the counts per zone and demand beside gap. Every text a resident wrote is put into
+// the page as text (h() makes text nodes), never as HTML.
 import { t, tf, num, lang } from '../i18n.js';
-import { h, message } from '../ui.js';
+import { h, message, toggleRow, errorParts } from '../ui.js';
+import { representativePoint } from '../geo.js';
 import { getToken } from './mapper.js';
 
 const SRC = 'geo-proposals';
-const LAYERS = ['proposals-clusters', 'proposals-count', 'proposals-points', 'proposals-new'];
+const SHAPES_SRC = 'geo-proposal-shapes';
+const HEAT_SRC = 'geo-proposal-heat';
 const NEW_SRC = 'geo-proposal-new';
+const LAYERS = ['proposals-fill', 'proposals-line', 'proposals-heat', 'proposals-clusters', 'proposals-count', 'proposals-points',
+  'proposals-new-fill', 'proposals-new-line', 'proposals-new'];
+/** Layers a click on which opens a proposal's popup (or zooms into a cluster). */
+const HIT_LAYERS = ['proposals-points', 'proposals-clusters', 'proposals-line', 'proposals-fill'];
+const PURPLE = '#7c3aed';
+/** The heat map's ramp, fewer → more proposals (also the legend's). */
+const HEAT_RAMP = ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'];
+/** The lifecycle's next statuses (crates/qala-store/src/proposal.rs, transition_allowed). */
+export const NEXT_STATUS = {
+  received: ['under_review', 'declined'],
+  under_review: ['accepted', 'declined'],
+  accepted: ['in_plan', 'declined'],
+  in_plan: ['done'],
+  done: [],
+  declined: [],
+};
+/** Fewest vertices of a drawn shape. */
+const MIN_VERTICES = { line: 2, area: 3 };
+const isType = (ty) => ['==', ['geometry-type'], ty];
+const EMPTY = { type: 'FeatureCollection', features: [] };
 
 const catName = (cats, code) => {
   const c = cats.find((x) => x.code === code);
@@ -18,24 +43,51 @@ const catName = (cats, code) => {
 
 function addLayers(map) {
   if (!map.getSource(SRC)) {
-    map.addSource(SRC, { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, cluster: true, clusterRadius: 40, clusterMaxZoom: 15 });
+    map.addSource(SRC, { type: 'geojson', data: EMPTY, cluster: true, clusterRadius: 40, clusterMaxZoom: 15 });
   }
-  if (!map.getSource(NEW_SRC)) map.addSource(NEW_SRC, { type: 'geojson', data: { type: 'FeatureCollection', features: [] } });
+  for (const s of [SHAPES_SRC, HEAT_SRC, NEW_SRC]) if (!map.getSource(s)) map.addSource(s, { type: 'geojson', data: EMPTY });
   if (!map.getLayer('proposals-clusters')) {
+    map.addLayer({ id: 'proposals-fill', type: 'fill', source: SHAPES_SRC, filter: isType('Polygon'),
+      paint: { 'fill-color': PURPLE, 'fill-opacity': 0.25 } });
+    map.addLayer({ id: 'proposals-line', type: 'line', source: SHAPES_SRC,
+      layout: { 'line-cap': 'round', 'line-join': 'round' }, paint: { 'line-color': PURPLE, 'line-width': 4, 'line-opacity': 0.9 } });
+    // Off until the panel's toggle turns it on; weighted by supports, fading out as one zooms in.
+    map.addLayer({ id: 'proposals-heat', type: 'heatmap', source: HEAT_SRC, layout: { visibility: 'none' },
+      paint: {
+        'heatmap-weight': ['interpolate', ['linear'], ['coalesce', ['get', 'supports'], 0], 0, 0.4, 5, 0.7, 20, 1],
+        'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 10, 0.8, 16, 2],
+        'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 10, 12, 14, 24, 18, 40],
+        'heatmap-opacity': 0.8,
+        'heatmap-color': ['interpolate', ['linear'], ['heatmap-density'], 0, 'rgba(255,255,178,0)',
+          0.15, HEAT_RAMP[0], 0.35, HEAT_RAMP[1], 0.55, HEAT_RAMP[2], 0.75, HEAT_RAMP[3], 1, HEAT_RAMP[4]],
+      } });
     map.addLayer({ id: 'proposals-clusters', type: 'circle', source: SRC, filter: ['has', 'point_count'],
-      paint: { 'circle-color': '#7c3aed', 'circle-opacity': 0.75, 'circle-radius': ['step', ['get', 'point_count'], 14, 20, 20, 100, 28] } });
+      paint: { 'circle-color': PURPLE, 'circle-opacity': 0.75, 'circle-radius': ['step', ['get', 'point_count'], 14, 20, 20, 100, 28] } });
     map.addLayer({ id: 'proposals-count', type: 'symbol', source: SRC, filter: ['has', 'point_count'],
       layout: { 'text-field': ['get', 'point_count_abbreviated'], 'text-font': ['Noto Sans Bold'], 'text-size': 12 }, paint: { 'text-color': '#fff' } });
     map.addLayer({ id: 'proposals-points', type: 'circle', source: SRC, filter: ['!', ['has', 'point_count']],
-      paint: { 'circle-radius': 7, 'circle-color': '#7c3aed', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
-    map.addLayer({ id: 'proposals-new', type: 'circle', source: NEW_SRC,
-      paint: { 'circle-radius': 9, 'circle-color': '#f59e0b', 'circle-stroke-color': '#78350f', 'circle-stroke-width': 2 } });
+      paint: { 'circle-radius': 7, 'circle-color': PURPLE, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+    // What the resident is drawing: the area's fill, the line (or the area's outline), the vertices.
+    map.addLayer({ id: 'proposals-new-fill', type: 'fill', source: NEW_SRC, filter: isType('Polygon'),
+      paint: { 'fill-color': '#f59e0b', 'fill-opacity': 0.3 } });
+    map.addLayer({ id: 'proposals-new-line', type: 'line', source: NEW_SRC, filter: ['!=', ['geometry-type'], 'Point'],
+      paint: { 'line-color': '#b45309', 'line-width': 3, 'line-dasharray': [2, 1] } });
+    map.addLayer({ id: 'proposals-new', type: 'circle', source: NEW_SRC, filter: isType('Point'),
+      paint: { 'circle-radius': 7, 'circle-color': '#f59e0b', 'circle-stroke-color': '#78350f', 'circle-stroke-width': 2 } });
   }
 }
 
 function removeLayers(map) {
   for (const l of LAYERS) if (map.getLayer(l)) map.removeLayer(l);
-  for (const s of [SRC, NEW_SRC]) if (map.getSource(s)) map.removeSource(s);
+  for (const s of [SRC, SHAPES_SRC, HEAT_SRC, NEW_SRC]) if (map.getSource(s)) map.removeSource(s);
+}
+
+/** The GeoJSON geometry of a drawing, or the reason it cannot be sent yet (an i18n key). */
+export function drawnGeometry(mode, verts) {
+  if (mode === 'point') return verts.length ? { geometry: { type: 'Point', coordinates: verts[0] } } : { refusal: 'prop_need_place' };
+  if (verts.length < MIN_VERTICES[mode]) return { refusal: mode === 'line' ? 'prop_need_line' : 'prop_need_area' };
+  if (mode === 'line') return { geometry: { type: 'LineString', coordinates: verts } };
+  return { geometry: { type: 'Polygon', coordinates: [[...verts, verts[0]]] } };
 }
 
 async function request(path, opts = {}) {
@@ -47,6 +99,9 @@ async function request(path, opts = {}) {
   return { status: res.status, body };
 }
 
+/** A server error in the chosen language, with its code. */
+const failure = (r) => message('error', ...errorParts(r.body && typeof r.body === 'object' ? r.body : { code: r.status === 403 ? 'forbidden' : null }, null));
+
 export default {
   id: 'proposals',
   overlays: [],
@@ -55,10 +110,29 @@ export default {
     const { map } = ctx;
     let alive = true;
     let cats = [];
-    let place = null;
+    // The drawing: its kind, its vertices ([lon, lat]) and whether it is finished.
+    let mode = 'point';
+    let verts = [];
+    let finished = false;
     addLayers(map);
     const info = h('p', { id: 'proposals-info', class: 'small' });
-    const mapBox = h('section', { id: 'proposals-public' }, h('h2', {}, t('prop_title')), h('p', {}, t('prop_intro')), info);
+
+    // The legend: the proposals' swatch and the heat map toggle with its ramp.
+    const heatRamp = h('div', { class: 'choropleth-legend', id: 'prop-heat-legend' },
+      h('div', { class: 'small' }, t('prop_heat_title')),
+      h('div', { class: 'ramp', 'aria-hidden': 'true' }, HEAT_RAMP.map((c) => h('span', { style: { background: c } }))),
+      h('div', { class: 'ramp-labels small' }, h('span', {}, t('prop_heat_fewer')), h('span', { 'aria-hidden': 'true' }, '→'), h('span', {}, t('prop_heat_more'))));
+    const heatNote = h('p', { class: 'small', id: 'prop-heat-note' }, t('prop_heat_note'));
+    const legendBox = h('fieldset', { class: 'legend', id: 'proposals-legend' }, h('legend', {}, t('legend')),
+      h('ul', { class: 'sublegend' }, h('li', {}, h('span', { class: 'swatch', style: { background: PURPLE }, 'aria-hidden': 'true' }), t('prop_legend_items'))),
+      toggleRow({ id: 'prop-heat-toggle', label: t('prop_heat'), checked: false,
+        swatch: { background: `linear-gradient(90deg, ${HEAT_RAMP.join(', ')})` },
+        onChange: (on) => {
+          if (map.getLayer('proposals-heat')) map.setLayoutProperty('proposals-heat', 'visibility', on ? 'visible' : 'none');
+          if (on) legendBox.append(heatRamp, heatNote);
+          else { heatRamp.remove(); heatNote.remove(); }
+        } }));
+    const mapBox = h('section', { id: 'proposals-public' }, h('h2', {}, t('prop_title')), h('p', {}, t('prop_intro')), info, legendBox);
     const formBox = h('section', { id: 'proposal-form-box' });
     const modBox = h('section', { id: 'proposal-moderation' });
     const planBox = h('section', { id: 'proposal-planner' });
@@ -67,7 +141,13 @@ export default {
     const load = async () => {
       const r = await request('/proposals?limit=5000');
       if (!alive || r.status !== 200) return;
-      map.getSource(SRC)?.setData(r.body);
+      const fs = r.body.features ?? [];
+      map.getSource(SRC)?.setData({ type: 'FeatureCollection', features: fs.filter((f) => f.geometry?.type === 'Point') });
+      map.getSource(SHAPES_SRC)?.setData({ type: 'FeatureCollection', features: fs.filter((f) => f.geometry && f.geometry.type !== 'Point') });
+      map.getSource(HEAT_SRC)?.setData({ type: 'FeatureCollection', features: fs.map((f) => {
+        const c = representativePoint(f.geometry);
+        return c && { type: 'Feature', properties: { id: f.properties.id, supports: f.properties.supports ?? 0 }, geometry: { type: 'Point', coordinates: c } };
+      }).filter(Boolean) });
       const synth = r.body.synthetic_count ?? 0;
       info.replaceChildren(tf('prop_count', { n: num(r.body.numberMatched) }),
         synth ? h('span', { class: 'badge-synth', id: 'proposals-synthetic', title: t('synthetic_note') }, tf('prop_synthetic_count', { n: num(synth) })) : null);
@@ -76,56 +156,169 @@ export default {
     const support = async (id, out) => {
       const r = await request(`/proposals/${id}/support`, { method: 'POST' });
       if (r.status === 201) out.replaceChildren(message('ok', `${t('prop_supported')} (${num(r.body.supports)})`));
-      else out.replaceChildren(message('error', `${r.body?.code ?? r.status}: ${r.body?.message ?? ''}`));
+      else out.replaceChildren(failure(r));
       load();
     };
 
-    const showPopup = (f, lngLat) => {
-      const p = f.properties;
+    // Moderator controls of one proposal: the lifecycle's next statuses (with a public answer,
+    // and a reason for declining) and merging it into another as a duplicate. `after(feature)`
+    // runs after a step the server accepted; every step reloads the public map.
+    const tokenIn = h('input', { type: 'password', id: 'prop-mod-token', autocomplete: 'off', value: getToken() });
+    const moderate = async (path, body) => request(path, { method: 'POST', token: tokenIn.value.trim(),
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const modControls = (p0, { after, open = false, note = null } = {}) => {
+      const box = h('details', { class: 'prop-mod', 'data-id': p0.id, open });
+      const render = (p, msg) => {
+        const key = `prop-${p.id}-${Math.random().toString(36).slice(2, 7)}`;
+        const next = NEXT_STATUS[p.status] ?? [];
+        const out = h('div', { class: 'prop-mod-result', 'aria-live': 'polite' }, msg);
+        const sel = h('select', { id: `${key}-next`, class: 'prop-next-status' }, next.map((st) => h('option', { value: st }, t(`prop_status_${st}`))));
+        const answer = h('textarea', { id: `${key}-answer`, class: 'prop-public-answer', rows: 2, maxlength: 4000 });
+        const reason = h('input', { type: 'text', id: `${key}-reason`, class: 'prop-decline-reason', maxlength: 2000 });
+        const reasonRow = h('div', { class: 'form-row', hidden: sel.value !== 'declined' }, h('label', { for: `${key}-reason` }, t('prop_decline_reason')), reason);
+        sel.addEventListener('change', () => { reasonRow.hidden = sel.value !== 'declined'; });
+        const into = h('input', { type: 'number', id: `${key}-into`, class: 'prop-merge-into', min: 1, step: 1, inputmode: 'numeric' });
+        const setStatus = async () => {
+          const body = { status: sel.value };
+          if (answer.value.trim()) body.public_answer = answer.value;
+          if (sel.value === 'declined') body.reason = reason.value;
+          const r = await moderate(`/proposals/${p.id}/status`, body);
+          if (r.status !== 200) { out.replaceChildren(failure(r)); return; }
+          render(r.body.properties, message('ok', tf('prop_status_changed', { s: t(`prop_status_${r.body.properties.status}`) })));
+          load();
+          after?.(r.body);
+        };
+        const merge = async () => {
+          const n = Number(into.value);
+          if (!Number.isInteger(n) || n < 1) { out.replaceChildren(message('error', t('prop_merge_need_id'))); return; }
+          const r = await moderate(`/proposals/${p.id}/merge`, { into: n });
+          if (r.status !== 200) { out.replaceChildren(failure(r)); return; }
+          out.replaceChildren(message('ok', tf('prop_merged', { id: p.id, into: n })));
+          box.querySelectorAll('button, input, select, textarea').forEach((el) => { el.disabled = true; });
+          load();
+          after?.(r.body);
+        };
+        box.replaceChildren(h('summary', {}, t('prop_moderate')),
+          h('p', { class: 'small prop-mod-status' }, `${t('prop_status')}: ${t(`prop_status_${p.status}`)}`),
+          next.length ? h('div', { class: 'prop-next' },
+            h('div', { class: 'form-row' }, h('label', { for: `${key}-next` }, t('prop_next_status')), sel),
+            h('div', { class: 'form-row' }, h('label', { for: `${key}-answer` }, t('prop_public_answer')), answer),
+            reasonRow,
+            h('button', { type: 'button', class: 'prop-set-status', onclick: setStatus }, t('prop_set_status')))
+            : h('p', { class: 'small' }, t('prop_final_status')),
+          h('div', { class: 'form-row' }, h('label', { for: `${key}-into` }, t('prop_merge_into')), into),
+          h('button', { type: 'button', class: 'prop-merge', onclick: merge }, t('prop_merge')),
+          out);
+      };
+      render(p0, note);
+      return box;
+    };
+
+    const showPopup = (props, lngLat, note = null) => {
+      const p = props;
       const out = h('div', { class: 'prop-support-result' });
+      const token = tokenIn.value.trim();
       ctx.popup(lngLat, [
-        h('strong', { class: 'prop-cat' }, catName(cats, p.category)),
+        h('strong', { class: 'prop-cat' }, `#${p.id} ${catName(cats, p.category)}`),
         p.synthetic ? h('span', { class: 'badge-synth' }, t('synthetic')) : null,
         h('p', { class: 'prop-text' }, p.text),
-        h('p', { class: 'small' }, `${t('prop_status')}: ${t(`prop_status_${p.status}`)}`),
+        h('p', { class: 'small prop-status' }, `${t('prop_status')}: ${t(`prop_status_${p.status}`)}`),
         p.public_answer ? h('p', { class: 'small prop-answer' }, `${t('prop_answer')}: ${p.public_answer}`) : null,
         p.decline_reason ? h('p', { class: 'small' }, `${t('prop_reason')}: ${p.decline_reason}`) : null,
         h('p', { class: 'small' }, `${t('prop_supports')}: ${num(p.supports)}`),
         h('button', { type: 'button', class: 'prop-me-too', onclick: () => support(p.id, out) }, t('prop_me_too')),
         out,
+        // A moderator (a token entered below) moves it along the lifecycle or merges it here.
+        token ? modControls(p, { open: Boolean(note), note, after: (f) => {
+          if (f.properties.moderation === 'approved') showPopup(f.properties, lngLat, message('ok', tf('prop_status_changed', { s: t(`prop_status_${f.properties.status}`) })));
+        } }) : null,
       ]);
     };
 
+    // The drawing on the map and the words beside the form.
+    const drawNote = h('p', { id: 'prop-place', class: 'small', 'aria-live': 'polite' }, t('prop_click_map'));
+    const finishBtn = h('button', { type: 'button', id: 'prop-finish', onclick: () => finish() }, t('prop_finish'));
+    const undoBtn = h('button', { type: 'button', id: 'prop-undo', onclick: () => undo() }, t('prop_undo'));
+    const drawTools = h('div', { class: 'prop-draw-tools', hidden: true }, finishBtn, undoBtn);
+    const result = h('div', { id: 'prop-result', 'aria-live': 'polite' });
+    const redraw = () => {
+      const pts = verts.map((c) => ({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: c } }));
+      const shape = [];
+      if (mode === 'line' && verts.length >= 2) shape.push({ type: 'LineString', coordinates: verts });
+      if (mode === 'area' && verts.length >= 3) shape.push({ type: 'Polygon', coordinates: [[...verts, verts[0]]] });
+      else if (mode === 'area' && verts.length === 2) shape.push({ type: 'LineString', coordinates: verts });
+      map.getSource(NEW_SRC)?.setData({ type: 'FeatureCollection', features: [...shape.map((g) => ({ type: 'Feature', properties: {}, geometry: g })), ...pts] });
+      drawTools.hidden = mode === 'point';
+      undoBtn.disabled = !verts.length;
+      finishBtn.disabled = finished;
+      if (mode === 'point') {
+        drawNote.textContent = verts.length ? `${t('prop_place_set')}: ${verts[0][1].toFixed(5)}, ${verts[0][0].toFixed(5)}` : t('prop_click_map');
+      } else if (finished) {
+        drawNote.textContent = `${t(mode === 'line' ? 'prop_line_done' : 'prop_area_done')}. ${tf('prop_points_n', { n: num(verts.length) })}`;
+      } else {
+        drawNote.textContent = `${t(mode === 'line' ? 'prop_draw_line' : 'prop_draw_area')} ${tf('prop_points_n', { n: num(verts.length) })}`;
+      }
+    };
+    const finish = () => {
+      const d = drawnGeometry(mode, verts);
+      if (d.refusal) { result.replaceChildren(message('error', t(d.refusal))); return; }
+      finished = true;
+      result.replaceChildren();
+      redraw();
+    };
+    const undo = () => {
+      verts.pop();
+      finished = false;
+      redraw();
+    };
+    const setMode = (m) => {
+      mode = m;
+      verts = [];
+      finished = false;
+      result.replaceChildren();
+      // A double click adds two vertices, not a zoom, while a line or an area is drawn.
+      if (m === 'point') map.doubleClickZoom.enable(); else map.doubleClickZoom.disable();
+      redraw();
+    };
+
     const onClick = (e) => {
-      const hits = map.queryRenderedFeatures(e.point, { layers: ['proposals-points', 'proposals-clusters'] });
+      const drawing = mode !== 'point' && !finished;
+      const hits = drawing ? [] : map.queryRenderedFeatures(e.point, { layers: HIT_LAYERS.filter((l) => map.getLayer(l)) });
       const hit = hits[0];
       if (hit && hit.properties.cluster) {
         map.easeTo({ center: hit.geometry.coordinates, zoom: map.getZoom() + 2 });
         return;
       }
       if (hit) {
-        showPopup({ properties: { ...hit.properties } }, hit.geometry.coordinates);
+        showPopup({ ...hit.properties }, hit.geometry.type === 'Point' ? hit.geometry.coordinates : e.lngLat);
         return;
       }
-      place = [Number(e.lngLat.lng.toFixed(6)), Number(e.lngLat.lat.toFixed(6))];
-      map.getSource(NEW_SRC)?.setData({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: place } }] });
-      placeNote.textContent = `${t('prop_place_set')}: ${place[1].toFixed(5)}, ${place[0].toFixed(5)}`;
+      if (mode !== 'point' && finished) return;
+      // The click is the drawing's: no basemap popup for it (main.js reads this mark).
+      e.qalaClaimed = true;
+      const c = [Number(e.lngLat.lng.toFixed(6)), Number(e.lngLat.lat.toFixed(6))];
+      if (mode === 'point') verts = [c]; else verts.push(c);
+      redraw();
     };
     map.on('click', onClick);
 
     // The submit form.
-    const placeNote = h('p', { id: 'prop-place', class: 'small', 'aria-live': 'polite' }, t('prop_click_map'));
+    const shapeName = `prop-shape-${Math.random().toString(36).slice(2, 7)}`;
+    const shapeBox = h('fieldset', { class: 'prop-shape segmented', id: 'prop-shape' }, h('legend', {}, t('prop_shape')),
+      ['point', 'line', 'area'].map((m) => h('label', { class: 'seg' },
+        h('input', { type: 'radio', name: shapeName, value: m, id: `prop-shape-${m}`, checked: m === 'point', onchange: (e) => { if (e.target.checked) setMode(m); } }),
+        h('span', {}, t(`prop_shape_${m}`)))));
     const catSel = h('select', { id: 'prop-category', required: true });
     const text = h('textarea', { id: 'prop-text', maxlength: 2000, rows: 4, required: true });
     const photo = h('input', { type: 'file', id: 'prop-photo', accept: 'image/jpeg,image/png' });
     const contact = h('input', { type: 'text', id: 'prop-contact', maxlength: 200, autocomplete: 'email' });
     // The honeypot: hidden from people and from screen readers; robots fill it.
     const honey = h('input', { type: 'text', id: 'prop-website', name: 'website', tabindex: '-1', autocomplete: 'off' });
-    const result = h('div', { id: 'prop-result', 'aria-live': 'polite' });
     const form = h('form', { id: 'proposal-form', onsubmit: async (e) => {
       e.preventDefault();
-      if (!place) { result.replaceChildren(message('error', t('prop_need_place'))); return; }
-      const sub = { geometry: { type: 'Point', coordinates: place }, category: catSel.value, text: text.value };
+      const d = drawnGeometry(mode, verts);
+      if (d.refusal) { result.replaceChildren(message('error', t(d.refusal))); return; }
+      const sub = { geometry: d.geometry, category: catSel.value, text: text.value };
       if (contact.value.trim()) sub.contact = contact.value;
       if (honey.value) sub.website = honey.value;
       const fd = new FormData();
@@ -136,15 +329,16 @@ export default {
         result.replaceChildren(message('ok', t('prop_sent')));
         text.value = '';
         photo.value = '';
+        if (mode !== 'point') { verts = []; finished = false; redraw(); }
       } else if (r.status === 409 && r.body?.code === 'duplicate_proposal') {
         const out = h('div');
         result.replaceChildren(message('error', t('prop_duplicate')),
           h('button', { type: 'button', id: 'prop-support-instead', onclick: () => support(r.body.existing_id, out) }, t('prop_support_instead')), out);
       } else {
-        result.replaceChildren(message('error', `${r.body?.code ?? r.status}: ${r.body?.message ?? ''}`));
+        result.replaceChildren(failure(r));
       }
     } },
-    h('h3', {}, t('prop_submit_title')), placeNote,
+    h('h3', {}, t('prop_submit_title')), shapeBox, drawNote, drawTools,
     h('div', { class: 'form-row' }, h('label', { for: 'prop-category' }, t('prop_category')), catSel),
     h('div', { class: 'form-row' }, h('label', { for: 'prop-text' }, t('prop_text')), text),
     h('div', { class: 'form-row' }, h('label', { for: 'prop-photo' }, t('prop_photo')), photo),
@@ -153,7 +347,7 @@ export default {
       h('label', { for: 'prop-website' }, t('prop_honeypot')), honey),
     h('button', { type: 'submit', id: 'prop-send' }, t('prop_send')), result);
     formBox.append(form);
-
+    redraw();
     // Planner: counts per zone and demand beside gap.
     const zonesSel = h('select', { id: 'prop-zones' }, ['districts', 'rings'].map((z) => h('option', { value: z }, t(`prop_zones_${z}`))));
     const planOut = h('div', { id: 'prop-plan-out' });
@@ -180,33 +374,43 @@ export default {
     zonesSel.addEventListener('change', renderPlan);
     planBox.append(h('h3', {}, t('prop_planner')), h('div', { class: 'form-row' }, h('label', { for: 'prop-zones' }, t('zone')), zonesSel), planOut);
 
-    // Moderator: the queue.
-    const tokenIn = h('input', { type: 'password', id: 'prop-mod-token', autocomplete: 'off', value: getToken() });
+    // Moderator: the queue (pending proposals, oldest first): approve or reject, and the
+    // same status and merge controls as in a public proposal's popup.
     const queue = h('div', { id: 'prop-queue' });
+    const queueNote = h('div', { id: 'prop-queue-note', 'aria-live': 'polite' });
     const decide = async (id, body, row) => {
-      const r = await request(`/proposals/${id}/moderation`, { method: 'POST', token: tokenIn.value.trim(), headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-      row.append(r.status === 200 ? message('ok', t('prop_done')) : message('error', `${r.body?.code ?? r.status}: ${r.body?.message ?? ''}`));
-      if (r.status === 200) { row.querySelectorAll('button').forEach((b) => { b.disabled = true; }); load(); }
+      const r = await moderate(`/proposals/${id}/moderation`, body);
+      row.querySelector('.prop-decision')?.remove();
+      row.append(r.status === 200 ? h('div', { class: 'prop-decision' }, message('ok', t('prop_done'))) : h('div', { class: 'prop-decision' }, failure(r)));
+      if (r.status === 200) { row.querySelectorAll('button, input, select, textarea').forEach((b) => { b.disabled = true; }); load(); }
     };
     const loadQueue = async () => {
       const r = await request('/moderation/proposals?limit=200', { token: tokenIn.value.trim() });
-      if (r.status !== 200) { queue.replaceChildren(message('error', `${r.body?.code ?? r.status}: ${r.body?.message ?? ''}`)); return; }
+      if (!alive) return;
+      if (r.status !== 200) { queue.replaceChildren(failure(r)); return; }
       const items = r.body.features;
       queue.replaceChildren(items.length ? h('ul', { class: 'prop-queue' }, items.map((f) => {
         const p = f.properties;
         const reason = h('input', { type: 'text', class: 'prop-reason', 'aria-label': t('prop_reason') });
         const row = h('li', { 'data-id': p.id },
-          h('strong', {}, `#${p.id} ${catName(cats, p.category)}`), p.synthetic ? h('span', { class: 'badge-synth' }, t('synthetic')) : null,
+          h('strong', {}, `#${p.id} ${catName(cats, p.category)}`), ' ', h('span', { class: 'small' }, t(`prop_shape_${{ Point: 'point', LineString: 'line', Polygon: 'area' }[f.geometry?.type] ?? 'point'}`)),
+          p.synthetic ? h('span', { class: 'badge-synth' }, t('synthetic')) : null,
           h('p', { class: 'prop-text' }, p.text),
           h('button', { type: 'button', class: 'prop-approve', onclick: () => decide(p.id, { action: 'approve' }, row) }, t('prop_approve')),
           reason,
-          h('button', { type: 'button', class: 'prop-reject', onclick: () => decide(p.id, { action: 'reject', reason: reason.value }, row) }, t('prop_reject')));
+          h('button', { type: 'button', class: 'prop-reject', onclick: () => decide(p.id, { action: 'reject', reason: reason.value }, row) }, t('prop_reject')),
+          modControls(p, { after: (res) => {
+            if (res.properties.moderation === 'merged') {
+              queueNote.replaceChildren(message('ok', tf('prop_merged', { id: p.id, into: res.properties.merged_into })));
+              loadQueue();
+            }
+          } }));
         return row;
       })) : h('p', {}, t('prop_queue_empty')));
     };
     modBox.append(h('h3', {}, t('prop_moderation')),
       h('div', { class: 'form-row' }, h('label', { for: 'prop-mod-token' }, t('prop_token')), tokenIn),
-      h('button', { type: 'button', id: 'prop-load-queue', onclick: loadQueue }, t('prop_load_queue')), queue);
+      h('button', { type: 'button', id: 'prop-load-queue', onclick: loadQueue }, t('prop_load_queue')), queueNote, queue);
 
     (async () => {
       const r = await request('/proposals/categories');
@@ -221,6 +425,7 @@ export default {
     return () => {
       alive = false;
       map.off('click', onClick);
+      map.doubleClickZoom.enable();
       removeLayers(map);
       delete document.body.dataset.proposalsReady;
     };
