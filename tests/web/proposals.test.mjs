@@ -101,6 +101,35 @@ test('a proposal with script and HTML in its text is shown as text and runs noth
   await context.close();
 });
 
+test('a large public set is drawn from the server\'s vector tiles: clusters at the city zoom, each proposal with its popup close up', async () => {
+  // ?proposal_tiles=1: the tiles whatever the size (a set above one page of 5,000 switches itself).
+  const { page, context, errors } = await openPage(browser, '/?lang=kk&view=proposals&proposal_tiles=1');
+  await ready(page);
+  const tileRequests = [];
+  page.on('request', (r) => { if (r.url().includes('/proposals/tiles/')) tileRequests.push(r.url()); });
+  await page.evaluate(() => window.qala.map.jumpTo({ center: [76.93, 43.25], zoom: 11 }));
+  await page.waitForFunction(() => window.qala.map.queryRenderedFeatures({ layers: ['proposals-tile-clusters'] }).length > 0, null, { timeout: 30000 });
+  const clustered = await page.evaluate(() => window.qala.map.queryRenderedFeatures({ layers: ['proposals-tile-clusters'] })
+    .reduce((a, f) => a + Number(f.properties.point_count), 0));
+  assert.ok(clustered > 100, `clusters count the public proposals: ${clustered}`);
+  assert.ok(tileRequests.length > 0, 'tiles came from /proposals/tiles');
+  assert.equal(await page.evaluate(() => window.qala.map.getLayoutProperty('proposals-clusters', 'visibility')), 'none', 'the GeoJSON layers give way');
+  // Close up, each proposal; a click opens its popup with its text (fetched: tiles carry none).
+  await page.evaluate(() => window.qala.map.jumpTo({ center: [76.93, 43.25], zoom: 14 }));
+  await page.waitForFunction(() => window.qala.map.queryRenderedFeatures({ layers: ['proposals-tile-points'] }).length > 0, null, { timeout: 30000 });
+  const pt = await page.evaluate(() => {
+    const f = window.qala.map.queryRenderedFeatures({ layers: ['proposals-tile-points'] })[0];
+    return window.qala.map.project(f.geometry.coordinates);
+  });
+  const box = await page.locator('#map canvas').first().boundingBox();
+  await page.mouse.click(box.x + pt.x, box.y + pt.y);
+  await page.locator('.popup .prop-text').waitFor({ timeout: 15000 });
+  assert.ok((await page.locator('.popup .prop-text').innerText()).length > 0);
+  await shot(page, 'proposals-tiles-kk');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('the public list never carries a contact', async () => {
   const res = await fetch(`${BASE}/proposals?limit=5000`);
   assert.equal(res.status, 200);

@@ -15,10 +15,15 @@ const SRC = 'geo-proposals';
 const SHAPES_SRC = 'geo-proposal-shapes';
 const HEAT_SRC = 'geo-proposal-heat';
 const NEW_SRC = 'geo-proposal-new';
+/** The server's vector tiles of the public proposals (clusters below zoom 13, each from 13). */
+const TILE_SRC = 'tiles-proposals';
+const TILE_LAYERS_IDS = ['proposals-tile-fill', 'proposals-tile-line', 'proposals-tile-heat', 'proposals-tile-clusters', 'proposals-tile-count', 'proposals-tile-points'];
+/** Public proposals drawn from one GeoJSON page; a larger set is drawn from vector tiles. */
+export const PAGE = 5000;
 const LAYERS = ['proposals-fill', 'proposals-line', 'proposals-heat', 'proposals-clusters', 'proposals-count', 'proposals-points',
   'proposals-new-fill', 'proposals-new-line', 'proposals-new'];
 /** Layers a click on which opens a proposal's popup (or zooms into a cluster). */
-const HIT_LAYERS = ['proposals-points', 'proposals-clusters', 'proposals-line', 'proposals-fill'];
+const HIT_LAYERS = ['proposals-points', 'proposals-clusters', 'proposals-line', 'proposals-fill', 'proposals-tile-points', 'proposals-tile-clusters', 'proposals-tile-line', 'proposals-tile-fill'];
 const PURPLE = '#7c3aed';
 /** The heat map's ramp, fewer → more proposals (also the legend's). */
 const HEAT_RAMP = ['#ffffb2', '#fecc5c', '#fd8d3c', '#f03b20', '#bd0026'];
@@ -41,6 +46,18 @@ const catName = (cats, code) => {
   return c ? c[`name_${lang()}`] ?? c.name_en : code;
 };
 
+/** The heat map's paint: weighted by supports, fading out as one zooms in. */
+function heatPaint() {
+  return {
+    'heatmap-weight': ['interpolate', ['linear'], ['coalesce', ['get', 'supports'], 0], 0, 0.4, 5, 0.7, 20, 1],
+    'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 10, 0.8, 16, 2],
+    'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 10, 12, 14, 24, 18, 40],
+    'heatmap-opacity': 0.8,
+    'heatmap-color': ['interpolate', ['linear'], ['heatmap-density'], 0, 'rgba(255,255,178,0)',
+      0.15, HEAT_RAMP[0], 0.35, HEAT_RAMP[1], 0.55, HEAT_RAMP[2], 0.75, HEAT_RAMP[3], 1, HEAT_RAMP[4]],
+  };
+}
+
 function addLayers(map) {
   if (!map.getSource(SRC)) {
     map.addSource(SRC, { type: 'geojson', data: EMPTY, cluster: true, clusterRadius: 40, clusterMaxZoom: 15 });
@@ -53,14 +70,7 @@ function addLayers(map) {
       layout: { 'line-cap': 'round', 'line-join': 'round' }, paint: { 'line-color': PURPLE, 'line-width': 4, 'line-opacity': 0.9 } });
     // Off until the panel's toggle turns it on; weighted by supports, fading out as one zooms in.
     map.addLayer({ id: 'proposals-heat', type: 'heatmap', source: HEAT_SRC, layout: { visibility: 'none' },
-      paint: {
-        'heatmap-weight': ['interpolate', ['linear'], ['coalesce', ['get', 'supports'], 0], 0, 0.4, 5, 0.7, 20, 1],
-        'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 10, 0.8, 16, 2],
-        'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 10, 12, 14, 24, 18, 40],
-        'heatmap-opacity': 0.8,
-        'heatmap-color': ['interpolate', ['linear'], ['heatmap-density'], 0, 'rgba(255,255,178,0)',
-          0.15, HEAT_RAMP[0], 0.35, HEAT_RAMP[1], 0.55, HEAT_RAMP[2], 0.75, HEAT_RAMP[3], 1, HEAT_RAMP[4]],
-      } });
+      paint: heatPaint() });
     map.addLayer({ id: 'proposals-clusters', type: 'circle', source: SRC, filter: ['has', 'point_count'],
       paint: { 'circle-color': PURPLE, 'circle-opacity': 0.75, 'circle-radius': ['step', ['get', 'point_count'], 14, 20, 20, 100, 28] } });
     map.addLayer({ id: 'proposals-count', type: 'symbol', source: SRC, filter: ['has', 'point_count'],
@@ -78,8 +88,36 @@ function addLayers(map) {
 }
 
 function removeLayers(map) {
-  for (const l of LAYERS) if (map.getLayer(l)) map.removeLayer(l);
-  for (const s of [SRC, SHAPES_SRC, HEAT_SRC, NEW_SRC]) if (map.getSource(s)) map.removeSource(s);
+  for (const l of [...LAYERS, ...TILE_LAYERS_IDS]) if (map.getLayer(l)) map.removeLayer(l);
+  for (const s of [SRC, SHAPES_SRC, HEAT_SRC, NEW_SRC, TILE_SRC]) if (map.getSource(s)) map.removeSource(s);
+}
+
+/**
+ * Switches the public map to the server's vector tiles (a set larger than one page): the
+ * GeoJSON layers give way to the same styles on the tiles; the heat map follows its toggle.
+ */
+function useTiles(map, heatOn) {
+  if (!map.getSource(TILE_SRC)) {
+    map.addSource(TILE_SRC, { type: 'vector', tiles: [`${location.origin}/proposals/tiles/{z}/{x}/{y}.mvt`], maxzoom: 16,
+      attribution: 'qala' });
+  }
+  const before = 'proposals-new-fill';
+  const L = 'proposals';
+  const add = (layer) => { if (!map.getLayer(layer.id)) map.addLayer({ ...layer, source: TILE_SRC, 'source-layer': L }, before); };
+  add({ id: 'proposals-tile-fill', type: 'fill', filter: isType('Polygon'), paint: { 'fill-color': PURPLE, 'fill-opacity': 0.25 } });
+  add({ id: 'proposals-tile-line', type: 'line', filter: ['!=', ['geometry-type'], 'Point'], paint: { 'line-color': PURPLE, 'line-width': 4, 'line-opacity': 0.9 } });
+  add({ id: 'proposals-tile-heat', type: 'heatmap', filter: isType('Point'), layout: { visibility: heatOn ? 'visible' : 'none' },
+    paint: { ...heatPaint(),
+      'heatmap-weight': ['interpolate', ['linear'], ['coalesce', ['get', 'point_count'], 1], 1, 0.4, 50, 1] } });
+  add({ id: 'proposals-tile-clusters', type: 'circle', filter: ['has', 'point_count'],
+    paint: { 'circle-color': PURPLE, 'circle-opacity': 0.75, 'circle-radius': ['step', ['get', 'point_count'], 14, 20, 20, 100, 28] } });
+  add({ id: 'proposals-tile-count', type: 'symbol', filter: ['has', 'point_count'],
+    layout: { 'text-field': ['to-string', ['get', 'point_count']], 'text-font': ['Noto Sans Bold'], 'text-size': 12 }, paint: { 'text-color': '#fff' } });
+  add({ id: 'proposals-tile-points', type: 'circle', filter: ['all', isType('Point'), ['!', ['has', 'point_count']]],
+    paint: { 'circle-radius': 7, 'circle-color': PURPLE, 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } });
+  for (const l of ['proposals-fill', 'proposals-line', 'proposals-heat', 'proposals-clusters', 'proposals-count', 'proposals-points']) {
+    if (map.getLayer(l)) map.setLayoutProperty(l, 'visibility', 'none');
+  }
 }
 
 /** The GeoJSON geometry of a drawing, or the reason it cannot be sent yet (an i18n key). */
@@ -115,6 +153,11 @@ export default {
     let verts = [];
     let finished = false;
     addLayers(map);
+    // A public set larger than one page is drawn from the server's vector tiles; `?proposal_tiles=1`
+    // asks for them whatever the size.
+    let tiled = false;
+    let heatOn = false;
+    const forceTiles = new URLSearchParams(location.search).get('proposal_tiles') === '1';
     const info = h('p', { id: 'proposals-info', class: 'small' });
 
     // The legend: the proposals' swatch and the heat map toggle with its ramp.
@@ -128,7 +171,9 @@ export default {
       toggleRow({ id: 'prop-heat-toggle', label: t('prop_heat'), checked: false,
         swatch: { background: `linear-gradient(90deg, ${HEAT_RAMP.join(', ')})` },
         onChange: (on) => {
-          if (map.getLayer('proposals-heat')) map.setLayoutProperty('proposals-heat', 'visibility', on ? 'visible' : 'none');
+          heatOn = on;
+          const heat = tiled ? 'proposals-tile-heat' : 'proposals-heat';
+          if (map.getLayer(heat)) map.setLayoutProperty(heat, 'visibility', on ? 'visible' : 'none');
           if (on) legendBox.append(heatRamp, heatNote);
           else { heatRamp.remove(); heatNote.remove(); }
         } }));
@@ -139,9 +184,15 @@ export default {
     panel.append(mapBox, formBox, planBox, modBox);
 
     const load = async () => {
-      const r = await request('/proposals?limit=5000');
+      const r = await request(`/proposals?limit=${PAGE}`);
       if (!alive || r.status !== 200) return;
-      const fs = r.body.features ?? [];
+      if (forceTiles || (r.body.numberMatched ?? 0) > PAGE) {
+        tiled = true;
+        useTiles(map, heatOn);
+        // After a change (a support, a moderation step) the tiles are asked for afresh.
+        map.getSource(TILE_SRC)?.setTiles([`${location.origin}/proposals/tiles/{z}/{x}/{y}.mvt?v=${r.body.numberMatched}-${Date.now()}`]);
+      }
+      const fs = tiled ? [] : (r.body.features ?? []);
       map.getSource(SRC)?.setData({ type: 'FeatureCollection', features: fs.filter((f) => f.geometry?.type === 'Point') });
       map.getSource(SHAPES_SRC)?.setData({ type: 'FeatureCollection', features: fs.filter((f) => f.geometry && f.geometry.type !== 'Point') });
       map.getSource(HEAT_SRC)?.setData({ type: 'FeatureCollection', features: fs.map((f) => {
@@ -287,6 +338,16 @@ export default {
       const hit = hits[0];
       if (hit && hit.properties.cluster) {
         map.easeTo({ center: hit.geometry.coordinates, zoom: map.getZoom() + 2 });
+        return;
+      }
+      if (hit && hit.layer.id.startsWith('proposals-tile-') && hit.properties.point_count) {
+        map.easeTo({ center: e.lngLat, zoom: Math.max(map.getZoom() + 2, 13) });
+        return;
+      }
+      if (hit && hit.layer.id.startsWith('proposals-tile-')) {
+        // Tiles carry no text: the proposal itself, public fields only.
+        const at = hit.geometry.type === 'Point' ? hit.geometry.coordinates : e.lngLat;
+        request(`/proposals/${hit.id}`).then((r) => { if (alive && r.status === 200) showPopup({ ...r.body.properties }, at); });
         return;
       }
       if (hit) {
