@@ -117,9 +117,12 @@ test('a large public set is drawn from the server\'s vector tiles: clusters at t
   // Close up, each proposal; a click opens its popup with its text (fetched: tiles carry none).
   await page.evaluate(() => window.qala.map.jumpTo({ center: [76.93, 43.25], zoom: 14 }));
   await page.waitForFunction(() => window.qala.map.queryRenderedFeatures({ layers: ['proposals-tile-points'] }).length > 0, null, { timeout: 30000 });
+  // The proposal nearest the middle of the map (one at the edge may sit under a control).
   const pt = await page.evaluate(() => {
-    const f = window.qala.map.queryRenderedFeatures({ layers: ['proposals-tile-points'] })[0];
-    return window.qala.map.project(f.geometry.coordinates);
+    const m = window.qala.map;
+    const c = m.project(m.getCenter());
+    const pts = m.queryRenderedFeatures({ layers: ['proposals-tile-points'] }).map((f) => m.project(f.geometry.coordinates));
+    return pts.sort((a, b) => Math.hypot(a.x - c.x, a.y - c.y) - Math.hypot(b.x - c.x, b.y - c.y))[0];
   });
   const box = await page.locator('#map canvas').first().boundingBox();
   await page.mouse.click(box.x + pt.x, box.y + pt.y);

@@ -618,7 +618,7 @@ pub async fn public_points(pool: &PgPool) -> Result<Vec<(f64, f64, String)>, Sto
 /// it, counts per grid cell (a cluster: `point_count`, `supports`, the commonest `category`).
 pub const TILE_DETAIL_ZOOM: u32 = 13;
 /// Cluster cells per tile side below [`TILE_DETAIL_ZOOM`].
-pub const TILE_CLUSTER_CELLS: u32 = 64;
+pub const TILE_CLUSTER_CELLS: u32 = 16;
 
 /// One Mapbox Vector Tile (layer `proposals`) of the public proposals: approved only, and only
 /// public fields (id, category, status, supports, synthetic; never text, contact or client).

@@ -20,6 +20,8 @@ const TILE_SRC = 'tiles-proposals';
 const TILE_LAYERS_IDS = ['proposals-tile-fill', 'proposals-tile-line', 'proposals-tile-heat', 'proposals-tile-clusters', 'proposals-tile-count', 'proposals-tile-points'];
 /** Public proposals drawn from one GeoJSON page; a larger set is drawn from vector tiles. */
 export const PAGE = 5000;
+/** `?proposal_tiles=1` in the address the page was opened with (read before the app rewrites it). */
+const FORCE_TILES = typeof location !== 'undefined' && new URLSearchParams(location.search).get('proposal_tiles') === '1';
 const LAYERS = ['proposals-fill', 'proposals-line', 'proposals-heat', 'proposals-clusters', 'proposals-count', 'proposals-points',
   'proposals-new-fill', 'proposals-new-line', 'proposals-new'];
 /** Layers a click on which opens a proposal's popup (or zooms into a cluster). */
@@ -157,7 +159,7 @@ export default {
     // asks for them whatever the size.
     let tiled = false;
     let heatOn = false;
-    const forceTiles = new URLSearchParams(location.search).get('proposal_tiles') === '1';
+    const forceTiles = FORCE_TILES;
     const info = h('p', { id: 'proposals-info', class: 'small' });
 
     // The legend: the proposals' swatch and the heat map toggle with its ramp.
