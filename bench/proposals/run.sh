@@ -73,6 +73,28 @@ timed "/proposals/stats?zones=districts"
 timed "/proposals/stats?zones=rings"
 timed "/proposals/demand?zones=districts"
 timed "/indicators/stops_500m?zones=districts"
+timed "/collections/proposals/items?limit=1000&bbox=76.90,43.22,76.97,43.27"
+
+echo "== public map tiles (/proposals/tiles): every tile of the city at z10-z14, cold (first ask) and cached"
+python3 - "$PORT" <<'PY'
+import math, statistics, sys, time, urllib.request
+port = sys.argv[1]
+def tile(lon, lat, z):
+    n = 2 ** z
+    return int((lon + 180) / 360 * n), int((1 - math.log(math.tan(math.radians(lat)) + 1 / math.cos(math.radians(lat))) / math.pi) / 2 * n)
+for z in range(10, 15):
+    x0, y0 = tile(76.75, 43.40, z); x1, y1 = tile(77.15, 43.10, z)
+    cold, warm, sizes = [], [], []
+    for x in range(x0, x1 + 1):
+        for y in range(y0, y1 + 1):
+            for bucket in (cold, warm):
+                t = time.perf_counter()
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/proposals/tiles/{z}/{x}/{y}.mvt").read()
+                bucket.append((time.perf_counter() - t) * 1000)
+            sizes.append(len(body))
+    q = lambda v: sorted(v)[max(0, int(len(v) * 0.95) - 1)]
+    print(f"z{z:<3} {len(cold):4d} tiles  cold p50 {statistics.median(cold):6.1f} ms  p95 {q(cold):6.1f} ms  cached p50 {statistics.median(warm):5.1f} ms  largest {max(sizes):8d} bytes")
+PY
 
 echo "== burst: 1,000 submissions from 1,000 clients, 32 at a time"
 before=$(psql "$URL" -Atq -c "SELECT count(*) FROM proposal")

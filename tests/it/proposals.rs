@@ -525,7 +525,7 @@ async fn proposal_counts_per_zone_match_postgis() {
         }
     }
     // The public map's tiles: at the city's zoom, clusters whose counts add up to every public
-    // proposal in the tile (checked against PostGIS); from zoom 13, each proposal with public
+    // proposal in the tile (checked against PostGIS); from zoom 14, each proposal with public
     // fields only.
     let approved_in = |z: u32, lon: f64, lat: f64| {
         let pool = pool.clone();

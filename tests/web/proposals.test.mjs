@@ -115,7 +115,7 @@ test('a large public set is drawn from the server\'s vector tiles: clusters at t
   assert.ok(tileRequests.length > 0, 'tiles came from /proposals/tiles');
   assert.equal(await page.evaluate(() => window.qala.map.getLayoutProperty('proposals-clusters', 'visibility')), 'none', 'the GeoJSON layers give way');
   // Close up, each proposal; a click opens its popup with its text (fetched: tiles carry none).
-  await page.evaluate(() => window.qala.map.jumpTo({ center: [76.93, 43.25], zoom: 14 }));
+  await page.evaluate(() => window.qala.map.jumpTo({ center: [76.93, 43.25], zoom: 14.5 }));
   await page.waitForFunction(() => window.qala.map.queryRenderedFeatures({ layers: ['proposals-tile-points'] }).length > 0, null, { timeout: 30000 });
   // The proposal nearest the middle of the map (one at the edge may sit under a control).
   const pt = await page.evaluate(() => {

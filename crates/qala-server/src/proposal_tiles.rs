@@ -1,6 +1,6 @@
 //! `GET /proposals/tiles/{z}/{x}/{y}.mvt`: the public proposals as vector tiles (layer
 //! `proposals`), so the public map draws 100,000 of them without downloading them: clusters
-//! per grid cell below zoom 13 (`point_count`, `supports`, the commonest `category`), each
+//! per grid cell below zoom 14 (`point_count`, `supports`, the commonest `category`), each
 //! proposal from 13 on (`id`, `category`, `status`, `supports`, `synthetic`). Approved
 //! proposals only, public fields only. Tiles are kept in memory while the public set is
 //! unchanged (the same generation as the per-zone counts).
@@ -30,9 +30,33 @@ type Tiles = HashMap<(u32, u32, u32), Bytes>;
 #[derive(Default)]
 pub struct ProposalTileCache {
     inner: Mutex<(String, Tiles)>,
+    /// The public set's generation as last read, and when: tiles trust it for a moment
+    /// rather than counting 100,000 rows on every tile.
+    generation: Mutex<Option<(String, std::time::Instant)>>,
 }
 
+/// How long a read generation is trusted (tiles are cached 30 s by clients anyway).
+const GENERATION_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl ProposalTileCache {
+    async fn generation(&self, pool: &sqlx::PgPool) -> Result<String, qala_store::StoreError> {
+        if let Some((g, at)) = self
+            .generation
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            && at.elapsed() < GENERATION_TTL
+        {
+            return Ok(g);
+        }
+        let g = store::public_generation(pool).await?;
+        *self
+            .generation
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((g.clone(), std::time::Instant::now()));
+        Ok(g)
+    }
+
     fn get(&self, generation: &str, key: (u32, u32, u32)) -> Option<Bytes> {
         let g = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         (g.0 == generation).then(|| g.1.get(&key).cloned()).flatten()
@@ -77,7 +101,7 @@ pub async fn tile(
 ) -> ApiResult<Response> {
     let key = coord(&z, &x, &y_mvt)?;
     let pool = state.db()?;
-    let generation = store::public_generation(pool).await?;
+    let generation = state.proposal_tiles.generation(pool).await?;
     let etag = format!("\"p{}-{}-{}-{}\"", generation.replace('/', "."), key.0, key.1, key.2);
     let unchanged = headers
         .get(header::IF_NONE_MATCH)

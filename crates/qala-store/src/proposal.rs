@@ -616,7 +616,7 @@ pub async fn public_points(pool: &PgPool) -> Result<Vec<(f64, f64, String)>, Sto
 
 /// From this zoom on, the public tiles carry each proposal (its point, line or area); below
 /// it, counts per grid cell (a cluster: `point_count`, `supports`, the commonest `category`).
-pub const TILE_DETAIL_ZOOM: u32 = 13;
+pub const TILE_DETAIL_ZOOM: u32 = 14;
 /// Cluster cells per tile side below [`TILE_DETAIL_ZOOM`].
 pub const TILE_CLUSTER_CELLS: u32 = 16;
 

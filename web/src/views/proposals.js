@@ -15,7 +15,7 @@ const SRC = 'geo-proposals';
 const SHAPES_SRC = 'geo-proposal-shapes';
 const HEAT_SRC = 'geo-proposal-heat';
 const NEW_SRC = 'geo-proposal-new';
-/** The server's vector tiles of the public proposals (clusters below zoom 13, each from 13). */
+/** The server's vector tiles of the public proposals (clusters below zoom 14, each from 14). */
 const TILE_SRC = 'tiles-proposals';
 const TILE_LAYERS_IDS = ['proposals-tile-fill', 'proposals-tile-line', 'proposals-tile-heat', 'proposals-tile-clusters', 'proposals-tile-count', 'proposals-tile-points'];
 /** Public proposals drawn from one GeoJSON page; a larger set is drawn from vector tiles. */
@@ -343,7 +343,7 @@ export default {
         return;
       }
       if (hit && hit.layer.id.startsWith('proposals-tile-') && hit.properties.point_count) {
-        map.easeTo({ center: e.lngLat, zoom: Math.max(map.getZoom() + 2, 13) });
+        map.easeTo({ center: e.lngLat, zoom: Math.max(map.getZoom() + 2, 14) });
         return;
       }
       if (hit && hit.layer.id.startsWith('proposals-tile-')) {

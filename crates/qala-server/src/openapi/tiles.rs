@@ -36,7 +36,7 @@ pub fn paths() -> Map<String, Value> {
     p.insert(
         "/proposals/tiles/{z}/{x}/{y}.mvt".into(),
         json!({"get": op("getProposalTile", "proposals",
-            "the public proposals as a Mapbox Vector Tile (layer `proposals`; approved only, public fields only): clusters below zoom 13 (point_count, supports, category), each proposal from 13 on (id, category, status, supports, synthetic); ETag and If-None-Match → 304",
+            "the public proposals as a Mapbox Vector Tile (layer `proposals`; approved only, public fields only): clusters below zoom 14 (point_count, supports, category), each proposal from 14 on (id, category, status, supports, synthetic); ETag and If-None-Match → 304",
             vec![coord("z", "zoom 0–22", 13), coord("x", "column, 0..2^z", 5846), coord("y", "row from the north, 0..2^z", 3002)],
             {
                 let mut r = responses(&[("200", ok("the tile", MVT_CONTENT_TYPE, json!({"type": "string", "format": "binary"})))], &[400, 503]);
