@@ -512,6 +512,14 @@ async fn proposal_counts_per_zone_match_postgis() {
     .await
     .unwrap();
     assert!(oracle.iter().map(|o| o.2).sum::<i64>() > 700);
+    let outside: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM proposal p WHERE p.synthetic
+           AND NOT EXISTS (SELECT 1 FROM city_boundary_current c WHERE ST_Contains(c.geom, p.geom))",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(outside, 0, "every synthetic proposal is inside the city");
     let zones = stats["zones"].as_array().unwrap();
     assert_eq!(zones.len(), 8);
     for z in zones {

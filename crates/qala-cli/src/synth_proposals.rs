@@ -23,7 +23,17 @@ pub async fn load(pool: &PgPool, seed: u64) -> anyhow::Result<u64> {
     .await?;
     let set = qala_synth::proposals::generate(&cells, qala_synth::proposals::ALMATY_2050_PROPOSALS, seed);
     let rows: Vec<NewProposal> = set.into_iter().map(to_new).collect();
-    Ok(proposal::insert_many(pool, &rows).await?)
+    let n = proposal::insert_many(pool, &rows).await?;
+    // The jitter can carry a point near the edge out of the city (a resident could not put it
+    // there): such points move to the nearest place 25 m inside the boundary.
+    sqlx::query(
+        "UPDATE proposal p SET geom = ST_ClosestPoint(ST_Buffer(c.geom::geography, -25)::geometry, p.geom)
+         FROM city_boundary_current c
+         WHERE p.synthetic AND GeometryType(p.geom) = 'POINT' AND NOT ST_Contains(c.geom, p.geom)",
+    )
+    .execute(pool)
+    .await?;
+    Ok(n)
 }
 
 /// A generated proposal as a row to store.
