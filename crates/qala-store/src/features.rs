@@ -195,7 +195,10 @@ fn item(r: &sqlx::postgres::PgRow) -> Result<Item, sqlx::Error> {
 
 async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
     let mut tx = pool.begin().await?;
-    sqlx::query(&format!("SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'"))
+    // One round trip: the time limit, and no JIT — these queries take milliseconds, and
+    // compiling them took ~6 ms each (a bbox + CQL2 count: 14 ms with JIT, 8 ms without).
+    sqlx::query("SELECT set_config('statement_timeout', $1, true), set_config('jit', 'off', true)")
+        .bind(STATEMENT_TIMEOUT)
         .execute(&mut *tx)
         .await?;
     Ok(tx)
