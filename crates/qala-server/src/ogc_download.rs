@@ -39,10 +39,14 @@ fn csv_field(s: &str, out: &mut String) {
     }
 }
 
-/// A property as CSV text: strings as they are, lists and objects as JSON.
+/// A property as CSV text: strings as they are, lists and objects as JSON. A string a
+/// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return) gets a leading `'`, as the proposals' CSV does; numbers are numbers and stay as
+/// they are.
 fn text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
+        Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
@@ -325,6 +329,17 @@ mod tests {
         assert_eq!(q("a,b"), "\"a,b\"");
         assert_eq!(q("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(q("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn formulas_are_defused_and_numbers_kept() {
+        assert_eq!(
+            text(&serde_json::json!("=HYPERLINK(\"http://x\")")),
+            "'=HYPERLINK(\"http://x\")"
+        );
+        assert_eq!(text(&serde_json::json!("@SUM(A1)")), "'@SUM(A1)");
+        assert_eq!(text(&serde_json::json!(-5)), "-5");
+        assert_eq!(text(&serde_json::json!("Abay")), "Abay");
     }
 
     #[test]
