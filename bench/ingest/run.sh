@@ -15,31 +15,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 read -r GPKG_N GEOJSON_N <<<"${SIZES:-1000000 500000}"
-QALA=${QALA_BIN:-target/release/qala}
-[ -x "$QALA" ] || cargo build --release -p qala-cli
-work=$(mktemp -d /tmp/qala-bench-XXXX); trap 'rm -rf "$work"' EXIT
+BENCH_NAME=bench
+# shellcheck source=bench/ingest/common.sh
+source bench/ingest/common.sh
 
-if [ -z "${DATABASE_URL:-}" ]; then
-  admin=$(QALA_HOME=.qala-test "$QALA" db url)
-  db="qala_bench_$$"
-  psql "$admin" -qc "CREATE DATABASE $db" >/dev/null
-  export DATABASE_URL="${admin%/*}/$db"
-  trap 'psql "$admin" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$work"' EXIT
-fi
-"$QALA" -q db migrate
-PG=$(python3 - "$DATABASE_URL" <<'PY'
-import sys, urllib.parse as u
-p = u.urlparse(sys.argv[1])
-print(f"PG:host={p.hostname} port={p.port or 5432} user={p.username} password={p.password or ''} dbname={p.path[1:]}")
-PY
-)
-
-gen_csv() { # n seed -> CSV lon,lat,category,name (WGS84), a fixed LCG so runs are comparable
-  awk -v n="$1" -v seed="$2" 'BEGIN { s = seed; print "lon,lat,category,name";
-    for (i = 1; i <= n; i++) { s = (s * 1103515245 + 12345) % 2147483648; x = 76.75 + 0.45 * s / 2147483648;
-      s = (s * 1103515245 + 12345) % 2147483648; y = 43.10 + 0.35 * s / 2147483648;
-      printf "%.7f,%.7f,bus_stop,stop %d\n", x, y, i } }'
-}
 echo "generating $GPKG_N-feature GeoPackage (EPSG:32643) and $GEOJSON_N-feature GeoJSON (EPSG:4326)…"
 gen_csv "$GPKG_N" 42 > "$work/a.csv"
 ogr2ogr -f GPKG "$work/stops.gpkg" "$work/a.csv" -oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat \
@@ -48,15 +27,6 @@ gen_csv "$GEOJSON_N" 7 > "$work/b.csv"
 ogr2ogr -f GeoJSON "$work/stops.geojson" "$work/b.csv" -oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat \
   -a_srs EPSG:4326 -nln stops
 rm -f "$work"/*.csv
-
-measure() { # cmd… -> prints "seconds rss_kib" after running cmd under /usr/bin/time
-  local t="$work/time.txt"
-  /usr/bin/time -v -o "$t" "$@" >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; return 1; }
-  local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$t")
-  rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$t")
-  echo "$wall $rss"
-}
 
 printf '\n%-28s %10s %10s %12s %10s %12s %9s %9s %7s\n' "input" "features" "qala s" "qala f/s" "ogr2ogr s" "ogr2ogr f/s" "qala MiB" "ogr MiB" "ratio"
 run_one() { # label file n kind extra_ogr_args…

@@ -17,45 +17,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 read -r BASE_N CHANGE_N <<<"${SIZES:-500000 10000}"
-QALA=${QALA_BIN:-target/release/qala}
-[ -x "$QALA" ] || cargo build --release -p qala-cli
-work=$(mktemp -d /tmp/qala-upsert-XXXX); trap 'rm -rf "$work"' EXIT
-
-if [ -z "${DATABASE_URL:-}" ]; then
-  admin=$(QALA_HOME=.qala-test "$QALA" db url)
-  db="qala_bench_upsert_$$"
-  psql "$admin" -qc "CREATE DATABASE $db" >/dev/null
-  export DATABASE_URL="${admin%/*}/$db"
-  trap 'psql "$admin" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$work"' EXIT
-fi
-"$QALA" -q db migrate
-PG=$(python3 - "$DATABASE_URL" <<'PY'
-import sys, urllib.parse as u
-p = u.urlparse(sys.argv[1])
-print(f"PG:host={p.hostname} port={p.port or 5432} user={p.username} password={p.password or ''} dbname={p.path[1:]}")
-PY
-)
+BENCH_NAME=bench_upsert
+# shellcheck source=bench/ingest/common.sh
+source bench/ingest/common.sh
 
 # A fixed LCG, so runs are comparable: base stops "stop 1…N"; the change file moves every
 # (N/CHANGE_N)-th stop a little and gives it a capacity.
 echo "generating $BASE_N served and $CHANGE_N changed features…"
-awk -v n="$BASE_N" 'BEGIN { s = 42; print "lon,lat,category,name";
-  for (i = 1; i <= n; i++) { s = (s * 1103515245 + 12345) % 2147483648; x = 76.75 + 0.45 * s / 2147483648;
-    s = (s * 1103515245 + 12345) % 2147483648; y = 43.10 + 0.35 * s / 2147483648;
-    printf "%.7f,%.7f,bus_stop,stop %d\n", x, y, i } }' > "$work/base.csv"
+gen_csv "$BASE_N" 42 > "$work/base.csv"
 awk -v n="$BASE_N" -v m="$CHANGE_N" 'BEGIN { step = int(n / m); print "lon,lat,category,name,capacity";
   for (j = 1; j <= m; j++) { i = j * step; printf "%.7f,%.7f,bus_stop,stop %d,%d\n", 76.8 + 0.3 * j / m, 43.2 + 0.1 * ((j * 7919) % m) / m, i, 10 + j % 90 } }' > "$work/change.csv"
 for f in base change; do
   ogr2ogr -f GeoJSON "$work/$f.geojson" "$work/$f.csv" -oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat \
     -oo AUTODETECT_TYPE=YES -a_srs EPSG:4326 -nln stops
 done
-
-measure() { # cmd… -> "seconds rss_kib"
-  local t="$work/time.txt"
-  /usr/bin/time -v -o "$t" "$@" >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; return 1; }
-  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; w = s }
-              /Maximum resident set size/ { r = $2 } END { print w, r }' "$t"
-}
 
 echo "loading the $BASE_N served features (not timed)…"
 "$QALA" -q ingest "$work/base.geojson" --layer bench-upsert --kind service --title "benchmark upsert (synthetic)"

@@ -191,6 +191,33 @@ const BIKE_LANE: &[FieldDef] = &[
         "year a planned lane is due",
     ),
 ];
+// A place's name in the city's three languages, where the source has it (OSM name:kk/ru/en):
+// streets, services and green spaces.
+const NAME_KK: FieldDef = f(
+    "name_kk",
+    T::Text,
+    false,
+    R::None,
+    None,
+    "name in Kazakh, where the source has it",
+);
+const NAME_RU: FieldDef = f(
+    "name_ru",
+    T::Text,
+    false,
+    R::None,
+    None,
+    "name in Russian, where the source has it",
+);
+const NAME_EN: FieldDef = f(
+    "name_en",
+    T::Text,
+    false,
+    R::None,
+    None,
+    "name in English, where the source has it",
+);
+
 const GREEN_SPACE: &[FieldDef] = &[
     f("name", T::Text, false, R::None, None, "name"),
     f(
@@ -202,30 +229,9 @@ const GREEN_SPACE: &[FieldDef] = &[
         "park, square, boulevard or other",
     ),
     f("public_access", T::Bool, true, R::None, None, "open to the public"),
-    f(
-        "name_kk",
-        T::Text,
-        false,
-        R::None,
-        None,
-        "name in Kazakh, where the source has it",
-    ),
-    f(
-        "name_ru",
-        T::Text,
-        false,
-        R::None,
-        None,
-        "name in Russian, where the source has it",
-    ),
-    f(
-        "name_en",
-        T::Text,
-        false,
-        R::None,
-        None,
-        "name in English, where the source has it",
-    ),
+    NAME_KK,
+    NAME_RU,
+    NAME_EN,
 ];
 const TREE_FELLING: &[FieldDef] = &[
     f(
@@ -377,58 +383,16 @@ const SERVICE: &[FieldDef] = &[
         Some("places"),
         "pupils, children, visits per shift; where known",
     ),
-    f(
-        "name_kk",
-        T::Text,
-        false,
-        R::None,
-        None,
-        "name in Kazakh, where the source has it",
-    ),
-    f(
-        "name_ru",
-        T::Text,
-        false,
-        R::None,
-        None,
-        "name in Russian, where the source has it",
-    ),
-    f(
-        "name_en",
-        T::Text,
-        false,
-        R::None,
-        None,
-        "name in English, where the source has it",
-    ),
+    NAME_KK,
+    NAME_RU,
+    NAME_EN,
 ];
 const ROAD: &[FieldDef] = &[
     f("highway", T::Text, true, R::None, None, "OSM highway class"),
     f("name", T::Text, false, R::None, None, "street name"),
-    f(
-        "name_kk",
-        T::Text,
-        false,
-        R::None,
-        None,
-        "name in Kazakh, where the source has it",
-    ),
-    f(
-        "name_ru",
-        T::Text,
-        false,
-        R::None,
-        None,
-        "name in Russian, where the source has it",
-    ),
-    f(
-        "name_en",
-        T::Text,
-        false,
-        R::None,
-        None,
-        "name in English, where the source has it",
-    ),
+    NAME_KK,
+    NAME_RU,
+    NAME_EN,
 ];
 const BUILDING: &[FieldDef] = &[
     f("building", T::Text, false, R::None, None, "OSM building type"),
