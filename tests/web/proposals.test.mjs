@@ -264,7 +264,8 @@ test('the heat map toggle shows a heatmap layer and its legend', async () => {
   await page.locator('#prop-heat-toggle').check();
   assert.equal(await heat(), 'visible');
   assert.equal(await page.evaluate(() => window.qala.map.getLayer('proposals-heat').type), 'heatmap');
-  assert.ok(await page.evaluate(() => window.qala.map.querySourceFeatures('geo-proposal-heat').length) > 0);
+  // A hidden layer's source loads no tiles: the heat source's tiles come after the toggle.
+  await page.waitForFunction(() => window.qala.map.querySourceFeatures('geo-proposal-heat').length > 0, null, { timeout: 15000 });
   assert.match(await page.locator('#prop-heat-legend').innerText(), /меньше предложений[\s\S]*больше предложений/);
   assert.match(await page.locator('#map-legend').textContent(), /больше предложений/);
   await page.locator('#panel-toggle').click();
