@@ -142,7 +142,13 @@ async fn refused(pool: &sqlx::PgPool, sql: &str) -> String {
     sqlx::raw_sql(
         "INSERT INTO layer (slug, kind, title_kk, title_ru, title_en) VALUES ('t', 'generic', 't', 't', 't');
          INSERT INTO layer_version (layer_id, version, created_by, source_name, source_sha256, source_crs)
-         SELECT layer_id, 1, 'test', 'hand', repeat('a', 64), 'EPSG:4326' FROM layer WHERE slug = 't'",
+         SELECT layer_id, 1, 'test', 'hand', repeat('a', 64), 'EPSG:4326' FROM layer WHERE slug = 't';
+         -- Each kind's table is partitioned by version: the version gets its partitions.
+         DO $$ DECLARE t text; v bigint := (SELECT max(layer_version_id) FROM layer_version); BEGIN
+           FOR t IN SELECT relname FROM pg_class WHERE relkind = 'p' AND relnamespace = current_schema()::regnamespace LOOP
+             EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES IN (%s)', t || '_v' || v, t, v);
+           END LOOP;
+         END $$;",
     )
     .execute(&mut *tx)
     .await

@@ -714,7 +714,7 @@ async fn start_big_load(db: &TestDb, pool: &PgPool, file: &std::path::Path) -> (
     let started = Instant::now();
     loop {
         let pid: Option<i32> = sqlx::query_scalar(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY service %' AND state = 'active'",
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY service\\_v% (%' AND state = 'active'",
         )
         .fetch_optional(pool)
         .await

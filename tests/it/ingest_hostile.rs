@@ -189,7 +189,7 @@ async fn shutdown_mid_upload_stops_the_ingest_and_exits_within_5_s() {
     // Wait until the cells are streaming into PostgreSQL: the stop lands mid-ingest.
     let started = Instant::now();
     while sqlx::query_scalar::<_, Option<i32>>(
-        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY population_cell %' AND state = 'active'",
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY population\\_cell\\_v% (%' AND state = 'active'",
     )
     .fetch_optional(&pool)
     .await

@@ -116,6 +116,8 @@ impl LayerLoad {
             ..ChangeSummary::default()
         };
         let table = self.kind.table();
+        // The new version's rows are in the load's own table until the load is committed.
+        let new_t = self.target.clone();
         let new = self.layer_version_id;
         let cur = current.unwrap_or(-1);
         if let Some(k) = key {
@@ -125,6 +127,8 @@ impl LayerLoad {
             sqlx::query("SET LOCAL enable_nestloop = off")
                 .execute(&mut *self.tx)
                 .await?;
+            // The load's own table has no statistics yet; the joins below want them.
+            sqlx::query(&format!("ANALYZE {new_t}")).execute(&mut *self.tx).await?;
             self.check_keys(k).await?;
         }
         let key_expr = key.map(|k| format!("{k}::text")).unwrap_or_else(|| "NULL::text".into());
@@ -136,7 +140,7 @@ impl LayerLoad {
             ChangeMode::Replace | ChangeMode::Append => {
                 summary.added = file_rows;
                 summary.added_sample = self.sample(&format!(
-                    "SELECT {key_expr}, source_row FROM {table} n WHERE layer_version_id = $1 ORDER BY source_row LIMIT {SAMPLES}"
+                    "SELECT {key_expr}, source_row FROM {new_t} n WHERE layer_version_id = $1 ORDER BY source_row LIMIT {SAMPLES}"
                 ), new, cur).await?;
                 if mode == ChangeMode::Replace {
                     summary.removed = self.rows_of(cur).await?;
@@ -147,7 +151,7 @@ impl LayerLoad {
             ChangeMode::Upsert => {
                 let k = key.ok_or(StoreError::KeyRequired { mode: mode.name() })?;
                 let changed: i64 = sqlx::query_scalar(&format!(
-                    "SELECT count(*) FROM {table} n WHERE n.layer_version_id = $1 AND {matched}"
+                    "SELECT count(*) FROM {new_t} n WHERE n.layer_version_id = $1 AND {matched}"
                 ))
                 .bind(new)
                 .bind(cur)
@@ -156,22 +160,22 @@ impl LayerLoad {
                 summary.changed = changed as u64;
                 summary.added = file_rows - summary.changed;
                 summary.changed_sample = self.sample(&format!(
-                    "SELECT n.{k}::text, n.source_row FROM {table} n WHERE n.layer_version_id = $1 AND {matched} ORDER BY n.source_row LIMIT {SAMPLES}"
+                    "SELECT n.{k}::text, n.source_row FROM {new_t} n WHERE n.layer_version_id = $1 AND {matched} ORDER BY n.source_row LIMIT {SAMPLES}"
                 ), new, cur).await?;
                 summary.added_sample = self.sample(&format!(
-                    "SELECT n.{k}::text, n.source_row FROM {table} n WHERE n.layer_version_id = $1 AND NOT {matched} ORDER BY n.source_row LIMIT {SAMPLES}"
+                    "SELECT n.{k}::text, n.source_row FROM {new_t} n WHERE n.layer_version_id = $1 AND NOT {matched} ORDER BY n.source_row LIMIT {SAMPLES}"
                 ), new, cur).await?;
                 // A key the served version holds twice: one row is changed, the others go.
                 // So that served + added - removed is always the new count.
                 let before = self.rows_of(cur).await?;
-                self.copy_served(cur, &unmatched_served(table, k)).await?;
+                self.copy_served(cur, &unmatched_served(&new_t, k)).await?;
                 let kept = self.count - file_rows;
                 summary.removed = (before - kept).saturating_sub(summary.changed);
             }
             ChangeMode::Delete => {
                 let k = key.ok_or(StoreError::KeyRequired { mode: mode.name() })?;
                 let removed_where = format!(
-                    "s.layer_version_id = $2 AND EXISTS (SELECT 1 FROM {table} n WHERE n.layer_version_id = $1 AND n.{k} = s.{k})"
+                    "s.layer_version_id = $2 AND EXISTS (SELECT 1 FROM {new_t} n WHERE n.layer_version_id = $1 AND n.{k} = s.{k})"
                 );
                 let removed: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table} s WHERE {removed_where}"))
                     .bind(new)
@@ -180,7 +184,7 @@ impl LayerLoad {
                     .await?;
                 summary.removed = removed as u64;
                 let file_min_id: Option<i64> = sqlx::query_scalar(&format!(
-                    "SELECT min({table}_id) FROM {table} WHERE layer_version_id = $1"
+                    "SELECT min({table}_id) FROM {new_t} WHERE layer_version_id = $1"
                 ))
                 .bind(new)
                 .fetch_one(&mut *self.tx)
@@ -189,13 +193,13 @@ impl LayerLoad {
                     "SELECT s.{k}::text, s.source_row FROM {table} s WHERE {removed_where} ORDER BY s.source_row LIMIT {SAMPLES}"
                 ), new, cur).await?;
                 if removed > 0 {
-                    self.copy_served(cur, &unmatched_served(table, k)).await?;
+                    self.copy_served(cur, &unmatched_served(&new_t, k)).await?;
                 }
                 // The file's rows only named what to remove: drop them again. They drew
                 // their ids from the identity last, so they hold every id from the
                 // smallest of theirs up; the copied rows keep their older, smaller ids.
                 sqlx::query(&format!(
-                    "DELETE FROM {table} WHERE layer_version_id = $1 AND {table}_id >= $2"
+                    "DELETE FROM {new_t} WHERE layer_version_id = $1 AND {table}_id >= $2"
                 ))
                 .bind(new)
                 .bind(file_min_id)
@@ -217,6 +221,7 @@ impl LayerLoad {
             .fetch_one(&mut *self.tx)
             .await?;
         let t = self.kind.table();
+        let new_t = &self.target;
         let id = format!("{t}_id");
         let key_expr = |a: &str| {
             key.map(|k| format!("{a}.{k}::text"))
@@ -226,12 +231,12 @@ impl LayerLoad {
             .map(|k| format!("EXISTS (SELECT 1 FROM {t} m WHERE m.layer_version_id = $2 AND m.{k} = n.{k})"))
             .unwrap_or_else(|| "false".into());
         let kept_by_key = key
-            .map(|k| format!("OR EXISTS (SELECT 1 FROM {t} m WHERE m.layer_version_id = $1 AND m.{k} = s.{k} AND NOT EXISTS (SELECT 1 FROM {t} o WHERE o.layer_version_id = $2 AND o.{id} = m.{id}))"))
+            .map(|k| format!("OR EXISTS (SELECT 1 FROM {new_t} m WHERE m.layer_version_id = $1 AND m.{k} = s.{k} AND NOT EXISTS (SELECT 1 FROM {t} o WHERE o.layer_version_id = $2 AND o.{id} = m.{id}))"))
             .unwrap_or_default();
         let (nk, sk) = (key_expr("n"), key_expr("s"));
         // The file's rows: in the new version under an id the served version does not have.
         let file_rows = format!(
-            "FROM {t} n WHERE n.layer_version_id = $1 AND NOT EXISTS (SELECT 1 FROM {t} o WHERE o.layer_version_id = $2 AND o.{id} = n.{id})"
+            "FROM {new_t} n WHERE n.layer_version_id = $1 AND NOT EXISTS (SELECT 1 FROM {t} o WHERE o.layer_version_id = $2 AND o.{id} = n.{id})"
         );
         let sql = format!(
             "WITH changes AS (
@@ -240,7 +245,7 @@ impl LayerLoad {
                 (SELECT 'changed', {nk}, n.source_row, n.geom {file_rows} AND {matched} ORDER BY n.source_row LIMIT $3)
                 UNION ALL
                 (SELECT 'removed', {sk}, s.source_row, s.geom FROM {t} s WHERE s.layer_version_id = $2
-                   AND NOT (EXISTS (SELECT 1 FROM {t} n WHERE n.layer_version_id = $1 AND n.{id} = s.{id}) {kept_by_key})
+                   AND NOT (EXISTS (SELECT 1 FROM {new_t} n WHERE n.layer_version_id = $1 AND n.{id} = s.{id}) {kept_by_key})
                    ORDER BY s.source_row LIMIT $3)
             )
             SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
@@ -273,8 +278,9 @@ impl LayerLoad {
             .await?;
         let Some(cur) = current else { return Ok(0) };
         let t = self.kind.table();
+        let new_t = &self.target;
         let done = sqlx::query(&format!(
-            "UPDATE {t} n SET {t}_id = s.id
+            "UPDATE {new_t} n SET {t}_id = s.id
              FROM (SELECT DISTINCT ON ({k}) {k} AS key, {t}_id AS id FROM {t}
                    WHERE layer_version_id = $2 ORDER BY {k}, {t}_id) s
              WHERE n.layer_version_id = $1 AND n.{k} = s.key
@@ -290,7 +296,7 @@ impl LayerLoad {
 
     /// Refuses an empty key or one that two rows of the file share.
     async fn check_keys(&mut self, k: &'static str) -> Result<(), StoreError> {
-        let table = self.kind.table();
+        let table = &self.target;
         let empty: Option<i64> = sqlx::query_scalar(&format!(
             "SELECT source_row FROM {table} WHERE layer_version_id = $1 AND ({k} IS NULL OR {k}::text = '') ORDER BY source_row LIMIT 1"
         ))
@@ -347,7 +353,8 @@ impl LayerLoad {
         let cols = copy_text::columns(self.kind);
         let select = served_columns(self.kind);
         let done = sqlx::query(&format!(
-            "INSERT INTO {table} ({table}_id, {cols}) SELECT s.{table}_id, $1, {select} FROM {table} s WHERE s.layer_version_id = $2 AND {filter}"
+            "INSERT INTO {target} ({table}_id, {cols}) SELECT s.{table}_id, $1, {select} FROM {table} s WHERE s.layer_version_id = $2 AND {filter}",
+            target = self.target
         ))
         .bind(self.layer_version_id)
         .bind(cur)
@@ -359,9 +366,9 @@ impl LayerLoad {
     }
 }
 
-/// Served rows `s` whose key no row `n` of the new version has.
-fn unmatched_served(table: &str, k: &str) -> String {
-    format!("NOT EXISTS (SELECT 1 FROM {table} n WHERE n.layer_version_id = $1 AND n.{k} = s.{k})")
+/// Served rows `s` whose key no row `n` of the new version (in `new_table`) has.
+fn unmatched_served(new_table: &str, k: &str) -> String {
+    format!("NOT EXISTS (SELECT 1 FROM {new_table} n WHERE n.layer_version_id = $1 AND n.{k} = s.{k})")
 }
 
 /// The columns of [`copy_text::columns`] after `layer_version_id`, read from `s`.

@@ -55,8 +55,9 @@ impl LayerLoad {
     /// in file order: the ids a create gives its new features.
     pub async fn written_ids(&mut self) -> Result<Vec<i64>, StoreError> {
         let table = self.kind.table();
+        let new_t = &self.target;
         Ok(sqlx::query_scalar(&format!(
-            "SELECT {table}_id FROM {table} WHERE layer_version_id = $1 ORDER BY source_row, {table}_id"
+            "SELECT {table}_id FROM {new_t} WHERE layer_version_id = $1 ORDER BY source_row, {table}_id"
         ))
         .bind(self.layer_version_id)
         .fetch_all(&mut *self.tx)
@@ -114,7 +115,8 @@ impl LayerLoad {
             // The replacing row takes the feature's id (the key includes the version, so
             // the served row keeps its own).
             sqlx::query(&format!(
-                "UPDATE {table} SET {table}_id = $2 WHERE layer_version_id = $1"
+                "UPDATE {} SET {table}_id = $2 WHERE layer_version_id = $1",
+                self.target
             ))
             .bind(self.layer_version_id)
             .bind(edit.id)
@@ -125,7 +127,7 @@ impl LayerLoad {
             summary.added = file_rows.saturating_sub(1);
             summary.changed_sample = sample;
         } else {
-            sqlx::query(&format!("DELETE FROM {table} WHERE layer_version_id = $1"))
+            sqlx::query(&format!("DELETE FROM {} WHERE layer_version_id = $1", self.target))
                 .bind(self.layer_version_id)
                 .execute(&mut *self.tx)
                 .await?;

@@ -1,17 +1,19 @@
 //! Versioned, all-or-nothing loads.
 //!
 //! A load runs in one transaction: it adds a `layer_version` row (status `loading`),
-//! streams the features with COPY into the kind's table tagged with that new version id —
-//! the staging area: rows of a version nobody serves, invisible to every other session
-//! until the commit (MVCC) — and at the end marks the version ready and switches
-//! `layer.current_version_id`, the only statement that touches the layer's row. A load that
-//! fails at any point — bad data, a killed process, a lost connection — leaves the layer
-//! exactly as it was: PostgreSQL rolls the transaction back, rows and version row alike.
-//! Old versions stay in the table as history.
+//! creates the version's own table `<kind table>_v<layer_version_id>` (the kind's columns,
+//! defaults and CHECK constraints, no indexes), streams the features into it with COPY,
+//! and at the end attaches it as that version's partition of the kind's table — which
+//! builds its primary key and GiST index once, sorted, instead of row by row — marks the
+//! version ready and switches `layer.current_version_id`, the only statement that touches
+//! the layer's row. Until the commit nobody else sees the table (MVCC). A load that fails
+//! at any point — bad data, a killed process, a lost connection — leaves the layer exactly
+//! as it was: PostgreSQL rolls the transaction back, table, rows and version row alike.
+//! Old versions stay as partitions: history and rollback.
 //!
-//! Why not a separate staging table: copying a million rows from it into the kind's table
-//! at the switch would write every row twice and make the switch long; tagged rows of an
-//! uncommitted version give the same isolation with one write.
+//! Locks: the attach takes SHARE UPDATE EXCLUSIVE on the kind's table for the end of the
+//! transaction, which readers never wait for; two loads into layers of the same kind
+//! attach one after the other.
 
 use qala_core::{Feature, LayerKind};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -65,6 +67,8 @@ pub struct LayerLoad {
     pub(crate) layer_id: i64,
     pub(crate) layer_version_id: i64,
     version: i32,
+    /// The version's own table, attached as its partition at [`LayerLoad::finish`].
+    pub(crate) target: String,
     copy_sql: String,
     buf: Vec<u8>,
     pub(crate) count: u64,
@@ -214,9 +218,9 @@ impl LayerLoad {
         .fetch_one(&mut *tx)
         .await
         .map_err(StoreError::from_write)?;
+        let target = create_version_table(&mut tx, kind, layer_version_id).await?;
         let copy_sql = format!(
-            "COPY {} ({}) FROM STDIN WITH (FORMAT text)",
-            kind.table(),
+            "COPY {target} ({}) FROM STDIN WITH (FORMAT text)",
             copy_text::columns(kind)
         );
         Ok(Begin::Load(LayerLoad {
@@ -225,6 +229,7 @@ impl LayerLoad {
             layer_id,
             layer_version_id,
             version,
+            target,
             copy_sql,
             buf: Vec::with_capacity(FLUSH_BYTES + (64 << 10)),
             count: 0,
@@ -306,6 +311,7 @@ impl LayerLoad {
     /// commits. Only now does anyone see the new version.
     pub async fn finish(mut self, report: serde_json::Value) -> Result<LoadOutcome, StoreError> {
         self.flush().await?;
+        attach_version_table(&mut self.tx, self.kind, &self.target, self.layer_version_id).await?;
         sqlx::query(
             "UPDATE layer_version SET status = 'ready', feature_count = $2, report = $3
              WHERE layer_version_id = $1",
@@ -328,6 +334,104 @@ impl LayerLoad {
             feature_count: self.count,
         })
     }
+}
+
+/// Creates the table that holds version `layer_version_id`'s rows during its load: the
+/// kind's columns, defaults and CHECK constraints, new ids from the kind's sequence, and a
+/// CHECK that every row belongs to this version (so the attach need not scan for it).
+/// No index: they are built once, at the attach. Returns its name.
+async fn create_version_table(
+    tx: &mut Transaction<'static, Postgres>,
+    kind: LayerKind,
+    layer_version_id: i64,
+) -> Result<String, StoreError> {
+    let table = kind.table();
+    let target = format!("{table}_v{layer_version_id}");
+    let seq: String = sqlx::query_scalar("SELECT pg_get_serial_sequence($1, $2)")
+        .bind(table)
+        .bind(format!("{table}_id"))
+        .fetch_one(&mut **tx)
+        .await?;
+    // Names are the kind's table (from qala-core) and a number; the sequence name comes
+    // from the catalogue and is quoted as a literal.
+    let seq = seq.replace('\'', "''");
+    for sql in [
+        format!("CREATE TABLE {target} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"),
+        format!(
+            "ALTER TABLE {target} ALTER COLUMN {table}_id SET DEFAULT nextval('{seq}'::regclass),
+                 ADD CONSTRAINT {target}_version CHECK (layer_version_id = {layer_version_id})"
+        ),
+    ] {
+        sqlx::query(&sql)
+            .execute(&mut **tx)
+            .await
+            .map_err(StoreError::from_write)?;
+    }
+    Ok(target)
+}
+
+/// Makes the load's table the version's partition: statistics first (the first readers'
+/// plans want them), then the attach, which builds the primary key, unique constraints and
+/// GiST index over the whole table at once and checks the foreign key with one query.
+async fn attach_version_table(
+    tx: &mut Transaction<'static, Postgres>,
+    kind: LayerKind,
+    target: &str,
+    layer_version_id: i64,
+) -> Result<(), StoreError> {
+    let table = kind.table();
+    refuse_repeated_unique_keys(tx, table, target).await?;
+    for sql in [
+        "SET LOCAL maintenance_work_mem = '256MB'".to_owned(),
+        format!("ANALYZE {target}"),
+        format!("ALTER TABLE {table} ATTACH PARTITION {target} FOR VALUES IN ({layer_version_id})"),
+    ] {
+        sqlx::query(&sql)
+            .execute(&mut **tx)
+            .await
+            .map_err(StoreError::from_write)?;
+    }
+    Ok(())
+}
+
+/// The kind's unique constraints beyond the id (a district's `akimat_id`, a felling's
+/// `permit_no`, each once per version) are checked when the attach builds their indexes;
+/// checked here first, a repeat is reported with its value and the two rows that share it.
+async fn refuse_repeated_unique_keys(
+    tx: &mut Transaction<'static, Postgres>,
+    table: &str,
+    target: &str,
+) -> Result<(), StoreError> {
+    let uniques: Vec<(String, Vec<String>)> = sqlx::query_as(
+        "SELECT c.conname::text, array_agg(quote_ident(a.attname) ORDER BY k.ord)
+         FROM pg_constraint c
+         CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
+         JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+         WHERE c.conrelid = $1::regclass AND c.contype = 'u' AND a.attname <> 'layer_version_id'
+         GROUP BY c.conname ORDER BY c.conname",
+    )
+    .bind(table)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (constraint, cols) in uniques {
+        let cols = cols.join(", ");
+        let repeated: Option<(String, Vec<i64>)> = sqlx::query_as(&format!(
+            "SELECT concat_ws(', ', {cols}), array_agg(source_row ORDER BY source_row) FROM {target}
+             GROUP BY {cols} HAVING count(*) > 1 ORDER BY min(source_row) LIMIT 1"
+        ))
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some((value, rows)) = repeated {
+            let (a, b) = (rows.first().copied().unwrap_or_default(), rows.get(1).copied().unwrap_or_default());
+            return Err(StoreError::Rejected {
+                message: format!(
+                    "duplicate key: {cols} = {value} is in rows {a} and {b}; each feature of a version needs its own {cols} [rule {constraint}]"
+                ),
+                constraint: Some(constraint),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The kind of the layer `slug`, or `None` when there is no such layer yet.
