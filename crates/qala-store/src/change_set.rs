@@ -131,6 +131,10 @@ impl LayerLoad {
             sqlx::query(&format!("ANALYZE {new_t}")).execute(&mut *self.tx).await?;
             self.check_keys(k).await?;
         }
+        // The file's rows drew their ids last: every id from the smallest of theirs up.
+        self.first_file_id = sqlx::query_scalar(&format!("SELECT min({table}_id) FROM {new_t}"))
+            .fetch_one(&mut *self.tx)
+            .await?;
         let key_expr = key.map(|k| format!("{k}::text")).unwrap_or_else(|| "NULL::text".into());
         // Rows of the file that match a served row (by key), as (key, file row).
         let matched = key
@@ -183,12 +187,7 @@ impl LayerLoad {
                     .fetch_one(&mut *self.tx)
                     .await?;
                 summary.removed = removed as u64;
-                let file_min_id: Option<i64> = sqlx::query_scalar(&format!(
-                    "SELECT min({table}_id) FROM {new_t} WHERE layer_version_id = $1"
-                ))
-                .bind(new)
-                .fetch_one(&mut *self.tx)
-                .await?;
+                let file_min_id = self.first_file_id;
                 summary.removed_sample = self.sample(&format!(
                     "SELECT s.{k}::text, s.source_row FROM {table} s WHERE {removed_where} ORDER BY s.source_row LIMIT {SAMPLES}"
                 ), new, cur).await?;
@@ -276,18 +275,24 @@ impl LayerLoad {
             .bind(self.layer_id)
             .fetch_one(&mut *self.tx)
             .await?;
-        let Some(cur) = current else { return Ok(0) };
+        let (Some(cur), Some(first)) = (current, self.first_file_id) else {
+            return Ok(0);
+        };
         let t = self.kind.table();
         let new_t = &self.target;
+        // The file's rows are those from `first` up (see apply_change); only their keys are
+        // looked up among the served rows.
         let done = sqlx::query(&format!(
             "UPDATE {new_t} n SET {t}_id = s.id
-             FROM (SELECT DISTINCT ON ({k}) {k} AS key, {t}_id AS id FROM {t}
-                   WHERE layer_version_id = $2 ORDER BY {k}, {t}_id) s
-             WHERE n.layer_version_id = $1 AND n.{k} = s.key
-               AND NOT EXISTS (SELECT 1 FROM {t} o WHERE o.layer_version_id = $2 AND o.{t}_id = n.{t}_id)"
+             FROM (SELECT DISTINCT ON (m.{k}) m.{k} AS key, m.{t}_id AS id FROM {t} m
+                   WHERE m.layer_version_id = $2
+                     AND m.{k} IN (SELECT f.{k} FROM {new_t} f WHERE f.{t}_id >= $3)
+                   ORDER BY m.{k}, m.{t}_id) s
+             WHERE n.layer_version_id = $1 AND n.{t}_id >= $3 AND n.{k} = s.key"
         ))
         .bind(self.layer_version_id)
         .bind(cur)
+        .bind(first)
         .execute(&mut *self.tx)
         .await
         .map_err(StoreError::from_write)?;

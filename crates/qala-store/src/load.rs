@@ -69,6 +69,9 @@ pub struct LayerLoad {
     version: i32,
     /// The version's own table, attached as its partition at [`LayerLoad::finish`].
     pub(crate) target: String,
+    /// The smallest id of the file's rows, noted by a change set before it copies served
+    /// rows in (those keep their older, smaller ids).
+    pub(crate) first_file_id: Option<i64>,
     copy_sql: String,
     buf: Vec<u8>,
     pub(crate) count: u64,
@@ -230,6 +233,7 @@ impl LayerLoad {
             layer_version_id,
             version,
             target,
+            first_file_id: None,
             copy_sql,
             buf: Vec::with_capacity(FLUSH_BYTES + (64 << 10)),
             count: 0,
