@@ -205,6 +205,73 @@ async fn a_delete_that_matches_nothing_makes_no_version() {
 }
 
 #[tokio::test]
+async fn a_delete_needs_only_the_keys_a_one_column_csv_or_features_without_geometry() {
+    let (db, pool) = loaded_db().await;
+    let gone = "SELECT count(*) FROM bike_lane_current WHERE layer_slug = 'bike-lanes' AND name IN ('ул. Саина', 'ул. Гастелло')";
+    let before: i64 = sqlx::query_scalar(gone).fetch_one(&pool).await.unwrap();
+    assert_eq!(before, 6, "the fixture's lanes of the two streets");
+
+    // GeoJSON features with a name and no geometry: a preview, then nothing written.
+    let preview: Json = serde_json::from_str(&ok(ingest(
+        &db,
+        "lanes_delete_keys.geojson",
+        &["--mode", "delete", "--key", "name", "--dry-run", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(changes_of(&preview), vec![("removed".into(), 6)]);
+    assert_eq!(lanes(&pool).await, (140, 1));
+
+    // A CSV of one column, as a spreadsheet exports a list of names (GDAL 3.6 alone would
+    // not open it), with a Windows line end and a trailing blank line.
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("gone.csv");
+    std::fs::write(&keys, "name\r\nул. Саина\r\nул. Гастелло\r\n\r\n").unwrap();
+    let out = crate::common::qala_ok(
+        &db,
+        &[
+            "ingest",
+            keys.to_str().unwrap(),
+            "--layer",
+            "bike-lanes",
+            "--mode",
+            "delete",
+            "--key",
+            "name",
+        ],
+    );
+    assert!(out.contains("0 added, 0 changed, 6 removed"), "{out}");
+    assert_eq!(lanes(&pool).await, (134, 2));
+    let after: i64 = sqlx::query_scalar(gone).fetch_one(&pool).await.unwrap();
+    assert_eq!(after, 0);
+
+    // A row without its key is refused by its row; nothing changes.
+    std::fs::write(&keys, "name,note\nул. Жансугурова,\n,no name here\n").unwrap();
+    let out = qala(
+        &db,
+        &[
+            "ingest",
+            keys.to_str().unwrap(),
+            "--layer",
+            "bike-lanes",
+            "--mode",
+            "delete",
+            "--key",
+            "name",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("feature 2: name") && stderr.contains("the key value is missing"),
+        "{stderr}"
+    );
+    assert_eq!(lanes(&pool).await, (134, 2));
+
+    crate::common::qala_ok(&db, &["layer", "rollback", "bike-lanes", "--to", "1"]);
+    assert_eq!(lanes(&pool).await.0, 140);
+}
+
+#[tokio::test]
 async fn bad_change_sets_name_the_problem_and_change_nothing() {
     let (db, pool) = loaded_db().await;
     let cases: &[(&str, &[&str], &str)] = &[

@@ -98,6 +98,40 @@ impl LayerKind {
     }
 }
 
+impl LayerKind {
+    /// One field's value, converted and checked as [`LayerKind::typed_attributes`] does,
+    /// for a change set's key: a blank key is refused even where the field is optional.
+    ///
+    /// ```
+    /// use qala_core::{LayerKind, Value};
+    /// let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    /// let v = LayerKind::BikeLane.key_value("name", &serde_json::json!(" Abay "), today).unwrap();
+    /// assert_eq!(v, Value::Text("Abay".into()));
+    /// assert!(LayerKind::BikeLane.key_value("name", &serde_json::json!(""), today).is_err());
+    /// ```
+    pub fn key_value(self, field: &str, raw: &Json, today: NaiveDate) -> Result<Value, FieldIssue> {
+        let Some(def) = self.field(field) else {
+            return Err(FieldIssue::new(
+                field,
+                raw,
+                ProblemCode::UnknownValue,
+                format!("a {} layer has no field {field}", self.name()),
+                None,
+            ));
+        };
+        if is_blank(raw) {
+            return Err(FieldIssue::new(
+                def.name,
+                raw,
+                ProblemCode::Missing,
+                "the key value is missing",
+                Some(format!("each row names a feature to remove by its {}", def.name)),
+            ));
+        }
+        convert(def, raw, today)
+    }
+}
+
 fn is_blank(raw: &Json) -> bool {
     match raw {
         Json::Null => true,

@@ -83,6 +83,14 @@ impl RasterSource {
     /// every [`CHECK_EVERY`] pixels within one.
     pub fn read(&self, opts: &IngestOptions, sink: &mut dyn FeatureSink) -> Result<ReadSummary, IngestError> {
         let name = &self.staged.name;
+        if opts.keys_only.is_some() {
+            // A delete names features by a key field; pixels have none.
+            return Err(IngestError::KindNotInFormat {
+                name: name.clone(),
+                kind: opts.kind.name(),
+                format: "GeoTIFF (a delete reads the keys of a vector file)",
+            });
+        }
         let gdal_err = |source| IngestError::Gdal {
             name: name.clone(),
             source,
@@ -290,6 +298,7 @@ mod tests {
             known_permits: None,
             limits: Limits::default(),
             cancel,
+            keys_only: None,
         }
     }
 
@@ -300,6 +309,9 @@ mod tests {
             Ok(())
         }
         fn problem(&mut self, _: Problem) {}
+        fn key(&mut self, _: u64, _: qala_core::Value) -> Result<(), IngestError> {
+            Err(IngestError::SinkClosed)
+        }
     }
 
     /// A classic little-endian GeoTIFF of `w` × `h` float32 pixels in EPSG:4326, written

@@ -44,6 +44,10 @@ pub struct IngestOptions {
     pub limits: Limits,
     /// Stops the read between features (client gone, shutdown, wall time).
     pub cancel: Cancel,
+    /// Read only this field of each row, as a change set's key (a delete names the
+    /// features to remove): no geometry, no other field is needed or checked. Each key goes
+    /// to [`FeatureSink::key`].
+    pub keys_only: Option<&'static str>,
 }
 
 /// Receives what a read produces. Returning `Err` from [`FeatureSink::feature`] stops it.
@@ -52,6 +56,8 @@ pub trait FeatureSink {
     fn feature(&mut self, feature: Feature) -> Result<(), IngestError>;
     /// A problem with one feature.
     fn problem(&mut self, problem: Problem);
+    /// Under [`IngestOptions::keys_only`]: the key of row `row`, checked.
+    fn key(&mut self, row: u64, key: qala_core::Value) -> Result<(), IngestError>;
     /// Rows read so far, of `total` when the format knows it cheaply.
     fn progress(&mut self, _rows: u64, _total: Option<u64>) {}
 }
@@ -284,6 +290,15 @@ impl Source {
                     sink.progress(row, self.total);
                 }
                 damaged_record(row, &mut problems);
+                if let Some(k) = opts.keys_only {
+                    let key = self.key_of(&gf, row, opts, k, &mut problems);
+                    flush_problems(&mut problems, &mut summary, sink);
+                    if let Some(key) = key {
+                        summary.accepted += 1;
+                        sink.key(row, key)?;
+                    }
+                    continue;
+                }
                 let Some(feature) = self.one(&gf, row, opts, &mut problems) else {
                     flush_problems(&mut problems, &mut summary, sink);
                     continue;
@@ -297,6 +312,34 @@ impl Source {
         flush_problems(&mut problems, &mut summary, sink);
         sink.progress(row, self.total);
         Ok(summary)
+    }
+
+    /// The key field of one row (after `--map` and `--set`), checked for the kind; or the
+    /// problem with it.
+    fn key_of(
+        &self,
+        gf: &GdalFeature,
+        row: u64,
+        opts: &IngestOptions,
+        k: &'static str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<qala_core::Value> {
+        let mut attrs = Map::new();
+        crate::reader::feature_attrs(gf, &mut attrs);
+        check::attribute_sizes(row, &attrs, &opts.limits, problems);
+        apply_mapping(&mut attrs, &opts.map, opts.kind);
+        for (field, value) in &opts.set {
+            attrs.insert(field.clone(), Json::String(value.clone()));
+        }
+        let raw = attrs.get(k).cloned().unwrap_or(Json::Null);
+        match opts.kind.key_value(k, &raw, opts.today) {
+            Ok(v) if !problems.iter().any(Problem::is_error) => Some(v),
+            Ok(_) => None,
+            Err(issue) => {
+                problems.push(Problem::from((row, issue)));
+                None
+            }
+        }
     }
 
     /// Turns one GDAL feature into a checked feature, or records why it cannot be one.

@@ -5,7 +5,7 @@
 //! or a member named `../../etc/passwd` is refused before GDAL sees anything.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::format::SourceFormat;
@@ -62,6 +62,11 @@ pub fn stage(path: &Path, name: &str, limits: &Limits, cancel: &Cancel) -> Resul
     let staged_path = match format {
         SourceFormat::ZippedShapefile => unzip(path, name, meta.len(), dir.path(), limits, cancel)?,
         SourceFormat::Shapefile => link_shapefile(path, dir.path())?,
+        SourceFormat::Csv => {
+            let target = dir.path().join("source.csv");
+            stage_csv(path, &target).map_err(io)?;
+            target
+        }
         f => {
             let target = dir.path().join(format!("source.{}", f.extension()));
             link_or_copy(path, &target).map_err(io)?;
@@ -86,6 +91,29 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
         n += k;
     }
     Ok(n)
+}
+
+/// A CSV is linked like any file, except one whose header names a single column (a list
+/// of keys for a delete, say): GDAL 3.6 opens a CSV only when its header line holds a
+/// separator (fixed in GDAL 3.7), so the staged copy gets a trailing comma on that line,
+/// which is what GDAL's own CSV writer does for one column. Its rows are unchanged.
+fn stage_csv(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut reader = std::io::BufReader::new(File::open(from)?);
+    let mut header = Vec::new();
+    // The header line, up to 64 KiB (a longer one is not a single column name).
+    (&mut reader).take(64 << 10).read_until(b'\n', &mut header)?;
+    let single_column = !header.iter().any(|b| matches!(b, b',' | b';' | b'\t'));
+    if !single_column || header.len() >= 64 << 10 {
+        drop(reader);
+        return link_or_copy(from, to);
+    }
+    let mut out = std::io::BufWriter::new(File::create(to)?);
+    let line_end = header.iter().rev().take_while(|b| matches!(b, b'\n' | b'\r')).count();
+    out.write_all(&header[..header.len() - line_end])?;
+    out.write_all(b",")?;
+    out.write_all(&header[header.len() - line_end..])?;
+    std::io::copy(&mut reader, &mut out)?;
+    out.flush()
 }
 
 /// A symlink costs nothing however large the file; GDAL sees only qala's name for it.

@@ -58,6 +58,17 @@ impl FeatureSink for CopySink {
         Ok(())
     }
 
+    fn key(&mut self, row: u64, key: qala_core::Value) -> Result<(), IngestError> {
+        if self.failed {
+            return Ok(());
+        }
+        copy_text::encode_key(&mut self.buf, self.layer_version_id, &key, row);
+        if self.buf.len() >= CHUNK_BYTES && !self.send_buffer() {
+            return Err(IngestError::SinkClosed);
+        }
+        Ok(())
+    }
+
     fn problem(&mut self, problem: Problem) {
         if problem.is_error() && self.skip_invalid {
             // A feature with errors never reaches `feature`: count its row once.

@@ -108,7 +108,13 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
         known_permits,
         limits: opts.limits,
         cancel: cancel.clone(),
+        // A delete file only names features: its key column is all that is read.
+        keys_only: match (opts.mode, &opts.edit) {
+            (ChangeMode::Delete, None) => key,
+            _ => None,
+        },
     };
+    let keys_only = ingest.keys_only;
 
     let (opened_tx, opened_rx) = oneshot::channel::<Result<Opened, IngestError>>();
     let (go_tx, go_rx) = std::sync::mpsc::channel::<Option<i64>>();
@@ -196,6 +202,9 @@ pub async fn load_file(pool: &PgPool, path: &Path, opts: &LoadOptions) -> Result
             return Err(e);
         }
     };
+    if let Some(k) = keys_only {
+        load.expect_keys(k).await?;
+    }
     let _ = go_tx.send(Some(load.layer_version_id()));
     let copied = load.copy_chunks(tokio_stream(chunk_rx, cancel.clone())).await;
     let read = reader.await.map_err(|_| LoadError::ReaderFailed)?;

@@ -10,6 +10,7 @@
 
 use qala_core::LayerKind;
 
+use crate::load::KEYS_TABLE;
 use crate::{LayerLoad, StoreError, copy_text};
 
 /// How a file changes a layer.
@@ -128,8 +129,16 @@ impl LayerLoad {
                 .execute(&mut *self.tx)
                 .await?;
             // The load's own table has no statistics yet; the joins below want them.
-            sqlx::query(&format!("ANALYZE {new_t}")).execute(&mut *self.tx).await?;
-            self.check_keys(k).await?;
+            let analyzed = if self.keys_only { KEYS_TABLE } else { new_t.as_str() };
+            sqlx::query(&format!("ANALYZE {analyzed}"))
+                .execute(&mut *self.tx)
+                .await?;
+            let file_t = if self.keys_only {
+                KEYS_TABLE.to_owned()
+            } else {
+                new_t.clone()
+            };
+            self.check_keys(&file_t, k).await?;
         }
         // The file's rows drew their ids last: every id from the smallest of theirs up.
         self.first_file_id = sqlx::query_scalar(&format!("SELECT min({table}_id) FROM {new_t}"))
@@ -178,8 +187,14 @@ impl LayerLoad {
             }
             ChangeMode::Delete => {
                 let k = key.ok_or(StoreError::KeyRequired { mode: mode.name() })?;
+                // The file's rows: its keys only, or (a delete by id) features.
+                let file_t = if self.keys_only {
+                    KEYS_TABLE.to_owned()
+                } else {
+                    new_t.clone()
+                };
                 let removed_where = format!(
-                    "s.layer_version_id = $2 AND EXISTS (SELECT 1 FROM {new_t} n WHERE n.layer_version_id = $1 AND n.{k} = s.{k})"
+                    "s.layer_version_id = $2 AND EXISTS (SELECT 1 FROM {file_t} n WHERE n.layer_version_id = $1 AND n.{k} = s.{k})"
                 );
                 let removed: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table} s WHERE {removed_where}"))
                     .bind(new)
@@ -192,18 +207,20 @@ impl LayerLoad {
                     "SELECT s.{k}::text, s.source_row FROM {table} s WHERE {removed_where} ORDER BY s.source_row LIMIT {SAMPLES}"
                 ), new, cur).await?;
                 if removed > 0 {
-                    self.copy_served(cur, &unmatched_served(&new_t, k)).await?;
+                    self.copy_served(cur, &unmatched_served(&file_t, k)).await?;
                 }
-                // The file's rows only named what to remove: drop them again. They drew
-                // their ids from the identity last, so they hold every id from the
-                // smallest of theirs up; the copied rows keep their older, smaller ids.
-                sqlx::query(&format!(
-                    "DELETE FROM {new_t} WHERE layer_version_id = $1 AND {table}_id >= $2"
-                ))
-                .bind(new)
-                .bind(file_min_id)
-                .execute(&mut *self.tx)
-                .await?;
+                if !self.keys_only {
+                    // The file's rows only named what to remove: drop them again. They drew
+                    // their ids from the identity last, so they hold every id from the
+                    // smallest of theirs up; the copied rows keep their older, smaller ids.
+                    sqlx::query(&format!(
+                        "DELETE FROM {new_t} WHERE layer_version_id = $1 AND {table}_id >= $2"
+                    ))
+                    .bind(new)
+                    .bind(file_min_id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                }
                 self.count -= file_rows;
             }
         }
@@ -300,8 +317,7 @@ impl LayerLoad {
     }
 
     /// Refuses an empty key or one that two rows of the file share.
-    async fn check_keys(&mut self, k: &'static str) -> Result<(), StoreError> {
-        let table = &self.target;
+    async fn check_keys(&mut self, table: &str, k: &'static str) -> Result<(), StoreError> {
         let empty: Option<i64> = sqlx::query_scalar(&format!(
             "SELECT source_row FROM {table} WHERE layer_version_id = $1 AND ({k} IS NULL OR {k}::text = '') ORDER BY source_row LIMIT 1"
         ))

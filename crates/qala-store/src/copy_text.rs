@@ -41,6 +41,17 @@ pub fn encode_row(
     Ok(())
 }
 
+/// Appends one key of a delete file as a COPY text line (`layer_version_id`, key,
+/// `source_row`), for the load's key table (see `LayerLoad::expect_keys`).
+pub fn encode_key(out: &mut Vec<u8>, layer_version_id: i64, key: &Value, row: u64) {
+    out.extend_from_slice(layer_version_id.to_string().as_bytes());
+    out.push(b'\t');
+    write_value(out, key);
+    out.push(b'\t');
+    out.extend_from_slice(row.to_string().as_bytes());
+    out.push(b'\n');
+}
+
 /// Promotes single geometries to the kind's multi type; refuses other types.
 pub fn conform_geometry(kind: LayerKind, g: &Geometry<f64>, row: u64) -> Result<Geometry<f64>, StoreError> {
     qala_core::geometry::conform(kind, g.clone()).map_err(|found| StoreError::WrongGeometry {

@@ -72,10 +72,15 @@ pub struct LayerLoad {
     /// The smallest id of the file's rows, noted by a change set before it copies served
     /// rows in (those keep their older, smaller ids).
     pub(crate) first_file_id: Option<i64>,
+    /// The file's rows are keys only (a delete), in [`KEYS_TABLE`].
+    pub(crate) keys_only: bool,
     copy_sql: String,
     buf: Vec<u8>,
     pub(crate) count: u64,
 }
+
+/// The temporary table of a delete's keys (see [`LayerLoad::expect_keys`]).
+pub(crate) const KEYS_TABLE: &str = "qala_change_keys";
 
 /// Flush COPY data every few megabytes: big enough to amortise a round trip, small enough
 /// to keep memory flat however large the file is.
@@ -234,10 +239,29 @@ impl LayerLoad {
             version,
             target,
             first_file_id: None,
+            keys_only: false,
             copy_sql,
             buf: Vec::with_capacity(FLUSH_BYTES + (64 << 10)),
             count: 0,
         }))
+    }
+
+    /// The file's rows are the keys of a delete, not features: they go into a temporary
+    /// table (`layer_version_id`, the key field `key` typed as in the kind's table,
+    /// `source_row`; lines from [`copy_text::encode_key`]), dropped with the transaction.
+    /// Call before any row is written.
+    pub async fn expect_keys(&mut self, key: &'static str) -> Result<(), StoreError> {
+        let table = self.kind.table();
+        sqlx::query(&format!(
+            "CREATE TEMP TABLE {KEYS_TABLE} ON COMMIT DROP AS
+             SELECT layer_version_id, {key}, source_row FROM {table} WITH NO DATA"
+        ))
+        .execute(&mut *self.tx)
+        .await?;
+        self.copy_sql =
+            format!("COPY {KEYS_TABLE} (layer_version_id, {key}, source_row) FROM STDIN WITH (FORMAT text)");
+        self.keys_only = true;
+        Ok(())
     }
 
     /// Ends the load without writing anything (a dry run, a change that changes nothing).
@@ -427,7 +451,10 @@ async fn refuse_repeated_unique_keys(
         .fetch_optional(&mut **tx)
         .await?;
         if let Some((value, rows)) = repeated {
-            let (a, b) = (rows.first().copied().unwrap_or_default(), rows.get(1).copied().unwrap_or_default());
+            let (a, b) = (
+                rows.first().copied().unwrap_or_default(),
+                rows.get(1).copied().unwrap_or_default(),
+            );
             return Err(StoreError::Rejected {
                 message: format!(
                     "duplicate key: {cols} = {value} is in rows {a} and {b}; each feature of a version needs its own {cols} [rule {constraint}]"

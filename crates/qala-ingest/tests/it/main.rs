@@ -20,6 +20,7 @@ pub fn options(kind: LayerKind) -> IngestOptions {
         known_permits: None,
         limits: Limits::default(),
         cancel: Cancel::new(),
+        keys_only: None,
     }
 }
 
@@ -28,6 +29,7 @@ pub fn options(kind: LayerKind) -> IngestOptions {
 pub struct Collect {
     pub features: Vec<Feature>,
     pub problems: Vec<Problem>,
+    pub keys: Vec<(u64, qala_core::Value)>,
 }
 
 impl FeatureSink for Collect {
@@ -37,5 +39,9 @@ impl FeatureSink for Collect {
     }
     fn problem(&mut self, p: Problem) {
         self.problems.push(p);
+    }
+    fn key(&mut self, row: u64, key: qala_core::Value) -> Result<(), IngestError> {
+        self.keys.push((row, key));
+        Ok(())
     }
 }

@@ -96,10 +96,18 @@ async fn a_file_feature_without_a_key_is_refused_naming_its_row() {
         line("null")
     );
     std::fs::write(&file, fc).unwrap();
-    let err = load_file(&pool, &file, &opts("lanes", ChangeMode::Delete, Some("name")))
+    let err = load_file(&pool, &file, &opts("lanes", ChangeMode::Upsert, Some("name")))
         .await
         .unwrap_err();
     assert_eq!(err.code(), "missing_key");
     assert!(err.to_string().contains("row 2"), "{err}");
+    // A delete reads only the keys: the row without one is a problem of the file's row 2.
+    let err = load_file(&pool, &file, &opts("lanes", ChangeMode::Delete, Some("name")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_features");
+    let report = err.report().expect("a refused file carries its report");
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!((report.problems[0].row, report.problems[0].field.as_str()), (2, "name"));
     assert_eq!(served(&pool, "lanes").await, 3, "nothing was removed");
 }
