@@ -14,6 +14,7 @@ mod ingest;
 mod ingest_hostile;
 mod lts;
 mod network;
+mod partitions;
 mod proposals;
 mod search;
 mod server;
