@@ -16,6 +16,7 @@ pub(crate) mod http;
 mod memory;
 mod ogc_write;
 mod pressure;
+mod probes;
 mod python;
 mod qgis;
 mod read;

@@ -112,6 +112,8 @@ pub fn router(state: AppState) -> Router {
         .route("/editions", get(editions::list_editions).post(editions::publish))
         .route("/editions/{id}", get(editions::edition))
         .route("/health", get(ops::health))
+        .route("/livez", get(ops::livez))
+        .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/proposals/categories", get(proposals::categories))
         .route("/proposals/tiles/{z}/{x}/{y_mvt}", get(proposal_tiles::tile))

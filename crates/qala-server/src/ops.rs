@@ -87,6 +87,46 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     }))
 }
 
+/// `GET /livez`: liveness for a process supervisor or load balancer — 200 whenever the
+/// process answers at all. Restart the process when this fails, never because of
+/// `/readyz`.
+pub async fn livez() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "alive"}))
+}
+
+/// `GET /readyz`: readiness — 200 when this instance can answer every read from memory:
+/// its served layers are loaded (they are before it listens) and the indicator engine is
+/// built; 503 with `Retry-After` while the engine is still building, so a load balancer
+/// sends traffic elsewhere meanwhile. Lists the layers and versions held, so a fleet can
+/// see that every replica serves the same versions. A database outage does not make it
+/// unready: reads are served from memory (see `database`).
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let engine = state.engine().is_some();
+    let mut layers: Vec<serde_json::Value> = state
+        .tiles
+        .versions()
+        .into_iter()
+        .map(|(slug, v)| serde_json::json!({"slug": slug, "layer_version_id": v}))
+        .collect();
+    layers.sort_by(|a, b| a["slug"].as_str().cmp(&b["slug"].as_str()));
+    let body = Json(serde_json::json!({
+        "ready": engine,
+        "engine": if engine { "ready" } else { "building" },
+        "database": if state.db_up() { "ok" } else { "unavailable" },
+        "layers": layers,
+    }));
+    if engine {
+        body.into_response()
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "1")],
+            body,
+        )
+            .into_response()
+    }
+}
+
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let m = &state.metrics;

@@ -13,6 +13,35 @@ pub fn paths() -> Map<String, Value> {
             vec![], responses(&[("200", ok_ref("the server's state", "Health"))], &[]), false)}),
     );
     p.insert(
+        "/livez".into(),
+        json!({"get": op("livez", "operations",
+            "liveness: 200 whenever the process answers (restart it only when this fails)",
+            vec![], responses(&[("200", ok("alive", "application/json", json!({
+                "type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["alive"]}}})))], &[]), false)}),
+    );
+    let ready = json!({
+        "type": "object",
+        "required": ["ready", "engine", "database", "layers"],
+        "properties": {
+            "ready": {"type": "boolean"},
+            "engine": {"type": "string", "enum": ["ready", "building"]},
+            "database": {"type": "string", "enum": ["ok", "unavailable"]},
+            "layers": {"type": "array", "items": {"type": "object", "required": ["slug", "layer_version_id"],
+                "properties": {"slug": {"type": "string"}, "layer_version_id": {"type": "integer"}}}},
+        },
+    });
+    p.insert(
+        "/readyz".into(),
+        json!({"get": op("readyz", "operations",
+            "readiness: 200 when every read can be answered from memory (layers loaded, indicator engine built); 503 with Retry-After while the engine builds. Lists the layer versions held.",
+            vec![], responses(&[
+                ("200", ok("ready", "application/json", ready.clone())),
+                ("503", json!({"description": "not ready yet: the engine is building",
+                    "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+                    "content": {"application/json": {"schema": ready}}})),
+            ], &[]), false)}),
+    );
+    p.insert(
         "/metrics".into(),
         json!({"get": op("metrics", "operations", "Prometheus text format", vec![],
             responses(&[("200", ok("the metrics", "text/plain", json!({"type": "string"})))], &[]), false)}),
