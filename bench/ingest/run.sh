@@ -7,8 +7,9 @@
 # Data: seeded, generated here — bus-stop points spread over Almaty with a category and a
 # name; the GeoPackage is in UTM 43N (EPSG:32643) so both tools reproject it, the GeoJSON
 # is WGS84. qala also validates every feature, writes a versioned layer all-or-nothing and
-# keeps the GiST index of the shared `service` table; ogr2ogr writes a fresh table and
-# builds its index. Peak memory comes from /usr/bin/time -v. Not run in CI.
+# builds the version's partition of the `service` table (primary key, GiST index, foreign
+# key to the catalogue) when it attaches it; ogr2ogr writes a fresh table and builds its
+# index. Peak memory comes from /usr/bin/time -v. Not run in CI.
 #
 # Needs: gdal-bin, /usr/bin/time, a release build of qala (built if missing), and a
 # PostgreSQL: DATABASE_URL, or the project-local test cluster (.qala-test).
@@ -44,5 +45,5 @@ run_one gpkg-utm43n "$work/stops.gpkg" "$GPKG_N"
 run_one geojson-wgs84 "$work/stops.geojson" "$GEOJSON_N"
 echo
 echo "ratio = ogr2ogr time / qala time (>1 means qala is faster). qala validates, reprojects,"
-echo "versions and keeps the shared table's indexes; ogr2ogr only copies into a new table."
+echo "versions (a partition of the kind's table, with its indexes); ogr2ogr only copies into a new table."
 echo "The machine has 2 cores shared with other work: repeat runs vary by ±20%."
