@@ -34,9 +34,15 @@ pub fn encode_row(
         write_value(out, feature.values.get(i).unwrap_or(&Value::Null));
     }
     out.push(b'\t');
-    escape_into(out, &serde_json::Value::Object(feature.props.clone()).to_string());
+    // Serialized straight from the map (no copy of it); JSON text escaped for COPY.
+    let props = serde_json::to_string(&feature.props).unwrap_or_else(|_| "{}".to_owned());
+    escape_into(out, &props);
     out.push(b'\t');
-    out.extend_from_slice(hex::encode(&wkb).as_bytes());
+    // Hex straight into the line, no intermediate string.
+    let start = out.len();
+    out.resize(start + wkb.len() * 2, 0);
+    hex::encode_to_slice(&wkb, &mut out[start..])
+        .map_err(|e| StoreError::Wkb(geozero::error::GeozeroError::Geometry(e.to_string())))?;
     out.push(b'\n');
     Ok(())
 }
