@@ -140,10 +140,14 @@ impl LayerLoad {
             };
             self.check_keys(&file_t, k).await?;
         }
-        // The file's rows drew their ids last: every id from the smallest of theirs up.
-        self.first_file_id = sqlx::query_scalar(&format!("SELECT min({table}_id) FROM {new_t}"))
-            .fetch_one(&mut *self.tx)
-            .await?;
+        // The file's rows drew their ids last: every id from the smallest of theirs up. Only
+        // an upsert (keeping ids) and a delete of features need it; a replace or an append
+        // of a million rows is spared the scan.
+        if matches!(mode, ChangeMode::Upsert) || (mode == ChangeMode::Delete && !self.keys_only) {
+            self.first_file_id = sqlx::query_scalar(&format!("SELECT min({table}_id) FROM {new_t}"))
+                .fetch_one(&mut *self.tx)
+                .await?;
+        }
         let key_expr = key.map(|k| format!("{k}::text")).unwrap_or_else(|| "NULL::text".into());
         // Rows of the file that match a served row (by key), as (key, file row).
         let matched = key
