@@ -120,7 +120,7 @@ export default {
         const wantEdition = !unpublished && figures.querySelector('input:checked')?.value !== 'live';
         ctx.update({ indicator: indSel.value, zones: zoneSel.value, ...(unpublished ? {} : { edition: wantEdition ? (pinned === 'latest' ? undefined : pinned) : 'live' }) });
         out.replaceChildren(message('info', t('loading')));
-        if (about.firstChild?.dataset.indicator !== def?.id) about.replaceChildren(aboutIndicator(def) ?? '');
+        if (about.firstElementChild?.dataset.indicator !== def?.id) about.replaceChildren(aboutIndicator(def) ?? '');
         try {
           const shapesP = api.zones(zoneSel.value);
           let res;
