@@ -149,11 +149,32 @@ async fn norm_variants_and_definition_versions() {
     let out = qala_ok(&db, &["indicators", "definitions", "--load", file.to_str().unwrap()]);
     assert!(out.contains("stops_500m v2: new_version"), "{out}");
     assert!(out.contains("school_500m v1: unchanged"), "{out}");
+    // The shipped file, as seeded on a fresh database and loaded again: every other
+    // definition is still version 1, translations and all.
+    assert_eq!(
+        out.lines().filter(|l| l.ends_with(" v1: unchanged")).count(),
+        18,
+        "{out}"
+    );
     let r = json_of(&["indicators", "--indicator", "stops_500m", "--format", "json"]);
     assert_eq!(r[0]["indicator"]["version"], 2);
     assert_eq!(r[0]["indicator"]["measure"]["radius_m"], 400.0);
     let history = qala_ok(&db, &["indicators", "definitions", "--history", "stops_500m"]);
     assert!(history.contains("400") && history.contains("500"), "{history}");
+
+    // Changed words only (a better translation) are a new version, said to be one of wording.
+    let school = defs.iter_mut().find(|d| d["id"] == "school_500m").unwrap();
+    school["descriptions"]["ru"] = json!("Доля жителей, у которых школа не дальше 500 м");
+    std::fs::write(&file, serde_json::to_string(&defs).unwrap()).unwrap();
+    let out = qala_ok(&db, &["indicators", "definitions", "--load", file.to_str().unwrap()]);
+    assert!(out.contains("school_500m v2: new_wording"), "{out}");
+    assert!(out.contains("stops_500m v2: unchanged"), "{out}");
+    let r = json_of(&["indicators", "--indicator", "school_500m", "--format", "json"]);
+    assert_eq!(r[0]["indicator"]["version"], 2);
+    assert_eq!(
+        r[0]["indicator"]["descriptions"]["ru"],
+        "Доля жителей, у которых школа не дальше 500 м"
+    );
 
     // Bad definition files are refused whole.
     for (field, value, says) in [

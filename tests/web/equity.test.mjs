@@ -71,6 +71,58 @@ test('switching the indicator in the page redraws the choropleth with that indic
   await context.close();
 });
 
+// Under the indicator selector: what the indicator counts, the norm in force and its source, in
+// the page's language (the definitions' `descriptions`/`references`), changing with the indicator.
+for (const l of ['kk', 'ru', 'en']) {
+  test(`the equity view explains the chosen indicator in ${l}: what it counts, the norm, the source`, async () => {
+    const defs = await getJson('/indicators');
+    const list = Array.isArray(defs) ? defs : defs.indicators;
+    const stops = list.find((d) => d.id === 'stops_500m');
+    const green = list.find((d) => d.id === 'green_m2_per_resident');
+    for (const d of [stops, green]) assert.ok(d?.descriptions?.[l] && d?.references?.[l], `${d?.id}: ${l} texts served`);
+    const { page, context, errors } = await openPage(browser, `/?lang=${l}&view=equity&indicator=stops_500m&zones=districts&edition=live&map=10.30/43.25000/76.90000`,
+      { viewport: { width: 390, height: 844 } });
+    await page.locator('#equity-table tbody tr').first().waitFor({ timeout: 30000 });
+    const about = page.locator('#equity-about .indicator-about');
+    assert.equal(await about.getAttribute('data-indicator'), 'stops_500m');
+    const text = await about.locator('.about-text').innerText();
+    assert.ok(text.includes(stops.descriptions[l]), `${l}: ${text}`);
+    if (l !== 'en') assert.ok(!text.includes(stops.description), `${l}: the English shown: ${text}`);
+    assert.ok((await about.locator('.about-source').innerText()).includes(stops.references[l]));
+    assert.match(await about.locator('.about-norm').innerText(), /≥ 100 %/);
+    // The explanation sits right under the selector, inside the panel at phone width.
+    const [sel, box] = await Promise.all([page.locator('#equity-indicator').boundingBox(), about.boundingBox()]);
+    assert.ok(box.y >= sel.y + sel.height - 1 && box.x + box.width <= 390 + 0.5, `under the selector, inside the screen: ${JSON.stringify({ sel, box })}`);
+
+    await page.locator('#equity-indicator').selectOption('green_m2_per_resident');
+    await page.waitForFunction(() => document.querySelector('#equity-about .indicator-about')?.dataset.indicator === 'green_m2_per_resident');
+    await page.locator('#equity-table tbody tr').first().waitFor({ timeout: 30000 });
+    const after = await about.locator('.about-text').innerText();
+    assert.ok(after.includes(green.descriptions[l]) && !after.includes(stops.descriptions[l]), `${l}: ${after}`);
+    assert.ok((await about.locator('.about-source').innerText()).includes(green.references[l]));
+    const norm = await about.locator('.about-norm').innerText();
+    const unit = { kk: 'м²/тұрғын', ru: 'м²/жителя', en: 'm²/resident' }[l];
+    assert.ok(norm.includes(`≥ 10 ${unit}`) && norm.includes(green.norm_variants[0].names[l]), `${l}: ${norm}`);
+    await page.locator('#equity-about').scrollIntoViewIfNeeded();
+    await shot(page, `equity-about-${l}-phone`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
+
+test('the planner explains the chosen indicator and gives the norm variant\'s source in the page\'s language', async () => {
+  const defs = await getJson('/indicators');
+  const list = Array.isArray(defs) ? defs : defs.indicators;
+  const green = list.find((d) => d.id === 'green_m2_per_resident');
+  const { page, context } = await openPage(browser, '/?lang=ru&view=planner&zones=districts&indicator=green_m2_per_resident&norm=city&map=10.30/43.25000/76.90000');
+  await page.locator('#planner-about').waitFor({ timeout: 60000 });
+  assert.ok((await page.locator('#planner-about .about-text').innerText()).includes(green.descriptions.ru));
+  const city = green.norm_variants.find((v) => v.id === 'city');
+  assert.match(await page.locator('#planner-about .about-norm').innerText(), /≥ 4,8 м²\/жителя/);
+  assert.ok((await page.locator('#planner-norm-source').innerText()).includes(city.sources.ru));
+  await context.close();
+});
+
 test('the planner table lists every indicator with unit and norm, sorts, and offers the CSV', async () => {
   const defs = await getJson('/indicators');
   const list = Array.isArray(defs) ? defs : defs.indicators;

@@ -1,7 +1,7 @@
 // Where a figure comes from, as the API says: the edition it was published in, its caveats and
 // its input layers (`edition`, `caveats`, `inputs` of /indicators/{id}). Nothing here is written
 // per view or per indicator: a caveat appears because the catalogue says an input is synthetic.
-import { t, tf, lang, date, layerName } from './i18n.js';
+import { t, tf, lang, date, layerName, num, unitLabel, scaleOf } from './i18n.js';
 import { h } from './ui.js';
 
 /** A localised layer title of an input: its catalogue title, else the app's name for the slug. */
@@ -50,6 +50,60 @@ export function provenance(res, { id } = {}) {
             i.licence ? `${t('licence')}: ${i.licence}` : null,
             i.attribution || null].filter(Boolean).join(' · ')))))
       : null);
+}
+
+/**
+ * A definition's words in the current language: `field` is `description`, `reference` (or a norm
+ * variant's `source`), read from `descriptions`/`references`/`sources` ({kk, ru, en}). Definitions
+ * stored before they were translated have only the English field: they take the translation of
+ * `alt` (the definition in force) when it says the same in English, else show the English.
+ */
+export function indicatorText(def, field, alt) {
+  const en = def?.[field] ?? def?.[`${field}s`]?.en ?? '';
+  const own = def?.[`${field}s`]?.[lang()];
+  if (own) return own;
+  const other = alt?.[`${field}s`];
+  if (other?.[lang()] && (alt[field] ?? other.en) === en) return other[lang()];
+  return en;
+}
+
+/**
+ * A norm (`{"at_least": 10}`, `{"at_most": 375}`) in the unit it is judged in, in the current
+ * language: "≥ 10 m²/resident", "≤ 375 m"; shares as percentages, "≥ 100 % (share of residents)".
+ * `null` when there is no norm.
+ */
+export function normText(norm, unit) {
+  if (!norm || typeof norm !== 'object') return null;
+  const atMost = Number.isFinite(norm.at_most);
+  const v = atMost ? norm.at_most : norm.at_least;
+  if (!Number.isFinite(v)) return null;
+  const sc = scaleOf(unit);
+  const label = unitLabel(unit).replace(/,\s*%$/, '');
+  const shown = sc === 100 ? `${num(v * sc, 2)} %${label ? ` (${label})` : ''}`
+    : `${num(v, 2)}${unit && unit !== 'ratio' ? ` ${label}` : ''}`;
+  return `${atMost ? '≤' : '≥'} ${shown}`;
+}
+
+/** A name object ({kk, ru, en}) in the current language. */
+function named(n) {
+  return n && typeof n === 'object' ? n[lang()] ?? n.en : n;
+}
+
+/**
+ * What an indicator counts, the norm in force (and which variant it is) and where it comes from,
+ * in the current language. `def`: the definition the figures were computed with (a result's
+ * `indicator`); `alt`: the definition in force, whose translations an older stored one may borrow.
+ */
+export function aboutIndicator(def, { id, alt } = {}) {
+  if (!def) return null;
+  const text = indicatorText(def, 'description', alt);
+  const ref = indicatorText(def, 'reference', alt);
+  const norm = normText(def.norm, def.unit);
+  const variant = (def.norm_variants ?? []).find((v) => v.id === def.norm_variant);
+  return h('div', { class: 'indicator-about', id, 'data-indicator': def.id, 'data-version': def.version ?? '' },
+    text ? h('p', { class: 'about-text' }, h('strong', {}, `${t('indicator_about')}: `), text) : null,
+    h('p', { class: 'small about-norm' }, norm ? `${t('norm_in_force')}: ${norm}${variant ? ` — ${named(variant.names)}` : ''}` : t('norm_none')),
+    ref ? h('p', { class: 'small about-source' }, `${t('norm_source')}: ${ref}`) : null);
 }
 
 /** A user-facing message for a failed indicator request (403: the figure reads a hidden layer). */

@@ -645,6 +645,7 @@ fn access_def(q: &AccessQuery) -> IndicatorDef {
         version: 1,
         names: Names::same(&format!("≤ {} m: {what}", q.radius_m)),
         description: format!("Residents within {} m of any feature of {what}", q.radius_m),
+        descriptions: None,
         measure: Measure::Access {
             layer: LayerSelector {
                 role: None,
@@ -661,6 +662,7 @@ fn access_def(q: &AccessQuery) -> IndicatorDef {
         unit: "share of residents".into(),
         norm: Some(Norm::AtLeast(1.0)),
         reference: "ad-hoc access query".into(),
+        references: None,
         norm_variants: Vec::new(),
         norm_variant: None,
     }

@@ -27,6 +27,19 @@ impl Names {
     pub fn same(s: &str) -> Names {
         Names::new(s, s, s)
     }
+
+    /// The text in `lang` (`kk`, `ru`, `en`); English for any other code.
+    pub fn get(&self, lang: &str) -> &str {
+        match lang {
+            "kk" => &self.kk,
+            "ru" => &self.ru,
+            _ => &self.en,
+        }
+    }
+
+    fn any_blank(&self) -> bool {
+        [&self.kk, &self.ru, &self.en].iter().any(|n| n.trim().is_empty())
+    }
 }
 
 /// One definition. Changing what an indicator counts means a new `version`.
@@ -38,6 +51,10 @@ pub struct IndicatorDef {
     pub names: Names,
     /// What is counted, over what, in plain English.
     pub description: String,
+    /// `description` in kk, ru and en (`en` is `description`). Absent in definitions
+    /// stored before they were translated: readers then fall back to `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub descriptions: Option<Names>,
     pub measure: Measure,
     /// Unit of the value, e.g. `share of residents`, `m²/resident`.
     pub unit: String,
@@ -45,6 +62,9 @@ pub struct IndicatorDef {
     pub norm: Option<Norm>,
     /// Where the threshold or norm comes from (WHO, UN SDG 11.2.1, a Kazakh norm...).
     pub reference: String,
+    /// `reference` in kk, ru and en (`en` is `reference`); absent as `descriptions` may be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Names>,
     /// Named norms people argue for (the national 10 m² per resident, the 4.8 the city
     /// quotes, the 12 critics ask for), each with its source; the first is the default.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -63,6 +83,9 @@ pub struct NormVariant {
     pub names: Names,
     /// Who sets or argues for it, and where.
     pub source: String,
+    /// `source` in kk, ru and en (`en` is `source`); absent as `descriptions` may be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Names>,
 }
 
 impl IndicatorDef {
@@ -177,14 +200,16 @@ impl IndicatorDef {
                 "the id must be 2-63 characters of a-z, 0-9 and _, starting with a letter".into(),
             ));
         }
-        if [&self.names.kk, &self.names.ru, &self.names.en]
-            .iter()
-            .any(|n| n.trim().is_empty())
-        {
+        if self.names.any_blank() {
             return Err(bad("names in kk, ru and en are all required".into()));
         }
         if self.unit.trim().is_empty() || self.reference.trim().is_empty() {
             return Err(bad("unit and reference are required".into()));
+        }
+        for (field, texts) in [("descriptions", &self.descriptions), ("references", &self.references)] {
+            if texts.as_ref().is_some_and(Names::any_blank) {
+                return Err(bad(format!("{field}, when given, need kk, ru and en")));
+            }
         }
         let positive = |what: &str, v: f64, max: f64| {
             if v.is_finite() && v > 0.0 && v <= max {
@@ -230,6 +255,12 @@ impl IndicatorDef {
             if v.source.trim().is_empty() {
                 return Err(bad(format!(
                     "norm variant {:?} has no source: say who sets it and where",
+                    v.id
+                )));
+            }
+            if v.sources.as_ref().is_some_and(Names::any_blank) {
+                return Err(bad(format!(
+                    "norm variant {:?}: sources, when given, need kk, ru and en",
                     v.id
                 )));
             }
@@ -427,5 +458,78 @@ mod tests {
                 crate::input_role(&r).unwrap();
             }
         }
+    }
+
+    /// Every shipped text a resident reads exists in kk, ru and en, the English is the
+    /// untranslated field, and the other languages are translations, not copies.
+    #[test]
+    fn the_shipped_definitions_are_explained_in_kk_ru_and_en() {
+        let defs = super::default_indicators();
+        assert_eq!(defs.len(), 19);
+        let check = |what: &str, texts: Option<&super::Names>, en: &str| {
+            let t = texts.unwrap_or_else(|| panic!("{what}: no kk/ru/en texts"));
+            for (lang, s) in [("kk", &t.kk), ("ru", &t.ru), ("en", &t.en)] {
+                assert!(!s.trim().is_empty(), "{what}: {lang} is empty");
+                assert_eq!(s.trim(), s, "{what}: {lang} has stray spaces");
+            }
+            assert_eq!(t.en, en, "{what}: en differs from the English field");
+            assert_ne!(t.kk, t.en, "{what}: kk is the English copied");
+            assert_ne!(t.ru, t.en, "{what}: ru is the English copied");
+            assert_ne!(t.kk, t.ru, "{what}: kk is the Russian copied");
+            // Kazakh has letters Russian lacks; a Kazakh text without any is Russian or English.
+            assert!(
+                t.kk.chars().any(|c| "әғқңөұүһіӘҒҚҢӨҰҮҺІ".contains(c)),
+                "{what}: kk {:?}",
+                t.kk
+            );
+            assert!(t.ru.chars().any(|c| ('а'..='я').contains(&c)), "{what}: ru {:?}", t.ru);
+        };
+        for d in &defs {
+            check(
+                &format!("{} description", d.id),
+                d.descriptions.as_ref(),
+                &d.description,
+            );
+            check(&format!("{} reference", d.id), d.references.as_ref(), &d.reference);
+            for v in &d.norm_variants {
+                check(&format!("{} norm {} source", d.id, v.id), v.sources.as_ref(), &v.source);
+            }
+            assert_eq!(
+                d.descriptions.as_ref().unwrap().get("ru"),
+                d.descriptions.as_ref().unwrap().ru
+            );
+            assert_eq!(d.descriptions.as_ref().unwrap().get("xx"), d.description);
+        }
+    }
+
+    /// A definition stored before the translations (no `descriptions`, `references`,
+    /// `sources`) still parses and serialises to the same JSON, so the editions that pin it
+    /// recompute byte-identically.
+    #[test]
+    fn definitions_without_translations_parse_and_serialise_unchanged() {
+        let mut old: Vec<serde_json::Value> = serde_json::from_str(super::DEFINITIONS_JSON).unwrap();
+        for d in &mut old {
+            let o = d.as_object_mut().unwrap();
+            o.remove("descriptions");
+            o.remove("references");
+            for v in o
+                .get_mut("norm_variants")
+                .and_then(|v| v.as_array_mut())
+                .into_iter()
+                .flatten()
+            {
+                v.as_object_mut().unwrap().remove("sources");
+            }
+        }
+        for d in &old {
+            let def: super::IndicatorDef = serde_json::from_value(d.clone()).unwrap();
+            def.validate().unwrap();
+            assert!(def.descriptions.is_none() && def.references.is_none());
+            assert_eq!(&serde_json::to_value(&def).unwrap(), d);
+        }
+        let mut half = old[0].clone();
+        half["descriptions"] = serde_json::json!({"kk": "", "ru": "текст", "en": "text"});
+        let def: super::IndicatorDef = serde_json::from_value(half).unwrap();
+        assert_eq!(def.validate().unwrap_err().code(), "invalid_definition");
     }
 }

@@ -22,6 +22,7 @@ fn bike_km_def(status: &str) -> IndicatorDef {
         version: 1,
         names: Names::same(&format!("bike km ({status})")),
         description: format!("length of {status} bike lanes inside each zone, km (UTM 43N)"),
+        descriptions: None,
         measure: Measure::LengthPerArea {
             layer: LayerSelector {
                 role: Some("bike_lanes".into()),
@@ -38,6 +39,7 @@ fn bike_km_def(status: &str) -> IndicatorDef {
         unit: "km".into(),
         norm: None,
         reference: String::new(),
+        references: None,
         norm_variants: Vec::new(),
         norm_variant: None,
     }

@@ -92,13 +92,20 @@ pub struct DefinitionChange {
     pub indicator_id: String,
     /// The version in force afterwards.
     pub version: i32,
-    /// `created` (first version), `new_version` (the text changed) or `unchanged`.
+    /// `created` (first version), `new_version` (what is counted changed: the measure, its
+    /// parameters, the unit, a norm), `new_wording` (only the words changed: names,
+    /// explanations, references, norm variants' names and sources — the figures stay the
+    /// same) or `unchanged`.
     pub outcome: &'static str,
 }
 
 /// Stores each definition whose JSON differs from the version in force as a new version
 /// (numbered by the store; the JSON's own `version` is set to it). All or nothing.
 /// `definitions` are `(id, definition)`; ids are assumed checked by the caller.
+///
+/// A change of wording only (a translation, a corrected citation) is a new version too, and
+/// said so (`new_wording`): a stored version is never edited, because an edition pins it and
+/// its results carry the definition's text byte for byte.
 pub async fn store_definitions(
     pool: &PgPool,
     definitions: &[(String, Json)],
@@ -119,8 +126,10 @@ pub async fn store_definitions(
         .fetch_optional(&mut *tx)
         .await?;
         let same = |stored: &Json| strip_version(stored) == strip_version(def);
+        let same_measure = |stored: &Json| strip_wording(stored) == strip_wording(def);
         let (version, outcome) = match &cur {
             Some((v, stored)) if same(stored) => (*v, "unchanged"),
+            Some((v, stored)) if same_measure(stored) => (v + 1, "new_wording"),
             Some((v, _)) => (v + 1, "new_version"),
             None => (1, "created"),
         };
@@ -176,6 +185,38 @@ fn strip_version(d: &Json) -> Json {
     let mut d = d.clone();
     if let Some(o) = d.as_object_mut() {
         o.remove("version");
+    }
+    d
+}
+
+/// What a definition counts and judges by: without its version and its words (names,
+/// explanations, references, and the names and sources of its norm variants).
+fn strip_wording(d: &Json) -> Json {
+    const WORDS: [&str; 6] = [
+        "names",
+        "description",
+        "descriptions",
+        "reference",
+        "references",
+        "version",
+    ];
+    let mut d = d.clone();
+    if let Some(o) = d.as_object_mut() {
+        for k in WORDS {
+            o.remove(k);
+        }
+        for v in o
+            .get_mut("norm_variants")
+            .and_then(Json::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(v) = v.as_object_mut() {
+                for k in ["names", "source", "sources"] {
+                    v.remove(k);
+                }
+            }
+        }
     }
     d
 }
@@ -386,5 +427,33 @@ pub async fn edition(pool: &PgPool, id: Option<i64>) -> Result<EditionRow, Store
     match row {
         Some(r) => edition_row(&r, true),
         None => Err(id.map_or(StoreError::NoEdition, StoreError::EditionNotFound)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn wording_is_names_explanations_references_and_norm_sources() {
+        let a = json!({"id": "x", "version": 1, "names": {"en": "X"}, "description": "d", "unit": "m",
+            "norm": {"at_least": 1.0}, "reference": "r",
+            "norm_variants": [{"id": "n", "norm": {"at_least": 1.0}, "names": {"en": "N"}, "source": "s"}]});
+        let mut b = a.clone();
+        b["version"] = json!(4);
+        b["descriptions"] = json!({"kk": "д", "ru": "д", "en": "d"});
+        b["references"] = json!({"kk": "р", "ru": "р", "en": "r"});
+        b["norm_variants"][0]["sources"] = json!({"kk": "с", "ru": "с", "en": "s"});
+        b["norm_variants"][0]["source"] = json!("a better citation");
+        assert_eq!(super::strip_wording(&a), super::strip_wording(&b));
+        assert_ne!(super::strip_version(&a), super::strip_version(&b));
+        for (path, v) in [("unit", json!("km")), ("norm", json!({"at_most": 1.0}))] {
+            let mut c = a.clone();
+            c[path] = v;
+            assert_ne!(super::strip_wording(&a), super::strip_wording(&c), "{path}");
+        }
+        let mut c = a.clone();
+        c["norm_variants"][0]["norm"] = json!({"at_least": 2.0});
+        assert_ne!(super::strip_wording(&a), super::strip_wording(&c));
     }
 }

@@ -36,14 +36,16 @@ fn with_db(url: &str, db: &str) -> String {
     }
 }
 
-/// The template's name changes whenever the migrations change, so a stale template is
-/// never used.
+/// The template's name changes whenever the migrations or the shipped definitions (which
+/// `migrate` seeds) change, so a stale template is never used.
 fn template_name() -> String {
     let mut h: u64 = 0xcbf29ce484222325;
-    for m in crate::MIGRATOR.iter() {
-        for b in m.checksum.iter() {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x100000001b3);
-        }
+    let bytes = crate::MIGRATOR
+        .iter()
+        .flat_map(|m| m.checksum.iter().copied())
+        .chain(crate::SHIPPED_DEFINITIONS.bytes());
+    for b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
     }
     format!("qala_tpl_{:012x}", h & 0xffff_ffff_ffff)
 }

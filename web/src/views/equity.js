@@ -6,7 +6,7 @@
 import { api } from '../api.js';
 import { t, tf, num, lang, unitLabel, scaleOf } from '../i18n.js';
 import { h, barChart, message, errorParts } from '../ui.js';
-import { editionLine, provenance, indicatorError } from '../provenance.js';
+import { editionLine, provenance, indicatorError, aboutIndicator } from '../provenance.js';
 import { labelPoint } from '../geo.js';
 import { DISTANCE_BREAKS_M, DISTANCE_COLORS } from '../style.js';
 import { length } from '../format.js';
@@ -99,9 +99,13 @@ export default {
       const figures = h('fieldset', { class: 'legend figures-toggle', id: 'equity-figures' },
         h('legend', {}, t('figures')), radio('edition', t('figures_edition')), radio('live', t('figures_live')));
       const source = h('div', { id: 'equity-source', role: 'status' });
+      // What the chosen indicator counts, its norm and source: the definition in force at once,
+      // then the one the shown figures were computed with (an edition may pin an older version).
+      const about = h('div', { id: 'equity-about' });
       const out = h('div', { id: 'equity-out' });
       body.replaceChildren(
         h('div', { class: 'form-row' }, h('label', { for: 'equity-indicator' }, t('indicator')), indSel),
+        about,
         h('div', { class: 'form-row' }, h('label', { for: 'equity-zones' }, t('zones')), zoneSel),
         figures, source, out,
       );
@@ -116,6 +120,7 @@ export default {
         const wantEdition = !unpublished && figures.querySelector('input:checked')?.value !== 'live';
         ctx.update({ indicator: indSel.value, zones: zoneSel.value, ...(unpublished ? {} : { edition: wantEdition ? (pinned === 'latest' ? undefined : pinned) : 'live' }) });
         out.replaceChildren(message('info', t('loading')));
+        if (about.firstElementChild?.dataset.indicator !== def?.id) about.replaceChildren(aboutIndicator(def) ?? '');
         try {
           const shapesP = api.zones(zoneSel.value);
           let res;
@@ -140,6 +145,7 @@ export default {
           }
           const shapes = await shapesP;
           if (!alive || call !== calls) return;
+          about.replaceChildren(aboutIndicator(res.indicator ?? def, { alt: def }) ?? '');
           source.replaceChildren(res.edition ? editionLine(res.edition, { id: 'equity-edition' })
             : note ? h('p', { class: 'msg msg-info', id: 'equity-live' }, note)
               : h('p', { class: 'small', id: 'equity-live' }, t('live_note')));

@@ -4,7 +4,7 @@
 // a bike lane; the engine answers with before/after values per zone).
 import { api } from '../api.js';
 import { t, tf, num, date, unitLabel, scaleOf } from '../i18n.js';
-import { provenance, indicatorError } from '../provenance.js';
+import { provenance, indicatorError, aboutIndicator, indicatorText } from '../provenance.js';
 import { h, barChart, sortableTable, message, errorParts } from '../ui.js';
 import { SCHEMES, indicatorTitle, zoneKeyOfRow, zoneLabel, zoneRole, normValue } from './equity.js';
 
@@ -121,19 +121,21 @@ export default {
         ctx.update({ indicator: indSel.value, norm: normOf(next) });
         await refresh();
       });
-      const controls = [h('div', { class: 'form-row' }, h('label', { for: 'planner-indicator' }, t('indicator')), indSel)];
+      const controls = [h('div', { class: 'form-row' }, h('label', { for: 'planner-indicator' }, t('indicator')), indSel),
+        // What it counts, the norm the live figures are judged against, the source.
+        aboutIndicator(row.res?.indicator ?? d, { id: 'planner-about', alt: d })];
       const variants = d.norm_variants ?? [];
       if (variants.length) {
         const current = row.res?.indicator?.norm_variant ?? normOf(d) ?? d.norm_variant ?? variants[0].id;
         const normSel = h('select', { id: 'planner-norm', 'aria-describedby': 'planner-norm-source' },
-          variants.map((v) => h('option', { value: v.id, selected: v.id === current, title: v.source ?? '' }, indicatorTitle(v))));
+          variants.map((v) => h('option', { value: v.id, selected: v.id === current, title: indicatorText(v, 'source') }, indicatorTitle(v))));
         const variant = variants.find((v) => v.id === current);
         normSel.addEventListener('change', async () => {
           ctx.update({ norm: normSel.value === d.norm_variant ? undefined : normSel.value });
           await refresh();
         });
         controls.push(h('div', { class: 'form-row' }, h('label', { for: 'planner-norm' }, t('norm_variant')), normSel,
-          variant?.source ? h('p', { class: 'small', id: 'planner-norm-source' }, `${t('norm_source')}: ${variant.source}`) : null));
+          variant?.source ? h('p', { class: 'small', id: 'planner-norm-source' }, `${t('norm_source')}: ${indicatorText(variant, 'source')}`) : null));
       }
       if (!row.res) {
         chartBox.replaceChildren(...controls, message('error', indicatorError(row.err)));

@@ -13,6 +13,12 @@ fn links() -> Value {
     json!({"type": "array", "items": link()})
 }
 
+/// A text in kk, ru and en (definitions stored before their translation lack the `…s` fields).
+fn texts() -> Value {
+    json!({"type": "object", "required": ["kk", "ru", "en"],
+           "properties": {"kk": str_(), "ru": str_(), "en": str_()}})
+}
+
 fn str_() -> Value {
     json!({"type": "string"})
 }
@@ -101,7 +107,16 @@ pub fn all() -> Value {
         "NewTokenResponse": {"type": "object", "required": ["token", "id", "role", "layers"],
                              "properties": {"token": {"type": "string", "pattern": "^qala_[0-9a-f]{64}$"}, "id": int(),
                                             "role": str_(), "layers": {"type": "array", "items": str_()}}},
-        "IndicatorDef": {"type": "object", "required": ["id", "unit"], "properties": {"id": str_(), "unit": str_()}},
+        "IndicatorDef": {"type": "object", "required": ["id", "unit"], "properties": {
+            "id": str_(), "version": int(), "names": texts(), "unit": str_(),
+            "description": {"type": "string", "description": "what is counted, in English"},
+            "descriptions": texts(),
+            "reference": {"type": "string", "description": "where the norm or threshold comes from, in English"},
+            "references": texts(),
+            "norm": {"type": "object", "nullable": true},
+            "norm_variants": {"type": "array", "items": {"type": "object", "properties": {
+                "id": str_(), "norm": {"type": "object"}, "names": texts(), "source": str_(), "sources": texts()}}},
+            "norm_variant": str_()}},
         "IndicatorResult": {"type": "object", "required": ["indicator", "scheme", "zones", "city", "centre", "periphery"],
                             "properties": {"indicator": {"$ref": "#/components/schemas/IndicatorDef"}, "scheme": str_(),
                                            "zones": {"type": "array", "items": {"type": "object"}},
