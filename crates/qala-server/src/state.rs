@@ -50,17 +50,12 @@ pub async fn read_engine_layers(
 ) -> Result<Vec<qala_engine::SourceLayer>, qala_store::StoreError> {
     let mut out = Vec::with_capacity(layers.len());
     for (slug, &(kind, v)) in layers {
-        let d = read_layer_data(pool, slug.clone(), kind, v).await?;
-        let features = tokio::task::spawn_blocking(move || crate::memory::engine_features(kind, &d))
-            .await
-            .map_err(|e| qala_store::StoreError::Embedded {
-                message: format!("converting a layer failed: {e}"),
-            })?;
+        let d = Arc::new(read_layer_data(pool, slug.clone(), kind, v).await?);
         out.push(qala_engine::SourceLayer {
             slug: slug.clone(),
             kind,
             layer_version_id: v,
-            features,
+            features: crate::memory::engine_features(kind, d),
         });
     }
     Ok(out)
@@ -90,7 +85,7 @@ const DB_CHECK_TIMEOUT: Duration = Duration::from_millis(2000);
 const LAYER_VERSION_CHANNEL: &str = "qala_layer_version";
 
 /// Kinds the indicator engine is built from.
-const ENGINE_KINDS: [qala_core::LayerKind; 13] = [
+pub const ENGINE_KINDS: [qala_core::LayerKind; 13] = [
     qala_core::LayerKind::District,
     qala_core::LayerKind::CityBoundary,
     qala_core::LayerKind::HistoricCentre,
@@ -417,7 +412,7 @@ impl AppState {
             slug: d.slug.clone(),
             kind,
             layer_version_id: d.version_id,
-            features: crate::memory::engine_features(kind, &d),
+            features: crate::memory::engine_features(kind, d),
         };
         let incremental = changed.is_some();
         let built = tokio::task::spawn_blocking(move || match (changed, current) {
