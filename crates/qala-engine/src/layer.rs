@@ -72,7 +72,11 @@ impl std::fmt::Debug for Features {
 /// Text is dictionary-coded (species, statuses and permit numbers repeat), numbers keep a
 /// separate null mask instead of an `Option` twice their size.
 pub(crate) enum Column {
-    Text { codes: Vec<u32>, dict: Vec<Box<str>>, by_text: std::collections::HashMap<Box<str>, u32> },
+    Text {
+        codes: Vec<u32>,
+        dict: Vec<Box<str>>,
+        by_text: std::collections::HashMap<Box<str>, u32>,
+    },
     Int(Nullable<i64>),
     Float(Nullable<f64>),
     Bool(Vec<Option<bool>>),

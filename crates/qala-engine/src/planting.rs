@@ -96,13 +96,11 @@ pub(crate) fn figures(
     metric: CompensationMetric,
 ) -> Result<(ZoneFigures, Vec<Flow>), EngineError> {
     let d = engine.planting_data();
-    let (felling_zone, planting_zone) = zs
-        .planting_zones
-        .get_or_init(|| {
-            let fellings = engine.role_layers("tree_fellings", qala_core::LayerKind::TreeFelling);
-            let plantings = engine.role_layers("tree_plantings", qala_core::LayerKind::TreePlanting);
-            (zs.assign_all(&points(&fellings)), zs.assign_all(&points(&plantings)))
-        });
+    let (felling_zone, planting_zone) = zs.planting_zones.get_or_init(|| {
+        let fellings = engine.role_layers("tree_fellings", qala_core::LayerKind::TreeFelling);
+        let plantings = engine.role_layers("tree_plantings", qala_core::LayerKind::TreePlanting);
+        (zs.assign_all(&points(&fellings)), zs.assign_all(&points(&plantings)))
+    });
     let n = zs.zones.len();
     let mut num = vec![0.0; n];
     let mut den = vec![0.0; n];

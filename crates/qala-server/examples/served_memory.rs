@@ -16,7 +16,11 @@ fn heap() -> i64 {
 fn status(field: &str) -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_owned())
+        })
         .unwrap_or_else(|| "?".into())
 }
 
@@ -27,10 +31,16 @@ fn mb(b: i64) -> f64 {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("DATABASE_URL")?;
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&url).await?;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&url)
+        .await?;
     let layers = qala_store::catalogue::list_layers(&pool).await?;
     let governance = qala_server::governed::load(&pool).await?;
-    println!("{:<22} {:>9} {:>10} {:>10}", "layer", "features", "served MB", "engine MB");
+    println!(
+        "{:<22} {:>9} {:>10} {:>10}",
+        "layer", "features", "served MB", "engine MB"
+    );
     let mut held = Vec::new();
     let mut engine_layers = BTreeMap::new();
     let (mut tot_served, mut tot_engine) = (0, 0);
@@ -47,7 +57,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             engine_layers.insert(l.slug.clone(), (kind, v));
             let h2 = heap();
             let features = qala_server::memory::engine_features(kind, d.clone());
-            let src = qala_engine::SourceLayer { slug: l.slug.clone(), kind, layer_version_id: v, features };
+            let src = qala_engine::SourceLayer {
+                slug: l.slug.clone(),
+                kind,
+                layer_version_id: v,
+                features,
+            };
             let e = qala_engine::Engine::from_layers([src], qala_engine::EngineOptions::default())?;
             let engine = heap() - h2;
             drop(e);
@@ -65,7 +80,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         held.push(d);
     }
-    println!("served layers, all: {:.1} MB; engine copies, one by one: {:.1} MB", mb(tot_served), mb(tot_engine));
+    println!(
+        "served layers, all: {:.1} MB; engine copies, one by one: {:.1} MB",
+        mb(tot_served),
+        mb(tot_engine)
+    );
     let h = heap();
     let src = held.iter().filter(|d| engine_layers.contains_key(&d.slug)).map(|d| {
         let (kind, v) = engine_layers[&d.slug];
@@ -77,8 +96,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     let e = qala_engine::Engine::from_layers(src, governance.engine_options(None))?;
-    println!("the server's engine (bound population, planting links): {:.1} MB", mb(heap() - h));
+    println!(
+        "the server's engine (bound population, planting links): {:.1} MB",
+        mb(heap() - h)
+    );
     drop(e);
-    println!("heap in use at the end {:.1} MB; VmRSS {} kB, VmHWM {} kB", mb(heap()), status("VmRSS:"), status("VmHWM:"));
+    println!(
+        "heap in use at the end {:.1} MB; VmRSS {} kB, VmHWM {} kB",
+        mb(heap()),
+        status("VmRSS:"),
+        status("VmHWM:")
+    );
     Ok(())
 }

@@ -96,7 +96,10 @@ pub fn engine_features(kind: LayerKind, d: Arc<LayerData>) -> qala_engine::Featu
     let mut order: Vec<u32> = (0..d.feature_count() as u32).collect();
     order.sort_by_key(|&i| d.at(i as usize).row());
     let n = order.len();
-    qala_engine::Features::made(n, order.into_iter().map(move |i| engine_feature(kind, d.at(i as usize))))
+    qala_engine::Features::made(
+        n,
+        order.into_iter().map(move |i| engine_feature(kind, d.at(i as usize))),
+    )
 }
 
 fn engine_feature(kind: LayerKind, f: qala_tiles::FeatureView<'_>) -> Feature {

@@ -301,7 +301,10 @@ impl LayerData {
 
     /// The (key, value) indices of feature `i`'s properties.
     fn feature_props(&self, i: usize) -> &[(u16, u32)] {
-        let end = self.features.get(i + 1).map_or(self.props.len(), |n| n.props_at as usize);
+        let end = self
+            .features
+            .get(i + 1)
+            .map_or(self.props.len(), |n| n.props_at as usize);
         &self.props[self.features[i].props_at as usize..end]
     }
 
