@@ -2,7 +2,9 @@
 # Peak RSS and time to engine-ready of `qala serve` on the benchmark city that
 # bench/governance/run.sh loaded (database qala_bench_governed; run that first), and where
 # the memory goes, layer by layer (crates/qala-server/examples/served_memory.rs).
-# Usage: QALA=target/debug/qala bench/governance/memory.sh [ADMIN_DATABASE_URL]
+# Usage: QALA=target/debug/qala [SERVED_MEMORY=target/debug/examples/served_memory] \
+#   bench/governance/memory.sh [ADMIN_DATABASE_URL]   (build the example with
+#   `cargo build -p qala-server --example served_memory`)
 # The machine may be shared: say so when quoting the figures.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

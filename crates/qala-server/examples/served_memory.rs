@@ -4,6 +4,8 @@
 //! (tiles and items) and the engine's own copy.
 //! Then the whole engine as the server builds it, and the process's peak RSS.
 
+#![allow(clippy::print_stdout)] // a report printed for bench/governance/memory.sh
+
 use std::collections::BTreeMap;
 
 #[allow(unsafe_code)]
