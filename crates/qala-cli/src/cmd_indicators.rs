@@ -289,7 +289,7 @@ pub fn source_layer(l: qala_store::read::ServedLayer) -> SourceLayer {
         slug: l.slug,
         kind: l.kind,
         layer_version_id: l.layer_version_id,
-        features: l.features,
+        features: l.features.into(),
     }
 }
 

@@ -13,31 +13,114 @@ use crate::{EngineError, SpatialIndex};
 
 /// One served layer, as read from the store: WGS84 lon/lat geometry and the kind's typed
 /// values in field order (`Feature::values`), extra attributes in `Feature::props`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SourceLayer {
     pub slug: String,
     pub kind: LayerKind,
     /// The `layer_version_id` served; results name it so a figure can be traced.
     pub layer_version_id: i64,
-    pub features: Vec<Feature>,
+    pub features: Features,
+}
+
+/// A layer's features in source row order: held in a vector, or made one at a time from
+/// another copy of the layer (the server's memory), so that the engine indexes a layer
+/// without its whole input ever existing at once.
+pub struct Features {
+    len: usize,
+    iter: Box<dyn Iterator<Item = Feature> + Send>,
+}
+
+impl Features {
+    /// `len` features made by `iter`, in source row order.
+    pub fn made(len: usize, iter: impl Iterator<Item = Feature> + Send + 'static) -> Features {
+        Features {
+            len,
+            iter: Box::new(iter),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl From<Vec<Feature>> for Features {
+    fn from(v: Vec<Feature>) -> Features {
+        Features::made(v.len(), v.into_iter())
+    }
+}
+
+impl IntoIterator for Features {
+    type Item = Feature;
+    type IntoIter = Box<dyn Iterator<Item = Feature> + Send>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter
+    }
+}
+
+impl std::fmt::Debug for Features {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Features({})", self.len)
+    }
 }
 
 /// A typed attribute column. Compact on purpose: benchmark layers have millions of rows.
+/// Text is dictionary-coded (species, statuses and permit numbers repeat), numbers keep a
+/// separate null mask instead of an `Option` twice their size.
 pub(crate) enum Column {
-    Text(Vec<Option<Box<str>>>),
-    Int(Vec<Option<i64>>),
-    Float(Vec<Option<f64>>),
+    Text {
+        codes: Vec<u32>,
+        dict: Vec<Box<str>>,
+        by_text: std::collections::HashMap<Box<str>, u32>,
+    },
+    Int(Nullable<i64>),
+    Float(Nullable<f64>),
     Bool(Vec<Option<bool>>),
     Date(Vec<Option<NaiveDate>>),
     TextList(Vec<Vec<String>>),
 }
 
+/// The code of a null text.
+const NO_TEXT: u32 = u32::MAX;
+
+/// Values and whether each is present.
+pub(crate) struct Nullable<T> {
+    values: Vec<T>,
+    present: Vec<bool>,
+}
+
+impl<T: Copy + Default> Nullable<T> {
+    fn with_capacity(n: usize) -> Self {
+        Nullable {
+            values: Vec::with_capacity(n),
+            present: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, v: Option<T>) {
+        self.values.push(v.unwrap_or_default());
+        self.present.push(v.is_some());
+    }
+
+    fn get(&self, i: usize) -> Option<T> {
+        self.present[i].then(|| self.values[i])
+    }
+}
+
 impl Column {
     fn new(ty: FieldType, n: usize) -> Column {
         match ty {
-            FieldType::Text => Column::Text(Vec::with_capacity(n)),
-            FieldType::Int => Column::Int(Vec::with_capacity(n)),
-            FieldType::Float => Column::Float(Vec::with_capacity(n)),
+            FieldType::Text => Column::Text {
+                codes: Vec::with_capacity(n),
+                dict: Vec::new(),
+                by_text: Default::default(),
+            },
+            FieldType::Int => Column::Int(Nullable::with_capacity(n)),
+            FieldType::Float => Column::Float(Nullable::with_capacity(n)),
             FieldType::Bool => Column::Bool(Vec::with_capacity(n)),
             FieldType::Date => Column::Date(Vec::with_capacity(n)),
             FieldType::TextList => Column::TextList(Vec::with_capacity(n)),
@@ -46,8 +129,19 @@ impl Column {
 
     fn push(&mut self, v: Option<&Value>) {
         match (self, v) {
-            (Column::Text(c), Some(Value::Text(s))) => c.push(Some(s.as_str().into())),
-            (Column::Text(c), _) => c.push(None),
+            (Column::Text { codes, dict, by_text }, Some(Value::Text(s))) => {
+                let code = match by_text.get(s.as_str()) {
+                    Some(&c) => c,
+                    None => {
+                        let c = dict.len() as u32;
+                        dict.push(s.as_str().into());
+                        by_text.insert(s.as_str().into(), c);
+                        c
+                    }
+                };
+                codes.push(code);
+            }
+            (Column::Text { codes, .. }, _) => codes.push(NO_TEXT),
             (Column::Int(c), Some(Value::Int(i))) => c.push(Some(*i)),
             (Column::Int(c), Some(Value::Float(f))) => c.push(Some(*f as i64)),
             (Column::Int(c), _) => c.push(None),
@@ -63,12 +157,27 @@ impl Column {
         }
     }
 
+    /// Drops what was only needed while pushing.
+    fn finish(&mut self) {
+        if let Column::Text { by_text, dict, .. } = self {
+            *by_text = Default::default();
+            dict.shrink_to_fit();
+        }
+    }
+
+    fn str_at(&self, i: usize) -> Option<&str> {
+        match self {
+            Column::Text { codes, dict, .. } => dict.get(codes[i] as usize).map(|s| &**s),
+            _ => None,
+        }
+    }
+
     /// The value as text, for filters (`true`, `park`, `2027`); `None` for null.
     fn text(&self, i: usize) -> Option<String> {
         match self {
-            Column::Text(c) => c[i].as_deref().map(str::to_owned),
-            Column::Int(c) => c[i].map(|v| v.to_string()),
-            Column::Float(c) => c[i].map(|v| v.to_string()),
+            Column::Text { .. } => self.str_at(i).map(str::to_owned),
+            Column::Int(c) => c.get(i).map(|v| v.to_string()),
+            Column::Float(c) => c.get(i).map(|v| v.to_string()),
             Column::Bool(c) => c[i].map(|v| v.to_string()),
             Column::Date(c) => c[i].map(|v| v.to_string()),
             Column::TextList(c) => Some(c[i].join(",")),
@@ -107,6 +216,7 @@ impl LayerData {
                 props.push(f.props);
             }
         }
+        columns.iter_mut().for_each(Column::finish);
         Ok(LayerData {
             slug: src.slug,
             kind: src.kind,
@@ -166,23 +276,20 @@ impl LayerData {
 
     /// A text attribute without copying it (typed kinds only).
     pub fn str_ref(&self, field: &str, i: usize) -> Option<&str> {
-        match self.column(field)? {
-            Column::Text(c) => c[i].as_deref(),
-            _ => None,
-        }
+        self.column(field)?.str_at(i)
     }
 
     pub fn int(&self, field: &str, i: usize) -> Option<i64> {
         match self.column(field)? {
-            Column::Int(c) => c[i],
+            Column::Int(c) => c.get(i),
             _ => None,
         }
     }
 
     pub fn float(&self, field: &str, i: usize) -> Option<f64> {
         match self.column(field)? {
-            Column::Float(c) => c[i],
-            Column::Int(c) => c[i].map(|v| v as f64),
+            Column::Float(c) => c.get(i),
+            Column::Int(c) => c.get(i).map(|v| v as f64),
             _ => None,
         }
     }

@@ -16,16 +16,17 @@ use crate::result::Flow;
 use crate::zone_set::ZoneSet;
 
 /// Fellings and plantings of every served layer, linked by permit number. Built once per
-/// engine: benchmark cities have millions of them.
+/// engine: benchmark cities have millions of them, so their points are not copied here
+/// (see [`points`]: they are placed in zones once per zone scheme).
 pub(crate) struct PlantingData {
-    felling_points: Vec<Option<Point<f64>>>,
     required: Vec<f64>,
     due: Vec<Option<NaiveDate>>,
     /// Trees planted for each felling's permit, wherever planted.
     delivered: Vec<f64>,
-    planting_points: Vec<Option<Point<f64>>>,
     planted: Vec<f64>,
-    alive: [Vec<Option<f64>>; 3],
+    /// Trees alive at the 1-, 2- and 3-year checks; `NaN` where not checked (counts are
+    /// never `NaN`): half the size of an `Option<f64>`.
+    alive: [Vec<f64>; 3],
     /// The felling each planting names (`felling_permit_no`), if known.
     link: Vec<Option<u32>>,
 }
@@ -37,14 +38,20 @@ fn point_of(g: Option<&geo_types::Geometry<f64>>) -> Option<Point<f64>> {
     }
 }
 
+/// The point of every feature of `layers`, in the order [`PlantingData::build`] reads them.
+fn points(layers: &[&LayerData]) -> Vec<Option<Point<f64>>> {
+    layers
+        .iter()
+        .flat_map(|l| (0..l.len()).map(|i| point_of(l.index.geometry(i))))
+        .collect()
+}
+
 impl PlantingData {
     pub fn build(fellings: &[&LayerData], plantings: &[&LayerData]) -> PlantingData {
         let mut d = PlantingData {
-            felling_points: Vec::new(),
             required: Vec::new(),
             due: Vec::new(),
             delivered: Vec::new(),
-            planting_points: Vec::new(),
             planted: Vec::new(),
             alive: [Vec::new(), Vec::new(), Vec::new()],
             link: Vec::new(),
@@ -53,7 +60,6 @@ impl PlantingData {
         for l in fellings {
             for i in 0..l.len() {
                 let idx = d.required.len() as u32;
-                d.felling_points.push(point_of(l.index.geometry(i)));
                 d.required
                     .push(l.float("trees_felled", i).unwrap_or(0.0) * l.float("compensation_ratio", i).unwrap_or(0.0));
                 d.due.push(l.date("compensation_due", i));
@@ -67,10 +73,9 @@ impl PlantingData {
         for l in plantings {
             for i in 0..l.len() {
                 let planted = l.float("trees_planted", i).unwrap_or(0.0);
-                d.planting_points.push(point_of(l.index.geometry(i)));
                 d.planted.push(planted);
                 for (k, f) in ["alive_1y", "alive_2y", "alive_3y"].into_iter().enumerate() {
-                    d.alive[k].push(l.float(f, i));
+                    d.alive[k].push(l.float(f, i).unwrap_or(f64::NAN));
                 }
                 let link = l
                     .str_ref("felling_permit_no", i)
@@ -91,9 +96,11 @@ pub(crate) fn figures(
     metric: CompensationMetric,
 ) -> Result<(ZoneFigures, Vec<Flow>), EngineError> {
     let d = engine.planting_data();
-    let (felling_zone, planting_zone) = zs
-        .planting_zones
-        .get_or_init(|| (zs.assign_all(&d.felling_points), zs.assign_all(&d.planting_points)));
+    let (felling_zone, planting_zone) = zs.planting_zones.get_or_init(|| {
+        let fellings = engine.role_layers("tree_fellings", qala_core::LayerKind::TreeFelling);
+        let plantings = engine.role_layers("tree_plantings", qala_core::LayerKind::TreePlanting);
+        (zs.assign_all(&points(&fellings)), zs.assign_all(&points(&plantings)))
+    });
     let n = zs.zones.len();
     let mut num = vec![0.0; n];
     let mut den = vec![0.0; n];
@@ -133,7 +140,8 @@ pub(crate) fn figures(
         _ => {
             let k = survival.unwrap_or(0);
             for (p, z) in planting_zone.iter().enumerate() {
-                if let (Some(z), Some(alive)) = (z, d.alive[k][p]) {
+                let alive = d.alive[k][p];
+                if let (Some(z), false) = (z, alive.is_nan()) {
                     num[*z as usize] += alive;
                     den[*z as usize] += d.planted[p];
                 }

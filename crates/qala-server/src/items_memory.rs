@@ -63,6 +63,8 @@ impl Output {
         let line = |l: &Vec<[f64; 2]>| Json::Array(l.iter().map(|p| self.point(p)).collect());
         let poly = |rings: &Vec<Vec<[f64; 2]>>| Json::Array(rings.iter().map(line).collect());
         let (ty, coords) = match g {
+            Geom::Point(p) if !multi => ("Point", self.point(p)),
+            Geom::Point(p) => ("MultiPoint", Json::Array(vec![self.point(p)])),
             Geom::Points(p) if !multi && p.len() == 1 => ("Point", self.point(&p[0])),
             Geom::Points(p) => ("MultiPoint", Json::Array(p.iter().map(|q| self.point(q)).collect())),
             Geom::Lines(l) if !multi && l.len() == 1 => ("LineString", line(&l[0])),

@@ -2,6 +2,8 @@
 //! rows into the tile source's [`LayerData`] (read once per version), and back out as the
 //! indicator engine's features, so that the engine never reads the database a second time.
 
+use std::sync::Arc;
+
 use qala_core::{Feature, FieldType, LayerKind, Value};
 use qala_store::features::ServedRow;
 use qala_tiles::{LayerData, PropValue, SourceFeature};
@@ -87,33 +89,38 @@ fn typed_value(ty: FieldType, v: Option<&PropValue>) -> Value {
 
 /// A layer in memory as the engine's features: WGS84 geometry (back from EPSG:3857, a
 /// round trip good to ~1e-13°), typed values in field order, untyped attributes; in source
-/// row order, as the store's reads for the engine give them.
-pub fn engine_features(kind: LayerKind, d: &LayerData) -> Vec<Feature> {
+/// row order, as the store's reads for the engine give them. Made one at a time while the
+/// engine indexes them: the layer is never held a second time in this form.
+pub fn engine_features(kind: LayerKind, d: Arc<LayerData>) -> qala_engine::Features {
+    // Features are held in id order; a stable sort by row keeps id order among equal rows.
+    let mut order: Vec<u32> = (0..d.feature_count() as u32).collect();
+    order.sort_by_key(|&i| d.at(i as usize).row());
+    let n = order.len();
+    qala_engine::Features::made(
+        n,
+        order.into_iter().map(move |i| engine_feature(kind, d.at(i as usize))),
+    )
+}
+
+fn engine_feature(kind: LayerKind, f: qala_tiles::FeatureView<'_>) -> Feature {
     let fields = kind.fields();
-    let mut out: Vec<Feature> = d
-        .iter_after(None)
-        .map(|f| {
-            let mut values = vec![Value::Null; fields.len()];
-            let mut props = serde_json::Map::new();
-            for (k, v, typed) in f.props() {
-                if typed {
-                    if let Some(i) = fields.iter().position(|fd| fd.name == k) {
-                        values[i] = typed_value(fields[i].ty, Some(v));
-                    }
-                } else {
-                    props.insert(k.to_owned(), prop_json(v));
-                }
+    let mut values = vec![Value::Null; fields.len()];
+    let mut props = serde_json::Map::new();
+    for (k, v, typed) in f.props() {
+        if typed {
+            if let Some(i) = fields.iter().position(|fd| fd.name == k) {
+                values[i] = typed_value(fields[i].ty, Some(v));
             }
-            Feature {
-                row: f.row(),
-                geometry: f.geom().to_geo(f.is_multi(), to_wgs84),
-                values,
-                props,
-            }
-        })
-        .collect();
-    out.sort_by_key(|f| f.row);
-    out
+        } else {
+            props.insert(k.to_owned(), prop_json(v));
+        }
+    }
+    Feature {
+        row: f.row(),
+        geometry: f.geom().to_geo(f.is_multi(), to_wgs84),
+        values,
+        props,
+    }
 }
 
 /// EPSG:3857 to lon/lat.

@@ -253,6 +253,7 @@ fn bbox_of(g: &Geom) -> Option<[f64; 4]> {
         b = [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])];
     };
     match g {
+        Geom::Point(p) => add(p),
         Geom::Points(ps) => ps.iter().for_each(&mut add),
         Geom::Lines(ls) => ls.iter().flatten().for_each(&mut add),
         Geom::Polygons(ps) => ps.iter().flatten().flatten().for_each(&mut add),

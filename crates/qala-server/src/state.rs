@@ -1,16 +1,16 @@
 //! Shared state: the database pool, the in-memory layers (tile source and catalogue), the
-//! metrics, and keeping the memory in step with the database.
+//! metrics; re-syncing memory with the database (when: `qala_store::in_step`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures::StreamExt;
 use qala_store::LayerSummary;
 use qala_tiles::{LayerData, LayerDataBuilder, TileOptions, TileSource};
-use sqlx::{Connection, PgPool};
+use sqlx::PgPool;
 
 use crate::ops::Metrics;
 
@@ -50,47 +50,22 @@ pub async fn read_engine_layers(
 ) -> Result<Vec<qala_engine::SourceLayer>, qala_store::StoreError> {
     let mut out = Vec::with_capacity(layers.len());
     for (slug, &(kind, v)) in layers {
-        let d = read_layer_data(pool, slug.clone(), kind, v).await?;
-        let features = tokio::task::spawn_blocking(move || crate::memory::engine_features(kind, &d))
-            .await
-            .map_err(|e| qala_store::StoreError::Embedded {
-                message: format!("converting a layer failed: {e}"),
-            })?;
+        let d = Arc::new(read_layer_data(pool, slug.clone(), kind, v).await?);
         out.push(qala_engine::SourceLayer {
             slug: slug.clone(),
             kind,
             layer_version_id: v,
-            features,
+            features: crate::memory::engine_features(kind, d),
         });
     }
     Ok(out)
 }
 
-/// A warning while the database is up; only a debug line once the outage is known (it was
-/// logged once, by [`AppState::mark_db_down`]).
-macro_rules! outage_log {
-    ($state:expr, $($arg:tt)*) => {
-        if $state.db_up() {
-            tracing::warn!($($arg)*)
-        } else {
-            tracing::debug!($($arg)*)
-        }
-    };
-}
-
 /// Layers read at the same time by [`AppState::sync`].
 const LOAD_CONCURRENCY: usize = 2;
 
-/// How often the database is checked.
-const DB_CHECK_EVERY: Duration = Duration::from_millis(1000);
-/// How long a check (ping, or reconnect) may take before the database counts as down.
-const DB_CHECK_TIMEOUT: Duration = Duration::from_millis(2000);
-
-/// The NOTIFY channel of migration 0002: a layer switched its served version.
-const LAYER_VERSION_CHANNEL: &str = "qala_layer_version";
-
 /// Kinds the indicator engine is built from.
-const ENGINE_KINDS: [qala_core::LayerKind; 13] = [
+pub const ENGINE_KINDS: [qala_core::LayerKind; 13] = [
     qala_core::LayerKind::District,
     qala_core::LayerKind::CityBoundary,
     qala_core::LayerKind::HistoricCentre,
@@ -192,7 +167,7 @@ pub struct Inner {
     engine_lock: tokio::sync::Mutex<()>,
     pub metrics: Metrics,
     /// Whether the database answered the last check; see [`AppState::watch_database`].
-    db_up: AtomicBool,
+    db_health: qala_store::in_step::DatabaseHealth,
     /// Tokens last seen valid, by hash: they keep working for reads during an outage.
     known_tokens: RwLock<HashMap<String, qala_store::features::TokenRecord>>,
     /// Parent of every upload's cancel signal: [`crate::serve`] cancels it on shutdown so
@@ -237,7 +212,7 @@ impl AppState {
             governance: RwLock::new(Arc::new(crate::governed::Governance::default())),
             engine_lock: tokio::sync::Mutex::new(()),
             metrics: Metrics::default(),
-            db_up: AtomicBool::new(true),
+            db_health: Default::default(),
             known_tokens: RwLock::new(HashMap::new()),
             ingests: qala_ingest::Cancel::new(),
             proposal_clients,
@@ -417,7 +392,7 @@ impl AppState {
             slug: d.slug.clone(),
             kind,
             layer_version_id: d.version_id,
-            features: crate::memory::engine_features(kind, &d),
+            features: crate::memory::engine_features(kind, d),
         };
         let incremental = changed.is_some();
         let built = tokio::task::spawn_blocking(move || match (changed, current) {
@@ -443,20 +418,14 @@ impl AppState {
 
     /// Whether the database answered its last check.
     pub fn db_up(&self) -> bool {
-        self.db_up.load(Ordering::Relaxed)
+        self.db_health.is_up()
     }
 
     /// Records that the database stopped answering; warns once per outage. Not for a pool
     /// without a free connection (see [`crate::error::pool_busy`]): busy is not down.
     pub fn mark_db_down(&self, why: &dyn std::error::Error) {
-        if self.db_up.swap(false, Ordering::Relaxed) {
+        if self.db_health.mark_down() {
             tracing::warn!(error = %crate::error::chain(why), "database unavailable: serving tiles and features from memory; uploads and tokens answer 503 until it is back");
-        }
-    }
-
-    fn mark_db_up(&self) {
-        if !self.db_up.swap(true, Ordering::Relaxed) {
-            tracing::info!("database available again");
         }
     }
 
@@ -498,90 +467,23 @@ impl AppState {
         Ok(&self.upload_pool)
     }
 
-    /// Checks the database every [`DB_CHECK_EVERY`] over a connection of its own (not the
-    /// pool's, so a busy pool never looks like an outage): a failed ping, then a refused or
-    /// slow reconnect, marks it down; the first reconnect that works marks it up again.
+    /// Checks the database every second over a connection of its own (not the pool's, so
+    /// a busy pool never looks like an outage); see [`qala_store::in_step::watch_database`].
     pub async fn watch_database(self) {
-        let opts = self.pool.connect_options();
-        let mut conn: Option<sqlx::PgConnection> = None;
-        let mut tick = tokio::time::interval(DB_CHECK_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Some(c) = conn.as_mut()
-                && matches!(tokio::time::timeout(DB_CHECK_TIMEOUT, c.ping()).await, Ok(Ok(())))
-            {
-                self.mark_db_up();
-                continue;
-            }
-            conn = None;
-            match tokio::time::timeout(DB_CHECK_TIMEOUT, sqlx::PgConnection::connect_with(&*opts)).await {
-                Ok(Ok(c)) => {
-                    conn = Some(c);
-                    self.mark_db_up();
-                }
-                Ok(Err(e)) => self.mark_db_down(&e),
-                Err(e) => self.mark_db_down(&e),
-            }
-        }
+        qala_store::in_step::watch_database(&self.pool, &self.db_health).await
     }
 
-    /// Runs what keeps memory in step with the database: [`AppState::watch_database`]
-    /// and [`AppState::follow_versions`].
+    /// Keeps memory in step with the database ([`qala_store::in_step::keep_in_step`]):
+    /// watches it, and re-syncs on every version switch or governance change, after a lost
+    /// connection and every 30 s.
     pub async fn keep_in_step(self) {
-        tokio::join!(self.clone().watch_database(), self.follow_versions());
+        qala_store::in_step::keep_in_step(&self.pool, &self.db_health, || self.sync()).await
     }
 
-    /// Follows `NOTIFY qala_layer_version` and re-syncs on every switch; re-syncs after a
-    /// lost connection (notifications may have been missed) and every 30 s as a safety net.
-    /// While the database is down, everything in memory keeps being served.
+    /// Re-syncs on every version switch or governance change, after a lost connection and
+    /// every 30 s ([`qala_store::in_step::follow_changes`]); while the database is down,
+    /// everything in memory keeps being served.
     pub async fn follow_versions(self) {
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
-        loop {
-            let mut listener = match sqlx::postgres::PgListener::connect_with(&self.pool).await {
-                Ok(mut l) => match l
-                    .listen_all([LAYER_VERSION_CHANNEL, qala_store::governance::GOVERNANCE_CHANNEL])
-                    .await
-                {
-                    Ok(()) => l,
-                    Err(e) => {
-                        outage_log!(self, error = %crate::error::chain(&e), "cannot listen for layer versions; retrying");
-                        tokio::time::sleep(Duration::from_secs(2)).await;
-                        continue;
-                    }
-                },
-                Err(e) => {
-                    outage_log!(self, error = %crate::error::chain(&e), "database unavailable; serving from memory");
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                    continue;
-                }
-            };
-            self.sync_logged().await;
-            loop {
-                tokio::select! {
-                    n = listener.try_recv() => match n {
-                        Ok(Some(_)) => self.sync_logged().await,
-                        // Connection lost: the next try_recv reconnects; resync then.
-                        Ok(None) => {
-                            outage_log!(self, "lost the database connection; serving from memory");
-                            tokio::time::sleep(Duration::from_millis(500)).await;
-                            self.sync_logged().await;
-                        }
-                        Err(e) => {
-                            outage_log!(self, error = %crate::error::chain(&e), "layer version listener failed");
-                            tokio::time::sleep(Duration::from_secs(2)).await;
-                            break;
-                        }
-                    },
-                    _ = tick.tick() => self.sync_logged().await,
-                }
-            }
-        }
-    }
-
-    async fn sync_logged(&self) {
-        if let Err(e) = self.sync().await {
-            outage_log!(self, error = %crate::error::chain(&e), "cannot refresh layers; serving what is in memory");
-        }
+        qala_store::in_step::follow_changes(&self.pool, &self.db_health, || self.sync()).await
     }
 }

@@ -15,6 +15,7 @@ pub mod feature_edit;
 pub mod features;
 mod filter_sql;
 pub mod governance;
+pub mod in_step;
 pub mod load;
 pub mod proposal;
 pub mod read;

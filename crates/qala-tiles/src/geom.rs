@@ -7,6 +7,8 @@ pub type Pt = [f64; 2];
 /// A feature's geometry, projected to EPSG:3857 metres.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Geom {
+    /// One point, held inline: point layers have millions of them.
+    Point(Pt),
     Points(Vec<Pt>),
     /// Line parts.
     Lines(Vec<Vec<Pt>>),
@@ -31,7 +33,7 @@ impl Geom {
                 .collect::<Vec<_>>()
         };
         let out = match g {
-            G::Point(pt) => Geom::Points(vec![p(&pt.0)]),
+            G::Point(pt) => Geom::Point(p(&pt.0)),
             G::MultiPoint(mp) => Geom::Points(mp.0.iter().map(|pt| p(&pt.0)).collect()),
             G::Line(l) => Geom::Lines(vec![vec![p(&l.start), p(&l.end)]]),
             G::LineString(l) => Geom::Lines(vec![line(l)]),
@@ -60,6 +62,8 @@ impl Geom {
             Polygon::new(ext, it.collect())
         };
         match self {
+            Geom::Point(p) if !multi => G::Point(Point(c(p))),
+            Geom::Point(p) => G::MultiPoint(MultiPoint(vec![Point(c(p))])),
             Geom::Points(p) if !multi && p.len() == 1 => G::Point(Point(c(&p[0]))),
             Geom::Points(p) => G::MultiPoint(MultiPoint(p.iter().map(|q| Point(c(q))).collect())),
             Geom::Lines(l) if !multi && l.len() == 1 => G::LineString(line(&l[0])),
@@ -69,8 +73,18 @@ impl Geom {
         }
     }
 
+    /// The points of a point geometry (one or several), `None` for lines and polygons.
+    pub fn points(&self) -> Option<&[Pt]> {
+        match self {
+            Geom::Point(p) => Some(std::slice::from_ref(p)),
+            Geom::Points(p) => Some(p),
+            _ => None,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         match self {
+            Geom::Point(_) => false,
             Geom::Points(p) => p.is_empty(),
             Geom::Lines(l) => l.iter().all(|p| p.len() < 2),
             Geom::Polygons(p) => p.iter().all(|rings| rings.first().is_none_or(|r| r.len() < 4)),
@@ -87,6 +101,7 @@ impl Geom {
             b[3] = b[3].max(q[1]);
         };
         match self {
+            Geom::Point(p) => add(p),
             Geom::Points(p) => p.iter().for_each(&mut add),
             Geom::Lines(l) => l.iter().flatten().for_each(&mut add),
             Geom::Polygons(p) => p.iter().filter_map(|r| r.first()).flatten().for_each(&mut add),
@@ -99,7 +114,7 @@ impl Geom {
     /// EPSG:3857, only compared within a layer).
     pub fn weight(&self) -> f64 {
         match self {
-            Geom::Points(_) => 0.0,
+            Geom::Point(_) | Geom::Points(_) => 0.0,
             Geom::Lines(l) => l.iter().map(|p| length(p)).sum(),
             Geom::Polygons(p) => p.iter().filter_map(|r| r.first()).map(|r| ring_area(r).abs()).sum(),
         }

@@ -27,14 +27,16 @@ pub struct SourceFeature {
     pub extra: Vec<(String, PropValue)>,
 }
 
+/// Kept small: benchmark layers have millions of features. The bounding box lives in the
+/// R-tree only.
 struct TileFeature {
     id: i64,
     geom: Geom,
-    bbox: [f64; 4],
     weight: f64,
-    /// (key, value) indices into the layer's `keys` and `values`.
-    props: Box<[(u16, u32)]>,
-    /// Source row, saturated at `u32::MAX` (kept small: benchmark layers have millions).
+    /// Where this feature's properties start in the layer's `props` (they end where the
+    /// next feature's start).
+    props_at: u32,
+    /// Source row, saturated at `u32::MAX`.
     row: u32,
     /// A Multi* geometry in the store (a `Geom` holds both shapes alike).
     multi: bool,
@@ -60,6 +62,8 @@ pub struct LayerData {
     /// Every distinct property value once: species, statuses and dates repeat over
     /// millions of features, and one copy each keeps the layer small.
     values: Vec<PropValue>,
+    /// Every feature's (key, value) indices into `keys` and `values`, feature after feature.
+    props: Vec<(u16, u32)>,
     features: Vec<TileFeature>,
     tree: RTree<Entry>,
     bbox_3857: Option<[f64; 4]>,
@@ -71,9 +75,15 @@ pub struct LayerData {
 pub struct FeatureView<'a> {
     layer: &'a LayerData,
     f: &'a TileFeature,
+    /// The position of `f` in the layer.
+    i: usize,
 }
 
 impl<'a> FeatureView<'a> {
+    fn prop_indices(&self) -> &'a [(u16, u32)] {
+        self.layer.feature_props(self.i)
+    }
+
     pub fn id(&self) -> i64 {
         self.f.id
     }
@@ -91,7 +101,7 @@ impl<'a> FeatureView<'a> {
     /// Every property: `(key, value, typed)`, typed fields first.
     pub fn props(&self) -> impl Iterator<Item = (&'a str, &'a PropValue, bool)> + 'a {
         let l = self.layer;
-        self.f.props.iter().map(move |(k, v)| {
+        self.prop_indices().iter().map(move |(k, v)| {
             (
                 l.keys[*k as usize].as_str(),
                 &l.values[*v as usize],
@@ -161,7 +171,10 @@ pub struct LayerDataBuilder {
     key_in_tiles: Vec<bool>,
     key_idx: HashMap<String, u16>,
     values: ValueDict,
+    props: Vec<(u16, u32)>,
     out: Vec<TileFeature>,
+    /// Per feature (as pushed), its bounding box in EPSG:3857.
+    bboxes: Vec<[f64; 4]>,
     bbox: Option<[f64; 4]>,
 }
 
@@ -174,7 +187,9 @@ impl LayerDataBuilder {
             key_in_tiles: Vec::new(),
             key_idx: HashMap::new(),
             values: ValueDict::default(),
+            props: Vec::new(),
             out: Vec::new(),
+            bboxes: Vec::new(),
             bbox: None,
         }
     }
@@ -196,49 +211,67 @@ impl LayerDataBuilder {
             None => b,
             Some(a) => [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])],
         });
-        let mut props = Vec::with_capacity(f.props.len() + f.extra.len());
+        let start = self.props.len();
         for (k, v) in f.props {
-            props.push((
+            let p = (
                 key_index(&mut self.keys, &mut self.key_in_tiles, &mut self.key_idx, &k, true),
                 self.values.index(v),
-            ));
+            );
+            self.props.push(p);
         }
         for (k, v) in f.extra {
             let ki = key_index(&mut self.keys, &mut self.key_in_tiles, &mut self.key_idx, &k, false);
             // A typed field wins over an untyped attribute of the same name.
-            if !props.iter().any(|(pk, _)| *pk == ki) {
-                props.push((ki, self.values.index(v)));
+            if !self.props[start..].iter().any(|(pk, _)| *pk == ki) {
+                let p = (ki, self.values.index(v));
+                self.props.push(p);
             }
         }
         self.out.push(TileFeature {
             id: f.id,
             weight: geom.weight(),
-            bbox: b,
             geom,
-            props: props.into_boxed_slice(),
+            props_at: u32::try_from(start).unwrap_or(u32::MAX),
             row: u32::try_from(f.row).unwrap_or(u32::MAX),
             multi,
         });
+        self.bboxes.push(b);
     }
 
     /// Orders the features by id and indexes them.
     pub fn finish(self) -> LayerData {
-        let mut out = self.out;
+        let (mut out, mut bboxes, mut props) = (self.out, self.bboxes, self.props);
         if !out.is_sorted_by_key(|f| f.id) {
-            out.sort_by_key(|f| f.id);
+            // Rows come in id order from the store; otherwise sort, keeping each feature's
+            // box and properties with it.
+            let ends: Vec<usize> = (0..out.len())
+                .map(|i| out.get(i + 1).map_or(props.len(), |n| n.props_at as usize))
+                .collect();
+            let mut order: Vec<usize> = (0..out.len()).collect();
+            order.sort_by_key(|&i| out[i].id);
+            let mut sorted_props = Vec::with_capacity(props.len());
+            let mut slots: Vec<Option<TileFeature>> = out.into_iter().map(Some).collect();
+            out = Vec::with_capacity(slots.len());
+            bboxes = order.iter().map(|&i| bboxes[i]).collect();
+            for &i in &order {
+                if let Some(mut f) = slots[i].take() {
+                    let range = f.props_at as usize..ends[i];
+                    f.props_at = sorted_props.len() as u32;
+                    sorted_props.extend_from_slice(&props[range]);
+                    out.push(f);
+                }
+            }
+            props = sorted_props;
         }
         out.shrink_to_fit();
-        let entries = out
+        props.shrink_to_fit();
+        let entries = bboxes
             .iter()
             .enumerate()
-            .map(|(i, f)| {
-                GeomWithData::new(
-                    Rectangle::from_corners([f.bbox[0], f.bbox[1]], [f.bbox[2], f.bbox[3]]),
-                    i as u32,
-                )
-            })
+            .map(|(i, b)| GeomWithData::new(Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]), i as u32))
             .collect();
-        let points_only = out.iter().all(|f| matches!(f.geom, Geom::Points(_)));
+        drop(bboxes);
+        let points_only = out.iter().all(|f| f.geom.points().is_some());
         let mut values = self.values.values;
         values.shrink_to_fit();
         LayerData {
@@ -248,6 +281,7 @@ impl LayerDataBuilder {
             keys: self.keys,
             key_in_tiles: self.key_in_tiles,
             values,
+            props,
             features: out,
             tree: RTree::bulk_load(entries),
             bbox_3857: self.bbox,
@@ -265,10 +299,25 @@ impl LayerData {
         b.finish()
     }
 
+    /// The (key, value) indices of feature `i`'s properties.
+    fn feature_props(&self, i: usize) -> &[(u16, u32)] {
+        let end = self
+            .features
+            .get(i + 1)
+            .map_or(self.props.len(), |n| n.props_at as usize);
+        &self.props[self.features[i].props_at as usize..end]
+    }
+
+    /// The `i`-th feature in id order (`i < feature_count()`).
+    pub fn at(&self, i: usize) -> FeatureView<'_> {
+        self.view(i)
+    }
+
     fn view(&self, i: usize) -> FeatureView<'_> {
         FeatureView {
             layer: self,
             f: &self.features[i],
+            i,
         }
     }
 
@@ -320,11 +369,11 @@ impl LayerData {
         let mut cands: Vec<u32> = self
             .tree
             .locate_in_envelope_intersecting(&env)
-            .map(|e| e.data)
-            .filter(|&i| {
-                let f = &self.features[i as usize];
-                matches!(f.geom, Geom::Points(_)) || (f.bbox[2] - f.bbox[0]).max(f.bbox[3] - f.bbox[1]) >= pixel_m
+            .filter(|e| {
+                let (lo, hi) = (e.geom().lower(), e.geom().upper());
+                self.features[e.data as usize].geom.points().is_some() || (hi[0] - lo[0]).max(hi[1] - lo[1]) >= pixel_m
             })
+            .map(|e| e.data)
             .collect();
         if cands.is_empty() {
             return;
@@ -345,7 +394,8 @@ impl LayerData {
             let f = &self.features[i as usize];
             let mut enc = GeomEncoder::default();
             let ty = match &f.geom {
-                Geom::Points(pts) => {
+                Geom::Point(_) | Geom::Points(_) => {
+                    let pts = f.geom.points().unwrap_or_default();
                     let mut q: Vec<[i32; 2]> = Vec::with_capacity(pts.len());
                     for p in pts {
                         let t = to_tile(p);
@@ -410,7 +460,7 @@ impl LayerData {
                 ty,
                 &cmds,
                 std::iter::once(("id", &id_prop)).chain(
-                    f.props
+                    self.feature_props(i as usize)
                         .iter()
                         .map(|(k, v)| (*k as usize, &self.values[*v as usize]))
                         .filter(|(k, v)| self.key_in_tiles[*k] && v.in_tiles())

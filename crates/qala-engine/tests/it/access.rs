@@ -29,7 +29,7 @@ pub(crate) fn layer(slug: &str, kind: LayerKind, features: Vec<Feature>) -> Sour
         slug: slug.into(),
         kind,
         layer_version_id: 1,
-        features,
+        features: features.into(),
     }
 }
 
