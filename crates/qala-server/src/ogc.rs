@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 use qala_core::FieldType;
-use qala_store::features::ItemsQuery;
+use qala_store::features::{ItemJson, ItemsQuery};
 use serde_json::{Value, json};
 
 use crate::error::Code;
@@ -326,30 +326,22 @@ pub async fn items(
     };
     let unconditional = bbox.is_none() && filters.is_empty() && datetime.is_none() && filter.is_none();
     let b = state.base_url();
-    let mut rows = Vec::new();
-    let mut source_memory = false;
-    let mut matched = 0;
-    if let Some(v) = l.summary.layer_version_id {
-        let q = ItemsQuery {
-            kind: l.kind,
-            layer_version_id: v,
-            bbox,
-            after,
-            limit,
-            filters,
-            datetime,
-            filter,
-            srid,
-            lat_lon,
-        };
-        (rows, matched, source_memory) = read_items(&state, &l, &q, unconditional).await?;
-    }
+    let q = l.summary.layer_version_id.map(|v| ItemsQuery {
+        kind: l.kind,
+        layer_version_id: v,
+        bbox,
+        after,
+        limit,
+        filters,
+        datetime,
+        filter,
+        srid,
+        lat_lon,
+    });
     let self_q = uri.query().unwrap_or("");
     // A full page has a next one (maybe empty): its cursor is the last id.
-    let next_q = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| r.id))
-        .flatten()
-        .map(|last| {
+    let next_q = |n: usize, last: Option<i64>| {
+        (n as i64 == limit).then_some(last).flatten().map(|last| {
             let mut next_q: Vec<String> = self_q
                 .split('&')
                 .filter(|kv| !kv.is_empty() && !kv.starts_with("after=") && !kv.starts_with("limit="))
@@ -358,40 +350,44 @@ pub async fn items(
             next_q.push(format!("limit={limit}"));
             next_q.push(format!("after={last}"));
             next_q.join("&")
-        });
+        })
+    };
+    if format == Format::Json {
+        // GeoJSON: each feature as the database wrote it, never parsed here.
+        let (rows, matched, source_memory) = match &q {
+            Some(q) => read_items_json(&state, &l, q, unconditional).await?,
+            None => (Vec::new(), 0, false),
+        };
+        let mut links = vec![
+            json!({"href": format!("{b}/collections/{id}/items{}{self_q}", if self_q.is_empty() { "" } else { "?" }), "rel": "self", "type": "application/geo+json", "title": "this page"}),
+            json!({"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json", "title": l.summary.title_en}),
+        ];
+        if let Some(next_q) = next_q(rows.len(), rows.last().map(|r| r.id)) {
+            links.push(json!({"href": format!("{b}/collections/{id}/items?{next_q}"), "rel": "next", "type": "application/geo+json", "title": "next page"}));
+        }
+        // After self, collection and next: clients that index the links keep working.
+        let mut html_q = ctx.query_without_f_lang();
+        html_q.push("f=html");
+        links.push(json!({"href": format!("{b}/collections/{id}/items?{}", html_q.join("&")), "rel": "alternate", "type": "text/html", "title": "this page as HTML"}));
+        let body = feature_collection(&rows, matched, &links)?;
+        let mut res = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
+        crate::html_page::vary(&mut res);
+        set_content_crs(&mut res, srid, lat_lon);
+        if source_memory {
+            mark_memory(&state, &mut res);
+        }
+        return Ok(res);
+    }
+    let (rows, matched, source_memory) = match &q {
+        Some(q) => read_items(&state, &l, q, unconditional).await?,
+        None => (Vec::new(), 0, false),
+    };
+    let next_q = next_q(rows.len(), rows.last().map(|r| r.id));
     let mut res = match format {
         Format::Csv => crate::ogc_download::csv(&l, &rows),
         Format::Gpkg => crate::ogc_download::gpkg(l, rows, srid).await?,
         Format::Html => crate::ogc_html::items(&ctx, &l, &rows, matched, next_q),
-        Format::Json => {
-            let mut links = vec![
-                json!({"href": format!("{b}/collections/{id}/items{}{self_q}", if self_q.is_empty() { "" } else { "?" }), "rel": "self", "type": "application/geo+json", "title": "this page"}),
-                json!({"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json", "title": l.summary.title_en}),
-            ];
-            if let Some(next_q) = next_q {
-                links.push(json!({"href": format!("{b}/collections/{id}/items?{next_q}"), "rel": "next", "type": "application/geo+json", "title": "next page"}));
-            }
-            // After self, collection and next: clients that index the links keep working.
-            let mut html_q = ctx.query_without_f_lang();
-            html_q.push("f=html");
-            links.push(json!({"href": format!("{b}/collections/{id}/items?{}", html_q.join("&")), "rel": "alternate", "type": "text/html", "title": "this page as HTML"}));
-            let n = rows.len();
-            let features: Vec<Value> = rows
-                .into_iter()
-                .map(|r| json!({"type": "Feature", "id": r.id, "geometry": r.geometry, "properties": r.properties}))
-                .collect();
-            let mut res = geojson(json!({
-                "type": "FeatureCollection",
-                "features": features,
-                "numberMatched": matched,
-                "numberReturned": n,
-                "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "links": links,
-            }));
-            crate::html_page::vary(&mut res);
-            set_content_crs(&mut res, srid, lat_lon);
-            res
-        }
+        Format::Json => unreachable!("answered above"),
     };
     if format == Format::Csv {
         set_content_crs(&mut res, srid, lat_lon);
@@ -499,6 +495,72 @@ async fn read_items(
     .await
     .map_err(|e| ApiError::internal("reading items from memory", e))??;
     Ok((rows, n, true))
+}
+
+/// [`read_items`] for GeoJSON: the features as JSON text. A count already known (the
+/// version's feature count without conditions, or an earlier count of the same conditions
+/// on the same version) is not counted again.
+async fn read_items_json(
+    state: &AppState,
+    l: &LayerInfo,
+    q: &ItemsQuery,
+    unconditional: bool,
+) -> ApiResult<(Vec<ItemJson>, i64, bool)> {
+    let key = crate::items_count::key(q);
+    let known = match unconditional {
+        true => Some(l.summary.feature_count),
+        false => state.item_counts.get(&key),
+    };
+    let db = qala_store::features::items_json(&state.pool, q, known);
+    if let Some((rows, n)) = from_db(state, db).await? {
+        if known.is_none() {
+            state.item_counts.insert(key, n);
+        }
+        return Ok((rows, n, false));
+    }
+    let (rows, n, _) = read_items(state, l, q, unconditional).await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| ItemJson {
+            id: r.id,
+            properties: r.properties.to_string(),
+            geometry: r.geometry.to_string(),
+        })
+        .collect();
+    Ok((rows, n, true))
+}
+
+/// The GeoJSON FeatureCollection of a page, written around the features' JSON text (the
+/// members in the order of the other answers: type, features, numberMatched,
+/// numberReturned, timeStamp, links).
+fn feature_collection(rows: &[ItemJson], matched: i64, links: &[Value]) -> ApiResult<Vec<u8>> {
+    use std::io::Write;
+    let size: usize = rows.iter().map(|r| r.properties.len() + r.geometry.len() + 64).sum();
+    let mut out = Vec::with_capacity(size + 1024);
+    let write = |out: &mut Vec<u8>| -> std::io::Result<()> {
+        out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+        for (i, r) in rows.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write!(out, r#"{{"type":"Feature","id":{},"geometry":"#, r.id)?;
+            out.extend_from_slice(r.geometry.as_bytes());
+            out.extend_from_slice(br#","properties":"#);
+            out.extend_from_slice(r.properties.as_bytes());
+            out.push(b'}');
+        }
+        write!(
+            out,
+            r#"],"numberMatched":{matched},"numberReturned":{},"timeStamp":"{}","links":"#,
+            rows.len(),
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )?;
+        serde_json::to_writer(&mut *out, links)?;
+        out.push(b'}');
+        Ok(())
+    };
+    write(&mut out).map_err(|e| ApiError::internal("writing items", e))?;
+    Ok(out)
 }
 
 fn set_content_crs(res: &mut Response, srid: i32, lat_lon: bool) {
