@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 use qala_core::FieldType;
-use qala_store::features::{ItemJson, ItemsQuery};
+use qala_store::features::{ItemsJson, ItemsQuery};
 use serde_json::{Value, json};
 
 use crate::error::Code;
@@ -354,22 +354,22 @@ pub async fn items(
     };
     if format == Format::Json {
         // GeoJSON: each feature as the database wrote it, never parsed here.
-        let (rows, matched, source_memory) = match &q {
+        let (page, matched, source_memory) = match &q {
             Some(q) => read_items_json(&state, &l, q, unconditional).await?,
-            None => (Vec::new(), 0, false),
+            None => (ItemsJson::default(), 0, false),
         };
         let mut links = vec![
             json!({"href": format!("{b}/collections/{id}/items{}{self_q}", if self_q.is_empty() { "" } else { "?" }), "rel": "self", "type": "application/geo+json", "title": "this page"}),
             json!({"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json", "title": l.summary.title_en}),
         ];
-        if let Some(next_q) = next_q(rows.len(), rows.last().map(|r| r.id)) {
+        if let Some(next_q) = next_q(page.returned, page.last_id) {
             links.push(json!({"href": format!("{b}/collections/{id}/items?{next_q}"), "rel": "next", "type": "application/geo+json", "title": "next page"}));
         }
         // After self, collection and next: clients that index the links keep working.
         let mut html_q = ctx.query_without_f_lang();
         html_q.push("f=html");
         links.push(json!({"href": format!("{b}/collections/{id}/items?{}", html_q.join("&")), "rel": "alternate", "type": "text/html", "title": "this page as HTML"}));
-        let body = feature_collection(&rows, matched, &links)?;
+        let body = feature_collection(&page, matched, &links)?;
         let mut res = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
         crate::html_page::vary(&mut res);
         set_content_crs(&mut res, srid, lat_lon);
@@ -505,54 +505,48 @@ async fn read_items_json(
     l: &LayerInfo,
     q: &ItemsQuery,
     unconditional: bool,
-) -> ApiResult<(Vec<ItemJson>, i64, bool)> {
+) -> ApiResult<(ItemsJson, i64, bool)> {
     let key = crate::items_count::key(q);
     let known = match unconditional {
         true => Some(l.summary.feature_count),
         false => state.item_counts.get(&key),
     };
     let db = qala_store::features::items_json(&state.pool, q, known);
-    if let Some((rows, n)) = from_db(state, db).await? {
+    if let Some((page, n)) = from_db(state, db).await? {
         if known.is_none() {
             state.item_counts.insert(key, n);
         }
-        return Ok((rows, n, false));
+        return Ok((page, n, false));
     }
     let (rows, n, _) = read_items(state, l, q, unconditional).await?;
-    let rows = rows
-        .into_iter()
-        .map(|r| ItemJson {
-            id: r.id,
-            properties: r.properties.to_string(),
-            geometry: r.geometry.to_string(),
-        })
-        .collect();
-    Ok((rows, n, true))
+    let mut page = ItemsJson {
+        features: String::new(),
+        returned: rows.len(),
+        last_id: rows.last().map(|r| r.id),
+    };
+    for (i, r) in rows.into_iter().enumerate() {
+        if i > 0 {
+            page.features.push(',');
+        }
+        let f = json!({"type": "Feature", "id": r.id, "geometry": r.geometry, "properties": r.properties});
+        page.features.push_str(&f.to_string());
+    }
+    Ok((page, n, true))
 }
 
 /// The GeoJSON FeatureCollection of a page, written around the features' JSON text (the
 /// members in the order of the other answers: type, features, numberMatched,
 /// numberReturned, timeStamp, links).
-fn feature_collection(rows: &[ItemJson], matched: i64, links: &[Value]) -> ApiResult<Vec<u8>> {
+fn feature_collection(page: &ItemsJson, matched: i64, links: &[Value]) -> ApiResult<Vec<u8>> {
     use std::io::Write;
-    let size: usize = rows.iter().map(|r| r.properties.len() + r.geometry.len() + 64).sum();
-    let mut out = Vec::with_capacity(size + 1024);
+    let mut out = Vec::with_capacity(page.features.len() + 2048);
+    out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+    out.extend_from_slice(page.features.as_bytes());
     let write = |out: &mut Vec<u8>| -> std::io::Result<()> {
-        out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
-        for (i, r) in rows.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write!(out, r#"{{"type":"Feature","id":{},"geometry":"#, r.id)?;
-            out.extend_from_slice(r.geometry.as_bytes());
-            out.extend_from_slice(br#","properties":"#);
-            out.extend_from_slice(r.properties.as_bytes());
-            out.push(b'}');
-        }
         write!(
             out,
             r#"],"numberMatched":{matched},"numberReturned":{},"timeStamp":"{}","links":"#,
-            rows.len(),
+            page.returned,
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         )?;
         serde_json::to_writer(&mut *out, links)?;

@@ -164,8 +164,9 @@ pub fn date_field(kind: LayerKind) -> Option<&'static FieldDef> {
     kind.fields().iter().find(|f| f.ty == FieldType::Date)
 }
 
-/// The SELECT of one item: `fid`, `properties` and `geometry`, as `jsonb` or, when `text`,
-/// as the JSON text the database writes (passed to clients as it is, never parsed).
+/// The SELECT of one item: `fid`, and `properties` and `geometry` as `jsonb` or, when
+/// `text`, `feature`: the whole GeoJSON Feature as the database writes it (members type,
+/// id, geometry, properties), passed to clients as it is, never parsed.
 fn select_item(kind: LayerKind, text: bool) -> String {
     let fields = kind.fields();
     let props = if fields.is_empty() {
@@ -174,21 +175,19 @@ fn select_item(kind: LayerKind, text: bool) -> String {
         let args: Vec<String> = fields.iter().map(|f| format!("'{0}', t.{0}", f.name)).collect();
         format!("t.props || jsonb_build_object({})", args.join(", "))
     };
-    let (props, geometry_cast) = match text {
-        true => (format!("({props})::text"), ""),
-        false => (props, "::jsonb"),
-    };
     // 9 decimals of a degree is ~0.1 mm (the server's memory copy, served while the
     // database is down, agrees to the last digit); projected CRSs are in metres.
-    format!(
-        "SELECT t.{id} AS fid, {props} AS properties,
-                ST_AsGeoJSON(CASE WHEN $3::bool THEN ST_FlipCoordinates(ST_Transform(t.geom, $2::int))
-                                  ELSE ST_Transform(t.geom, $2::int) END,
-                             CASE WHEN $2::int = 4326 THEN 9 ELSE 2 END){geometry_cast} AS geometry
-         FROM {table} t",
-        id = id_col(kind),
-        table = kind.table(),
-    )
+    let geometry = "ST_AsGeoJSON(CASE WHEN $3::bool THEN ST_FlipCoordinates(ST_Transform(t.geom, $2::int))
+                                      ELSE ST_Transform(t.geom, $2::int) END,
+                                 CASE WHEN $2::int = 4326 THEN 9 ELSE 2 END)";
+    let id = id_col(kind);
+    let columns = match text {
+        true => format!(
+            r#"'{{"type":"Feature","id":' || t.{id} || ',"geometry":' || {geometry} || ',"properties":' || ({props})::text || '}}' AS feature"#
+        ),
+        false => format!("{props} AS properties, {geometry}::jsonb AS geometry"),
+    };
+    format!("SELECT t.{id} AS fid, {columns} FROM {table} t", table = kind.table())
 }
 
 fn item(r: &sqlx::postgres::PgRow) -> Result<Item, sqlx::Error> {
@@ -337,33 +336,32 @@ pub async fn items(pool: &PgPool, q: &ItemsQuery) -> Result<Vec<Item>, StoreErro
     Ok(rows.iter().map(item).collect::<Result<_, _>>()?)
 }
 
-/// One item as the JSON text the database wrote: a GeoJSON geometry and the properties
-/// object (typed fields and extra attributes, as in [`Item`]), neither parsed here.
-#[derive(Debug, Clone)]
-pub struct ItemJson {
-    pub id: i64,
-    pub properties: String,
-    pub geometry: String,
+/// A page of items as the JSON text the database wrote ([`select_item`]): the Features,
+/// comma-separated, in id order.
+#[derive(Debug, Clone, Default)]
+pub struct ItemsJson {
+    pub features: String,
+    pub returned: usize,
+    /// The id of the last feature: the next page's cursor.
+    pub last_id: Option<i64>,
 }
 
-/// One page of items as JSON text ([`ItemJson`]), ordered by id, and how many items match
-/// on every page (`numberMatched`): `known` if given, else counted in the same transaction.
-pub async fn items_json(pool: &PgPool, q: &ItemsQuery, known: Option<i64>) -> Result<(Vec<ItemJson>, i64), StoreError> {
-    let (sql, cond) = page_sql(q, true)?;
+/// One page of items as JSON text ([`ItemsJson`]) and how many items match on every page
+/// (`numberMatched`): `known` if given, else counted in the same transaction. The page
+/// comes as one value (`string_agg`): no per-row work here.
+pub async fn items_json(pool: &PgPool, q: &ItemsQuery, known: Option<i64>) -> Result<(ItemsJson, i64), StoreError> {
+    let (page, cond) = page_sql(q, true)?;
+    let sql = format!("SELECT count(*), max(p.fid), string_agg(p.feature, ',' ORDER BY p.fid) FROM ({page}) p");
     let query = sqlx::query(&sql).bind(q.layer_version_id).bind(q.srid).bind(q.lat_lon);
     let query = bind_all(query, &cond.binds).bind(q.limit);
     let mut tx = begin(pool, custom_plans(q)).await?;
-    let rows = query.fetch_all(&mut *tx).await?;
-    let items = rows
-        .iter()
-        .map(|r| -> Result<ItemJson, sqlx::Error> {
-            Ok(ItemJson {
-                id: r.try_get(0)?,
-                properties: r.try_get(1)?,
-                geometry: r.try_get(2)?,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let row = query.fetch_one(&mut *tx).await?;
+    let returned: i64 = row.try_get(0)?;
+    let page = ItemsJson {
+        returned: usize::try_from(returned).unwrap_or(0),
+        last_id: row.try_get(1)?,
+        features: row.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+    };
     let matched = match known {
         Some(n) => n,
         None => {
@@ -373,7 +371,7 @@ pub async fn items_json(pool: &PgPool, q: &ItemsQuery, known: Option<i64>) -> Re
         }
     };
     tx.commit().await?;
-    Ok((items, matched))
+    Ok((page, matched))
 }
 
 /// How many items match `q` on every page (`numberMatched`).
