@@ -352,46 +352,52 @@ pub async fn items(
             next_q.join("&")
         })
     };
-    if format == Format::Json {
-        // GeoJSON: each feature as the database wrote it, never parsed here.
-        let (page, matched, source_memory) = match &q {
-            Some(q) => read_items_json(&state, &l, q, unconditional).await?,
-            None => (ItemsJson::default(), 0, false),
-        };
-        let mut links = vec![
-            json!({"href": format!("{b}/collections/{id}/items{}{self_q}", if self_q.is_empty() { "" } else { "?" }), "rel": "self", "type": "application/geo+json", "title": "this page"}),
-            json!({"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json", "title": l.summary.title_en}),
-        ];
-        if let Some(next_q) = next_q(page.returned, page.last_id) {
-            links.push(json!({"href": format!("{b}/collections/{id}/items?{next_q}"), "rel": "next", "type": "application/geo+json", "title": "next page"}));
+    let read = || async {
+        match &q {
+            Some(q) => read_items(&state, &l, q, unconditional).await,
+            None => Ok((Vec::new(), 0, false)),
         }
-        // After self, collection and next: clients that index the links keep working.
-        let mut html_q = ctx.query_without_f_lang();
-        html_q.push("f=html");
-        links.push(json!({"href": format!("{b}/collections/{id}/items?{}", html_q.join("&")), "rel": "alternate", "type": "text/html", "title": "this page as HTML"}));
-        let body = feature_collection(&page, matched, &links)?;
-        let mut res = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
-        crate::html_page::vary(&mut res);
-        set_content_crs(&mut res, srid, lat_lon);
-        if source_memory {
-            mark_memory(&state, &mut res);
+    };
+    let (mut res, source_memory) = match format {
+        Format::Json => {
+            // GeoJSON: each feature as the database wrote it, never parsed here.
+            let (page, matched, source_memory) = match &q {
+                Some(q) => read_items_json(&state, &l, q, unconditional).await?,
+                None => (ItemsJson::default(), 0, false),
+            };
+            let mut links = vec![
+                json!({"href": format!("{b}/collections/{id}/items{}{self_q}", if self_q.is_empty() { "" } else { "?" }), "rel": "self", "type": "application/geo+json", "title": "this page"}),
+                json!({"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json", "title": l.summary.title_en}),
+            ];
+            if let Some(next_q) = next_q(page.returned, page.last_id) {
+                links.push(json!({"href": format!("{b}/collections/{id}/items?{next_q}"), "rel": "next", "type": "application/geo+json", "title": "next page"}));
+            }
+            // After self, collection and next: clients that index the links keep working.
+            let mut html_q = ctx.query_without_f_lang();
+            html_q.push("f=html");
+            links.push(json!({"href": format!("{b}/collections/{id}/items?{}", html_q.join("&")), "rel": "alternate", "type": "text/html", "title": "this page as HTML"}));
+            let body = feature_collection(&page, matched, &links)?;
+            let mut res = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
+            crate::html_page::vary(&mut res);
+            set_content_crs(&mut res, srid, lat_lon);
+            (res, source_memory)
         }
-        return Ok(res);
-    }
-    let (rows, matched, source_memory) = match &q {
-        Some(q) => read_items(&state, &l, q, unconditional).await?,
-        None => (Vec::new(), 0, false),
+        Format::Csv => {
+            let (rows, _, source_memory) = read().await?;
+            let mut res = crate::ogc_download::csv(&l, &rows);
+            set_content_crs(&mut res, srid, lat_lon);
+            (res, source_memory)
+        }
+        Format::Gpkg => {
+            let (rows, _, source_memory) = read().await?;
+            (crate::ogc_download::gpkg(l, rows, srid).await?, source_memory)
+        }
+        Format::Html => {
+            let (rows, matched, source_memory) = read().await?;
+            let next_q = next_q(rows.len(), rows.last().map(|r| r.id));
+            (crate::ogc_html::items(&ctx, &l, &rows, matched, next_q), source_memory)
+        }
     };
-    let next_q = next_q(rows.len(), rows.last().map(|r| r.id));
-    let mut res = match format {
-        Format::Csv => crate::ogc_download::csv(&l, &rows),
-        Format::Gpkg => crate::ogc_download::gpkg(l, rows, srid).await?,
-        Format::Html => crate::ogc_html::items(&ctx, &l, &rows, matched, next_q),
-        Format::Json => unreachable!("answered above"),
-    };
-    if format == Format::Csv {
-        set_content_crs(&mut res, srid, lat_lon);
-    }
     if source_memory {
         mark_memory(&state, &mut res);
     }
