@@ -16,6 +16,7 @@ pub mod governed;
 pub mod html_page;
 pub mod html_text;
 pub mod indicators;
+pub mod items_count;
 pub mod items_memory;
 pub mod layers;
 pub mod links;

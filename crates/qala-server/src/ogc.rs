@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 use qala_core::FieldType;
-use qala_store::features::ItemsQuery;
+use qala_store::features::{ItemsJson, ItemsQuery};
 use serde_json::{Value, json};
 
 use crate::error::Code;
@@ -326,30 +326,22 @@ pub async fn items(
     };
     let unconditional = bbox.is_none() && filters.is_empty() && datetime.is_none() && filter.is_none();
     let b = state.base_url();
-    let mut rows = Vec::new();
-    let mut source_memory = false;
-    let mut matched = 0;
-    if let Some(v) = l.summary.layer_version_id {
-        let q = ItemsQuery {
-            kind: l.kind,
-            layer_version_id: v,
-            bbox,
-            after,
-            limit,
-            filters,
-            datetime,
-            filter,
-            srid,
-            lat_lon,
-        };
-        (rows, matched, source_memory) = read_items(&state, &l, &q, unconditional).await?;
-    }
+    let q = l.summary.layer_version_id.map(|v| ItemsQuery {
+        kind: l.kind,
+        layer_version_id: v,
+        bbox,
+        after,
+        limit,
+        filters,
+        datetime,
+        filter,
+        srid,
+        lat_lon,
+    });
     let self_q = uri.query().unwrap_or("");
     // A full page has a next one (maybe empty): its cursor is the last id.
-    let next_q = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| r.id))
-        .flatten()
-        .map(|last| {
+    let next_q = |n: usize, last: Option<i64>| {
+        (n as i64 == limit).then_some(last).flatten().map(|last| {
             let mut next_q: Vec<String> = self_q
                 .split('&')
                 .filter(|kv| !kv.is_empty() && !kv.starts_with("after=") && !kv.starts_with("limit="))
@@ -358,44 +350,54 @@ pub async fn items(
             next_q.push(format!("limit={limit}"));
             next_q.push(format!("after={last}"));
             next_q.join("&")
-        });
-    let mut res = match format {
-        Format::Csv => crate::ogc_download::csv(&l, &rows),
-        Format::Gpkg => crate::ogc_download::gpkg(l, rows, srid).await?,
-        Format::Html => crate::ogc_html::items(&ctx, &l, &rows, matched, next_q),
+        })
+    };
+    let read = || async {
+        match &q {
+            Some(q) => read_items(&state, &l, q, unconditional).await,
+            None => Ok((Vec::new(), 0, false)),
+        }
+    };
+    let (mut res, source_memory) = match format {
         Format::Json => {
+            // GeoJSON: each feature as the database wrote it, never parsed here.
+            let (page, matched, source_memory) = match &q {
+                Some(q) => read_items_json(&state, &l, q, unconditional).await?,
+                None => (ItemsJson::default(), 0, false),
+            };
             let mut links = vec![
                 json!({"href": format!("{b}/collections/{id}/items{}{self_q}", if self_q.is_empty() { "" } else { "?" }), "rel": "self", "type": "application/geo+json", "title": "this page"}),
                 json!({"href": format!("{b}/collections/{id}"), "rel": "collection", "type": "application/json", "title": l.summary.title_en}),
             ];
-            if let Some(next_q) = next_q {
+            if let Some(next_q) = next_q(page.returned, page.last_id) {
                 links.push(json!({"href": format!("{b}/collections/{id}/items?{next_q}"), "rel": "next", "type": "application/geo+json", "title": "next page"}));
             }
             // After self, collection and next: clients that index the links keep working.
             let mut html_q = ctx.query_without_f_lang();
             html_q.push("f=html");
             links.push(json!({"href": format!("{b}/collections/{id}/items?{}", html_q.join("&")), "rel": "alternate", "type": "text/html", "title": "this page as HTML"}));
-            let n = rows.len();
-            let features: Vec<Value> = rows
-                .into_iter()
-                .map(|r| json!({"type": "Feature", "id": r.id, "geometry": r.geometry, "properties": r.properties}))
-                .collect();
-            let mut res = geojson(json!({
-                "type": "FeatureCollection",
-                "features": features,
-                "numberMatched": matched,
-                "numberReturned": n,
-                "timeStamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "links": links,
-            }));
+            let body = feature_collection(&page, matched, &links)?;
+            let mut res = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
             crate::html_page::vary(&mut res);
             set_content_crs(&mut res, srid, lat_lon);
-            res
+            (res, source_memory)
+        }
+        Format::Csv => {
+            let (rows, _, source_memory) = read().await?;
+            let mut res = crate::ogc_download::csv(&l, &rows);
+            set_content_crs(&mut res, srid, lat_lon);
+            (res, source_memory)
+        }
+        Format::Gpkg => {
+            let (rows, _, source_memory) = read().await?;
+            (crate::ogc_download::gpkg(l, rows, srid).await?, source_memory)
+        }
+        Format::Html => {
+            let (rows, matched, source_memory) = read().await?;
+            let next_q = next_q(rows.len(), rows.last().map(|r| r.id));
+            (crate::ogc_html::items(&ctx, &l, &rows, matched, next_q), source_memory)
         }
     };
-    if format == Format::Csv {
-        set_content_crs(&mut res, srid, lat_lon);
-    }
     if source_memory {
         mark_memory(&state, &mut res);
     }
@@ -499,6 +501,66 @@ async fn read_items(
     .await
     .map_err(|e| ApiError::internal("reading items from memory", e))??;
     Ok((rows, n, true))
+}
+
+/// [`read_items`] for GeoJSON: the features as JSON text. A count already known (the
+/// version's feature count without conditions, or an earlier count of the same conditions
+/// on the same version) is not counted again.
+async fn read_items_json(
+    state: &AppState,
+    l: &LayerInfo,
+    q: &ItemsQuery,
+    unconditional: bool,
+) -> ApiResult<(ItemsJson, i64, bool)> {
+    let key = crate::items_count::key(q);
+    let known = match unconditional {
+        true => Some(l.summary.feature_count),
+        false => state.item_counts.get(&key),
+    };
+    let db = qala_store::features::items_json(&state.pool, q, known);
+    if let Some((page, n)) = from_db(state, db).await? {
+        if known.is_none() {
+            state.item_counts.insert(key, n);
+        }
+        return Ok((page, n, false));
+    }
+    let (rows, n, _) = read_items(state, l, q, unconditional).await?;
+    let mut page = ItemsJson {
+        features: String::new(),
+        returned: rows.len(),
+        last_id: rows.last().map(|r| r.id),
+    };
+    for (i, r) in rows.into_iter().enumerate() {
+        if i > 0 {
+            page.features.push(',');
+        }
+        let f = json!({"type": "Feature", "id": r.id, "geometry": r.geometry, "properties": r.properties});
+        page.features.push_str(&f.to_string());
+    }
+    Ok((page, n, true))
+}
+
+/// The GeoJSON FeatureCollection of a page, written around the features' JSON text (the
+/// members in the order of the other answers: type, features, numberMatched,
+/// numberReturned, timeStamp, links).
+fn feature_collection(page: &ItemsJson, matched: i64, links: &[Value]) -> ApiResult<Vec<u8>> {
+    use std::io::Write;
+    let mut out = Vec::with_capacity(page.features.len() + 2048);
+    out.extend_from_slice(br#"{"type":"FeatureCollection","features":["#);
+    out.extend_from_slice(page.features.as_bytes());
+    let write = |out: &mut Vec<u8>| -> std::io::Result<()> {
+        write!(
+            out,
+            r#"],"numberMatched":{matched},"numberReturned":{},"timeStamp":"{}","links":"#,
+            page.returned,
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )?;
+        serde_json::to_writer(&mut *out, links)?;
+        out.push(b'}');
+        Ok(())
+    };
+    write(&mut out).map_err(|e| ApiError::internal("writing items", e))?;
+    Ok(out)
 }
 
 fn set_content_crs(res: &mut Response, srid: i32, lat_lon: bool) {

@@ -177,6 +177,8 @@ pub struct Inner {
     pub proposal_clients: crate::proposal_client::ProposalClients,
     /// Vector tiles of the public proposals, for one generation of the public set.
     pub proposal_tiles: crate::proposal_tiles::ProposalTileCache,
+    /// `numberMatched` of recent items queries.
+    pub item_counts: crate::items_count::CountCache,
 }
 
 /// At most this many tokens are remembered; beyond, the memory starts again empty.
@@ -217,6 +219,7 @@ impl AppState {
             ingests: qala_ingest::Cancel::new(),
             proposal_clients,
             proposal_tiles: Default::default(),
+            item_counts: Default::default(),
         }))
     }
 
