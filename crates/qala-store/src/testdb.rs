@@ -9,8 +9,9 @@ use sqlx::{Connection, Executor, PgConnection};
 
 use crate::StoreError;
 
-/// A database created for one test. It stays after the test for inspection; `scripts/test`
-/// drops the leftovers of earlier runs.
+/// A database created for one test. It is dropped when the test passes; a failed test's
+/// database stays for inspection (and `scripts/test` drops such leftovers of earlier runs).
+/// `QALA_KEEP_TEST_DBS=1` keeps every one.
 pub struct TestDb {
     pub name: String,
     pub url: String,
@@ -94,6 +95,36 @@ impl TestDb {
     /// A pool on this database.
     pub async fn pool(&self) -> Result<sqlx::PgPool, StoreError> {
         crate::connect(&self.url, 8).await
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if std::thread::panicking() || std::env::var_os("QALA_KEEP_TEST_DBS").is_some() {
+            return;
+        }
+        let (Ok(admin), name) = (admin_url(), self.name.clone()) else {
+            return;
+        };
+        // Drop may run inside a runtime (which cannot block on another future), so the
+        // database is dropped from a thread of its own with its own small runtime.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async move {
+                let mut conn = PgConnection::connect(&admin).await.ok()?;
+                conn.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+                    .await
+                    .ok()?;
+                conn.close().await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("note: test database {} was not dropped", self.name);
+        }
     }
 }
 
