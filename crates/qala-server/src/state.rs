@@ -408,6 +408,7 @@ impl AppState {
                 if let Ok(mut cur) = self.engine.write() {
                     *cur = Some(Arc::new(e));
                 }
+                crate::memory::give_back_freed_memory();
                 tracing::info!(
                     ms = started.elapsed().as_millis() as u64,
                     incremental,
