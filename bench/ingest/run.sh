@@ -3,6 +3,7 @@
 #
 #   bench/ingest/run.sh                 # 1,000,000-feature GeoPackage + 500,000-feature GeoJSON
 #   SIZES="100000 50000" bench/ingest/run.sh   # smaller, for a quick look
+#   ROUNDS=3 bench/ingest/run.sh        # three alternating rounds (a busy machine)
 #
 # Data: seeded, generated here — bus-stop points spread over Almaty with a category and a
 # name; the GeoPackage is in UTM 43N (EPSG:32643) so both tools reproject it, the GeoJSON
@@ -41,8 +42,13 @@ run_one() { # label file n kind extra_ogr_args…
   awk -v l="$label" -v n="$n" -v qs="$q_s" -v qr="$q_rss" -v os="$o_s" -v orr="$o_rss" 'BEGIN {
     printf "%-28s %10d %10.2f %12.0f %10.2f %12.0f %9.0f %9.0f %6.2fx\n", l, n, qs, n / qs, os, n / os, qr / 1024, orr / 1024, os / qs }'
 }
-run_one gpkg-utm43n "$work/stops.gpkg" "$GPKG_N"
-run_one geojson-wgs84 "$work/stops.geojson" "$GEOJSON_N"
+# ROUNDS=3 repeats both inputs, qala and ogr2ogr alternating, so a burst of other work on the
+# machine hits both tools alike; each round is a new layer (the same file twice loads nothing).
+for r in $(seq 1 "${ROUNDS:-1}"); do
+  sfx=""; [ "${ROUNDS:-1}" = 1 ] || sfx="-r$r"
+  run_one "gpkg-utm43n$sfx" "$work/stops.gpkg" "$GPKG_N"
+  run_one "geojson-wgs84$sfx" "$work/stops.geojson" "$GEOJSON_N"
+done
 echo
 echo "ratio = ogr2ogr time / qala time (>1 means qala is faster). qala validates, reprojects,"
 echo "versions (a partition of the kind's table, with its indexes); ogr2ogr only copies into a new table."
