@@ -49,6 +49,11 @@ pub struct ServeArgs {
     /// sets it (otherwise any client could claim any address).
     #[arg(long)]
     pub trust_forwarded_for: bool,
+    /// Answer OGC API items pages from the layers held in memory (the same filters and
+    /// answers, compared feature by feature in the tests) instead of asking PostgreSQL;
+    /// a layer not yet in step with the catalogue is still read from the database.
+    #[arg(long, env = "QALA_ITEMS_FROM_MEMORY")]
+    pub items_from_memory: bool,
     /// What one uploaded file may make the server do (the same flags as `qala ingest`).
     #[command(flatten)]
     pub limits: crate::limit_args::LimitArgs,
@@ -98,6 +103,7 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
         upload_limits: args.limits.limits(),
         proposals_per_minute: args.proposals_per_minute,
         trust_forwarded_for: args.trust_forwarded_for,
+        items_from_memory: args.items_from_memory,
         ..ServerConfig::default()
     };
     crate::sweep_temp_files();

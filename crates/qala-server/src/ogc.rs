@@ -404,7 +404,7 @@ pub async fn items(
     Ok(res)
 }
 
-/// Header on answers served from memory while the database is down.
+/// Header on answers served from memory (the database down, or `--items-from-memory`).
 pub const SOURCE_HEADER: &str = "x-qala-source";
 
 fn mark_memory(state: &AppState, res: &mut Response) {
@@ -477,6 +477,12 @@ async fn read_items(
     unconditional: bool,
 ) -> ApiResult<(Vec<qala_store::features::Item>, i64, bool)> {
     let known = unconditional.then_some(l.summary.feature_count);
+    if state.config.items_from_memory
+        && let Ok(d) = memory_layer(state, l)
+    {
+        let (rows, n) = items_from_memory(d, q, known).await?;
+        return Ok((rows, n, true));
+    }
     let db = async {
         let rows = qala_store::features::items(&state.pool, q).await?;
         let n = match known {
@@ -488,9 +494,18 @@ async fn read_items(
     if let Some((rows, n)) = from_db(state, db).await? {
         return Ok((rows, n, false));
     }
-    let d = memory_layer(state, l)?;
+    let (rows, n) = items_from_memory(memory_layer(state, l)?, q, known).await?;
+    Ok((rows, n, true))
+}
+
+/// A page of items and how many match, from the served memory copy `d`.
+async fn items_from_memory(
+    d: std::sync::Arc<qala_tiles::LayerData>,
+    q: &ItemsQuery,
+    known: Option<i64>,
+) -> ApiResult<(Vec<qala_store::features::Item>, i64)> {
     let q = q.clone();
-    let (rows, n) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
+    tokio::task::spawn_blocking(move || -> ApiResult<_> {
         let rows = crate::items_memory::items(&d, &q)?;
         let n = match known {
             Some(n) => n,
@@ -499,8 +514,7 @@ async fn read_items(
         Ok((rows, n))
     })
     .await
-    .map_err(|e| ApiError::internal("reading items from memory", e))??;
-    Ok((rows, n, true))
+    .map_err(|e| ApiError::internal("reading items from memory", e))?
 }
 
 /// [`read_items`] for GeoJSON: the features as JSON text. A count already known (the
@@ -518,7 +532,10 @@ async fn read_items_json(
         false => state.item_counts.get(&key),
     };
     let db = qala_store::features::items_json(&state.pool, q, known);
-    if let Some((page, n)) = from_db(state, db).await? {
+    let from_memory = state.config.items_from_memory && memory_layer(state, l).is_ok();
+    if from_memory {
+        // Written below from the memory copy's items.
+    } else if let Some((page, n)) = from_db(state, db).await? {
         if known.is_none() {
             state.item_counts.insert(key, n);
         }

@@ -110,6 +110,10 @@ pub struct ServerConfig {
     /// Take the client address of proposals from `X-Forwarded-For` (only behind a proxy
     /// that sets it; otherwise any client could claim any address).
     pub trust_forwarded_for: bool,
+    /// Answer OGC items pages from the served memory copy whenever it holds the layer's
+    /// current version (the database answers otherwise, and is always the source of truth
+    /// for writes). Off by default: the database path is the reference.
+    pub items_from_memory: bool,
 }
 
 impl Default for ServerConfig {
@@ -126,6 +130,7 @@ impl Default for ServerConfig {
             upload_limits: qala_ingest::Limits::default(),
             proposals_per_minute: 10,
             trust_forwarded_for: false,
+            items_from_memory: false,
         }
     }
 }

@@ -237,3 +237,71 @@ async fn memory_items_match_the_database() {
     }
     assert!(checked > 1000, "{checked} features compared");
 }
+
+/// `qala serve --items-from-memory` answers OGC items pages over HTTP with the same features
+/// (ids, order, properties, geometry within rounding), the same `numberMatched` and the same
+/// next link as the database path, and says where the page came from.
+#[tokio::test(flavor = "multi_thread")]
+async fn items_from_memory_over_http_match_the_database_path() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let by_db = App::new(&db).await;
+    let by_mem = App::with_config(
+        &db,
+        qala_server::ServerConfig {
+            items_from_memory: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let queries = [
+        "/collections/buildings/items?limit=1000&bbox=76.90,43.22,76.97,43.27&filter=levels%20%3E%3D%202",
+        "/collections/services/items?limit=50&filter=category%20%3D%20%27school%27%20OR%20capacity%20%3E%3D%20500",
+        "/collections/tree-fellings/items?limit=100&filter=T_DURING(felled_on%2C%20INTERVAL(%272023-03-01%27%2C%20%272023-10-31%27))",
+        "/collections/population/items?limit=200&bbox=76.85,43.20,77.00,43.30",
+        "/collections/roads/items?limit=300&filter=highway%20IN%20(%27primary%27%2C%27secondary%27)",
+        "/collections/districts/items?limit=3",
+    ];
+    let mut compared = 0;
+    for uri in queries {
+        let (a, b) = (by_db.get(uri).await, by_mem.get(uri).await);
+        assert_eq!(a.status, 200, "{uri}: {}", String::from_utf8_lossy(&a.body));
+        assert_eq!(b.status, 200, "{uri}: {}", String::from_utf8_lossy(&b.body));
+        assert_eq!(
+            a.header(qala_server::ogc::SOURCE_HEADER),
+            None,
+            "{uri}: the database answered"
+        );
+        assert!(
+            b.header(qala_server::ogc::SOURCE_HEADER).is_some(),
+            "{uri}: memory answered"
+        );
+        let (a, b) = (a.json(), b.json());
+        assert_eq!(a["numberMatched"], b["numberMatched"], "{uri}: numberMatched");
+        assert_eq!(a["numberReturned"], b["numberReturned"], "{uri}: numberReturned");
+        let next = |v: &Value| {
+            v["links"]
+                .as_array()
+                .and_then(|l| l.iter().find(|l| l["rel"] == "next"))
+                .map(|l| l["href"].clone())
+        };
+        assert_eq!(next(&a), next(&b), "{uri}: next link");
+        let items = |v: &Value| -> Vec<Item> {
+            v["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| Item {
+                    id: f["id"].as_i64().unwrap(),
+                    properties: f["properties"].clone(),
+                    geometry: f["geometry"].clone(),
+                })
+                .collect()
+        };
+        let (ia, ib) = (items(&a), items(&b));
+        assert!(!ia.is_empty(), "{uri}: a query that selects something");
+        same_items(&ia, &ib, 1.000001e-9, uri);
+        compared += ia.len();
+    }
+    assert!(compared > 500, "{compared} features compared");
+}
