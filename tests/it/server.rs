@@ -21,3 +21,4 @@ mod python;
 mod qgis;
 mod read;
 mod restart;
+mod versioned_tiles;
