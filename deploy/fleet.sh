@@ -153,7 +153,7 @@ pid run/nginx.pid;
 error_log logs/error.log warn;
 events { worker_connections 4096; }
 http {
-  log_format fleet '\$msec \$status \$upstream_cache_status \$upstream_addr \$upstream_status \$request_time "\$request_method \$request_uri"';
+  log_format fleet '\$msec \$status \$upstream_cache_status \$request_time \$body_bytes_sent "\$upstream_addr" "\$upstream_status" "\$request_method \$request_uri"';
   access_log logs/access.log fleet buffer=256k flush=1s;
   client_body_temp_path tmp/body;
   proxy_temp_path tmp/proxy;
@@ -180,6 +180,11 @@ $servers    keepalive 64;
     proxy_next_upstream error timeout http_502 http_503;
     proxy_next_upstream_tries 3;
     proxy_connect_timeout 1s;
+    # TileJSON is never stored (no-cache): kept out of the cache lock, which would make
+    # concurrent requests for it wait for each other.
+    location ~ ^/tiles/[^/]+\.json\$ {
+      proxy_pass http://qala;
+    }
     location /tiles/ {
       proxy_pass http://qala;
       proxy_cache tiles;
@@ -204,6 +209,8 @@ start_nginx() {
   if [ -f "$FLEET/nginx/run/nginx.pid" ] && kill -0 "$(cat "$FLEET/nginx/run/nginx.pid")" 2>/dev/null; then
     nginx -p "$FLEET/nginx/" -c nginx.conf -s reload
   else
+    # A fresh nginx starts with an empty tile cache (its index lives in its memory).
+    rm -rf "${FLEET:?}/nginx/cache/"*
     nginx -p "$FLEET/nginx/" -c nginx.conf
   fi
 }
