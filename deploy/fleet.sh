@@ -84,7 +84,17 @@ load_data() {
   DATABASE_URL=$(PRIMARY_URL) "$QALA_BIN" -q fixtures load
   if [ -n "${FLEET_SCALE:-}" ]; then
     say "loading synthetic layers at scale $FLEET_SCALE"
-    DATABASE_URL=$(PRIMARY_URL) "$QALA_BIN" -q synth --scale "$FLEET_SCALE" --out "$FLEET/synthetic"
+    rm -rf "$FLEET/synthetic"
+    "$QALA_BIN" -q synth --scale "$FLEET_SCALE" --out "$FLEET/synthetic" --fixtures "$REPO/fixtures" >"$FLEET/synthetic.txt"
+    # lines: "  N features  PATH  (SYNTHETIC kind)"; each becomes a new version of its layer
+    # (synthetic buildings replace the fixtures' as `buildings`), as bench/tiles/run.sh does.
+    while read -r _ _ path _ kind; do
+      kind=${kind%)}
+      slug=$(basename "$path" .geojson)
+      slug=${slug%-synthetic}
+      say "ingest $slug ($kind)"
+      DATABASE_URL=$(PRIMARY_URL) "$QALA_BIN" -q ingest "$path" --layer "$slug" --kind "$kind" >/dev/null
+    done <"$FLEET/synthetic.txt"
   fi
   touch "$FLEET/loaded"
 }
