@@ -333,9 +333,14 @@ mod tests {
         let ids = |t: &TileBytes| -> Vec<Option<u64>> {
             decode(&t.bytes).unwrap()[0].features.iter().map(|f| f.id).collect()
         };
-        assert_eq!(ids(&s.tile_of(std::slice::from_ref(&v2), c, Encoding::Identity)), vec![Some(9)]);
+        assert_eq!(
+            ids(&s.tile_of(std::slice::from_ref(&v2), c, Encoding::Identity)),
+            vec![Some(9)]
+        );
         // version 1 held across the swap still cuts version 1's tile, and it is not cached
+        let cached = s.cached_tiles();
         let old = s.tile_of(&[v1], c, Encoding::Identity);
+        assert_eq!(s.cached_tiles(), cached);
         assert_eq!(old.bytes, first.bytes);
         assert!(ids(&old).contains(&Some(7)));
         assert_eq!(ids(&s.tile_of(&[v2], c, Encoding::Identity)), vec![Some(9)]);
