@@ -20,4 +20,6 @@ mod probes;
 mod python;
 mod qgis;
 mod read;
+mod replica;
 mod restart;
+mod versioned_tiles;

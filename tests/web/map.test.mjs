@@ -33,7 +33,9 @@ test('the bike map loads and draws lanes, streets and district labels from qala 
   for (const status of ['existing', 'under_construction', 'planned']) {
     assert.ok(await rendered(page, [`bike-lanes-${status}`]) > 0, `${status} lanes drawn`);
   }
-  assert.ok(requests.some((u) => new URL(u).pathname.startsWith('/tiles/bike-lanes/')), 'bike-lanes tiles requested');
+  // tiles from TileJSON's URL, which names the version served (immutable, cached for a year)
+  assert.ok(requests.some((u) => new URL(u).pathname === '/tiles/bike-lanes.json'), 'bike-lanes TileJSON requested');
+  assert.ok(requests.some((u) => /^\/tiles\/bike-lanes@\d+\/\d+\/\d+\/\d+\.mvt$/.test(new URL(u).pathname)), 'versioned bike-lanes tiles requested');
   // the stats panel computed km per district for all 8 districts
   assert.equal(await page.locator('#bike-km-table tbody tr').count(), 8);
   assert.match(await page.locator('.maplibregl-ctrl-attrib').innerText(), /OpenStreetMap contributors/);

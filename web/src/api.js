@@ -31,10 +31,20 @@ async function request(path, { method = 'GET', token, json, form, accept } = {})
   return parsed;
 }
 
-/** Absolute tile URL template for one or more layers (MapLibre wants absolute tile URLs). */
-export function tileUrl(slugs) {
+/**
+ * Absolute TileJSON URL of one or more layers. Its `tiles` URL names the versions served now
+ * (`/tiles/slug@N/{z}/{x}/{y}.mvt`, cached for a year); the TileJSON itself is revalidated on
+ * every read, so after an upload the map asks for the new version's tiles and no cache can
+ * hand it a stale one.
+ */
+export function tileJsonUrl(slugs) {
   const list = Array.isArray(slugs) ? slugs.join(',') : slugs;
-  return `${location.origin}/tiles/${list}/{z}/{x}/{y}.mvt`;
+  return `${location.origin}/tiles/${list}.json`;
+}
+
+/** A URL the server wrote relative to its root (no `--public-url`), made absolute for MapLibre. */
+export function absoluteUrl(url) {
+  return url.startsWith('/') ? `${location.origin}${url}` : url;
 }
 
 function indicatorPath(id, zones, { distance = 'straight', norm, edition, format } = {}) {

@@ -4,7 +4,7 @@ import * as maplibregl from 'maplibre-gl';
 import { setLang, t, LANGS, LANG_NAMES, lang } from './i18n.js';
 import { parseState, formatState, VIEWS } from './state.js';
 import { buildStyle, roadLabel, styleLayersOf, TILE_LAYERS } from './style.js';
-import { tileUrl, api } from './api.js';
+import { tileJsonUrl, absoluteUrl, api } from './api.js';
 import { centroid, polygonsOf } from './geo.js';
 import { h, errorParts } from './ui.js';
 import { SearchControl } from './search.js';
@@ -24,8 +24,6 @@ const ALL_OVERLAYS = [...new Set(Object.values(VIEW_MODULES).flatMap((v) => v.ov
 const BASEMAP = new Set(['green-spaces']);
 
 const state = parseState(location.search, navigator.language);
-/** Layers that got a new version in this page: their tiles are revalidated (ETag) instead of read from the HTTP cache. */
-const changedLayers = new Set();
 let unmount = null;
 let popup = null;
 const legend = new LegendControl();
@@ -77,11 +75,10 @@ const ctx = {
     popup.getElement().querySelector('.maplibregl-popup-close-button')?.setAttribute('aria-label', t('popup_close'));
     keepPopupClear(ctx.map, popup);
   },
-  /** A layer got a new version: re-fetch its tiles and the views' cached copies. */
+  /** A layer got a new version: read its TileJSON again (it names the new version's tiles) and drop the views' cached copies. */
   layerChanged(slug) {
-    changedLayers.add(slug);
     const src = ctx.map.getSource(`src-${slug}`);
-    if (src) src.setTiles([tileUrl(slug)]);
+    if (src) src.setUrl(tileJsonUrl(slug));
     if (['bike-lanes', 'districts', 'population'].includes(slug)) invalidateBike();
     if (['tree-fellings', 'tree-plantings'].includes(slug)) invalidateGreening();
   },
@@ -164,11 +161,8 @@ async function boot() {
     attributionControl: false,
     localIdeographFontFamily: '"Noto Sans", sans-serif',
     locale: mapLocale(),
-    transformRequest: (url, type) => {
-      if (type !== 'Tile') return { url };
-      const slug = new URL(url).pathname.split('/')[2];
-      return changedLayers.has(slug) ? { url, cache: 'no-cache' } : { url };
-    },
+    // TileJSON's tile URLs are relative to the server's root unless it runs with --public-url.
+    transformRequest: (url) => ({ url: absoluteUrl(url) }),
   });
   ctx.map = map;
   // The first complete map (style, tiles, labels drawn): the browser test reads this mark.

@@ -2,7 +2,7 @@
 // the OSM 2013 layers; districts and the city boundary) plus the overlays each view switches on.
 // No glyphs URL: labels are drawn by MapLibre from the Noto Sans web font that qala serves
 // (GL JS local-font mode), so no font host is ever asked.
-import { tileUrl } from './api.js';
+import { tileJsonUrl } from './api.js';
 
 export const FONT = ['Noto Sans'];
 
@@ -42,7 +42,8 @@ export const DISTANCE_COLORS = ['#1a9850', '#91cf60', '#fee08b', '#fc8d59', '#d7
 export const BIKE_DASH = { existing: null, under_construction: [2, 1], planned: [0.6, 1.4] };
 
 function src(slug, attribution) {
-  return { type: 'vector', tiles: [tileUrl(slug)], minzoom: 0, maxzoom: 18, attribution, promoteId: 'id' };
+  // The tile URL comes from TileJSON (the versions served now); attribution given here wins.
+  return { type: 'vector', url: tileJsonUrl(slug), promoteId: 'id', ...(attribution ? { attribution } : {}) };
 }
 
 const OSM = '© OpenStreetMap contributors';

@@ -54,6 +54,12 @@ pub struct ServeArgs {
     /// a layer not yet in step with the catalogue is still read from the database.
     #[arg(long, env = "QALA_ITEMS_FROM_MEMORY")]
     pub items_from_memory: bool,
+    /// A streaming replica of the database (PostgreSQL's own replication) to read the
+    /// served layers from; writes, `LISTEN` and the other reads stay on `DATABASE_URL`, the
+    /// primary. Each re-read waits until the replica has replayed the primary's writes (at
+    /// most 2 s, then reads the primary), so an uploader reads its own write at once.
+    #[arg(long, env = "QALA_READ_DATABASE_URL", hide_env_values = true)]
+    pub read_database_url: Option<String>,
     /// What one uploaded file may make the server do (the same flags as `qala ingest`).
     #[command(flatten)]
     pub limits: crate::limit_args::LimitArgs,
@@ -108,7 +114,15 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
     };
     crate::sweep_temp_files();
     let started = std::time::Instant::now();
-    let state = AppState::load(db.pool.clone(), config)
+    let replica = match &args.read_database_url {
+        Some(url) => Some(
+            qala_store::connect(url, 8)
+                .await
+                .context("connecting to the read replica (--read-database-url)")?,
+        ),
+        None => None,
+    };
+    let state = AppState::load_with_replica(db.pool.clone(), replica, config)
         .await
         .context("loading the served layers")?;
     tracing::info!(

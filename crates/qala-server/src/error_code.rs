@@ -174,6 +174,7 @@ catalogue! {
     Timeout = "timeout", SERVICE_UNAVAILABLE;
     WebAppMissing = "web_app_missing", SERVICE_UNAVAILABLE;
     LocalPostgres = "local_postgres", SERVICE_UNAVAILABLE;
+    LayerVersionPending = "layer_version_pending", SERVICE_UNAVAILABLE;
     Aborted = "aborted", SERVICE_UNAVAILABLE;
 }
 

@@ -64,6 +64,10 @@ pub async fn read_engine_layers(
 /// Layers read at the same time by [`AppState::sync`].
 const LOAD_CONCURRENCY: usize = 2;
 
+/// Longest a sync waits for the replica to replay the primary's writes before it reads
+/// from the primary instead.
+const REPLICA_WAIT: Duration = Duration::from_secs(2);
+
 /// Kinds the indicator engine is built from.
 pub const ENGINE_KINDS: [qala_core::LayerKind; 13] = [
     qala_core::LayerKind::District,
@@ -154,8 +158,12 @@ impl LayerInfo {
 }
 
 pub struct Inner {
-    /// Reads, token checks, rollbacks and syncs.
+    /// The primary: writes, token checks, items, rollbacks, `LISTEN`.
     pub pool: PgPool,
+    /// A streaming replica (`qala serve --read-database-url`) for the whole-layer reads of
+    /// [`AppState::sync`], once it has replayed what the primary had written; `None`: the
+    /// primary does those too.
+    pub replica: Option<PgPool>,
     /// Uploads only, so that they never take the connections reads need.
     pub upload_pool: PgPool,
     pub uploads: crate::upload_queue::UploadQueue,
@@ -203,10 +211,16 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// A state with nothing loaded yet; call [`AppState::sync`] before serving.
     pub fn new(pool: PgPool, config: ServerConfig) -> AppState {
+        AppState::with_replica(pool, None, config)
+    }
+
+    /// As [`AppState::new`], with layers read from a streaming `replica` of `pool`.
+    pub fn with_replica(pool: PgPool, replica: Option<PgPool>, config: ServerConfig) -> AppState {
         let upload_pool = crate::upload_queue::upload_pool(&pool, config.upload_concurrency, config.upload_timeout);
         let proposal_clients = crate::proposal_client::ProposalClients::new(config.proposals_per_minute);
         AppState(Arc::new(Inner {
             pool,
+            replica,
             upload_pool,
             uploads: crate::upload_queue::UploadQueue::new(config.upload_concurrency, config.upload_queue),
             upload_progress: Default::default(),
@@ -230,9 +244,41 @@ impl AppState {
 
     /// Builds a state and loads every served layer into memory.
     pub async fn load(pool: PgPool, config: ServerConfig) -> Result<AppState, qala_store::StoreError> {
-        let s = AppState::new(pool, config);
+        AppState::load_with_replica(pool, None, config).await
+    }
+
+    /// As [`AppState::load`], reading the layers from a streaming `replica` of `pool`.
+    pub async fn load_with_replica(
+        pool: PgPool,
+        replica: Option<PgPool>,
+        config: ServerConfig,
+    ) -> Result<AppState, qala_store::StoreError> {
+        let s = AppState::with_replica(pool, replica, config);
         s.sync().await?;
         Ok(s)
+    }
+
+    /// The pool a sync reads from: the replica once it has replayed everything the primary
+    /// had written when the sync began — so the uploader's own sync sees its new version, and
+    /// a `NOTIFY` heard on the primary finds its version on the replica — else the primary.
+    async fn sync_pool(&self) -> &PgPool {
+        let Some(replica) = &self.replica else {
+            return &self.pool;
+        };
+        match qala_store::replica::wait_for_replay(&self.pool, replica, REPLICA_WAIT).await {
+            Ok(true) => replica,
+            Ok(false) => {
+                tracing::warn!(
+                    wait_ms = REPLICA_WAIT.as_millis() as u64,
+                    "the replica is behind the primary: reading this sync from the primary"
+                );
+                &self.pool
+            }
+            Err(e) => {
+                tracing::warn!(error = %crate::error::chain(&e), "cannot compare the replica with the primary: reading this sync from the primary");
+                &self.pool
+            }
+        }
     }
 
     /// Every layer in the catalogue (all visibilities), from memory.
@@ -252,9 +298,10 @@ impl AppState {
     /// or emptied stop being served. Safe to call at any time, from anywhere.
     pub async fn sync(&self) -> Result<usize, qala_store::StoreError> {
         let _guard = self.sync_lock.lock().await;
-        let rows = qala_store::catalogue::list_layers(&self.pool).await?;
+        let pool = self.sync_pool().await;
+        let rows = qala_store::catalogue::list_layers(pool).await?;
         let mut changed = 0;
-        match crate::governed::load(&self.pool).await {
+        match crate::governed::load(pool).await {
             Ok(g) => {
                 if *self.governance() != g {
                     if let Ok(mut cur) = self.governance.write() {
@@ -280,7 +327,7 @@ impl AppState {
             })
             .collect();
         let mut loads = futures::stream::iter(to_load)
-            .map(|(slug, kind, v)| self.load_layer(slug, kind, v))
+            .map(|(slug, kind, v)| self.load_layer(pool, slug, kind, v))
             .buffer_unordered(LOAD_CONCURRENCY);
         while let Some(loaded) = loads.next().await {
             let (data, started) = loaded?;
@@ -342,12 +389,13 @@ impl AppState {
     /// Reads one layer version and indexes it for tiles and items.
     async fn load_layer(
         &self,
+        pool: &PgPool,
         slug: String,
         kind: qala_core::LayerKind,
         v: i64,
     ) -> Result<(LayerData, std::time::Instant), qala_store::StoreError> {
         let started = std::time::Instant::now();
-        Ok((read_layer_data(&self.pool, slug, kind, v).await?, started))
+        Ok((read_layer_data(pool, slug, kind, v).await?, started))
     }
 
     /// The indicator definitions and input bindings in force.

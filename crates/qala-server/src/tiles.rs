@@ -1,10 +1,9 @@
-//! `/tiles/{layers}/{z}/{x}/{y}.mvt` and TileJSON.
+//! `/tiles/{layers}/{z}/{x}/{y}.mvt` (with versions: immutable) and TileJSON (naming them).
 
-use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use qala_tiles::{Encoding, TileCoord};
 
 use crate::error::Code;
@@ -13,17 +12,54 @@ use crate::{ApiError, ApiResult, Caller};
 
 pub const MVT_CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 
-/// The layers of a comma-separated list, each visible to the caller.
-fn layers(state: &AppState, caller: &Caller, list: &str) -> ApiResult<Vec<LayerInfo>> {
-    let mut out: Vec<LayerInfo> = Vec::new();
-    for s in list.split(',') {
+/// Tiles whose URL names every layer's version never change: a year, and `immutable`.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// One entry of a `{layers}` path segment: `slug`, or `slug@layer_version_id`.
+struct Requested {
+    info: LayerInfo,
+    version: Option<i64>,
+}
+
+/// The layers of a comma-separated list (`slug` or `slug@version`), each visible to the
+/// caller, without repeats.
+fn layers(state: &AppState, caller: &Caller, list: &str) -> ApiResult<Vec<Requested>> {
+    let mut out: Vec<Requested> = Vec::new();
+    for item in list.split(',') {
+        let (s, version) = match item.split_once('@') {
+            None => (item, None),
+            Some((s, v)) => match v.parse::<i64>() {
+                Ok(v) if v > 0 => (s, Some(v)),
+                _ => {
+                    return Err(ApiError::bad(
+                        Code::InvalidTile,
+                        format!(
+                            "{item:?}: a layer's version is written slug@N with N a layer_version_id (a whole number from TileJSON)"
+                        ),
+                    ));
+                }
+            },
+        };
         qala_core::LayerSlug::parse(s)?;
-        let l = caller.visible_layer(state, s)?;
-        if !out.iter().any(|o| o.summary.slug == l.summary.slug) {
-            out.push(l);
+        let info = caller.visible_layer(state, s)?;
+        if !out.iter().any(|o| o.info.summary.slug == info.summary.slug) {
+            out.push(Requested { info, version });
         }
     }
     Ok(out)
+}
+
+/// The `{layers}` segment naming the versions served now: what TileJSON hands out. A layer
+/// never loaded is written bare (its tiles are empty until it is).
+fn versioned_list(state: &AppState, infos: &[LayerInfo]) -> String {
+    infos
+        .iter()
+        .map(|l| match state.tiles.layer(&l.summary.slug) {
+            Some(d) => format!("{}@{}", l.summary.slug, d.version_id),
+            None => l.summary.slug.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn parse_coord(z: &str, x: &str, y_mvt: &str) -> ApiResult<TileCoord> {
@@ -55,7 +91,54 @@ fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
         .any(|t| t == etag || t == "*")
 }
 
-/// `GET /tiles/{layers}/{z}/{x}/{y}.mvt`
+/// A tile URL named a version this instance does not hold. Asks the database (the primary:
+/// it decides what is current) what that version is: the current one not loaded here yet →
+/// 503 `layer_version_pending` (another replica of a fleet handed out its TileJSON first);
+/// an older version of the layer → a redirect to the current versions' URL (never the
+/// current tile under the old URL, which caches keep for a year); no version of that layer
+/// → 404 `version_not_found`.
+async fn not_held(state: &AppState, requested: &[Requested], (z, x, y_mvt): (&str, &str, &str)) -> ApiResult<Response> {
+    let pool = state.db()?;
+    for r in requested {
+        let Some(v) = r.version else { continue };
+        let slug = &r.info.summary.slug;
+        if state.tiles.layer(slug).is_some_and(|d| d.version_id == v) {
+            continue;
+        }
+        let versions = qala_store::catalogue::list_versions(pool, slug).await?;
+        match versions.iter().find(|s| s.layer_version_id == v) {
+            Some(s) if s.current => {
+                return Err(ApiError::RetryLater {
+                    code: Code::LayerVersionPending,
+                    message: format!("version {v} of layer {slug:?} is being loaded here; try again in a moment"),
+                    retry_after_s: 1,
+                });
+            }
+            Some(_) => {}
+            None => {
+                return Err(ApiError::new(
+                    Code::VersionNotFound,
+                    format!("layer {slug:?} has no version {v}; read the tile URL from /tiles/{slug}.json"),
+                ));
+            }
+        }
+    }
+    let infos: Vec<LayerInfo> = requested.iter().map(|r| r.info.clone()).collect();
+    let location = format!(
+        "{}/tiles/{}/{z}/{x}/{y_mvt}",
+        state.base_url(),
+        versioned_list(state, &infos)
+    );
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, location)
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::empty())
+        .map_err(|e| ApiError::internal("building a response", e))
+}
+
+/// `GET /tiles/{layers}/{z}/{x}/{y}.mvt`; `{layers}` may name versions (`slug@N`, as
+/// TileJSON hands them out): such a tile never changes and is cached for a year.
 pub async fn tile(
     State(state): State<AppState>,
     caller: Caller,
@@ -63,41 +146,45 @@ pub async fn tile(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let coord = parse_coord(&z, &x, &y_mvt)?;
-    let infos = layers(&state, &caller, &list)?;
+    let requested = layers(&state, &caller, &list)?;
     let enc = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(Encoding::negotiate)
         .unwrap_or(Encoding::Identity);
-    // Layers never loaded have no tile data: leave them out rather than fail.
-    let slugs: Vec<&str> = infos
-        .iter()
-        .filter(|l| l.summary.layer_version_id.is_some())
-        .map(|l| l.summary.slug.as_str())
-        .collect();
-    let t = if slugs.is_empty() {
+    // The versions cut from are taken once: the tile, its cache entry and the check that
+    // they are the ones the URL names all use these.
+    let mut data = Vec::with_capacity(requested.len());
+    for r in &requested {
+        match (state.tiles.layer(&r.info.summary.slug), r.version) {
+            (Some(d), Some(v)) if d.version_id != v => return not_held(&state, &requested, (&z, &x, &y_mvt)).await,
+            (None, Some(_)) => return not_held(&state, &requested, (&z, &x, &y_mvt)).await,
+            (Some(d), _) => data.push(d),
+            // Listed in the catalogue but not yet in memory (a sync is running).
+            (None, None) if r.info.summary.layer_version_id.is_some() => {
+                return Err(ApiError::new(
+                    Code::LayerLoading,
+                    "the layer is being loaded; try again in a moment",
+                ));
+            }
+            // Layers never loaded have no tile data: leave them out rather than fail.
+            (None, None) => {}
+        }
+    }
+    let t = if data.is_empty() {
         qala_tiles::TileBytes {
             bytes: bytes::Bytes::new(),
             encoding: Encoding::Identity,
             etag: "\"empty\"".into(),
         }
     } else {
-        match state.tiles.tile(&slugs, coord, enc) {
-            Ok(t) => t,
-            // Listed in the catalogue but not yet in memory (a sync is running).
-            Err(qala_tiles::TileError::UnknownLayer(_)) => {
-                return Err(ApiError::new(
-                    Code::LayerLoading,
-                    "the layer is being loaded; try again in a moment",
-                ));
-            }
-            Err(e) => return Err(e.into()),
-        }
+        state.tiles.tile_of(&data, coord, enc)
     };
-    let cache_control = if infos.iter().all(LayerInfo::is_public) {
-        "public, max-age=60"
-    } else {
-        "private, max-age=60"
+    let public = requested.iter().all(|r| r.info.is_public());
+    let cache_control = match (public, requested.iter().all(|r| r.version.is_some())) {
+        (true, true) => IMMUTABLE,
+        (true, false) => "public, max-age=60",
+        (false, _) => "private, max-age=60",
     };
     let mut b = Response::builder()
         .header(header::ETAG, &t.etag)
@@ -126,19 +213,31 @@ fn tilejson_type(f: &qala_core::FieldDef) -> &'static str {
     }
 }
 
-/// `GET /tiles/{layers}.json` — TileJSON 3.0.0.
+/// `GET /tiles/{layers}.json` — TileJSON 3.0.0, whose `tiles` URL names the versions served
+/// now (`slug@N`). Revalidated on every use (`no-cache` and an ETag): after an upload it
+/// names the new versions, whose tiles no cache has yet.
 pub async fn tilejson(
     State(state): State<AppState>,
     caller: Caller,
     Path(file): Path<String>,
-) -> ApiResult<impl IntoResponse> {
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let list = file.strip_suffix(".json").ok_or_else(|| {
         ApiError::new(
             Code::NotFound,
             format!("/tiles/{file}: TileJSON is at /tiles/LAYERS.json, tiles at /tiles/LAYERS/Z/X/Y.mvt"),
         )
     })?;
-    let infos = layers(&state, &caller, list)?;
+    let requested = layers(&state, &caller, list)?;
+    if requested.iter().any(|r| r.version.is_some()) {
+        return Err(ApiError::bad(
+            Code::InvalidTile,
+            format!(
+                "/tiles/{file}: TileJSON is asked for by slugs only (/tiles/LAYERS.json); it names the versions served"
+            ),
+        ));
+    }
+    let infos: Vec<LayerInfo> = requested.into_iter().map(|r| r.info).collect();
     let mut bounds: Option<[f64; 4]> = None;
     for b in infos.iter().filter_map(|l| l.bbox_wgs84) {
         bounds = Some(match bounds {
@@ -172,16 +271,35 @@ pub async fn tilejson(
         .filter(|a| !a.is_empty())
         .collect();
     let (cx, cy) = qala_core::REPUBLIC_SQUARE_WGS84;
-    Ok(Json(serde_json::json!({
+    let body = serde_json::json!({
         "tilejson": "3.0.0",
         "name": list,
         "scheme": "xyz",
-        "tiles": [format!("{}/tiles/{list}/{{z}}/{{x}}/{{y}}.mvt", state.base_url())],
+        "tiles": [format!("{}/tiles/{}/{{z}}/{{x}}/{{y}}.mvt", state.base_url(), versioned_list(&state, &infos))],
         "minzoom": 0,
         "maxzoom": qala_tiles::MAX_ZOOM,
         "bounds": bounds,
         "center": [cx, cy, 12],
         "attribution": attribution.join("; "),
         "vector_layers": vector_layers,
-    })))
+    });
+    let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::internal("encoding TileJSON", e))?;
+    let etag = format!(
+        "\"{}\"",
+        &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))[..16]
+    );
+    let private = !infos.iter().all(LayerInfo::is_public);
+    let b = Response::builder().header(header::ETAG, &etag).header(
+        header::CACHE_CONTROL,
+        if private { "private, no-cache" } else { "no-cache" },
+    );
+    if etag_matches(&headers, &etag) {
+        return b
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .map_err(|e| ApiError::internal("building a response", e));
+    }
+    b.header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(bytes))
+        .map_err(|e| ApiError::internal("building a response", e))
 }

@@ -19,6 +19,7 @@ pub mod in_step;
 pub mod load;
 pub mod proposal;
 pub mod read;
+pub mod replica;
 pub mod testdb;
 
 pub use catalogue::{LayerMeta, LayerSummary, VersionChange, VersionSummary, Visibility};

@@ -90,34 +90,53 @@ impl TileSource {
         self.cache.bytes()
     }
 
-    /// The tile `coord` of the layers `slugs` (in that order) in `enc`.
+    /// The tile `coord` of the layers `slugs` (in that order) in `enc`, cut from the
+    /// versions in memory now.
     pub fn tile(&self, slugs: &[&str], coord: TileCoord, enc: Encoding) -> Result<TileBytes, TileError> {
-        let key = (slugs.join(","), coord);
-        if self.opts.cache
-            && let Some(t) = self.cache.get(&key)
-        {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(t.get(enc));
-        }
-        self.misses.fetch_add(1, Ordering::Relaxed);
         let layers = slugs
             .iter()
             .map(|s| self.layer(s).ok_or_else(|| TileError::UnknownLayer((*s).to_owned())))
             .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.tile_of(&layers, coord, enc))
+    }
+
+    /// The tile `coord` of exactly these layer versions (as [`TileSource::layer`] handed
+    /// them out), in `enc`. The cache is keyed by slug and version, so a tile of one version
+    /// is never answered for another, even while a new version is being swapped in: a URL
+    /// that names a version can be cached for ever.
+    pub fn tile_of(&self, layers: &[Arc<LayerData>], coord: TileCoord, enc: Encoding) -> TileBytes {
+        let mut name = String::new();
+        for (i, l) in layers.iter().enumerate() {
+            if i > 0 {
+                name.push(',');
+            }
+            name.push_str(&l.slug);
+            name.push('@');
+            name.push_str(&l.version_id.to_string());
+        }
+        let key = (name, coord);
+        if self.opts.cache
+            && let Some(t) = self.cache.get(&key)
+        {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return t.get(enc);
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
         let tile = Arc::new(CachedTile::new(
-            render(&layers, coord),
-            slugs.iter().map(|s| (*s).to_owned()).collect(),
+            render(layers, coord),
+            layers.iter().map(|l| l.slug.clone()).collect(),
             coord.bounds_3857(),
         ));
         let out = tile.get(enc);
         if self.opts.cache {
+            // A version already replaced is not kept: nothing would ask for it again soon.
             self.cache.insert_if(key, tile, || {
                 layers
                     .iter()
                     .all(|l| self.layer(&l.slug).is_some_and(|c| Arc::ptr_eq(&c, l)))
             });
         }
-        Ok(out)
+        out
     }
 }
 
@@ -269,7 +288,8 @@ mod tests {
         let mut unz = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz.bytes[..]), &mut unz).unwrap();
         assert_eq!(unz, id.bytes.to_vec());
-        // a tile far from the layer is not dropped by its new version
+        // a tile far from the layer is not dropped by its new version (it is version 1's:
+        // the new version's tiles are keyed apart)
         let far = at(14, 10.0, 10.0);
         s.tile(&["green-spaces"], far, Encoding::Identity).unwrap();
         assert_eq!(s.cached_tiles(), 2);
@@ -288,6 +308,42 @@ mod tests {
         let new = s.tile(&["green-spaces"], c, Encoding::Identity).unwrap();
         assert_ne!(new.etag, id.etag);
         assert_eq!(decode(&new.bytes).unwrap()[0].features[0].id, Some(9));
+    }
+
+    /// A tile asked for with a version's data (as a versioned URL pins it) is that version's,
+    /// even when it was cached before and the layer has a new version since.
+    #[test]
+    fn a_pinned_version_never_gets_another_versions_tile() {
+        let s = source();
+        let c = at(14, 76.945, 43.235);
+        let v1 = s.layer("green-spaces").unwrap();
+        let first = s.tile_of(std::slice::from_ref(&v1), c, Encoding::Identity);
+        s.replace_layer(LayerData::new(
+            "green-spaces",
+            2,
+            vec![SourceFeature {
+                id: 9,
+                row: 1,
+                geometry: Geometry::Polygon(square(76.94, 43.23, 0.01)),
+                props: vec![],
+                extra: vec![],
+            }],
+        ));
+        let v2 = s.layer("green-spaces").unwrap();
+        let ids = |t: &TileBytes| -> Vec<Option<u64>> {
+            decode(&t.bytes).unwrap()[0].features.iter().map(|f| f.id).collect()
+        };
+        assert_eq!(
+            ids(&s.tile_of(std::slice::from_ref(&v2), c, Encoding::Identity)),
+            vec![Some(9)]
+        );
+        // version 1 held across the swap still cuts version 1's tile, and it is not cached
+        let cached = s.cached_tiles();
+        let old = s.tile_of(&[v1], c, Encoding::Identity);
+        assert_eq!(s.cached_tiles(), cached);
+        assert_eq!(old.bytes, first.bytes);
+        assert!(ids(&old).contains(&Some(7)));
+        assert_eq!(ids(&s.tile_of(&[v2], c, Encoding::Identity)), vec![Some(9)]);
     }
 
     #[test]

@@ -138,9 +138,10 @@ async fn links_come_from_the_public_url_not_the_host_header() {
             assert!(links > 10, "only {links} absolute links seen");
         }
         let tj = app.get_with("/tiles/services.json", &evil).await.json();
+        let v = app.state.tiles.layer("services").unwrap().version_id;
         let want = match public {
-            Some(_) => "https://maps.example.kz/tiles/services/{z}/{x}/{y}.mvt",
-            None => "/tiles/services/{z}/{x}/{y}.mvt",
+            Some(_) => format!("https://maps.example.kz/tiles/services@{v}/{{z}}/{{x}}/{{y}}.mvt"),
+            None => format!("/tiles/services@{v}/{{z}}/{{x}}/{{y}}.mvt"),
         };
         assert_eq!(tj["tiles"][0], want);
     }

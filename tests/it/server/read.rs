@@ -49,7 +49,15 @@ async fn fixtures_served_as_tiles_features_and_indicators() {
     // TileJSON
     let tj = app.get("/tiles/bike-lanes,green-spaces.json").await.json();
     assert_eq!(tj["tilejson"], "3.0.0");
-    assert_eq!(tj["tiles"][0], "/tiles/bike-lanes,green-spaces/{z}/{x}/{y}.mvt");
+    let v = |slug: &str| app.state.tiles.layer(slug).unwrap().version_id;
+    assert_eq!(
+        tj["tiles"][0],
+        format!(
+            "/tiles/bike-lanes@{},green-spaces@{}/{{z}}/{{x}}/{{y}}.mvt",
+            v("bike-lanes"),
+            v("green-spaces")
+        )
+    );
     assert_eq!(tj["vector_layers"][0]["id"], "bike-lanes");
     assert_eq!(tj["vector_layers"][0]["fields"]["status"], "String");
     assert_eq!(tj["vector_layers"][1]["fields"]["public_access"], "Boolean");

@@ -16,6 +16,16 @@ fn layers_param() -> Value {
     ex(p, json!("districts,services"))
 }
 
+/// Slugs, each optionally with its `layer_version_id` (as TileJSON writes them).
+fn versioned_layers_param() -> Value {
+    let p = path_param(
+        "layers",
+        "one layer or several, comma separated, each `slug` or `slug@layer_version_id` (as TileJSON hands them out: bike-lanes@12,green-spaces@7); with every version named the tile is immutable",
+        json!({"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}(@[1-9][0-9]{0,17})?(,[a-z0-9][a-z0-9-]{0,62}(@[1-9][0-9]{0,17})?)*$"}),
+    );
+    ex(p, json!("districts,services"))
+}
+
 pub fn paths() -> Map<String, Value> {
     // The tile of Republic Square at zoom 13.
     let coord =
@@ -25,10 +35,12 @@ pub fn paths() -> Map<String, Value> {
     p.insert(
         "/tiles/{layers}/{z}/{x}/{y}.mvt".into(),
         json!({"get": op("getTile", TAG,
-            "a Mapbox Vector Tile (one MVT layer per slug; empty body when no feature); ETag and If-None-Match → 304",
-            vec![layers_param(), coord("z", "zoom 0–18", 13), coord("x", "column, 0..2^z", 5846), coord("y", "row from the north, 0..2^z", 3002)],
+            "a Mapbox Vector Tile (one MVT layer per slug; empty body when no feature); ETag and If-None-Match → 304. With every layer's version named (slug@N) and public: Cache-Control public, max-age=31536000, immutable; an older version → 302 to the current versions' URL; the current version not loaded here yet → 503 layer_version_pending",
+            vec![versioned_layers_param(), coord("z", "zoom 0–18", 13), coord("x", "column, 0..2^z", 5846), coord("y", "row from the north, 0..2^z", 3002)],
             {
                 let mut r = responses(&[("200", ok("the tile", MVT_CONTENT_TYPE, json!({"type": "string", "format": "binary"})))], &errors);
+                r["302"] = json!({"description": "the URL names an older version of a layer: Location is the URL of the versions served now (Cache-Control no-store)",
+                    "headers": {"Location": {"schema": {"type": "string"}}}});
                 r["304"] = json!({"description": "not modified (If-None-Match matched the ETag)"});
                 r
             }, true)}),
@@ -46,8 +58,12 @@ pub fn paths() -> Map<String, Value> {
     );
     p.insert(
         "/tiles/{layers}.json".into(),
-        json!({"get": op("getTileJson", TAG, "TileJSON 3.0.0 of one or several layers", vec![layers_param()],
-            responses(&[("200", ok_ref("TileJSON", "TileJson"))], &errors), true)}),
+        json!({"get": op("getTileJson", TAG, "TileJSON 3.0.0 of one or several layers; `tiles` names the versions served now (slug@N); Cache-Control no-cache with an ETag (If-None-Match → 304)", vec![layers_param()],
+            {
+                let mut r = responses(&[("200", ok_ref("TileJSON", "TileJson"))], &errors);
+                r["304"] = json!({"description": "not modified (If-None-Match matched the ETag)"});
+                r
+            }, true)}),
     );
     p
 }
