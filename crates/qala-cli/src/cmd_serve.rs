@@ -51,8 +51,10 @@ pub struct ServeArgs {
     pub trust_forwarded_for: bool,
     /// Answer OGC API items pages from the layers held in memory (the same filters and
     /// answers, compared feature by feature in the tests) instead of asking PostgreSQL;
-    /// a layer not yet in step with the catalogue is still read from the database.
-    #[arg(long, env = "QALA_ITEMS_FROM_MEMORY")]
+    /// a layer not yet in step with the catalogue is still read from the database. Takes
+    /// the items' load off a shared database (a fleet of replicas), at about 3x qala's CPU
+    /// per page (bench/ogc): not a latency win on one machine.
+    #[arg(long, env = "QALA_ITEMS_FROM_MEMORY", value_parser = clap::builder::BoolishValueParser::new())]
     pub items_from_memory: bool,
     /// A streaming replica of the database (PostgreSQL's own replication) to read the
     /// served layers from; writes, `LISTEN` and the other reads stay on `DATABASE_URL`, the

@@ -84,11 +84,6 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.global.quiet);
-    if matches!(cli.command, Command::Serve(_)) {
-        // Before the runtime starts its threads: the arena cap only applies to arenas
-        // created after it.
-        qala_server::memory::cap_malloc_arenas();
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

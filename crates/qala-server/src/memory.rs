@@ -158,23 +158,3 @@ pub fn give_back_freed_memory() {
         }
     }
 }
-
-/// Caps glibc's malloc arenas for a long-running server (call before any other thread
-/// starts). By default glibc makes up to 8 arenas per core and keeps each one's freed memory;
-/// the served layers are built on blocking threads, so the arenas held ~300 MB more than the
-/// heap in use at bench scale. Two arenas keep allocation from contending on two cores.
-/// An operator's `MALLOC_ARENA_MAX` or `GLIBC_TUNABLES` wins.
-#[allow(unsafe_code)] // audited: one libc call without preconditions
-pub fn cap_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let set_by_operator = std::env::var_os("MALLOC_ARENA_MAX").is_some()
-            || std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("arena_max"));
-        if !set_by_operator {
-            // SAFETY: mallopt only sets a glibc malloc parameter; it has no preconditions.
-            unsafe {
-                libc::mallopt(libc::M_ARENA_MAX, 2);
-            }
-        }
-    }
-}
