@@ -140,16 +140,7 @@ pub fn pool_busy(e: &qala_store::StoreError) -> bool {
 }
 
 /// The whole `source()` chain, for the log.
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
+pub use qala_store::error_chain as chain;
 
 /// A JSON error response of the catalogue.
 pub fn error_response(code: Code, message: &str) -> Response {

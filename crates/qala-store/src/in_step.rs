@@ -75,17 +75,7 @@ impl DatabaseHealth {
     }
 }
 
-/// `e` and its sources, `: `-separated.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
+use crate::error_chain as chain;
 
 /// A warning while the database is up; only a debug line once the outage is known (it was
 /// logged once, by [`DatabaseHealth`]).

@@ -66,6 +66,18 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreErr
         })
 }
 
+/// `e` and its whole `source()` chain, `: `-separated, for the log.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
 /// A database URL with its password replaced, for messages and logs.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

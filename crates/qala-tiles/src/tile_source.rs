@@ -293,7 +293,16 @@ mod tests {
         let far = at(14, 10.0, 10.0);
         s.tile(&["green-spaces"], far, Encoding::Identity).unwrap();
         assert_eq!(s.cached_tiles(), 2);
-        s.replace_layer(LayerData::new(
+        s.replace_layer(green_spaces_v2());
+        assert_eq!(s.cached_tiles(), 1);
+        let new = s.tile(&["green-spaces"], c, Encoding::Identity).unwrap();
+        assert_ne!(new.etag, id.etag);
+        assert_eq!(decode(&new.bytes).unwrap()[0].features[0].id, Some(9));
+    }
+
+    /// Version 2 of the green spaces: one square, id 9.
+    fn green_spaces_v2() -> LayerData {
+        LayerData::new(
             "green-spaces",
             2,
             vec![SourceFeature {
@@ -303,11 +312,7 @@ mod tests {
                 props: vec![],
                 extra: vec![],
             }],
-        ));
-        assert_eq!(s.cached_tiles(), 1);
-        let new = s.tile(&["green-spaces"], c, Encoding::Identity).unwrap();
-        assert_ne!(new.etag, id.etag);
-        assert_eq!(decode(&new.bytes).unwrap()[0].features[0].id, Some(9));
+        )
     }
 
     /// A tile asked for with a version's data (as a versioned URL pins it) is that version's,
@@ -318,17 +323,7 @@ mod tests {
         let c = at(14, 76.945, 43.235);
         let v1 = s.layer("green-spaces").unwrap();
         let first = s.tile_of(std::slice::from_ref(&v1), c, Encoding::Identity);
-        s.replace_layer(LayerData::new(
-            "green-spaces",
-            2,
-            vec![SourceFeature {
-                id: 9,
-                row: 1,
-                geometry: Geometry::Polygon(square(76.94, 43.23, 0.01)),
-                props: vec![],
-                extra: vec![],
-            }],
-        ));
+        s.replace_layer(green_spaces_v2());
         let v2 = s.layer("green-spaces").unwrap();
         let ids = |t: &TileBytes| -> Vec<Option<u64>> {
             decode(&t.bytes).unwrap()[0].features.iter().map(|f| f.id).collect()
