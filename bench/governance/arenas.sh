@@ -32,7 +32,7 @@ for a in ${ARENAS:-default 1}; do
   if [ "$a" = default ]; then envset=(); else envset=(MALLOC_ARENA_MAX="$a"); fi
   env "${envset[@]}" /usr/bin/time -v "$QALA" serve --listen "127.0.0.1:$PORT" --web-dir /nonexistent --no-tile-cache >"$WORK/serve-$a.log" 2>&1 &
   SERVE=$!
-  until curl -fs "http://127.0.0.1:$PORT/health" 2>/dev/null | grep -q '"engine":"ready"'; do sleep 0.5; done
+  until curl -fs "http://127.0.0.1:$PORT/readyz" 2>/dev/null >/dev/null; do sleep 0.5; done
   for z in 14 16; do
     out=$(PATHS="$WORK/paths-z$z.txt" wrk -t2 -c8 -d"${DUR}s" -s bench/tiles/paths.lua "http://127.0.0.1:$PORT" | grep '^RESULT')
     read -r _ n us p50 p99 err <<<"$out"

@@ -41,7 +41,7 @@ t0=$(now)
 /usr/bin/time -v "$QALA" serve --listen "127.0.0.1:$PORT" --web-dir /nonexistent >"$WORK/serve.log" 2>&1 &
 SERVE=$!
 trap 'pkill -TERM -P $SERVE 2>/dev/null || true; wait $SERVE 2>/dev/null || true' EXIT
-until curl -fs "http://127.0.0.1:$PORT/health" | grep -q '"engine":"ready"'; do sleep 0.2; done
+until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
 echo "engine ready after $(since "$t0") s"
 curl -fs "http://127.0.0.1:$PORT/indicators/stops_500m" >/dev/null
 

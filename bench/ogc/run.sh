@@ -38,7 +38,7 @@ PORT=$((20000 + RANDOM % 20000))
 DATABASE_URL=$DB_URL "$QALA" -q serve --listen "127.0.0.1:$PORT" >/dev/null 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 240); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 0.5; done
+for _ in $(seq 1 240); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
 POSTMASTER=$(head -1 "$QALA_HOME/pgdata/postmaster.pid" 2>/dev/null || echo 0)
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) scale=$SCALE N=$N ${QALA#"$REPO"/}; load average: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
 python3 "$REPO/bench/ogc/bench.py" --base "http://127.0.0.1:$PORT" --db-url "$DB_URL" --n "$N" \

@@ -54,7 +54,7 @@ echo "== qala serve ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 "$QALA" serve --listen "127.0.0.1:$PORT" --web-dir /nonexistent --trust-forwarded-for >"$WORK/serve.log" 2>&1 &
 SERVE=$!
 trap 'kill $SERVE 2>/dev/null || true; wait $SERVE 2>/dev/null || true' EXIT
-until curl -fs "http://127.0.0.1:$PORT/health" | grep -q '"engine":"ready"'; do sleep 0.2; done
+until curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 timed() {

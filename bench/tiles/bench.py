@@ -90,11 +90,12 @@ def start(name, args, hot):
         t0 = time.time()
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=log)
         up = wait_up(f"http://127.0.0.1:{port}/health", proc)
-        # the indicator engine builds in the background after start: let it finish first
+        # qala listens at once and loads its layers (then the indicator engine) in the
+        # background: wait until /readyz says all of it is in memory
         for _ in range(600):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=30) as r:
-                    if b'"engine":"ready"' in r.read():
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=30) as r:
+                    if r.status == 200:
                         break
             except OSError:
                 pass

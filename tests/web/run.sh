@@ -54,12 +54,13 @@ MOD_TOKEN="$(printf '%s\n' "$MOD_OUT" | awk 'NF {last=$NF} END {print last}')"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
 DATABASE_URL="$DB_URL" "$QALA" serve --listen "127.0.0.1:$PORT" --web-dir "$ROOT/web/dist" >"$LOG" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+# /readyz, not /health: qala serve listens at once and loads its layers afterwards.
+for _ in $(seq 1 240); do
+  curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
   kill -0 "$SERVER_PID" 2>/dev/null || { echo "tests/web: qala serve exited:" >&2; cat "$LOG" >&2; exit 1; }
   sleep 0.5
 done
-curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null || { echo "tests/web: qala serve did not answer /health" >&2; cat "$LOG" >&2; exit 1; }
+curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "tests/web: qala serve did not become ready (/readyz)" >&2; cat "$LOG" >&2; exit 1; }
 
 # editions.test.mjs checks the no-edition path, then publishes an edition with the CLI on this database.
 export QALA_WEB_URL="http://127.0.0.1:$PORT" QALA_WEB_TOKEN="$TOKEN" QALA_WEB_MOD_TOKEN="$MOD_TOKEN" QALA_WEB_DATABASE_URL="$DB_URL" QALA_BIN="$QALA"

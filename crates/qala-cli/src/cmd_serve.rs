@@ -56,6 +56,12 @@ pub struct ServeArgs {
     /// per page (bench/ogc): not a latency win on one machine.
     #[arg(long, env = "QALA_ITEMS_FROM_MEMORY", value_parser = clap::builder::BoolishValueParser::new())]
     pub items_from_memory: bool,
+    /// Read every served layer into memory before listening (the behaviour before qala
+    /// listened at once). By default `qala serve` listens within a second: PostGIS cuts the
+    /// tiles of layers still loading, items come from the database, indicators answer 503
+    /// until the engine is built, and `/readyz` turns 200 when all of it is in memory.
+    #[arg(long, env = "QALA_LOAD_BEFORE_LISTENING", value_parser = clap::builder::BoolishValueParser::new())]
+    pub load_before_listening: bool,
     /// A streaming replica of the database (PostgreSQL's own replication) to read the
     /// served layers from; writes, `LISTEN` and the other reads stay on `DATABASE_URL`, the
     /// primary. Each re-read waits until the replica has replayed the primary's writes (at
@@ -124,14 +130,42 @@ async fn serve(db: &Db, args: ServeArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let state = AppState::load_with_replica(db.pool.clone(), replica, config)
-        .await
-        .context("loading the served layers")?;
-    tracing::info!(
-        layers = state.catalogue().len(),
-        ms = started.elapsed().as_millis() as u64,
-        "layers in memory"
-    );
+    let state = if args.load_before_listening {
+        let s = AppState::load_with_replica(db.pool.clone(), replica, config)
+            .await
+            .context("loading the served layers")?;
+        tracing::info!(
+            layers = s.catalogue().len(),
+            ms = started.elapsed().as_millis() as u64,
+            "layers in memory"
+        );
+        s
+    } else {
+        // Listen at once; the first sync of keep_in_step loads the layers in the background
+        // (PostGIS cuts the tiles of those still loading; /readyz says when all are in).
+        let s = AppState::start_with_replica(db.pool.clone(), replica, config)
+            .await
+            .context("reading the layer catalogue")?;
+        tracing::info!(
+            layers = s.catalogue().len(),
+            ms = started.elapsed().as_millis() as u64,
+            "catalogue read; loading the layers into memory in the background"
+        );
+        let watch = s.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                if watch.loading_layers().is_empty() {
+                    tracing::info!(
+                        ms = started.elapsed().as_millis() as u64,
+                        "every served layer is in memory"
+                    );
+                    break;
+                }
+            }
+        });
+        s
+    };
     let follower = tokio::spawn(state.clone().keep_in_step());
     tracing::info!(%addr, "qala serve listening on http://{addr}");
     qala_server::serve(listener, state, shutdown_signal())

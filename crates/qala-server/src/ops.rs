@@ -28,6 +28,8 @@ pub struct Metrics {
     pub layer_reloads: AtomicU64,
     /// Items responses answered from memory (database down or slow).
     pub items_from_memory: AtomicU64,
+    /// Tiles cut by PostGIS because a layer's version was not in memory yet.
+    pub tiles_from_database: AtomicU64,
 }
 
 impl Metrics {
@@ -84,6 +86,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "layers": state.tiles.versions().len(),
         "tiles_cached": state.tiles.cached_tiles(),
         "engine": if state.engine().is_some() { "ready" } else { "building" },
+        "layers_loading": state.loading_layers().len(),
     }))
 }
 
@@ -94,12 +97,14 @@ pub async fn livez() -> impl IntoResponse {
     Json(serde_json::json!({"status": "alive"}))
 }
 
-/// `GET /readyz`: readiness — 200 when this instance can answer every read from memory:
-/// its served layers are loaded (they are before it listens) and the indicator engine is
-/// built; 503 with `Retry-After` while the engine is still building, so a load balancer
-/// sends traffic elsewhere meanwhile. Lists the layers and versions held, so a fleet can
-/// see that every replica serves the same versions. A database outage does not make it
-/// unready: reads are served from memory (see `database`).
+/// `GET /readyz`: readiness — 200 when this instance answers every read from memory: every
+/// served layer is in memory and the indicator engine is built; 503 with `Retry-After`
+/// before, so a load balancer sends traffic elsewhere meanwhile (the instance does answer
+/// already: `qala serve` listens at once, PostGIS cuts the tiles of layers still loading
+/// and indicators answer 503 until the engine is built). `layers` lists the versions held
+/// in memory, so a fleet can see that every replica serves the same versions; `loading` the
+/// ones still being read. A database outage does not make it unready: reads are served
+/// from memory (see `database`).
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let engine = state.engine().is_some();
     let mut layers: Vec<serde_json::Value> = state
@@ -109,13 +114,20 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         .map(|(slug, v)| serde_json::json!({"slug": slug, "layer_version_id": v}))
         .collect();
     layers.sort_by(|a, b| a["slug"].as_str().cmp(&b["slug"].as_str()));
+    let mut loading: Vec<(String, i64)> = state.loading_layers();
+    loading.sort();
+    let ready = engine && loading.is_empty();
     let body = Json(serde_json::json!({
-        "ready": engine,
+        "ready": ready,
         "engine": if engine { "ready" } else { "building" },
         "database": if state.db_up() { "ok" } else { "unavailable" },
         "layers": layers,
+        "loading": loading
+            .into_iter()
+            .map(|(slug, v)| serde_json::json!({"slug": slug, "layer_version_id": v, "tiles_from": "database"}))
+            .collect::<Vec<_>>(),
     }));
-    if engine {
+    if ready {
         body.into_response()
     } else {
         (
@@ -201,6 +213,12 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             "Items responses answered from memory while the database was down or slow.",
             "counter",
             m.items_from_memory.load(Ordering::Relaxed) as f64,
+        ),
+        (
+            "qala_tiles_from_database_total",
+            "Tiles cut by PostGIS (ST_AsMVT) while their layer version was loading into memory.",
+            "counter",
+            m.tiles_from_database.load(Ordering::Relaxed) as f64,
         ),
         (
             "qala_layer_reloads_total",

@@ -327,6 +327,10 @@ impl AppState {
                 _ => None,
             })
             .collect();
+        // Layers new to this instance (its first sync, or a layer just created) are listed
+        // at once: until they are in memory, PostGIS cuts their tiles and the database
+        // answers their items.
+        self.list_new_layers(&rows);
         let mut loads = futures::stream::iter(to_load)
             .map(|(slug, kind, v)| self.load_layer(pool, slug, kind, v))
             .buffer_unordered(LOAD_CONCURRENCY);
@@ -387,6 +391,62 @@ impl AppState {
         Ok(changed)
     }
 
+    /// Adds to the catalogue the layers of `rows` it does not list yet, without their data:
+    /// they are served from the database until a sync has them in memory.
+    fn list_new_layers(&self, rows: &[LayerSummary]) {
+        let before = self.catalogue();
+        if rows.iter().all(|r| before.iter().any(|b| b.summary.slug == r.slug)) {
+            return;
+        }
+        let listed: Vec<LayerInfo> = rows
+            .iter()
+            .filter_map(|summary| {
+                let kind = summary.kind.parse::<qala_core::LayerKind>().ok()?;
+                Some(
+                    before
+                        .iter()
+                        .find(|b| b.summary.slug == summary.slug)
+                        .cloned()
+                        .unwrap_or_else(|| LayerInfo {
+                            summary: summary.clone(),
+                            kind,
+                            bbox_wgs84: None,
+                            date_extent: None,
+                        }),
+                )
+            })
+            .collect();
+        if let Ok(mut c) = self.catalogue.write() {
+            *c = Arc::new(listed);
+        }
+    }
+
+    /// A state that serves at once: the catalogue and the indicator definitions are read
+    /// (milliseconds), the layers are not — start [`AppState::keep_in_step`] (its first sync
+    /// loads them, layer by layer; PostGIS cuts the tiles of those still loading) and
+    /// listen. `/readyz` says when everything is in memory and the engine is built.
+    pub async fn start_with_replica(
+        pool: PgPool,
+        replica: Option<PgPool>,
+        config: ServerConfig,
+    ) -> Result<AppState, qala_store::StoreError> {
+        let s = AppState::with_replica(pool, replica, config);
+        let rows = qala_store::catalogue::list_layers(&s.pool).await?;
+        s.list_new_layers(&rows);
+        match crate::governed::load(&s.pool).await {
+            Ok(g) => {
+                if let Ok(mut cur) = s.governance.write() {
+                    *cur = Arc::new(g);
+                }
+            }
+            Err(crate::governed::GovernedError::Store(e)) => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %crate::error::chain(&e), "cannot read the indicator definitions or bindings yet")
+            }
+        }
+        Ok(s)
+    }
+
     /// Reads one layer version and indexes it for tiles and items.
     async fn load_layer(
         &self,
@@ -397,6 +457,16 @@ impl AppState {
     ) -> Result<(LayerData, std::time::Instant), qala_store::StoreError> {
         let started = std::time::Instant::now();
         Ok((read_layer_data(pool, slug, kind, v).await?, started))
+    }
+
+    /// Layers in the catalogue with a served version that memory does not hold yet (any
+    /// version of): their tiles are cut by PostGIS until it does.
+    pub fn loading_layers(&self) -> Vec<(String, i64)> {
+        self.catalogue()
+            .iter()
+            .filter_map(|l| Some((l.summary.slug.clone(), l.summary.layer_version_id?)))
+            .filter(|(slug, _)| self.tiles.layer(slug).is_none())
+            .collect()
     }
 
     /// The indicator definitions and input bindings in force.

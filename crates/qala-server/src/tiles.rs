@@ -49,14 +49,18 @@ fn layers(state: &AppState, caller: &Caller, list: &str) -> ApiResult<Vec<Reques
     Ok(out)
 }
 
-/// The `{layers}` segment naming the versions served now: what TileJSON hands out. A layer
-/// never loaded is written bare (its tiles are empty until it is).
+/// The `{layers}` segment naming the versions served now: what TileJSON hands out — the
+/// version in memory, else the catalogue's (still loading: PostGIS cuts its tiles
+/// meanwhile). A layer never loaded is written bare (its tiles are empty until it is).
 fn versioned_list(state: &AppState, infos: &[LayerInfo]) -> String {
     infos
         .iter()
-        .map(|l| match state.tiles.layer(&l.summary.slug) {
-            Some(d) => format!("{}@{}", l.summary.slug, d.version_id),
-            None => l.summary.slug.clone(),
+        .map(|l| {
+            let held = state.tiles.layer(&l.summary.slug).map(|d| d.version_id);
+            match held.or(l.summary.layer_version_id) {
+                Some(v) => format!("{}@{v}", l.summary.slug),
+                None => l.summary.slug.clone(),
+            }
         })
         .collect::<Vec<_>>()
         .join(",")
@@ -102,7 +106,7 @@ async fn not_held(state: &AppState, requested: &[Requested], (z, x, y_mvt): (&st
     for r in requested {
         let Some(v) = r.version else { continue };
         let slug = &r.info.summary.slug;
-        if state.tiles.layer(slug).is_some_and(|d| d.version_id == v) {
+        if state.tiles.layer(slug).is_some_and(|d| d.version_id == v) || r.info.summary.layer_version_id == Some(v) {
             continue;
         }
         let versions = qala_store::catalogue::list_versions(pool, slug).await?;
@@ -153,24 +157,37 @@ pub async fn tile(
         .map(Encoding::negotiate)
         .unwrap_or(Encoding::Identity);
     // The versions cut from are taken once: the tile, its cache entry and the check that
-    // they are the ones the URL names all use these.
+    // they are the ones the URL names all use these. A version the catalogue serves but
+    // memory does not hold yet (the server just started, or a sync is loading it) is cut
+    // by PostGIS meanwhile.
     let mut data = Vec::with_capacity(requested.len());
+    let mut from_db = false;
     for r in &requested {
-        match (state.tiles.layer(&r.info.summary.slug), r.version) {
-            (Some(d), Some(v)) if d.version_id != v => return not_held(&state, &requested, (&z, &x, &y_mvt)).await,
-            (None, Some(_)) => return not_held(&state, &requested, (&z, &x, &y_mvt)).await,
-            (Some(d), _) => data.push(d),
-            // Listed in the catalogue but not yet in memory (a sync is running).
-            (None, None) if r.info.summary.layer_version_id.is_some() => {
-                return Err(ApiError::new(
-                    Code::LayerLoading,
-                    "the layer is being loaded; try again in a moment",
-                ));
-            }
-            // Layers never loaded have no tile data: leave them out rather than fail.
-            (None, None) => {}
-        }
+        let current = r.info.summary.layer_version_id;
+        let part = match (state.tiles.layer(&r.info.summary.slug), r.version) {
+            (Some(d), Some(v)) if d.version_id == v => Part::Memory(d),
+            (_, Some(v)) if current == Some(v) => Part::Database(v),
+            (_, Some(_)) => return not_held(&state, &requested, (&z, &x, &y_mvt)).await,
+            (Some(d), None) => Part::Memory(d),
+            (None, None) => match current {
+                Some(v) => Part::Database(v),
+                // Layers never loaded have no tile data: leave them out rather than fail.
+                None => continue,
+            },
+        };
+        from_db |= matches!(part, Part::Database(_));
+        data.push((r, part));
     }
+    if from_db {
+        return database_tile(&state, &requested, data, coord, &headers).await;
+    }
+    let data: Vec<_> = data
+        .into_iter()
+        .filter_map(|(_, p)| match p {
+            Part::Memory(d) => Some(d),
+            Part::Database(_) => None,
+        })
+        .collect();
     let t = if data.is_empty() {
         qala_tiles::TileBytes {
             bytes: bytes::Bytes::new(),
@@ -201,6 +218,71 @@ pub async fn tile(
         b = b.header(header::CONTENT_ENCODING, HeaderValue::from_static(ce));
     }
     b.body(Body::from(t.bytes))
+        .map_err(|e| ApiError::internal("building a response", e))
+}
+
+/// Where one requested layer of a tile comes from.
+enum Part {
+    Memory(std::sync::Arc<qala_tiles::LayerData>),
+    /// This layer version, cut by PostGIS: it is not in memory yet.
+    Database(i64),
+}
+
+/// A tile with at least one layer cut by PostGIS (`ST_AsMVT`) because its version is still
+/// loading into memory: the layers in the order asked, memory's and the database's
+/// concatenated (an MVT tile is its layers one after the other). Never cached — here or by
+/// anyone (`no-store`): once the version is in memory, the same URL answers memory's tile,
+/// which is the one caches may keep for a year. `x-qala-source: database` says so.
+async fn database_tile(
+    state: &AppState,
+    requested: &[Requested],
+    parts: Vec<(&Requested, Part)>,
+    coord: TileCoord,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let pool = state.db()?;
+    let mut bytes = Vec::new();
+    for (r, part) in parts {
+        match part {
+            Part::Memory(d) => bytes.extend(qala_tiles::tile_source::render(std::slice::from_ref(&d), coord)),
+            Part::Database(v) => {
+                let t = qala_store::features::database_tile(
+                    pool,
+                    r.info.kind,
+                    &r.info.summary.slug,
+                    v,
+                    (u32::from(coord.z), coord.x, coord.y),
+                )
+                .await?;
+                bytes.extend(t);
+            }
+        }
+    }
+    state
+        .metrics
+        .tiles_from_database
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let etag = format!(
+        "\"db-{}\"",
+        &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes))[..16]
+    );
+    let private = !requested.iter().all(|r| r.info.is_public());
+    let b = Response::builder()
+        .header(header::ETAG, &etag)
+        .header(
+            header::CACHE_CONTROL,
+            if private { "private, no-store" } else { "no-store" },
+        )
+        .header(header::VARY, "accept-encoding")
+        .header(crate::ogc::SOURCE_HEADER, "database");
+    if etag_matches(headers, &etag) {
+        return b
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .map_err(|e| ApiError::internal("building a response", e));
+    }
+    b.header(header::CONTENT_TYPE, MVT_CONTENT_TYPE)
+        .body(Body::from(bytes))
         .map_err(|e| ApiError::internal("building a response", e))
 }
 

@@ -513,6 +513,60 @@ pub async fn revoke_token(pool: &PgPool, api_token_id: i64) -> Result<bool, Stor
     Ok(n > 0)
 }
 
+/// Features of one layer version in one tile cut by PostGIS, at most this many: the
+/// database's tiles only stand in while a layer loads into memory, and must stay cheap at low
+/// zooms over a million buildings.
+pub const DATABASE_TILE_MAX_FEATURES: i64 = 20_000;
+
+/// One Mapbox Vector Tile layer (named `slug`) of version `layer_version_id`, cut by PostGIS
+/// (`ST_AsMVT`): what `qala serve` answers while that version is not yet in memory. The same
+/// attributes as the memory's tiles: `id` (also the feature id) and the kind's typed fields
+/// (dates as `YYYY-MM-DD`, lists comma-joined; nulls left out); extent 4096, buffer 64. At
+/// most [`DATABASE_TILE_MAX_FEATURES`] features. Empty bytes when nothing is in the tile.
+pub async fn database_tile(
+    pool: &PgPool,
+    kind: LayerKind,
+    slug: &str,
+    layer_version_id: i64,
+    (z, x, y): (u32, u32, u32),
+) -> Result<Vec<u8>, StoreError> {
+    let cols: String = kind
+        .fields()
+        .iter()
+        .map(|f| match f.ty {
+            FieldType::Date => format!(", to_char(t.\"{0}\", 'YYYY-MM-DD') AS \"{0}\"", f.name),
+            FieldType::TextList => format!(", array_to_string(t.\"{0}\", ',') AS \"{0}\"", f.name),
+            _ => format!(", t.\"{0}\"", f.name),
+        })
+        .collect();
+    let sql = format!(
+        "WITH env AS (SELECT ST_TileEnvelope($1, $2, $3) AS e,
+                             ST_Transform(ST_TileEnvelope($1, $2, $3, margin => 64.0 / 4096), 4326) AS m),
+         f AS (
+             SELECT t.{id} AS qala_fid, t.{id} AS id{cols},
+                    ST_AsMVTGeom(ST_Transform(t.geom, 3857), env.e, 4096, 64, true) AS geom
+             FROM {table} t, env
+             WHERE t.layer_version_id = $4 AND t.geom && env.m
+             LIMIT $5
+         )
+         SELECT ST_AsMVT(f, $6, 4096, 'geom', 'qala_fid') FROM f WHERE geom IS NOT NULL",
+        id = id_col(kind),
+        table = kind.table(),
+    );
+    let mut tx = begin(pool, true).await?;
+    let bytes: Option<Vec<u8>> = sqlx::query_scalar(&sql)
+        .bind(z as i32)
+        .bind(x as i32)
+        .bind(y as i32)
+        .bind(layer_version_id)
+        .bind(DATABASE_TILE_MAX_FEATURES)
+        .bind(slug)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(bytes.unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

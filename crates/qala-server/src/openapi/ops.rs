@@ -28,15 +28,19 @@ pub fn paths() -> Map<String, Value> {
             "database": {"type": "string", "enum": ["ok", "unavailable"]},
             "layers": {"type": "array", "items": {"type": "object", "required": ["slug", "layer_version_id"],
                 "properties": {"slug": {"type": "string"}, "layer_version_id": {"type": "integer"}}}},
+            "loading": {"type": "array", "description": "served versions not in memory yet: PostGIS cuts their tiles meanwhile",
+                "items": {"type": "object", "required": ["slug", "layer_version_id"],
+                "properties": {"slug": {"type": "string"}, "layer_version_id": {"type": "integer"},
+                    "tiles_from": {"type": "string", "enum": ["database"]}}}},
         },
     });
     p.insert(
         "/readyz".into(),
         json!({"get": op("readyz", "operations",
-            "readiness: 200 when every read can be answered from memory (layers loaded, indicator engine built); 503 with Retry-After while the engine builds. Lists the layer versions held.",
+            "readiness: 200 when every read can be answered from memory (every served layer loaded, indicator engine built); 503 with Retry-After before (qala serve listens at once; PostGIS cuts the tiles of layers still loading). Lists the layer versions held and those loading.",
             vec![], responses(&[
                 ("200", ok("ready", "application/json", ready.clone())),
-                ("503", json!({"description": "not ready yet: the engine is building",
+                ("503", json!({"description": "not ready yet: layers loading or the engine building",
                     "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
                     "content": {"application/json": {"schema": ready}}})),
             ], &[]), false)}),
