@@ -78,7 +78,9 @@ impl SpatialIndex {
     /// Candidates whose bounding box comes within `r` of `p` (a superset of the answer).
     fn candidates(&self, p: Point<f64>, r: f64) -> impl Iterator<Item = usize> + '_ {
         let env = AABB::from_corners([p.x() - r, p.y() - r], [p.x() + r, p.y() + r]);
-        self.tree().locate_in_envelope_intersecting(&env).map(|e| e.data as usize)
+        self.tree()
+            .locate_in_envelope_intersecting(&env)
+            .map(|e| e.data as usize)
     }
 
     /// Exact Euclidean distance from `p` to geometry `i` (0 inside a polygon).
