@@ -41,6 +41,12 @@ impl Output {
     /// One point, rounded as the database's `ST_AsGeoJSON` rounds it (9 decimals of a
     /// degree, 2 of a metre).
     fn point(&self, p: &[f64; 2]) -> Json {
+        let (a, b, decimals) = self.output_xy(p);
+        json!([round(a, decimals), round(b, decimals)])
+    }
+
+    /// One point in the output CRS and axis order, and the decimals it is rounded to.
+    fn output_xy(&self, p: &[f64; 2]) -> (f64, f64, i32) {
         let (x, y, decimals) = match (self.srid, &self.utm) {
             (3857, _) => (p[0], p[1], 2),
             (_, Some(utm)) => {
@@ -56,7 +62,92 @@ impl Output {
             }
         };
         let (a, b) = if self.lat_lon { (y, x) } else { (x, y) };
-        json!([round(a, decimals), round(b, decimals)])
+        (a, b, decimals)
+    }
+
+    /// [`Output::point`] written as JSON text: the same digits, without a JSON value per
+    /// number (a page of 1,000 buildings has ~10,000 points).
+    fn write_point(&self, p: &[f64; 2], out: &mut String) {
+        let (a, b, decimals) = self.output_xy(p);
+        out.push('[');
+        write_rounded(a, decimals, out);
+        out.push(',');
+        write_rounded(b, decimals, out);
+        out.push(']');
+    }
+
+    fn write_line(&self, l: &[[f64; 2]], out: &mut String) {
+        out.push('[');
+        for (i, p) in l.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            self.write_point(p, out);
+        }
+        out.push(']');
+    }
+
+    fn write_polygon(&self, rings: &[Vec<[f64; 2]>], out: &mut String) {
+        out.push('[');
+        for (i, r) in rings.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            self.write_line(r, out);
+        }
+        out.push(']');
+    }
+
+    /// [`Output::geometry`] written as JSON text (the same members, digits and order).
+    fn write_geometry(&self, g: &Geom, multi: bool, out: &mut String) {
+        fn list<T>(items: &[T], out: &mut String, mut each: impl FnMut(&T, &mut String)) {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                each(x, out);
+            }
+            out.push(']');
+        }
+        out.push_str(r#"{"coordinates":"#);
+        let ty = match g {
+            Geom::Point(p) if !multi => {
+                self.write_point(p, out);
+                "Point"
+            }
+            Geom::Point(p) => {
+                list(std::slice::from_ref(p), out, |q, o| self.write_point(q, o));
+                "MultiPoint"
+            }
+            Geom::Points(p) if !multi && p.len() == 1 => {
+                self.write_point(&p[0], out);
+                "Point"
+            }
+            Geom::Points(p) => {
+                list(p, out, |q, o| self.write_point(q, o));
+                "MultiPoint"
+            }
+            Geom::Lines(l) if !multi && l.len() == 1 => {
+                self.write_line(&l[0], out);
+                "LineString"
+            }
+            Geom::Lines(l) => {
+                list(l, out, |x, o| self.write_line(x, o));
+                "MultiLineString"
+            }
+            Geom::Polygons(p) if !multi && p.len() == 1 => {
+                self.write_polygon(&p[0], out);
+                "Polygon"
+            }
+            Geom::Polygons(p) => {
+                list(p, out, |x, o| self.write_polygon(x, o));
+                "MultiPolygon"
+            }
+        };
+        out.push_str(r#","type":""#);
+        out.push_str(ty);
+        out.push_str(r#""}"#);
     }
 
     fn geometry(&self, g: &Geom, multi: bool) -> Json {
@@ -76,6 +167,18 @@ impl Output {
     }
 }
 
+/// `v` rounded as [`round`] rounds it, written as serde_json writes that number.
+fn write_rounded(v: f64, decimals: i32, out: &mut String) {
+    let f = 10f64.powi(decimals);
+    let r = (v * f).round() / f;
+    let r = if r == 0.0 { 0.0 } else { r };
+    if r.is_finite() {
+        out.push_str(ryu::Buffer::new().format_finite(r));
+    } else {
+        out.push_str("null");
+    }
+}
+
 fn round(v: f64, decimals: i32) -> Json {
     let f = 10f64.powi(decimals);
     let r = (v * f).round() / f;
@@ -84,6 +187,14 @@ fn round(v: f64, decimals: i32) -> Json {
 }
 
 fn item(f: &FeatureView<'_>, out: &Output) -> Item {
+    Item {
+        id: f.id(),
+        properties: Json::Object(properties(f)),
+        geometry: out.geometry(f.geom(), f.is_multi()),
+    }
+}
+
+fn properties(f: &FeatureView<'_>) -> Map<String, Json> {
     let mut props = Map::new();
     // Untyped attributes first: a typed field of the same name wins, as in the database.
     for (k, v, typed) in f.props() {
@@ -96,11 +207,7 @@ fn item(f: &FeatureView<'_>, out: &Output) -> Item {
             props.insert(k.to_owned(), prop_json(v));
         }
     }
-    Item {
-        id: f.id(),
-        properties: Json::Object(props),
-        geometry: out.geometry(f.geom(), f.is_multi()),
-    }
+    props
 }
 
 /// The filter box as a lon/lat polygon (the database intersects in EPSG:4326 too).
@@ -271,17 +378,18 @@ fn passes(f: &FeatureView<'_>, kind: LayerKind, q: &ItemsQuery) -> bool {
     true
 }
 
-/// One page of items of `d`, ordered by id, as `qala_store::features::items` answers it.
-pub fn items(d: &LayerData, q: &ItemsQuery) -> Result<Vec<Item>, ApiError> {
-    let out = Output::new(q.srid, q.lat_lon)?;
-    let limit = usize::try_from(q.limit).unwrap_or(0);
-    let page: Vec<Item> = match q.bbox {
-        None => d
-            .iter_after(q.after)
-            .filter(|f| passes(f, q.kind, q))
-            .take(limit)
-            .map(|f| item(&f, &out))
-            .collect(),
+/// The features of `d` matching `q` (filters, date range and box), ordered by id, from
+/// `q.after` on; `f` sees them and says whether to go on (the page: until it is full; the
+/// count: to the end).
+fn for_matching(d: &LayerData, q: &ItemsQuery, mut f: impl FnMut(&FeatureView<'_>) -> bool) -> Result<(), ApiError> {
+    match q.bbox {
+        None => {
+            for v in d.iter_after(q.after) {
+                if passes(&v, q.kind, q) && !f(&v) {
+                    break;
+                }
+            }
+        }
         Some((b, srid)) => {
             let poly = bbox_polygon_wgs84(b, srid)?;
             let env = poly
@@ -293,30 +401,82 @@ pub fn items(d: &LayerData, q: &ItemsQuery) -> Result<Vec<Item>, ApiError> {
                     [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY],
                     |a, (x, y)| [a[0].min(x), a[1].min(y), a[2].max(x), a[3].max(y)],
                 );
-            d.in_bbox_after(env, q.after)
-                .into_iter()
-                .filter(|f| passes(f, q.kind, q))
-                .filter(|f| f.geom().to_geo(f.is_multi(), to_wgs84).intersects(&poly))
-                .take(limit)
-                .map(|f| item(&f, &out))
-                .collect()
+            for v in d.in_bbox_after(env, q.after) {
+                if passes(&v, q.kind, q) && v.geom().to_geo(v.is_multi(), to_wgs84).intersects(&poly) && !f(&v) {
+                    break;
+                }
+            }
         }
-    };
+    }
+    Ok(())
+}
+
+/// One page of items of `d`, ordered by id, as `qala_store::features::items` answers it.
+pub fn items(d: &LayerData, q: &ItemsQuery) -> Result<Vec<Item>, ApiError> {
+    let out = Output::new(q.srid, q.lat_lon)?;
+    let limit = usize::try_from(q.limit).unwrap_or(0);
+    let mut page: Vec<Item> = Vec::with_capacity(limit.min(10_000));
+    if limit > 0 {
+        for_matching(d, q, |f| {
+            page.push(item(f, &out));
+            page.len() < limit
+        })?;
+    }
     Ok(page)
 }
 
-/// How many items of `d` match `q` on every page (`numberMatched`).
+/// [`items`] as GeoJSON Feature text, comma-separated, in the database's member order
+/// (`type`, `id`, `geometry`, `properties`): what `/items` writes, without a JSON value per
+/// coordinate.
+pub fn items_text(d: &LayerData, q: &ItemsQuery) -> Result<qala_store::features::ItemsJson, ApiError> {
+    let out = Output::new(q.srid, q.lat_lon)?;
+    let limit = usize::try_from(q.limit).unwrap_or(0);
+    let mut page = qala_store::features::ItemsJson {
+        features: String::new(),
+        returned: 0,
+        last_id: None,
+    };
+    if limit == 0 {
+        return Ok(page);
+    }
+    let mut failed = None;
+    for_matching(d, q, |f| {
+        if page.returned > 0 {
+            page.features.push(',');
+        }
+        page.features.push_str(r#"{"type":"Feature","id":"#);
+        page.features.push_str(itoa::Buffer::new().format(f.id()));
+        page.features.push_str(r#","geometry":"#);
+        out.write_geometry(f.geom(), f.is_multi(), &mut page.features);
+        page.features.push_str(r#","properties":"#);
+        match serde_json::to_string(&Json::Object(properties(f))) {
+            Ok(p) => page.features.push_str(&p),
+            Err(e) => {
+                failed = Some(e);
+                return false;
+            }
+        }
+        page.features.push('}');
+        page.returned += 1;
+        page.last_id = Some(f.id());
+        page.returned < limit
+    })?;
+    if let Some(e) = failed {
+        return Err(ApiError::internal("writing items", e));
+    }
+    Ok(page)
+}
+
+/// How many items of `d` match `q` on every page (`numberMatched`): the same filters as
+/// [`items`], without writing a single item.
 pub fn matched(d: &LayerData, q: &ItemsQuery) -> Result<i64, ApiError> {
-    let q = ItemsQuery {
-        after: None,
-        limit: i64::MAX,
-        ..q.clone()
-    };
-    let n = match q.bbox {
-        None => d.iter_after(None).filter(|f| passes(f, q.kind, &q)).count(),
-        Some(_) => items(d, &q)?.len(),
-    };
-    Ok(i64::try_from(n).unwrap_or(i64::MAX))
+    let q = ItemsQuery { after: None, ..q.clone() };
+    let mut n: i64 = 0;
+    for_matching(d, &q, |_| {
+        n += 1;
+        true
+    })?;
+    Ok(n)
 }
 
 /// One item of `d` by id.
