@@ -133,10 +133,35 @@ pub async fn run(
     let mut indicators = Vec::new();
     for def in defs {
         let t = Instant::now();
-        let sql = read(dir, &format!("{}.sql", def.id))?;
-        let access = matches!(def.measure, Measure::Access { .. });
+        let low_stress = matches!(def.measure, Measure::LowStressAccess { .. });
+        let sql = if low_stress {
+            String::new()
+        } else {
+            read(dir, &format!("{}.sql", def.id))?
+        };
+        let access = low_stress || matches!(def.measure, Measure::Access { .. });
         let (rows, inequality) = if access {
-            if distance == DistanceMode::Network {
+            if low_stress {
+                // Features, radius and scenario; the stress network; its graph as the one
+                // network_access.sql rides on (writes ref_cover).
+                sqlx::query("SELECT set_config('qala.lts_rules', $1, false)")
+                    .bind(qala_engine::DEFAULT_LTS_RULES_JSON)
+                    .execute(&mut *conn)
+                    .await?;
+                let mut files = vec![(
+                    format!("lts_access/{}.sql", def.id),
+                    read(dir, &format!("lts_access/{}.sql", def.id))?,
+                )];
+                for f in ["lts_islands.sql", "lts_graph.sql", "network_access.sql"] {
+                    files.push((f.into(), read(dir, f)?));
+                }
+                for (name, text) in files {
+                    sqlx::raw_sql(&text)
+                        .execute(&mut *conn)
+                        .await
+                        .with_context(|| format!("running {name}"))?;
+                }
+            } else if distance == DistanceMode::Network {
                 // The features and radius, then the walk: writes ref_cover.
                 let features = read(dir, &format!("network/{}.sql", def.id))?;
                 for (name, text) in [
@@ -167,6 +192,13 @@ pub async fn run(
                 theil_t: i.try_get(1)?,
                 theil_between: i.try_get(2)?,
             };
+            if low_stress && distance == DistanceMode::Network {
+                // lts_graph.sql replaced the walking graph the next indicators walk on.
+                sqlx::raw_sql(&read(dir, "network_graph.sql")?)
+                    .execute(&mut *conn)
+                    .await
+                    .context("running network_graph.sql")?;
+            }
             (rows, Some(ineq))
         } else {
             let mut q = sqlx::query(&sql);
