@@ -90,3 +90,25 @@ PY
 )
   echo "$(printf '%18s' "$s"): $ms"
 done
+
+echo "==> connectivity on the low-stress network (low_stress_access definitions), by district"
+ids=$(curl -s "http://127.0.0.1:$PORT/indicators" | python3 -c 'import json,sys; print(" ".join(d["id"] for d in json.load(sys.stdin) if d["measure"]["type"] == "low_stress_access"))')
+t0=$(date +%s.%N)
+for id in $ids; do
+  curl -s -o "/tmp/lts-conn-$id.json" "http://127.0.0.1:$PORT/indicators/$id?zones=districts"
+done
+t1=$(date +%s.%N)
+python3 - $ids <<'PY'
+import json, sys
+for i in sys.argv[1:]:
+    r = json.load(open(f"/tmp/lts-conn-{i}.json"))
+    c = r["low_stress"]["city"]
+    print(f"{i:>36}: low-stress {c['low_stress']:.3f}, all streets {c['all_streets']:.3f}, gap {c['gap']:.3f}")
+PY
+echo "engine, all 12 over HTTP (networks already built above): $(python3 -c "print(f'{($t1-$t0)*1000:.0f} ms')")"
+t0=$(date +%s.%N)
+for id in $ids; do
+  "$QALA" --quiet indicators --indicator "$id" --zones districts --reference sql/reference > "/tmp/lts-conn-ref-$id.json"
+done
+t1=$(date +%s.%N)
+echo "pgRouting reference, all 12 (lts_islands.sql + lts_graph.sql + network_access.sql each): $(python3 -c "print(f'{($t1-$t0)*1000:.0f} ms')")"
