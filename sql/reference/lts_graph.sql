@@ -1,7 +1,8 @@
--- The low-stress street graph as the network-access graph: after lts_islands.sql (which
+-- The low-stress street graph as the network-access graph: after lts_stress.sql (which
 -- builds ref_lts_edge over the ways at LTS <= 2 of the scenario), ref_net_edge and
 -- ref_net_cell are made from it, so that network_access.sql rides instead of walks. The
--- oracle of the low_stress_access indicators (crates/qala-engine/src/lts_access.rs).
+-- oracle of the low_stress_access indicators (crates/qala-engine/src/lts_access.rs): once
+-- per scenario, then network_access.sql once per definition (its features and radius).
 --
 -- Rules shared with the engine: the same edges, node grid and costs as the islands; a cell
 -- joins the nearest low-stress edge within 250 m of its UTM centroid (none farther).
