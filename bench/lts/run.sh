@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (not run in CI): the cycling stress network — per-segment LTS and low-stress
 # islands for the three lane scenarios — in the engine (over HTTP, as users get it) against
-# the pgRouting reference (sql/reference/lts_islands.sql) in the same run.
+# the pgRouting reference (sql/reference/lts_stress.sql + lts_islands.sql) in the same run.
 #
 # Usage: bench/lts/run.sh [ADMIN_DATABASE_URL]
 #   ADMIN_DATABASE_URL: a PostGIS server where a database may be created (default:
@@ -69,7 +69,7 @@ top = p[0] if p else {}
 print(f"        priorities: {len(p)} planned segments, {sum(1 for x in p if x['residents_newly_connected'] > 0)} connect somebody; "
       f"top {top.get('residents_per_km', 0):.0f} residents/km ({top.get('name')}); {float(sys.argv[1])*1000:.0f} ms (networks cached)")
 PY
-echo "==> pgRouting reference (sql/reference/lts_islands.sql), per scenario"
+echo "==> pgRouting reference (sql/reference/lts_stress.sql + lts_islands.sql), per scenario"
 for s in existing under_construction plan; do
   ms=$(python3 - "$URL" "$s" <<'PY'
 import subprocess, sys, time
@@ -80,7 +80,7 @@ CREATE TEMP TABLE ref_binding (role text, slug text, layer_version_id bigint, se
 INSERT INTO ref_binding SELECT r, l.slug, l.current_version_id, NULL FROM layer l,
   (VALUES ('roads', 'roads'), ('bike_lanes', 'bike-lanes'), ('population', 'population')) v(r, slug) WHERE l.slug = v.slug;
 SELECT set_config('qala.lts_rules', '{rules}', false), set_config('qala.lts_scenario', '{s}', false);
-""" + open("sql/reference/lts_islands.sql").read()
+""" + open("sql/reference/lts_stress.sql").read() + open("sql/reference/lts_islands.sql").read()
 t = time.time()
 out = subprocess.run(["psql", url, "-Atq", "-v", "ON_ERROR_STOP=1"], input=sql, text=True, capture_output=True, check=True).stdout
 el = (time.time() - t) * 1000
@@ -90,3 +90,23 @@ PY
 )
   echo "$(printf '%18s' "$s"): $ms"
 done
+
+echo "==> connectivity on the low-stress network (low_stress_access definitions), by district"
+ids=$(curl -s "http://127.0.0.1:$PORT/indicators" | python3 -c 'import json,sys; print(" ".join(d["id"] for d in json.load(sys.stdin) if d["measure"]["type"] == "low_stress_access"))')
+t0=$(date +%s.%N)
+for id in $ids; do
+  curl -s -o "/tmp/lts-conn-$id.json" "http://127.0.0.1:$PORT/indicators/$id?zones=districts"
+done
+t1=$(date +%s.%N)
+python3 - $ids <<'PY'
+import json, sys
+for i in sys.argv[1:]:
+    r = json.load(open(f"/tmp/lts-conn-{i}.json"))
+    c = r["low_stress"]["city"]
+    print(f"{i:>36}: low-stress {c['low_stress']:.3f}, all streets {c['all_streets']:.3f}, gap {c['gap']:.3f}")
+PY
+echo "engine, all 12 over HTTP (networks already built above): $(python3 -c "print(f'{($t1-$t0)*1000:.0f} ms')")"
+t0=$(date +%s.%N)
+"$QALA" --quiet indicators --indicator "$(echo $ids | tr ' ' ',')" --zones districts --reference sql/reference > /tmp/lts-conn-ref.json
+t1=$(date +%s.%N)
+echo "pgRouting reference, all 12 in one run (lts_stress.sql + lts_graph.sql once per scenario, network_access.sql each): $(python3 -c "print(f'{($t1-$t0)*1000:.0f} ms')")"

@@ -46,3 +46,23 @@ pub fn qala_ok(db: &TestDb, args: &[&str]) -> String {
 pub async fn fresh_db() -> TestDb {
     TestDb::new().await.unwrap_or_else(|e| panic!("test database: {e}"))
 }
+
+/// The default definitions but the low-stress ones, comma-separated: those ride on
+/// pgRouting networks of their own, checked over HTTP by
+/// `lts::low_stress_connectivity_agrees_with_pgrouting_zone_by_zone`.
+pub fn ids_but_low_stress(db: &TestDb) -> String {
+    let defs: serde_json::Value =
+        serde_json::from_str(&qala_ok(db, &["indicators", "--list", "--format", "json"])).unwrap();
+    let ids: Vec<&str> = defs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["measure"]["type"] != "low_stress_access")
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.len() < defs.as_array().unwrap().len(),
+        "the low-stress definitions are shipped"
+    );
+    ids.join(",")
+}

@@ -125,6 +125,44 @@ async fn fixtures_load_lists_every_layer_with_real_districts_and_population() {
         .unwrap();
     assert_eq!(cells, 2_161_695.0);
 
+    // The synthetic bike plan, measured by PostGIS: every lane vertex within 3 m of a street,
+    // a city's length (tens to a couple of hundred km), every status, several districts.
+    let off_street: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM bike_lane_current b, ST_DumpPoints(b.geom) p
+         WHERE b.layer_slug = 'bike-lanes' AND NOT EXISTS (
+           SELECT 1 FROM road_current r WHERE r.layer_slug = 'roads'
+             AND ST_DWithin(ST_Transform(r.geom, 32643), ST_Transform(p.geom, 32643), 3))",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(off_street, 0, "lane vertices farther than 3 m from every street");
+    let km_by_status: BTreeMap<String, f64> = sqlx::query(
+        "SELECT status, sum(ST_Length(ST_Transform(geom, 32643))) / 1000 AS km
+         FROM bike_lane_current WHERE layer_slug = 'bike-lanes' GROUP BY status",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get::<String, _>("status"), r.get::<f64, _>("km")))
+    .collect();
+    let km: f64 = km_by_status.values().sum();
+    assert!((30.0..=250.0).contains(&km), "{km_by_status:?}");
+    assert_eq!(
+        km_by_status.len(),
+        3,
+        "existing, under construction, planned: {km_by_status:?}"
+    );
+    let districts: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT d.district_id) FROM district_current d JOIN bike_lane_current b
+           ON b.layer_slug = 'bike-lanes' AND ST_Intersects(b.geom, d.geom) WHERE d.layer_slug = 'districts'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(districts >= 6, "the corridors reach {districts} of 8 districts");
+
     // Loading the same files again makes no new version.
     qala_ok(&db, &["fixtures", "load"]);
     let again: Vec<Json> = serde_json::from_str(&qala_ok(&db, &["layers", "--format", "json"])).unwrap();

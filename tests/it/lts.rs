@@ -1,6 +1,6 @@
 //! The cycling stress network over HTTP on the Almaty fixtures (`GET /networks/lts`,
-//! `GET /networks/lts/islands`), checked against pgRouting (`sql/reference/lts_islands.sql`:
-//! the same ruleset file, lane matching, graph and snap rules; islands by
+//! `GET /networks/lts/islands`), checked against pgRouting (`sql/reference/lts_stress.sql` +
+//! `lts_islands.sql`: the same ruleset file, lane matching, graph and snap rules; islands by
 //! `pgr_connectedComponents`).
 //!
 //! Agreement: every way's LTS and rule exactly; the islands as a multiset of (length,
@@ -48,7 +48,8 @@ async fn stress_and_islands_agree_with_pgrouting_in_every_scenario() {
     qala_ok(&db, &["fixtures", "load"]);
     let app = App::new(&db).await;
     let rules = std::fs::read_to_string(repo().join("sql/indicators/lts_rules.json")).unwrap();
-    let oracle = std::fs::read_to_string(repo().join("sql/reference/lts_islands.sql")).unwrap();
+    let sql_file = |name: &str| std::fs::read_to_string(repo().join("sql/reference").join(name)).unwrap();
+    let oracle = format!("{}\n{}", sql_file("lts_stress.sql"), sql_file("lts_islands.sql"));
     let pool = db.pool().await.unwrap();
     let mut low_km = Vec::new();
     for scenario in ["existing", "under_construction", "plan"] {
@@ -279,4 +280,97 @@ async fn bad_lts_requests_are_clear_400s() {
     app.get("/networks/lts/priorities?format=xml")
         .await
         .assert_error(400, "invalid_parameter");
+}
+
+/// Connectivity on the low-stress network (`low_stress_access` definitions), served over
+/// HTTP, against pgRouting on the same graph (`lts_access/<id>.sql`, `lts_stress.sql`,
+/// `lts_graph.sql`, `network_access.sql`; one reference run for all twelve, which builds
+/// each scenario's network once): residents who reach, zone by zone (rings and districts),
+/// exactly; the inequality to 1e-9. And what a planner reads from it: more lanes never reach fewer
+/// residents, and in every scenario some residents reach only by riding in traffic.
+#[tokio::test(flavor = "multi_thread")]
+async fn low_stress_connectivity_agrees_with_pgrouting_zone_by_zone() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let app = App::new(&db).await;
+    let dir = repo().join("sql").join("reference");
+    let defs = ready(&app, "/indicators").await.json();
+    let ids: Vec<String> = defs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["measure"]["type"] == "low_stress_access")
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        ids.len(),
+        12,
+        "schools, clinics, parks, metro x three scenarios: {ids:?}"
+    );
+    let mut city: std::collections::BTreeMap<String, f64> = Default::default();
+    for zones in ["rings", "districts"] {
+        let reference: Json = serde_json::from_str(&qala_ok(
+            &db,
+            &[
+                "indicators",
+                "--indicator",
+                &ids.join(","),
+                "--zones",
+                zones,
+                "--reference",
+                dir.to_str().unwrap(),
+            ],
+        ))
+        .unwrap();
+        let refs = reference["indicators"].as_array().unwrap();
+        assert_eq!(
+            refs.len(),
+            ids.len(),
+            "the reference computes exactly the ones asked for"
+        );
+        for id in &ids {
+            let r = ready(&app, &format!("/indicators/{id}?zones={zones}")).await;
+            assert_eq!(r.status, 200, "{id}: {}", String::from_utf8_lossy(&r.body));
+            let served = r.json();
+            let rr = refs.iter().find(|x| x["indicator"] == id.as_str()).unwrap();
+            let (ez, rz) = (served["zones"].as_array().unwrap(), rr["zones"].as_array().unwrap());
+            assert_eq!(ez.len(), rz.len(), "{id}/{zones}: zones");
+            for (a, b) in ez.iter().zip(rz) {
+                assert_eq!(a["zone"], b["zone"], "{id}/{zones}: zone order");
+                for field in ["numerator", "denominator"] {
+                    assert_eq!(f(&a[field]), f(&b[field]), "{id}/{zones}/{}: {field}", a["zone"]);
+                }
+            }
+            for field in ["gini", "theil_t", "theil_between"] {
+                match (&served["inequality"][field], &rr["inequality"][field]) {
+                    (Json::Null, Json::Null) => {}
+                    (a, b) => assert!((f(a) - f(b)).abs() < 1e-9, "{id}/{zones}: {field} {a} vs {b}"),
+                }
+            }
+            let low = &served["low_stress"];
+            assert_eq!(low["max_lts"], 2);
+            assert_eq!(low["zones"].as_array().unwrap().len(), ez.len());
+            assert!(
+                f(&low["city"]["gap"]) > 0.0,
+                "{id}: some residents reach only in traffic: {}",
+                low["city"]
+            );
+            assert!(
+                (f(&low["city"]["low_stress"]) - f(&served["city"]["value"])).abs() < 1e-12,
+                "{id}: the value is the low-stress share"
+            );
+            city.insert(id.clone(), f(&served["city"]["numerator"]));
+        }
+    }
+    for dest in ["school_2km", "clinic_3km", "park_2km", "metro_2km"] {
+        let n = |s: &str| city[&format!("lts2_{dest}_{s}")];
+        assert!(
+            n("existing") <= n("under_construction") && n("under_construction") <= n("plan"),
+            "{dest}: {} <= {} <= {}",
+            n("existing"),
+            n("under_construction"),
+            n("plan")
+        );
+        assert!(n("plan") > n("existing"), "{dest}: the plan connects more residents");
+    }
 }

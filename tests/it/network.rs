@@ -11,7 +11,7 @@
 
 use serde_json::Value as Json;
 
-use crate::common::{fresh_db, qala, qala_ok, repo};
+use crate::common::{fresh_db, ids_but_low_stress, qala, qala_ok, repo};
 use crate::server::http::App;
 
 fn f(v: &Json) -> f64 {
@@ -41,10 +41,13 @@ fn network_json(db: &qala_store::testdb::TestDb, id: &str) -> Json {
 async fn every_access_indicator_on_foot_agrees_with_pgrouting_on_districts() {
     let db = fresh_db().await;
     qala_ok(&db, &["fixtures", "load"]);
+    let ids = ids_but_low_stress(&db);
     let engine: Vec<Json> = serde_json::from_str(&qala_ok(
         &db,
         &[
             "indicators",
+            "--indicator",
+            &ids,
             "--zones",
             "districts",
             "--distance",
@@ -59,6 +62,8 @@ async fn every_access_indicator_on_foot_agrees_with_pgrouting_on_districts() {
         &db,
         &[
             "indicators",
+            "--indicator",
+            &ids,
             "--zones",
             "districts",
             "--distance",

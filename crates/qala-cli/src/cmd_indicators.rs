@@ -51,7 +51,9 @@ pub struct IndicatorsArgs {
     /// polygon layer.
     #[arg(long, default_value = "districts")]
     pub zones: String,
-    /// Indicator id, or `all`. `--list` shows the ids.
+    /// Indicator id, several separated by commas, or `all`. `--list` shows the ids. Several
+    /// are computed as `all` computes them: with --distance network only access indicators
+    /// walk (one named alone must be an access indicator).
     #[arg(long, default_value = "all")]
     pub indicator: String,
     /// Ad-hoc access: share of residents within --radius-m of any feature of this layer.
@@ -103,7 +105,8 @@ pub async fn run(g: &GlobalArgs, mut args: IndicatorsArgs) -> anyhow::Result<Exi
     if let Some(action) = args.action.take() {
         return governance::run(g, action).await;
     }
-    if args.norm.is_some() && (args.indicator == "all" || args.access.is_some()) {
+    let ids = indicator_ids(&args.indicator);
+    if args.norm.is_some() && (ids.as_ref().is_none_or(|i| i.len() != 1) || args.access.is_some()) {
         anyhow::bail!("--norm VARIANT judges one indicator: add --indicator ID");
     }
     // Check what can be checked before touching the database.
@@ -138,13 +141,18 @@ pub async fn run(g: &GlobalArgs, mut args: IndicatorsArgs) -> anyhow::Result<Exi
         return list(&options, args.format);
     }
     // Roads and buildings are only needed when named (ad-hoc access, a zone layer); roads
-    // also for network distance.
+    // also for network distance and for a definition that reads them (the low-stress ones).
     let all_kinds = args.access.is_some() || matches!(scheme, ZoneScheme::Layer { .. }) || change.is_some();
     let network = args.distance == DistanceMode::Network;
+    let reads_roads = options
+        .indicators
+        .iter()
+        .filter(|d| ids.as_ref().is_none_or(|ids| ids.contains(&d.id)))
+        .any(|d| d.roles().iter().any(|r| r == "roads"));
     let kinds: Vec<LayerKind> = LayerKind::ALL
         .into_iter()
         .filter(|k| match k {
-            LayerKind::Road => all_kinds || network,
+            LayerKind::Road => all_kinds || network || reads_roads,
             LayerKind::Building => all_kinds,
             _ => true,
         })
@@ -155,11 +163,22 @@ pub async fn run(g: &GlobalArgs, mut args: IndicatorsArgs) -> anyhow::Result<Exi
             .into_iter()
             .map(|(slug, (_, v))| (slug, v))
             .collect();
+        let defs = match &ids {
+            None => Ok(options.indicators.clone()),
+            Some(ids) => ids.iter().map(|id| governed.definition(id, None)).collect(),
+        };
+        let defs = match defs {
+            Ok(d) => d,
+            Err(e) => {
+                db.close().await?;
+                return Err(e.into());
+            }
+        };
         let run = reference::run(
             &db.pool,
             dir,
             &scheme,
-            &options.indicators,
+            &defs,
             options.as_of,
             args.distance,
             reference::RefInputs {
@@ -241,13 +260,21 @@ pub async fn run(g: &GlobalArgs, mut args: IndicatorsArgs) -> anyhow::Result<Exi
             },
             &scheme,
         )?],
-        _ if args.indicator == "all" => engine.compute_all_in(&scheme, args.distance)?,
-        _ => {
-            let def = governed
-                .definition(&args.indicator, args.norm.as_deref())?
-                .with_distance(args.distance)?;
-            vec![engine.compute_def(&def, &scheme)?]
-        }
+        _ => match &ids {
+            None => engine.compute_all_in(&scheme, args.distance)?,
+            Some(ids) => ids
+                .iter()
+                .map(|id| {
+                    let def = governed.definition(id, args.norm.as_deref())?;
+                    let def = if ids.len() == 1 || def.distance().is_some() {
+                        def.with_distance(args.distance)?
+                    } else {
+                        def
+                    };
+                    engine.compute_def(&def, &scheme)
+                })
+                .collect::<Result<_, _>>()?,
+        },
     };
     if args.timings {
         tracing::warn!(
@@ -280,6 +307,17 @@ pub async fn run(g: &GlobalArgs, mut args: IndicatorsArgs) -> anyhow::Result<Exi
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--indicator`: `None` for `all`, else the ids given (comma-separated, blanks dropped).
+fn indicator_ids(arg: &str) -> Option<Vec<String>> {
+    (arg != "all").then(|| {
+        arg.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
 }
 
 /// The store's served layer as the engine's input (same fields; the crates do not depend

@@ -34,6 +34,7 @@ pub(crate) fn compute(engine: &Engine, def: &IndicatorDef, zs: &ZoneSet) -> Resu
     let residents = zone_residents(engine, zs);
     let mut inequality = None;
     let mut severance = None;
+    let mut low_stress = None;
     let mut flows = Vec::new();
     let mut routes = Vec::new();
     let figures = match &def.measure {
@@ -53,6 +54,19 @@ pub(crate) fn compute(engine: &Engine, def: &IndicatorDef, zs: &ZoneSet) -> Resu
             };
             inequality = Some(cell_inequality(engine, zs, &covered)?);
             access_figures(engine, zs, &covered)?
+        }
+        Measure::LowStressAccess {
+            layer,
+            radius_m,
+            scenario,
+        } => {
+            let all = crate::network::network_coverage(engine, layer, *radius_m)?;
+            let low = crate::lts_access::low_stress_coverage(engine, layer, *radius_m, *scenario)?;
+            low_stress = Some(crate::lts_access::comparison(
+                engine, zs, *radius_m, *scenario, &all, &low,
+            )?);
+            inequality = Some(cell_inequality(engine, zs, &low)?);
+            access_figures(engine, zs, &low)?
         }
         Measure::AreaPerResident { layer } => ZoneFigures {
             num: clipped_sums(engine, zs, layer, Clip::Area)?,
@@ -83,6 +97,7 @@ pub(crate) fn compute(engine: &Engine, def: &IndicatorDef, zs: &ZoneSet) -> Resu
     let mut r = assemble(engine, def, zs, &residents, &figures, inequality, flows, routes);
     r.distance = def.distance();
     r.severance = severance;
+    r.low_stress = low_stress;
     Ok(r)
 }
 
@@ -155,6 +170,7 @@ fn assemble(
         inequality,
         distance: None,
         severance: None,
+        low_stress: None,
         flows,
         routes,
         layer_versions: zs

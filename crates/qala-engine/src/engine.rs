@@ -570,6 +570,15 @@ impl Engine {
             Measure::AreaPerResident { layer }
             | Measure::LengthPerResidents { layer, .. }
             | Measure::LengthPerArea { layer } => add_sel(layer, &mut slugs),
+            Measure::LowStressAccess { layer, .. } => {
+                add_sel(layer, &mut slugs);
+                if let Some(r) = self.role_layer("roads", LayerKind::Road, "roads") {
+                    slugs.push(r.slug.clone());
+                }
+                for l in self.role_layers("bike_lanes", LayerKind::BikeLane) {
+                    slugs.push(l.slug.clone());
+                }
+            }
             Measure::Compensation { .. } => {
                 for l in self.role_layers("tree_fellings", LayerKind::TreeFelling) {
                     slugs.push(l.slug.clone());
@@ -670,7 +679,7 @@ fn access_def(q: &AccessQuery) -> IndicatorDef {
 
 fn validate_def(def: &IndicatorDef) -> Result<(), EngineError> {
     let radius = match &def.measure {
-        Measure::Access { radius_m, .. } => Some(*radius_m),
+        Measure::Access { radius_m, .. } | Measure::LowStressAccess { radius_m, .. } => Some(*radius_m),
         Measure::RouteGap { snap_m, .. } => Some(*snap_m),
         _ => None,
     };

@@ -152,6 +152,11 @@ impl IndicatorDef {
             | Measure::AreaPerResident { layer }
             | Measure::LengthPerResidents { layer, .. }
             | Measure::LengthPerArea { layer } => sel(layer),
+            Measure::LowStressAccess { layer, .. } => {
+                sel(layer);
+                out.push("roads".into());
+                out.push("bike_lanes".into());
+            }
             Measure::Compensation { .. } => {
                 out.push("tree_fellings".into());
                 out.push("tree_plantings".into());
@@ -222,7 +227,7 @@ impl IndicatorDef {
         };
         let mut selectors = Vec::new();
         match &self.measure {
-            Measure::Access { layer, radius_m, .. } => {
+            Measure::Access { layer, radius_m, .. } | Measure::LowStressAccess { layer, radius_m, .. } => {
                 positive("radius_m", *radius_m, crate::MAX_RADIUS_M)?;
                 selectors.push(layer);
             }
@@ -312,6 +317,15 @@ pub enum Measure {
     /// `snap_m` of a route are placed on it, the gap is the longest distance between
     /// consecutive signs (or a route end) along the route.
     RouteGap { signs: LayerSelector, snap_m: f64 },
+    /// Share of residents who reach a selected feature within `radius_m` cycling only on
+    /// streets at LTS ≤ [`crate::LOW_STRESS_MAX`] with the bike lanes of `scenario`
+    /// (docs/lts.md): the low-stress street graph, joined within [`crate::SNAP_M`] at both
+    /// ends. The result carries the same share on all streets (the walking graph) beside it.
+    LowStressAccess {
+        layer: LayerSelector,
+        radius_m: f64,
+        scenario: crate::LtsScenario,
+    },
 }
 
 /// The compensation figures.
@@ -451,7 +465,7 @@ mod tests {
     #[test]
     fn the_shipped_definitions_parse_and_validate() {
         let defs: Vec<super::IndicatorDef> = serde_json::from_str(super::DEFINITIONS_JSON).unwrap();
-        assert_eq!(defs.len(), 19);
+        assert_eq!(defs.len(), 31);
         for d in &defs {
             d.validate().unwrap();
             for r in d.roles() {
@@ -465,7 +479,7 @@ mod tests {
     #[test]
     fn the_shipped_definitions_are_explained_in_kk_ru_and_en() {
         let defs = super::default_indicators();
-        assert_eq!(defs.len(), 19);
+        assert_eq!(defs.len(), 31);
         let check = |what: &str, texts: Option<&super::Names>, en: &str| {
             let t = texts.unwrap_or_else(|| panic!("{what}: no kk/ru/en texts"));
             for (lang, s) in [("kk", &t.kk), ("ru", &t.ru), ("en", &t.en)] {
@@ -531,5 +545,43 @@ mod tests {
         half["descriptions"] = serde_json::json!({"kk": "", "ru": "текст", "en": "text"});
         let def: super::IndicatorDef = serde_json::from_value(half).unwrap();
         assert_eq!(def.validate().unwrap_err().code(), "invalid_definition");
+    }
+}
+
+#[cfg(test)]
+mod low_stress_tests {
+    use serde_json::json;
+
+    /// A low-stress definition with an unknown formula, a negative distance or an unknown
+    /// scenario is refused with a message naming what is wrong.
+    #[test]
+    fn bad_low_stress_definitions_are_refused_clearly() {
+        let defs = super::default_indicators();
+        let d = defs.iter().find(|d| d.id == "lts2_school_2km_plan").unwrap();
+        d.validate().unwrap();
+        assert_eq!(d.roles(), ["population", "schools", "roads", "bike_lanes"]);
+        let good = serde_json::to_value(d).unwrap();
+
+        let mut v = good.clone();
+        v["measure"]["radius_m"] = json!(-100.0);
+        let e = serde_json::from_value::<super::IndicatorDef>(v)
+            .unwrap()
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_definition");
+        assert!(
+            e.to_string().contains("radius_m") && e.to_string().contains("-100"),
+            "{e}"
+        );
+
+        let mut v = good.clone();
+        v["measure"]["type"] = json!("low_stress_acces");
+        let e = serde_json::from_value::<super::IndicatorDef>(v).unwrap_err();
+        assert!(e.to_string().contains("unknown variant `low_stress_acces`"), "{e}");
+
+        let mut v = good;
+        v["measure"]["scenario"] = json!("built");
+        let e = serde_json::from_value::<super::IndicatorDef>(v).unwrap_err();
+        assert!(e.to_string().contains("unknown variant `built`"), "{e}");
     }
 }

@@ -37,6 +37,7 @@ mod indicator_def;
 pub mod inequality;
 mod input_role;
 mod layer;
+mod lts_access;
 mod lts_network;
 mod lts_priority;
 mod lts_ruleset;
@@ -63,6 +64,7 @@ pub use indicator_def::{
 };
 pub use input_role::{Bindings, BoundLayer, INPUT_ROLES, InputRole, default_bindings, input_role};
 pub use layer::{Features, SourceLayer};
+pub use lts_access::{LowStress, LowStressValue, ZoneLowStress};
 pub use lts_network::{
     LANE_MATCH_M, LOW_STRESS_MAX, LtsIsland, LtsIslands, LtsScenario, LtsSegment, LtsSegmentPage, LtsSegmentQuery,
 };

@@ -39,7 +39,7 @@ pub const LOW_STRESS_MAX: u8 = 2;
 pub const LANE_MATCH_M: f64 = 15.0;
 
 /// Which bike lanes count: those built, those built or being built, or the whole plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum LtsScenario {
     #[default]
@@ -126,6 +126,8 @@ pub(crate) struct LtsNetwork {
     /// Status of the lane matched to each way, if any.
     pub lane_status: Vec<Option<String>>,
     pub cell_snap: Vec<Option<Snap>>,
+    /// The street graph of the ways at LTS ≤ [`LOW_STRESS_MAX`].
+    pub graph: StreetGraph,
     /// Island id of each way (its first low-stress edge), `None` above LTS 2.
     pub island_of_way: Vec<Option<u32>>,
     pub islands: Vec<LtsIsland>,
@@ -285,6 +287,7 @@ impl LtsNetwork {
             segments,
             lane_status,
             cell_snap,
+            graph,
             island_of_way,
             islands,
             roads: roads.slug.clone(),

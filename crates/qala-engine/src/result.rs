@@ -37,6 +37,9 @@ pub struct IndicatorResult {
     /// In network mode: the straight-line figures alongside and the severance gap.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub severance: Option<Severance>,
+    /// Low-stress access indicators: the all-streets share beside the low-stress one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low_stress: Option<crate::LowStress>,
     /// Compensation flows "felled in zone A -> planted in zone B" (compensation indicators).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flows: Vec<Flow>,

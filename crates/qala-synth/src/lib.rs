@@ -75,7 +75,7 @@ pub const LAYERS: &[SynthLayerInfo] = &[
             "Велодорожки (синтетические)",
             "Bike lanes (synthetic)",
         ],
-        description: "an existing, under-construction and planned bike-lane network along real OSM 2013 streets",
+        description: "an existing, under-construction and planned bike-lane network: continuous corridors along named OSM 2013 main streets, built near the centre, planned towards the periphery",
     },
     SynthLayerInfo {
         slug: "tree-fellings",
@@ -166,7 +166,9 @@ pub struct SynthOptions {
     /// Synthetic services (benchmark scale); 0 = none.
     pub services: usize,
     pub signs: usize,
-    pub bike_lanes: usize,
+    /// Street length the bike-lane corridors cover, km (existing + under construction +
+    /// planned); the last corridor may pass it.
+    pub bike_km: f64,
 }
 
 impl Default for SynthOptions {
@@ -179,7 +181,7 @@ impl Default for SynthOptions {
             buildings: 0,
             services: 0,
             signs: 160,
-            bike_lanes: 140,
+            bike_km: 150.0,
         }
     }
 }
@@ -232,10 +234,7 @@ pub fn generate(city: &CityInputs, opts: &SynthOptions, out_dir: &Path) -> Resul
         by_slug("population")?,
         population::surface(&city_m, &bench_buildings_m, &metric, opts.cell_size_m)?,
     )?;
-    emit(
-        by_slug("bike-lanes")?,
-        bike::lanes(&city_m, &mut rng(1), opts.bike_lanes),
-    )?;
+    emit(by_slug("bike-lanes")?, bike::lanes(&city_m, &mut rng(1), opts.bike_km))?;
     let (fellings, plantings) = trees::register(&city_m, &metric, &mut rng(2), opts)?;
     emit(by_slug("tree-fellings")?, fellings)?;
     emit(by_slug("tree-plantings")?, plantings)?;

@@ -1,7 +1,9 @@
 //! `qala indicators --reference DIR`: the same indicators computed by the plain PostGIS SQL
 //! of `sql/reference` (the engine's independent oracle), with timings. With
 //! `--distance network` the access indicators walk along the street graph with pgRouting
-//! (`network_graph.sql`, `network/<id>.sql`, `network_access.sql`).
+//! (`network_graph.sql`, `network/<id>.sql`, `network_access.sql`). The low-stress access
+//! definitions ride on the stress network of their lane scenario (`lts_stress.sql`,
+//! `lts_graph.sql`), built once per scenario, not once per definition.
 
 use std::path::Path;
 use std::time::Instant;
@@ -48,6 +50,7 @@ pub struct RefResult {
     pub indicator: String,
     pub zones: Vec<RefZone>,
     pub inequality: Option<RefInequality>,
+    /// The first low-stress definition of a scenario includes building its network.
     pub elapsed_ms: f64,
 }
 
@@ -130,13 +133,60 @@ pub async fn run(
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Result<_, sqlx::Error>>()?;
     let role_of = |z: &str| roles.iter().find(|r| r.0 == z).map(|r| r.1.clone()).unwrap_or_default();
-    let mut indicators = Vec::new();
-    for def in defs {
+    // Low-stress definitions last, grouped by lane scenario, so that the stress network of a
+    // scenario is built once (a stable sort: each group keeps the definitions' order). Which
+    // network a definition rides on is what its lts_access/<id>.sql sets, not this key.
+    let mut order: Vec<usize> = (0..defs.len()).collect();
+    order.sort_by_key(|&i| match &defs[i].measure {
+        Measure::LowStressAccess { scenario, .. } => Some(scenario.name()),
+        _ => None,
+    });
+    // The scenario whose stress network and graph the connection holds (lts_stress.sql and
+    // lts_graph.sql replace the walking graph: nothing after the low-stress group walks).
+    let mut lts_built: Option<String> = None;
+    let mut indicators: Vec<Option<RefResult>> = defs.iter().map(|_| None).collect();
+    for i in order {
+        let def = &defs[i];
         let t = Instant::now();
-        let sql = read(dir, &format!("{}.sql", def.id))?;
-        let access = matches!(def.measure, Measure::Access { .. });
+        let low_stress = matches!(def.measure, Measure::LowStressAccess { .. });
+        let sql = if low_stress {
+            String::new()
+        } else {
+            read(dir, &format!("{}.sql", def.id))?
+        };
+        let access = low_stress || matches!(def.measure, Measure::Access { .. });
         let (rows, inequality) = if access {
-            if distance == DistanceMode::Network {
+            if low_stress {
+                // Features, radius and scenario; the stress network of that scenario and its
+                // graph as the one network_access.sql rides on, unless the connection holds
+                // them already; then the ride (writes ref_cover).
+                let name = format!("lts_access/{}.sql", def.id);
+                sqlx::raw_sql(&read(dir, &name)?)
+                    .execute(&mut *conn)
+                    .await
+                    .with_context(|| format!("running {name}"))?;
+                let scenario: String = sqlx::query_scalar("SELECT current_setting('qala.lts_scenario')")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .with_context(|| format!("{name} sets no qala.lts_scenario"))?;
+                if lts_built.as_deref() != Some(scenario.as_str()) {
+                    sqlx::query("SELECT set_config('qala.lts_rules', $1, false)")
+                        .bind(qala_engine::DEFAULT_LTS_RULES_JSON)
+                        .execute(&mut *conn)
+                        .await?;
+                    for f in ["lts_stress.sql", "lts_graph.sql"] {
+                        sqlx::raw_sql(&read(dir, f)?)
+                            .execute(&mut *conn)
+                            .await
+                            .with_context(|| format!("running {f} ({scenario})"))?;
+                    }
+                    lts_built = Some(scenario);
+                }
+                sqlx::raw_sql(&read(dir, "network_access.sql")?)
+                    .execute(&mut *conn)
+                    .await
+                    .context("running network_access.sql")?;
+            } else if distance == DistanceMode::Network {
                 // The features and radius, then the walk: writes ref_cover.
                 let features = read(dir, &format!("network/{}.sql", def.id))?;
                 for (name, text) in [
@@ -191,13 +241,14 @@ pub async fn run(
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        indicators.push(RefResult {
+        indicators[i] = Some(RefResult {
             indicator: def.id.clone(),
             zones,
             inequality,
             elapsed_ms: t.elapsed().as_secs_f64() * 1000.0,
         });
     }
+    let indicators = indicators.into_iter().flatten().collect();
     let flows = sqlx::query(&read(dir, "planting_flows.sql")?)
         .fetch_all(&mut *conn)
         .await?

@@ -42,7 +42,7 @@ async fn an_upload_is_read_by_its_original_name_and_reported() {
     assert_eq!(report.version, Some(1));
     assert_eq!(report.source_crs, "EPSG:32642");
     assert_eq!(report.format, "zipped_shapefile");
-    assert_eq!(report.features_loaded, 140);
+    assert_eq!(report.features_loaded, 163);
     let (name, by, stored): (String, String, serde_json::Value) = sqlx::query_as(
         "SELECT v.source_name, v.created_by, v.report FROM layer_version v JOIN layer l USING (layer_id)
          WHERE l.slug = 'uploaded-lanes'",
@@ -51,7 +51,7 @@ async fn an_upload_is_read_by_its_original_name_and_reported() {
     .await
     .unwrap();
     assert_eq!((name.as_str(), by.as_str()), ("Велополосы 2024.zip", "mapper:aigerim"));
-    assert_eq!(stored["features_loaded"], 140, "the report is kept with the version");
+    assert_eq!(stored["features_loaded"], 163, "the report is kept with the version");
 }
 
 #[tokio::test]

@@ -1,0 +1,5 @@
+-- lts2_clinic_3km_plan: Clinic within 3 km by bike on low-stress streets (whole plan) (lts_islands.sql, lts_graph.sql, network_access.sql).
+DROP TABLE IF EXISTS ref_net_feature;
+CREATE TEMP TABLE ref_net_feature AS SELECT g FROM ref_service WHERE role = 'clinics';
+SELECT set_config('qala.radius_m', '3000', false);
+SELECT set_config('qala.lts_scenario', 'plan', false);

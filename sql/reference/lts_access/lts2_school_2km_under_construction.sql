@@ -1,0 +1,5 @@
+-- lts2_school_2km_under_construction: School within 2 km by bike on low-stress streets (existing and under construction) (lts_islands.sql, lts_graph.sql, network_access.sql).
+DROP TABLE IF EXISTS ref_net_feature;
+CREATE TEMP TABLE ref_net_feature AS SELECT g FROM ref_service WHERE role = 'schools';
+SELECT set_config('qala.radius_m', '2000', false);
+SELECT set_config('qala.lts_scenario', 'under_construction', false);
