@@ -470,7 +470,10 @@ pub fn items_text(d: &LayerData, q: &ItemsQuery) -> Result<qala_store::features:
 /// How many items of `d` match `q` on every page (`numberMatched`): the same filters as
 /// [`items`], without writing a single item.
 pub fn matched(d: &LayerData, q: &ItemsQuery) -> Result<i64, ApiError> {
-    let q = ItemsQuery { after: None, ..q.clone() };
+    let q = ItemsQuery {
+        after: None,
+        ..q.clone()
+    };
     let mut n: i64 = 0;
     for_matching(d, &q, |_| {
         n += 1;
