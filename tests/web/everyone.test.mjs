@@ -142,6 +142,11 @@ for (const [size, viewport] of Object.entries(SIZES)) {
           for (const c of cells) if (!/^\d{1,3}([\s\u00a0\u202f]\d{3})*(,\d+)?$/.test(c)) f.push(`number not in ${lang} style: ${c}`);
         }
         if (lang !== 'en') f.push(...(await rawCodes(page)));
+        if (lang !== 'en') {
+          // the layers' attributions (English in the catalogue) read in the page's language
+          const attrib = await page.locator('.maplibregl-ctrl-attrib-inner').innerText().catch(() => '');
+          for (const en of ['contributors', 'Synthetic data', 'Bureau of National']) if (attrib.includes(en)) f.push(`attribution in English: «${attrib}»`);
+        }
         f.push(...(await axeViolations(page)));
         // every tab can be reached: scrolled into view, it is inside the viewport
         for (const v of VIEWS) {

@@ -8,7 +8,7 @@ import { tileJsonUrl, absoluteUrl, api } from './api.js';
 import { centroid, polygonsOf } from './geo.js';
 import { h, errorParts } from './ui.js';
 import { SearchControl } from './search.js';
-import { LegendControl, ButtonControl, featureList, downloads, exportPng, localiseControls, mapLocale, keepPopupClear, basePopup, BASE_POPUP_LAYERS } from './maptools.js';
+import { LegendControl, ButtonControl, featureList, downloads, exportPng, localiseControls, localiseAttribution, mapLocale, keepPopupClear, basePopup, BASE_POPUP_LAYERS } from './maptools.js';
 import bike, { invalidate as invalidateBike } from './views/bike.js';
 import greening, { invalidate as invalidateGreening } from './views/greening.js';
 import equity from './views/equity.js';
@@ -175,6 +175,7 @@ async function boot() {
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
 
   map.addControl(new maplibregl.AttributionControl({ compact: false, customAttribution: 'qala' }), 'bottom-right');
+  localiseAttribution();
   map.on('moveend', () => {
     const c = map.getCenter();
     ctx.update({ map: { zoom: map.getZoom(), lat: c.lat, lon: c.lng } });

@@ -4,7 +4,7 @@
 // the features on the map (each opens its popup), per-layer download links, and the note that
 // equity and planner figures rest on a synthetic population grid and 2013 streets.
 import * as maplibregl from 'maplibre-gl';
-import { t, lang, layerName, num, date, placeName } from './i18n.js';
+import { t, lang, layerName, num, date, placeName, localAttribution } from './i18n.js';
 import { code } from './codes.js';
 import { h } from './ui.js';
 import { labelPoint } from './geo.js';
@@ -242,6 +242,32 @@ export function localiseControls(map) {
   set('.maplibregl-ctrl-zoom-in', 'zoom_in');
   set('.maplibregl-ctrl-zoom-out', 'zoom_out');
   set('.maplibregl-ctrl-geolocate', 'locate_me');
+  localiseAttribution();
+}
+
+/** The attribution MapLibre last wrote (the layers' own words), and what it was shown as. */
+const attribution = { source: null, shown: null };
+let attributionObserver = null;
+
+/**
+ * The map's attribution in the reader's language: MapLibre writes the layers' attributions as the
+ * catalogue has them (English); the known phrases are shown translated (see `localAttribution`).
+ * Called once the attribution control is on the map, and after each language switch.
+ */
+export function localiseAttribution() {
+  const inner = document.querySelector('.maplibregl-ctrl-attrib-inner');
+  if (!inner) return;
+  const apply = () => {
+    if (inner.innerHTML !== attribution.shown) attribution.source = inner.innerHTML;
+    const local = localAttribution(attribution.source);
+    attribution.shown = local;
+    if (inner.innerHTML !== local) inner.innerHTML = local;
+  };
+  if (!attributionObserver) {
+    attributionObserver = new MutationObserver(apply);
+    attributionObserver.observe(inner, { childList: true, characterData: true, subtree: true });
+  }
+  apply();
 }
 
 /** Moves the map so an open popup does not cover the attribution (phones: the popup is near the bottom). */

@@ -401,8 +401,17 @@ fn for_matching(d: &LayerData, q: &ItemsQuery, mut f: impl FnMut(&FeatureView<'_
                     [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY],
                     |a, (x, y)| [a[0].min(x), a[1].min(y), a[2].max(x), a[3].max(y)],
                 );
-            for v in d.in_bbox_after(env, q.after) {
-                if passes(&v, q.kind, q) && v.geom().to_geo(v.is_multi(), to_wgs84).intersects(&poly) && !f(&v) {
+            // A box given in lon/lat or in EPSG:3857 is a rectangle in both: a feature whose
+            // bounding box lies a centimetre inside it meets it, untested.
+            let inner = match srid {
+                4326 | 3857 => [env[0] + 0.01, env[1] + 0.01, env[2] - 0.01, env[3] - 0.01],
+                _ => [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY],
+            };
+            for (v, inside) in d.in_bbox_after_marked(env, inner, q.after) {
+                if passes(&v, q.kind, q)
+                    && (inside || v.geom().to_geo(v.is_multi(), to_wgs84).intersects(&poly))
+                    && !f(&v)
+                {
                     break;
                 }
             }

@@ -337,15 +337,35 @@ impl LayerData {
 
     /// Features whose bounding box meets `bbox_3857`, in id order, ids above `after` only.
     pub fn in_bbox_after(&self, bbox_3857: [f64; 4], after: Option<i64>) -> Vec<FeatureView<'_>> {
+        let never = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+        self.in_bbox_after_marked(bbox_3857, never, after)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect()
+    }
+
+    /// [`LayerData::in_bbox_after`], each feature with whether its bounding box lies
+    /// within `inner_3857`: such a feature meets any shape that covers that box, with no
+    /// need to test its geometry.
+    pub fn in_bbox_after_marked(
+        &self,
+        bbox_3857: [f64; 4],
+        inner_3857: [f64; 4],
+        after: Option<i64>,
+    ) -> Vec<(FeatureView<'_>, bool)> {
         let env = AABB::from_corners([bbox_3857[0], bbox_3857[1]], [bbox_3857[2], bbox_3857[3]]);
-        let mut idx: Vec<u32> = self
+        let i = inner_3857;
+        let mut idx: Vec<(u32, bool)> = self
             .tree
             .locate_in_envelope_intersecting(&env)
-            .map(|e| e.data)
-            .filter(|&i| after.is_none_or(|a| self.features[i as usize].id > a))
+            .filter(|e| after.is_none_or(|a| self.features[e.data as usize].id > a))
+            .map(|e| {
+                let (lo, hi) = (e.geom().lower(), e.geom().upper());
+                (e.data, lo[0] >= i[0] && lo[1] >= i[1] && hi[0] <= i[2] && hi[1] <= i[3])
+            })
             .collect();
-        idx.sort_unstable();
-        idx.into_iter().map(|i| self.view(i as usize)).collect()
+        idx.sort_unstable_by_key(|(i, _)| *i);
+        idx.into_iter().map(|(i, inside)| (self.view(i as usize), inside)).collect()
     }
 
     pub fn feature_count(&self) -> usize {
