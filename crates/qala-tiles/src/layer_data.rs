@@ -365,7 +365,9 @@ impl LayerData {
             })
             .collect();
         idx.sort_unstable_by_key(|(i, _)| *i);
-        idx.into_iter().map(|(i, inside)| (self.view(i as usize), inside)).collect()
+        idx.into_iter()
+            .map(|(i, inside)| (self.view(i as usize), inside))
+            .collect()
     }
 
     pub fn feature_count(&self) -> usize {
