@@ -40,7 +40,6 @@ export default {
       cleanup = null;
       body.replaceChildren();
       ctx.update({ mode: mode === 'stress' ? 'stress' : undefined });
-      document.body.dataset.bikeMode = mode;
       if (mode === 'stress') {
         for (const l of LANE_LAYERS) { laneVisible[l] = ctx.isVisible(l); ctx.setVisible(l, false); }
         cleanup = mountStress(ctx, body, { scenario: ctx.state.scenario, onScenario: (s) => ctx.update({ scenario: s === 'existing' ? undefined : s }) });
@@ -60,7 +59,7 @@ export default {
       body,
     );
     setMode(first);
-    return () => { cleanup?.(); delete document.body.dataset.bikeMode; };
+    return () => cleanup?.();
   },
 };
 

@@ -137,7 +137,7 @@ export function mountStress(ctx, box, { scenario: first = 'existing', onScenario
       if (stale()) return;
       access.replaceChildren(
         h('h3', {}, t('lts_access_title')),
-        h('div', { class: 'table-scroll' }, h('table', { class: 'data', id: 'lts-access-table' },
+        h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': t('lts_access_title') }, h('table', { class: 'data', id: 'lts-access-table' },
           h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('lts_access_dest')), h('th', { scope: 'col', class: 'num' }, t('lts_access_low')), h('th', { scope: 'col', class: 'num' }, t('lts_access_all')))),
           h('tbody', {}, rs.map((r, i) => {
             const c = r.low_stress?.city ?? {};
