@@ -188,7 +188,19 @@ for (const lang of ['kk', 'en']) {
       assert.equal(await button.getAttribute('aria-pressed'), 'true');
       const hl = await page.evaluate(() => window.qala.map.queryRenderedFeatures({ layers: ['lts-highlight'] }).map((f) => f.properties.row));
       assert.ok(hl.length > 0 && hl.every((r) => r === first.row), `highlighted rows: ${hl}`);
-      assert.ok(await page.evaluate(() => window.qala.map.getZoom()) > 13.5, 'zoomed in on the segment');
+      // the map moved to the segment: it is in view, and drawn large (the map zoomed in unless it was already close)
+      const fit = await page.evaluate(async (row) => {
+        const { map } = window.qala;
+        const all = await (await fetch('/networks/lts?scenario=plan&limit=10000')).json();
+        const f = all.features.find((x) => x.properties.row === row);
+        const pts = [];
+        const walk = (x) => { if (typeof x[0] === 'number') pts.push(x); else x.forEach(walk); };
+        walk(f.geometry.coordinates);
+        const b = map.getBounds();
+        return { inView: pts.every((p) => b.contains(p)), zoom: map.getZoom() };
+      }, first.row);
+      assert.ok(fit.inView, `the segment is in view: ${JSON.stringify(fit)}`);
+      assert.ok(fit.zoom >= 13, `zoom ${fit.zoom}`);
       await shot(page, `stress-show-${lang}-${size}`);
       // …and from the keyboard, on the second row
       if (pr.priorities.length > 1) {
