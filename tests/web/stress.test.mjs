@@ -145,7 +145,7 @@ for (const lang of ['kk', 'en']) {
       assert.match(legendText, /LTS 1/);
       assert.match(legendText, lang === 'kk' ? /көше · [\d\s\u00a0\u202f]+(,\d)? км/ : /streets? · [\d,]+(\.\d)? km/);
       // the map's legend says the same
-      assert.match(await page.locator('#map-legend').innerText(), /LTS 4/);
+      assert.match(await page.locator('#map-legend').textContent(), /LTS 4/);
       // the islands: count as the API says
       const isl = await apiJson(page, `/networks/lts/islands?scenario=${scenario}`);
       assert.equal(Number(await page.locator('#lts-islands-table').getAttribute('data-count')), isl.islands.length);
