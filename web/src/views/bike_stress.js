@@ -41,25 +41,29 @@ function levelText(lts) {
   return `${tf('lts_level', { n: lts })} — ${t(`lts_level_${lts}`)}`;
 }
 
-/** The popup of one segment: its LTS, the rule in words, the inputs (assumed ones marked). */
+/** The popup of one segment: its LTS, the rule in words, the inputs (assumed ones said so), compact for phones. */
 export function segmentPopup(p) {
   const lts = Number(p.lts);
   const inputs = segmentInputs(p);
-  const assumedBadge = (i) => (i.assumed ? h('span', { class: 'badge-assumed' }, t('lts_assumed')) : null);
-  const value = (i) => (i.key === 'max_speed_kmh' ? `${num(i.value)} ${t('lts_kmh')}` : i.key === 'lanes' ? num(i.value) : t(i.value ? 'yes' : 'no'));
   const label = { max_speed_kmh: 'lts_speed', lanes: 'lts_lanes', oneway: 'lts_oneway' };
+  const value = (i) => (i.key === 'max_speed_kmh' ? `${num(i.value)} ${t('lts_kmh')}` : i.key === 'lanes' ? num(i.value) : t(i.value ? 'yes' : 'no'));
+  const group = (assumed) => {
+    const items = inputs.filter((i) => i.assumed === assumed);
+    if (!items.length) return null;
+    return h('div', { class: 'lts-inputs' },
+      assumed ? h('span', { class: 'badge-assumed' }, t('lts_assumed')) : null, `${t(assumed ? 'lts_assumed_note' : 'lts_from_data')}: `,
+      items.map((i, k) => h('span', { 'data-input': i.key, 'data-assumed': String(assumed) }, `${k ? '; ' : ''}${t(label[i.key])} ${value(i)}`)));
+  };
   const facility = !p.facility || p.facility === 'none' ? t('lts_facility_none') : code('facility', p.facility);
+  const island = Number(p.island) > 0 ? tf('lts_island', { n: num(p.island) }) : null;
   return [
     h('strong', {}, placeName(p) || t('unnamed_street')),
     h('div', { class: 'lts-popup-level' }, h('span', { class: 'swatch', style: swatch(lts), 'aria-hidden': 'true' }), ` ${t('lts_popup_level')}: ${levelText(lts)}`),
     h('div', {}, `${t('lts_rule')}: ${code('lts_rule', p.rule)} `, h('code', { translate: 'no', class: 'err-code' }, p.rule ?? '')),
-    h('div', {}, `${t('lts_class')}: ${code('lts_class', p.class)}${p.highway ? ` (${code('highway', p.highway)})` : ''}`),
-    h('div', {}, `${t('lts_facility')}: ${facility}${p.lane_status ? ` · ${code('bike', p.lane_status)}` : ''}`,
+    h('div', {}, `${t('lts_class')}: ${code('lts_class', p.class)}${p.highway ? ` (${code('highway', p.highway)})` : ''} · ${t('lts_facility')}: ${facility}${p.lane_status ? ` · ${code('bike', p.lane_status)}` : ''}`,
       p.facility && p.facility !== 'none' ? h('span', { class: 'badge-synth' }, t('synthetic')) : null),
-    h('ul', { class: 'lts-inputs' }, inputs.map((i) => h('li', { 'data-input': i.key, 'data-assumed': String(i.assumed) }, `${t(label[i.key])}: ${value(i)} `, assumedBadge(i)))),
-    inputs.some((i) => i.assumed) ? h('div', { class: 'small' }, t('lts_assumed_note')) : null,
-    Number(p.island) > 0 ? h('div', {}, tf('lts_island', { n: num(p.island) })) : null,
-    Number.isFinite(Number(p.length_m)) ? h('div', {}, `${t('lts_length')}: ${length(Number(p.length_m))}`) : null,
+    group(true), group(false),
+    h('div', { class: 'small' }, [Number.isFinite(Number(p.length_m)) ? `${t('lts_length')}: ${length(Number(p.length_m))}` : null, island].filter(Boolean).join(' · ')),
   ];
 }
 
