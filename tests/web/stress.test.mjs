@@ -96,7 +96,8 @@ async function segmentPoint(page) {
       for (let i = 0; i + 1 < verts.length; i += 1) {
         const a = map.project(verts[i]);
         const b = map.project(verts[i + 1]);
-        const p = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
+        // whole pixels: the mouse clicks at whole pixels
+        const p = { x: Math.round((a.x + b.x) / 2), y: Math.round((a.y + b.y) / 2) };
         if (p.x < 40 || p.y < 40 || p.x > canvas.width - 60 || p.y > canvas.height - 60) continue;
         const x = canvas.left + p.x;
         const y = canvas.top + p.y;
@@ -155,7 +156,13 @@ for (const lang of ['kk', 'en']) {
 
       // a segment's popup: its LTS, the rule in words, the inputs marked assumed as the API says
       // (on a phone the panel is put away first, as one does to look at the map)
-      if (size === 'phone') { await page.locator('#panel-toggle').click(); await mapIdle(page); }
+      if (size === 'phone') {
+        await page.locator('#panel-toggle').click();
+        // the map takes the freed height on its next resize (a ResizeObserver): let it happen first
+        await page.waitForFunction(() => window.qala.map.getCanvas().getBoundingClientRect().height > 600, null, { timeout: 5000 });
+        await page.waitForTimeout(300);
+        await mapIdle(page);
+      }
       const at = await segmentPoint(page);
       assert.ok(at, 'a stress segment to click');
       const [x, y, lts, assumed, rule] = at;

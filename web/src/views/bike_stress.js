@@ -191,7 +191,9 @@ export function mountStress(ctx, box, { scenario: first = 'existing', onScenario
 
   const onClick = (e) => {
     if (!map.getLayer('lts-segments')) return;
-    const f = map.queryRenderedFeatures(e.point, { layers: ['lts-segments'] })[0];
+    // A few pixels of slack: the calm streets are thin lines at the city zoom, and a finger is wide.
+    const { x, y } = e.point;
+    const f = map.queryRenderedFeatures([[x - 4, y - 4], [x + 4, y + 4]], { layers: ['lts-segments'] })[0];
     if (!f) return;
     ctx.popup(e.lngLat, segmentPopup(f.properties));
   };
