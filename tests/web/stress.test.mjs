@@ -15,8 +15,8 @@ const AXE = require.resolve('axe-core/axe.min.js');
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } };
 const MAP = 'map=13.00/43.24000/76.93000';
 const WORDS = {
-  kk: { level: 'Кернеу деңгейі', rule: 'Ереже', assumed: 'болжам', show: 'Көрсету' },
-  en: { level: 'Stress level', rule: 'Rule', assumed: 'assumed', show: 'Show' },
+  kk: { level: [null, 'тыныш', 'аз кернеу', 'кернеулі', 'жоғары кернеу'], rule: 'Ереже', assumed: 'болжам', show: 'Көрсету' },
+  en: { level: [null, 'calm', 'low stress', 'stressful', 'high stress'], rule: 'Rule', assumed: 'assumed', show: 'Show' },
 };
 let browser;
 
@@ -170,7 +170,7 @@ for (const lang of ['kk', 'en']) {
       const popup = page.locator('.maplibregl-popup .popup');
       await popup.waitFor({ timeout: 10000 });
       const text = await popup.innerText();
-      assert.match(text, new RegExp(`${WORDS[lang].level}: LTS ${lts}`), text);
+      assert.match(text, new RegExp(`LTS ${lts} — ${WORDS[lang].level[lts]}`), text);
       assert.match(text, new RegExp(`${WORDS[lang].rule}: `), text);
       assert.equal(await popup.locator('code[translate="no"]').first().innerText(), rule);
       const nAssumed = JSON.parse(typeof assumed === 'string' ? assumed : JSON.stringify(assumed)).length;

@@ -41,7 +41,7 @@ function levelText(lts) {
   return `${tf('lts_level', { n: lts })} — ${t(`lts_level_${lts}`)}`;
 }
 
-/** The popup of one segment: its LTS, the rule in words, the inputs (assumed ones said so), compact for phones. */
+/** The popup of one segment: its LTS, the rule in words, the inputs (assumed ones said so); short enough for a phone's map. */
 export function segmentPopup(p) {
   const lts = Number(p.lts);
   const inputs = segmentInputs(p);
@@ -51,16 +51,16 @@ export function segmentPopup(p) {
     const items = inputs.filter((i) => i.assumed === assumed);
     if (!items.length) return null;
     return h('div', { class: 'lts-inputs' },
-      assumed ? h('span', { class: 'badge-assumed' }, t('lts_assumed')) : null, `${t(assumed ? 'lts_assumed_note' : 'lts_from_data')}: `,
+      assumed ? h('span', { class: 'badge-assumed', title: t('lts_assumed_note') }, t('lts_assumed')) : t('lts_from_data'), ': ',
       items.map((i, k) => h('span', { 'data-input': i.key, 'data-assumed': String(assumed) }, `${k ? '; ' : ''}${t(label[i.key])} ${value(i)}`)));
   };
   const facility = !p.facility || p.facility === 'none' ? t('lts_facility_none') : code('facility', p.facility);
   const island = Number(p.island) > 0 ? tf('lts_island', { n: num(p.island) }) : null;
   return [
     h('strong', {}, placeName(p) || t('unnamed_street')),
-    h('div', { class: 'lts-popup-level' }, h('span', { class: 'swatch', style: swatch(lts), 'aria-hidden': 'true' }), ` ${t('lts_popup_level')}: ${levelText(lts)}`),
+    h('div', { class: 'lts-popup-level' }, h('span', { class: 'swatch', style: swatch(lts), 'aria-hidden': 'true' }), ` ${levelText(lts)}`),
     h('div', {}, `${t('lts_rule')}: ${code('lts_rule', p.rule)} `, h('code', { translate: 'no', class: 'err-code' }, p.rule ?? '')),
-    h('div', {}, `${t('lts_class')}: ${code('lts_class', p.class)}${p.highway ? ` (${code('highway', p.highway)})` : ''} · ${t('lts_facility')}: ${facility}${p.lane_status ? ` · ${code('bike', p.lane_status)}` : ''}`,
+    h('div', {}, `${p.highway ? code('highway', p.highway) : code('lts_class', p.class)} · ${t('lts_facility')}: ${facility}${p.lane_status ? ` · ${code('bike', p.lane_status)}` : ''}`,
       p.facility && p.facility !== 'none' ? h('span', { class: 'badge-synth' }, t('synthetic')) : null),
     group(true), group(false),
     h('div', { class: 'small' }, [Number.isFinite(Number(p.length_m)) ? `${t('lts_length')}: ${length(Number(p.length_m))}` : null, island].filter(Boolean).join(' · ')),
