@@ -1,4 +1,4 @@
-// The map for everyone (issue 16): every view in every language at phone (390 × 844) and desktop
+// The map for everyone (issue 16): every view (and the bike view's cycling stress mode) in every language at phone (390 × 844) and desktop
 // (1280 × 800) size. Fails on horizontal overflow of the page, a truncated control (button,
 // select, tab, label), a table wider than its box without a scroll box, a raw code (snake_case
 // token) in the visible Kazakh or Russian page or in a popup opened from the keyboard list of map
@@ -11,6 +11,8 @@ import { launch, openPage, mapIdle, shot } from './browser.mjs';
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
 const VIEWS = ['bike', 'greening', 'equity', 'wayfinding', 'planner', 'mapper', 'proposals'];
+// The pages checked: every view, and the bike view's cycling stress mode (its own URL state).
+const PAGES = [...VIEWS.map((v) => [v, `view=${v}`]), ['bike-stress', 'view=bike&mode=stress']];
 // Views whose map features are not opened from the keyboard list here: the mapper's map shows
 // only the file being previewed; at the city zoom the proposals are clusters, which open by
 // zooming in, not with a popup (a proposal's popup is checked in proposals.test.mjs).
@@ -127,8 +129,8 @@ for (const [size, viewport] of Object.entries(SIZES)) {
   for (const lang of LANGS) {
     test(`${size} ${lang}: every view fits, says no raw code, passes axe, opens its features from the keyboard`, async () => {
       const faults = [];
-      for (const view of VIEWS) {
-        const { page, context, errors } = await openPage(browser, `/?lang=${lang}&view=${view}&${MAP}`, { viewport });
+      for (const [view, query] of PAGES) {
+        const { page, context, errors } = await openPage(browser, `/?lang=${lang}&${query}&${MAP}`, { viewport });
         await settled(page);
         if (size === 'phone') {
           await page.locator('#panel-toggle').click();

@@ -72,6 +72,8 @@ node --test web/test/ || status=$?
 node --test --test-concurrency=1 tests/web/map.test.mjs tests/web/equity.test.mjs || status=$?
 # Every view x language x size (layout, raw codes, axe-core, keyboard popups, first-map time) and search.
 node --test --test-concurrency=1 tests/web/everyone.test.mjs tests/web/search.test.mjs tests/web/tools.test.mjs tests/web/figures.test.mjs || status=$?
+# The bike view's cycling stress mode (GET /networks/lts…), before any test changes the bike lanes.
+node --test tests/web/stress.test.mjs || status=$?
 node --test tests/web/editions.test.mjs || status=$?
 node --test tests/web/mapper.test.mjs || status=$?
 node --test tests/web/changes.test.mjs || status=$?

@@ -137,6 +137,28 @@ export const api = {
   bikeKm: (zones) => request(`/bike/km?zones=${encodeURIComponent(zones)}`),
   /** Each population cell's distance to the nearest service of an access indicator (GET /access/cells). */
   accessCells: (indicator) => request(`/access/cells?indicator=${encodeURIComponent(indicator)}`),
+  /** Every street segment with its level of traffic stress in a scenario (GET /networks/lts, all pages). */
+  async ltsSegments(scenario) {
+    const features = [];
+    let total = Infinity;
+    let head = {};
+    for (let offset = 0, page = 0; offset < total && page < 50; page += 1) {
+      const q = new URLSearchParams({ scenario, limit: '10000', offset: String(offset) });
+      const fc = await request(`/networks/lts?${q}`, { accept: 'application/geo+json' });
+      const got = fc.features || [];
+      features.push(...got);
+      total = Number(fc.total) || 0;
+      if (!page) head = fc;
+      if (!got.length) break;
+      offset += got.length;
+    }
+    return { ...head, type: 'FeatureCollection', features };
+  },
+  /** The low-stress islands of a scenario (GET /networks/lts/islands). */
+  ltsIslands: (scenario) => request(`/networks/lts/islands?scenario=${encodeURIComponent(scenario)}`),
+  /** Planned segments ranked by residents newly connected per km (GET /networks/lts/priorities). */
+  ltsPriorities: (limit) => request(`/networks/lts/priorities${limit ? `?limit=${limit}` : ''}`),
+  ltsPrioritiesCsvUrl: () => '/networks/lts/priorities?format=csv',
   /** Streets, places and districts by name (GET /search). */
   search: (q, limit = 8) => request(`/search?${new URLSearchParams({ q, limit: String(limit) })}`),
 };

@@ -129,7 +129,8 @@ function showView(v) {
   legend.update(panel);
   legendObserver = new MutationObserver(() => legend.update(panel));
   legendObserver.observe(panel, { childList: true, subtree: true, attributes: true, attributeFilter: ['checked'] });
-  for (const input of panel.querySelectorAll('fieldset.legend input')) input.addEventListener('change', () => legend.update(panel));
+  // Toggles a view draws later (the bike view's modes) too: one handler on the panel, replaced per view.
+  panel.onchange = (e) => { if (e.target.closest?.('fieldset.legend')) legend.update(panel); };
 }
 
 function switchLang(l) {

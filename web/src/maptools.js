@@ -4,7 +4,7 @@
 // the features on the map (each opens its popup), per-layer download links, and the note that
 // equity and planner figures rest on a synthetic population grid and 2013 streets.
 import * as maplibregl from 'maplibre-gl';
-import { t, lang, layerName, num, date, placeName, localAttribution } from './i18n.js';
+import { t, tf, lang, layerName, num, date, placeName, localAttribution } from './i18n.js';
 import { code } from './codes.js';
 import { h } from './ui.js';
 import { labelPoint } from './geo.js';
@@ -53,6 +53,7 @@ function featureLabel(map, f) {
   const p = f.properties ?? {};
   const slug = slugOfLayer(map, f.layer.id);
   const kind = f.layer.id.startsWith('bike-lanes') ? t(`bike_${p.status}`)
+    : f.layer.id.startsWith('lts-') ? tf('lts_level', { n: p.lts })
     : f.layer.id === 'nav-signs' ? code('sign', p.sign_type)
       : f.layer.id === 'services' ? code('category', p.category)
         : f.layer.id.startsWith('roads') ? code('highway', p.highway)

@@ -1,5 +1,6 @@
 // The shareable state of the page lives in the URL: ?lang=kk&view=bike&map=zoom/lat/lon, plus
-// the selection of the views (indicator, zones, layer, distance, edition, norm).
+// the selection of the views (indicator, zones, layer, distance, edition, norm, the bike
+// view's mode and stress scenario).
 import { LANGS } from './i18n.js';
 
 export const VIEWS = ['bike', 'greening', 'equity', 'wayfinding', 'planner', 'mapper', 'proposals'];
@@ -25,6 +26,9 @@ export function parseState(search, navigatorLang = 'kk') {
   if (edition === 'live' || /^[1-9][0-9]{0,8}$/.test(edition ?? '')) extra.edition = edition;
   // A named norm variant of the chosen indicator (the views check it against the definition).
   if (/^[A-Za-z0-9_-]{1,40}$/.test(p.get('norm') ?? '')) extra.norm = p.get('norm');
+  // The bike view's mode (lanes by default, or cycling stress) and the stress scenario.
+  if (p.get('mode') === 'stress') extra.mode = 'stress';
+  if (['under_construction', 'plan'].includes(p.get('scenario'))) extra.scenario = p.get('scenario');
   return { lang, view, map, ...extra };
 }
 
@@ -38,5 +42,7 @@ export function formatState(s) {
   if (s.distance === 'network') p.set('distance', 'network');
   if (s.edition && s.edition !== 'latest') p.set('edition', s.edition);
   if (s.norm) p.set('norm', s.norm);
+  if (s.mode === 'stress') p.set('mode', 'stress');
+  if (s.scenario && s.scenario !== 'existing') p.set('scenario', s.scenario);
   return `?${p.toString().replaceAll('%2F', '/')}`;
 }

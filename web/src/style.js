@@ -3,6 +3,7 @@
 // No glyphs URL: labels are drawn by MapLibre from the Noto Sans web font that qala serves
 // (GL JS local-font mode), so no font host is ever asked.
 import { tileJsonUrl } from './api.js';
+import { ltsPaint } from './lts.js';
 
 export const FONT = ['Noto Sans'];
 
@@ -59,7 +60,7 @@ export function buildStyle(lang) {
   const empty = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
   for (const id of ['fellings', 'plantings', 'coverage', 'zones', 'whatif', 'mapper', 'change', 'district-labels', 'zone-labels']) sources[`geo-${id}`] = structuredClone(empty);
   // From the API: felled-zone → planted-zone flows, route gaps, cells by distance to a service.
-  for (const id of ['flows', 'gaps', 'cells']) sources[`geo-${id}`] = structuredClone(empty);
+  for (const id of ['flows', 'gaps', 'cells', 'lts']) sources[`geo-${id}`] = structuredClone(empty);
 
   const hidden = { visibility: 'none' };
   const layers = [
@@ -130,6 +131,14 @@ export function buildStyle(lang) {
       id: 'route-gaps', type: 'line', source: 'geo-gaps', layout: { ...hidden, 'line-cap': 'round' },
       paint: { 'line-color': COLORS.gap, 'line-width': 6, 'line-opacity': 0.85 },
     },
+    // The bike view's stress mode (bike_stress.js fills geo-lts from GET /networks/lts): a halo
+    // under the segment a priority row shows, then every street by its LTS.
+    {
+      id: 'lts-highlight', type: 'line', source: 'geo-lts', layout: { ...hidden, 'line-cap': 'round' },
+      filter: ['==', ['get', 'row'], -1],
+      paint: { 'line-color': '#111827', 'line-width': ['interpolate', ['linear'], ['zoom'], 12, 9, 16, 16], 'line-opacity': 0.55 },
+    },
+    { id: 'lts-segments', type: 'line', source: 'geo-lts', layout: { ...hidden, 'line-cap': 'round' }, paint: ltsPaint() },
     ...['planned', 'under_construction', 'existing'].map((status) => ({
       id: `bike-lanes-${status}`, type: 'line', source: 'src-bike-lanes', 'source-layer': 'bike-lanes', layout: { ...hidden, 'line-cap': 'butt' },
       filter: ['==', ['get', 'status'], status],

@@ -39,3 +39,14 @@ test('the edition (latest by default, a number, or live) and the norm variant ar
   assert.equal(parseState('?norm=<script>').norm, undefined);
   assert.ok(!formatState({ ...s, edition: 'latest', norm: undefined }).includes('edition'));
 });
+
+test('the bike view\'s stress mode and scenario are kept in a shared URL; lanes and existing are the defaults', () => {
+  const s = { lang: 'kk', view: 'bike', map: { ...DEFAULT_MAP }, mode: 'stress', scenario: 'plan' };
+  const q = formatState(s);
+  assert.match(q, /&mode=stress&scenario=plan$/);
+  assert.deepEqual(parseState(q), s);
+  assert.equal(parseState('?mode=lanes').mode, undefined);
+  assert.equal(parseState('?mode=stress&scenario=built').scenario, undefined);
+  assert.ok(!formatState({ ...s, mode: undefined, scenario: 'existing' }).includes('mode'));
+  assert.ok(!formatState({ ...s, scenario: 'existing' }).includes('scenario'));
+});
