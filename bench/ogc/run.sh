@@ -8,6 +8,7 @@
 #   BENCH_SCALE=bench bench/ogc/run.sh   # fixtures, then buildings (500,000) and population
 #                                        # replaced by `qala synth --scale bench`'s
 #   QALA=target/release/qala bench/ogc/run.sh
+#   QALA_ITEMS_FROM_DATABASE=1 bench/ogc/run.sh   # pages from PostgreSQL (default: from memory)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$PWD
