@@ -41,6 +41,7 @@ mod lts_access;
 mod lts_network;
 mod lts_priority;
 mod lts_ruleset;
+mod lts_what_if;
 mod network;
 mod planting;
 mod project;
@@ -73,6 +74,7 @@ pub use lts_ruleset::{
     DEFAULT_LTS_RULES_JSON, Interval as LtsInterval, LtsDefault, LtsRule, LtsRuleset, NO_FACILITY, OTHER_CLASS,
     RoadTags, SegmentLts,
 };
+pub use lts_what_if::{LtsScenarioChange, LtsWayChange, MAX_SPEED_LIMIT_KMH};
 pub use project::Projector;
 pub use result::{
     CSV_HEADER, Flow, GroupValue, IndicatorDelta, IndicatorResult, Inequality, RouteGap, Severance, SeveranceValue,
