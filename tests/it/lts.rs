@@ -249,12 +249,19 @@ async fn bad_lts_requests_are_clear_400s() {
     for (i, p) in ps.iter().enumerate() {
         let row = p["row"].as_i64().unwrap();
         assert_eq!(p["rank"].as_u64().unwrap() as usize, i + 1);
-        assert!(
-            base[&row] > 2 && plan[&row] <= 2,
-            "row {row}: base {} plan {}",
-            base[&row],
-            plan[&row]
-        );
+        match p["source"].as_str().unwrap() {
+            "planned" => assert!(
+                base[&row] > 2 && plan[&row] <= 2,
+                "row {row}: base {} plan {}",
+                base[&row],
+                plan[&row]
+            ),
+            "missing_link" => assert!(
+                base[&row] > 2 && plan[&row] > 2 && f(&p["length_km"]) <= 0.3 && f(&p["islands_touched"]) >= 2.0,
+                "row {row}: {p}"
+            ),
+            other => panic!("source {other}"),
+        }
         assert_eq!(
             (p["lts_base"].as_i64(), p["lts_plan"].as_i64()),
             (Some(base[&row]), Some(plan[&row]))
@@ -272,6 +279,71 @@ async fn bad_lts_requests_are_clear_400s() {
         f(&ps[0]["residents_newly_connected"]) > 0.0,
         "some planned segment connects somebody"
     );
+    assert!(ps.iter().any(|p| p["source"] == "planned"));
+
+    // Missing links: the same set as pgRouting finds on the same graph, with the islands.
+    let mut conn = db.pool().await.unwrap().acquire().await.unwrap();
+    sqlx::raw_sql(
+        "DROP TABLE IF EXISTS ref_binding; CREATE TEMP TABLE ref_binding \
+         (role text, slug text, layer_version_id bigint, selection jsonb)",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    for input in body["inputs"].as_array().unwrap() {
+        for role in input["roles"].as_array().unwrap() {
+            sqlx::query("INSERT INTO ref_binding VALUES ($1, $2, $3, NULL)")
+                .bind(role.as_str().unwrap())
+                .bind(input["slug"].as_str().unwrap())
+                .bind(input["layer_version_id"].as_i64().unwrap())
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+    }
+    let rules = std::fs::read_to_string(repo().join("sql/indicators/lts_rules.json")).unwrap();
+    let sql_file = |name: &str| std::fs::read_to_string(repo().join("sql/reference").join(name)).unwrap();
+    for scenario in ["plan", "under_construction"] {
+        sqlx::query("SELECT set_config('qala.lts_rules', $1, false), set_config('qala.lts_scenario', $2, false)")
+            .bind(&rules)
+            .bind(scenario)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::raw_sql(&sql_file("lts_stress.sql"))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        if scenario == "plan" {
+            sqlx::raw_sql(
+                "DROP TABLE IF EXISTS ref_ml_plan; CREATE TEMP TABLE ref_ml_plan AS SELECT way, lts FROM ref_lts",
+            )
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        }
+    }
+    let want: Vec<(i64, i64)> = sqlx::raw_sql(&sql_file("lts_missing_links.sql"))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get::<i64, _>("row"), r.get::<i64, _>("islands")))
+        .collect();
+    let mut got: Vec<(i64, i64)> = ps
+        .iter()
+        .filter(|p| p["source"] == "missing_link")
+        .map(|p| (p["row"].as_i64().unwrap(), p["islands_touched"].as_i64().unwrap()))
+        .collect();
+    got.sort();
+    assert!(!want.is_empty(), "the fixtures have missing links");
+    assert_eq!(got, want, "missing links (row, islands): engine vs pgRouting");
+    println!(
+        "missing links: {} (planned segments: {})",
+        got.len(),
+        ps.len() - got.len()
+    );
+
     let csv = app.get("/networks/lts/priorities?format=csv&limit=5").await;
     assert_eq!(csv.status, 200);
     let csv = String::from_utf8(csv.body).unwrap();
@@ -395,7 +467,12 @@ async fn what_if_a_lane_equals_loading_it() {
     qala_ok(&db, &["fixtures", "load"]);
     let app = App::new(&db).await;
     let prio = ready(&app, "/networks/lts/priorities").await.json();
-    let top = &prio["priorities"][0];
+    let top = prio["priorities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["source"] == "planned")
+        .unwrap();
     assert!(f(&top["residents_newly_connected"]) > 0.0, "{top}");
     let row = top["row"].as_i64().unwrap();
     let plan = app.get("/networks/lts?scenario=plan&limit=10000").await.json();

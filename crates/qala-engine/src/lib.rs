@@ -69,7 +69,7 @@ pub use lts_access::{LowStress, LowStressValue, ZoneLowStress};
 pub use lts_network::{
     LANE_MATCH_M, LOW_STRESS_MAX, LtsIsland, LtsIslands, LtsScenario, LtsSegment, LtsSegmentPage, LtsSegmentQuery,
 };
-pub use lts_priority::{LtsPriorities, LtsPriority, PRIORITY_CSV_HEADER};
+pub use lts_priority::{LtsPriorities, LtsPriority, MISSING_LINK_MAX_M, PRIORITY_CSV_HEADER, PrioritySource};
 pub use lts_ruleset::{
     DEFAULT_LTS_RULES_JSON, Interval as LtsInterval, LtsDefault, LtsRule, LtsRuleset, NO_FACILITY, OTHER_CLASS,
     RoadTags, SegmentLts,

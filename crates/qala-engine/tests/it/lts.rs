@@ -18,11 +18,12 @@ fn wgs84(pts: &[(f64, f64)]) -> Geometry<f64> {
 /// the first cell's centroid, a school on the west street; a lane with `status` beside the
 /// avenue, `off_m` from it.
 fn street_city(status: &str, off_m: f64) -> Engine {
-    street_city_with(&[(status, off_m)])
+    street_city_with(&[(status, off_m)], 400.0)
 }
 
-/// [`street_city`] with a protected lane beside the avenue per (status, offset).
-fn street_city_with(lanes: &[(&str, f64)]) -> Engine {
+/// [`street_city`] with a protected lane beside the avenue per (status, offset), and the
+/// avenue `avenue_m` long (the east street starts where it ends).
+fn street_city_with(lanes: &[(&str, f64)], avenue_m: f64) -> Engine {
     let fwd = Projector::to_utm().unwrap();
     let c = fwd
         .coord(Coord {
@@ -44,8 +45,8 @@ fn street_city_with(lanes: &[(&str, f64)]) -> Engine {
     );
     let roads: Vec<_> = [
         ("residential", vec![at(0.0), at(250.0), at(500.0)]),
-        ("primary", vec![at(500.0), at(900.0)]),
-        ("residential", vec![at(900.0), at(1500.0)]),
+        ("primary", vec![at(500.0), at(500.0 + avenue_m)]),
+        ("residential", vec![at(500.0 + avenue_m), at(1500.0)]),
     ]
     .into_iter()
     .enumerate()
@@ -206,13 +207,12 @@ fn the_planned_avenue_lane_connects_the_west_street_to_the_centre_island() {
     assert!(a.touches_centre_island);
     assert_eq!((a.islands_touched, a.residents_newly_connected), (2, 100.0));
     assert!((a.length_km - 0.4).abs() < 1e-9 && (a.residents_per_km - 250.0).abs() < 1e-6);
+    assert_eq!(a.source, qala_engine::PrioritySource::Planned);
     let csv = p.to_csv();
     assert!(csv.starts_with(qala_engine::PRIORITY_CSV_HEADER));
-    assert!(
-        csv.lines()
-            .nth(1)
-            .unwrap()
-            .starts_with("1,2,\"\",\"primary\",4,1,protected,0.4000,100,250.00,2,true"),
+    assert_eq!(
+        csv.lines().nth(1).unwrap(),
+        "1,2,\"\",\"primary\",4,1,protected,0.4000,100,250.00,2,true,planned",
         "{csv}"
     );
     // A lane already built is no candidate.
@@ -298,7 +298,7 @@ fn what_if_an_existing_lane_along_the_avenue_equals_building_it() {
     );
     assert!(r.lts[2].ways.is_empty(), "the plan had the avenue at LTS 1 already");
     // The what-if equals the engine with the lane loaded, zone by zone.
-    assert_after_is(&r, &street_city_with(&[("planned", 3.0), ("existing", 3.0)]));
+    assert_after_is(&r, &street_city_with(&[("planned", 3.0), ("existing", 3.0)], 400.0));
 
     // A planned lane touches the plan only; removing the planned lane undoes the plan's link.
     let r = e
@@ -414,4 +414,23 @@ fn what_if_a_faster_west_street_cuts_the_school_off() {
         code(lane(avenue_lane_json(3.0), serde_json::json!({"status": "existing"}))),
         "invalid_change"
     );
+}
+
+#[test]
+fn a_short_avenue_between_two_islands_is_a_missing_link_and_a_long_one_is_not() {
+    // The lane 40 m off the avenue matches nothing: the avenue stays at LTS 4 in every
+    // scenario, a high-stress way between the two islands.
+    let short = street_city_with(&[("planned", 40.0)], 250.0).lts_priorities().unwrap();
+    assert_eq!(short.priorities.len(), 1, "{short:?}");
+    let m = &short.priorities[0];
+    assert_eq!(m.source, qala_engine::PrioritySource::MissingLink);
+    assert_eq!((m.row, m.lts_base, m.lts_plan, m.islands_touched), (2, 4, 4, 2));
+    assert!(m.touches_centre_island);
+    assert_eq!(m.residents_newly_connected, 100.0);
+    assert!((m.residents_per_km - 400.0).abs() < 1e-6, "{m:?}");
+    assert!(short.to_csv().lines().nth(1).unwrap().ends_with(",2,true,missing_link"));
+    // 400 m is longer than the 300 m searched.
+    assert!(qala_engine::MISSING_LINK_MAX_M < 400.0);
+    let long = street_city_with(&[("planned", 40.0)], 400.0).lts_priorities().unwrap();
+    assert!(long.priorities.is_empty(), "{long:?}");
 }
