@@ -430,7 +430,7 @@ fn a_short_avenue_between_two_islands_is_a_missing_link_and_a_long_one_is_not() 
     assert!((m.residents_per_km - 400.0).abs() < 1e-6, "{m:?}");
     assert!(short.to_csv().lines().nth(1).unwrap().ends_with(",2,true,missing_link"));
     // 400 m is longer than the 300 m searched.
-    assert!(qala_engine::MISSING_LINK_MAX_M < 400.0);
+    assert_eq!(qala_engine::MISSING_LINK_MAX_M, 300.0);
     let long = street_city_with(&[("planned", 40.0)], 400.0).lts_priorities().unwrap();
     assert!(long.priorities.is_empty(), "{long:?}");
 }
