@@ -249,12 +249,19 @@ async fn bad_lts_requests_are_clear_400s() {
     for (i, p) in ps.iter().enumerate() {
         let row = p["row"].as_i64().unwrap();
         assert_eq!(p["rank"].as_u64().unwrap() as usize, i + 1);
-        assert!(
-            base[&row] > 2 && plan[&row] <= 2,
-            "row {row}: base {} plan {}",
-            base[&row],
-            plan[&row]
-        );
+        match p["source"].as_str().unwrap() {
+            "planned" => assert!(
+                base[&row] > 2 && plan[&row] <= 2,
+                "row {row}: base {} plan {}",
+                base[&row],
+                plan[&row]
+            ),
+            "missing_link" => assert!(
+                base[&row] > 2 && plan[&row] > 2 && f(&p["length_km"]) <= 0.3 && f(&p["islands_touched"]) >= 2.0,
+                "row {row}: {p}"
+            ),
+            other => panic!("source {other}"),
+        }
         assert_eq!(
             (p["lts_base"].as_i64(), p["lts_plan"].as_i64()),
             (Some(base[&row]), Some(plan[&row]))
@@ -272,6 +279,71 @@ async fn bad_lts_requests_are_clear_400s() {
         f(&ps[0]["residents_newly_connected"]) > 0.0,
         "some planned segment connects somebody"
     );
+    assert!(ps.iter().any(|p| p["source"] == "planned"));
+
+    // Missing links: the same set as pgRouting finds on the same graph, with the islands.
+    let mut conn = db.pool().await.unwrap().acquire().await.unwrap();
+    sqlx::raw_sql(
+        "DROP TABLE IF EXISTS ref_binding; CREATE TEMP TABLE ref_binding \
+         (role text, slug text, layer_version_id bigint, selection jsonb)",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    for input in body["inputs"].as_array().unwrap() {
+        for role in input["roles"].as_array().unwrap() {
+            sqlx::query("INSERT INTO ref_binding VALUES ($1, $2, $3, NULL)")
+                .bind(role.as_str().unwrap())
+                .bind(input["slug"].as_str().unwrap())
+                .bind(input["layer_version_id"].as_i64().unwrap())
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+    }
+    let rules = std::fs::read_to_string(repo().join("sql/indicators/lts_rules.json")).unwrap();
+    let sql_file = |name: &str| std::fs::read_to_string(repo().join("sql/reference").join(name)).unwrap();
+    for scenario in ["plan", "under_construction"] {
+        sqlx::query("SELECT set_config('qala.lts_rules', $1, false), set_config('qala.lts_scenario', $2, false)")
+            .bind(&rules)
+            .bind(scenario)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::raw_sql(&sql_file("lts_stress.sql"))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        if scenario == "plan" {
+            sqlx::raw_sql(
+                "DROP TABLE IF EXISTS ref_ml_plan; CREATE TEMP TABLE ref_ml_plan AS SELECT way, lts FROM ref_lts",
+            )
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        }
+    }
+    let want: Vec<(i64, i64)> = sqlx::raw_sql(&sql_file("lts_missing_links.sql"))
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get::<i64, _>("row"), r.get::<i64, _>("islands")))
+        .collect();
+    let mut got: Vec<(i64, i64)> = ps
+        .iter()
+        .filter(|p| p["source"] == "missing_link")
+        .map(|p| (p["row"].as_i64().unwrap(), p["islands_touched"].as_i64().unwrap()))
+        .collect();
+    got.sort();
+    assert!(!want.is_empty(), "the fixtures have missing links");
+    assert_eq!(got, want, "missing links (row, islands): engine vs pgRouting");
+    println!(
+        "missing links: {} (planned segments: {})",
+        got.len(),
+        ps.len() - got.len()
+    );
+
     let csv = app.get("/networks/lts/priorities?format=csv&limit=5").await;
     assert_eq!(csv.status, 200);
     let csv = String::from_utf8(csv.body).unwrap();
@@ -373,4 +445,193 @@ async fn low_stress_connectivity_agrees_with_pgrouting_zone_by_zone() {
         );
         assert!(n("plan") > n("existing"), "{dest}: the plan connects more residents");
     }
+}
+
+async fn what_if(app: &App, change: Json) -> crate::server::http::Resp {
+    app.send(
+        axum::http::Method::POST,
+        "/whatif",
+        &[("content-type", "application/json")],
+        axum::body::Body::from(serde_json::json!({"change": change, "zones": "districts"}).to_string()),
+    )
+    .await
+}
+
+/// The what-if of a drawn lane against the real thing: a lane along the best-ranked planned
+/// segment's street, drawn as built (`existing`), then loaded as a new bike-lanes version
+/// (`qala ingest --mode append`): every `low_stress_access` indicator served after the load
+/// equals the what-if's `after`, zone by zone. Also a street's speed, and the bad inputs.
+#[tokio::test(flavor = "multi_thread")]
+async fn what_if_a_lane_equals_loading_it() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let app = App::new(&db).await;
+    let prio = ready(&app, "/networks/lts/priorities").await.json();
+    let top = prio["priorities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["source"] == "planned")
+        .unwrap();
+    assert!(f(&top["residents_newly_connected"]) > 0.0, "{top}");
+    let row = top["row"].as_i64().unwrap();
+    let plan = app.get("/networks/lts?scenario=plan&limit=10000").await.json();
+    let way = plan["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"].as_i64() == Some(row))
+        .unwrap();
+    // The planned lane's facility: where the two lanes tie in the plan, the LTS is the same.
+    let facility = way["properties"]["facility"].as_str().unwrap().to_owned();
+    let geometry = way["geometry"].clone();
+    let lane = serde_json::json!({
+        "layer": "bike-lanes", "action": "add", "geometry": geometry,
+        "attributes": {"status": "existing", "facility": facility}
+    });
+    let r = what_if(&app, lane).await;
+    let body = r.json();
+    assert_eq!(r.status, 200, "{body}");
+    println!(
+        "what-if of one lane (three scenarios rebuilt, 12 low-stress indicators): {:.0} ms in the engine",
+        f(&body["elapsed_ms"])
+    );
+    let lts = body["lts"].as_array().unwrap();
+    assert_eq!(lts.len(), 3, "an existing lane counts in every scenario");
+    let existing_ways = lts[0]["ways"].as_array().unwrap();
+    assert!(
+        existing_ways
+            .iter()
+            .any(|w| w["row"].as_i64() == Some(row) && w["lts_after"].as_i64().unwrap() <= 2),
+        "the street becomes low-stress: {existing_ways:?}"
+    );
+    let deltas: Vec<&Json> = body["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["indicator"].as_str().unwrap().starts_with("lts2_"))
+        .collect();
+    assert_eq!(deltas.len(), 12);
+    assert!(
+        deltas.iter().any(|d| f(&d["city"]["delta"]) > 0.0),
+        "the lane connects somebody to something"
+    );
+    assert!(
+        body["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["indicator"] == "bike_km_per_10k"),
+        "the lane's km are counted too"
+    );
+
+    // The real thing: the lane loaded, a new engine over the new version.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lane.geojson");
+    std::fs::write(
+        &file,
+        serde_json::json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+            "properties": {"name": "What-if lane", "status": "existing", "facility": facility},
+            "geometry": geometry}]})
+        .to_string(),
+    )
+    .unwrap();
+    qala_ok(
+        &db,
+        &[
+            "ingest",
+            file.to_str().unwrap(),
+            "--layer",
+            "bike-lanes",
+            "--mode",
+            "append",
+        ],
+    );
+    let loaded = App::new(&db).await;
+    for d in &deltas {
+        let id = d["indicator"].as_str().unwrap();
+        let r = ready(&loaded, &format!("/indicators/{id}?zones=districts")).await;
+        let served = r.json();
+        assert_eq!(r.status, 200, "{served}");
+        let zones = served["zones"].as_array().unwrap();
+        let want = d["zones"].as_array().unwrap();
+        assert_eq!(zones.len(), want.len());
+        for (z, w) in zones.iter().zip(want) {
+            assert_eq!(z["zone"], w["zone"]);
+            assert_eq!(z["value"], w["after"], "{id}/{}: loaded vs what-if", z["zone"]);
+        }
+        assert_eq!(served["city"]["value"], d["city"]["after"], "{id}: city");
+    }
+
+    // A street's speed: a tertiary street (assumed 50 km/h, LTS 3) at 30 km/h is LTS 2.
+    let segs = app.get("/networks/lts?scenario=existing&limit=10000").await.json();
+    let tertiary = segs["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["highway"] == "tertiary" && f["properties"]["lts"] == 3)
+        .expect("a tertiary street at LTS 3");
+    let trow = tertiary["properties"]["row"].as_i64().unwrap();
+    let speed = |v: Json| serde_json::json!({"layer": "roads", "action": "set_max_speed", "source_row": trow, "max_speed_kmh": v});
+    let r = what_if(&app, speed(serde_json::json!(30))).await;
+    let body = r.json();
+    assert_eq!(r.status, 200, "{body}");
+    println!(
+        "what-if of a speed (three scenarios rebuilt): {:.0} ms",
+        f(&body["elapsed_ms"])
+    );
+    assert_eq!(
+        body["lts"][0]["ways"],
+        serde_json::json!([{"row": trow, "name": tertiary["properties"]["name"], "lts_before": 3, "lts_after": 2}])
+    );
+    assert!(
+        body["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["indicator"].as_str().unwrap().starts_with("lts2_"))
+    );
+
+    // Bad inputs: a clear 4xx with a stable code, nothing computed.
+    for (v, why) in [
+        (serde_json::json!(0), "0"),
+        (serde_json::json!(-20), "-20"),
+        (serde_json::json!("fast"), "\"fast\""),
+    ] {
+        let r = what_if(&app, speed(v)).await;
+        r.assert_error(400, "invalid_max_speed");
+        assert!(r.json()["message"].as_str().unwrap().contains(why));
+    }
+    what_if(
+        &app,
+        serde_json::json!({"layer": "roads", "action": "set_max_speed", "source_row": 99_999_999, "max_speed_kmh": 30}),
+    )
+    .await
+    .assert_error(404, "feature_not_found");
+    // In the mountains south of the city: no street within 15 m.
+    let r = what_if(
+        &app,
+        serde_json::json!({"layer": "bike-lanes", "action": "add",
+            "geometry": {"type": "LineString", "coordinates": [[77.05, 43.02], [77.06, 43.02]]},
+            "attributes": {"status": "planned", "facility": "painted"}}),
+    )
+    .await;
+    r.assert_error(422, "lane_off_street");
+    let msg = r.json()["message"].as_str().unwrap().to_owned();
+    assert!(msg.contains("15 m") && msg.contains("the nearest way is"), "{msg}");
+    what_if(
+        &app,
+        serde_json::json!({"layer": "bike-lanes", "action": "add",
+            "geometry": {"type": "Point", "coordinates": [76.95, 43.24]},
+            "attributes": {"status": "planned", "facility": "painted"}}),
+    )
+    .await
+    .assert_error(400, "wrong_geometry_type");
+    what_if(
+        &app,
+        serde_json::json!({"layer": "bike-lanes", "action": "add", "geometry": geometry,
+            "attributes": {"status": "someday", "facility": "painted"}}),
+    )
+    .await
+    .assert_error(400, "invalid_change");
 }

@@ -63,6 +63,19 @@ pub enum EngineError {
         "unknown LTS scenario {0:?}: use existing, under_construction (existing + under construction) or plan (every lane)"
     )]
     InvalidLtsScenario(String),
+    #[error(
+        "the bike lane runs along no street of {roads:?}: a lane counts for a street way when the points at 10 %, 50 % and 90 % of the way lie within {match_m} m of it, and no way does{nearest}"
+    )]
+    LaneOffStreet {
+        roads: String,
+        match_m: f64,
+        /// ", the nearest is … m away", or empty.
+        nearest: String,
+    },
+    #[error("max_speed_kmh must be a positive number of km/h up to 200 (got {0})")]
+    InvalidMaxSpeed(String),
+    #[error("{what} must be a {want} (got {got})")]
+    WrongGeometryType { what: String, want: String, got: String },
     #[error("coordinate transformation failed")]
     Projection(#[source] proj::ProjError),
     #[error("cannot set up the coordinate transformation")]
@@ -93,7 +106,10 @@ impl EngineError {
             | E::InvalidDefinition { .. }
             | E::UnknownNormVariant { .. }
             | E::InvalidLtsRuleset { .. }
-            | E::InvalidLtsScenario(_) => ErrorKind::InvalidInput,
+            | E::InvalidLtsScenario(_)
+            | E::LaneOffStreet { .. }
+            | E::InvalidMaxSpeed(_)
+            | E::WrongGeometryType { .. } => ErrorKind::InvalidInput,
             E::MissingLayer { .. } | E::NoPopulation | E::MissingRoads | E::UnboundRole { .. } => ErrorKind::Conflict,
             E::Projection(_) | E::ProjectionSetup(_) => ErrorKind::Internal,
         }
@@ -128,6 +144,9 @@ impl EngineError {
             E::UnknownNormVariant { .. } => "unknown_norm_variant",
             E::InvalidLtsRuleset { .. } => "invalid_lts_ruleset",
             E::InvalidLtsScenario(_) => "invalid_lts_scenario",
+            E::LaneOffStreet { .. } => "lane_off_street",
+            E::InvalidMaxSpeed(_) => "invalid_max_speed",
+            E::WrongGeometryType { .. } => "wrong_geometry_type",
             E::Projection(_) | E::ProjectionSetup(_) => "projection_failed",
         }
     }

@@ -41,6 +41,7 @@ mod lts_access;
 mod lts_network;
 mod lts_priority;
 mod lts_ruleset;
+mod lts_what_if;
 mod network;
 mod planting;
 mod project;
@@ -68,11 +69,12 @@ pub use lts_access::{LowStress, LowStressValue, ZoneLowStress};
 pub use lts_network::{
     LANE_MATCH_M, LOW_STRESS_MAX, LtsIsland, LtsIslands, LtsScenario, LtsSegment, LtsSegmentPage, LtsSegmentQuery,
 };
-pub use lts_priority::{LtsPriorities, LtsPriority, PRIORITY_CSV_HEADER};
+pub use lts_priority::{LtsPriorities, LtsPriority, MISSING_LINK_MAX_M, PRIORITY_CSV_HEADER, PrioritySource};
 pub use lts_ruleset::{
     DEFAULT_LTS_RULES_JSON, Interval as LtsInterval, LtsDefault, LtsRule, LtsRuleset, NO_FACILITY, OTHER_CLASS,
     RoadTags, SegmentLts,
 };
+pub use lts_what_if::{LtsScenarioChange, LtsWayChange, MAX_SPEED_LIMIT_KMH};
 pub use project::Projector;
 pub use result::{
     CSV_HEADER, Flow, GroupValue, IndicatorDelta, IndicatorResult, Inequality, RouteGap, Severance, SeveranceValue,

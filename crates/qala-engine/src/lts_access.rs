@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::compute::{access_figures, coverage_key, value_of};
 use crate::engine::Engine;
 use crate::indicator_def::LayerSelector;
-use crate::lts_network::{LOW_STRESS_MAX, LtsScenario};
+use crate::lts_network::{LOW_STRESS_MAX, LtsNetwork, LtsScenario};
 use crate::street_graph::{Sources, cell_distance};
 use crate::zone_set::ZoneSet;
 use crate::{EngineError, ZoneRole};
@@ -68,22 +68,33 @@ pub(crate) fn low_stress_coverage(
     engine.cached_coverage(key, || {
         engine.population()?;
         let (net, _) = engine.lts_network(scenario)?;
-        let mut src = Sources::new();
-        for s in engine.selected(sel)? {
-            let l = s.layer;
-            for (i, g) in l.index.geometries().iter().enumerate() {
-                if l.passes(&s.filter, i) {
-                    src.add(&net.graph, g, radius_m);
-                }
+        coverage_on(engine, &net, sel, radius_m)
+    })
+}
+
+/// Whether each population cell reaches a selected feature within `radius_m` on `net`
+/// (uncached: the what-if calls it on an edited network).
+pub(crate) fn coverage_on(
+    engine: &Engine,
+    net: &LtsNetwork,
+    sel: &LayerSelector,
+    radius_m: f64,
+) -> Result<Vec<bool>, EngineError> {
+    let mut src = Sources::new();
+    for s in engine.selected(sel)? {
+        let l = s.layer;
+        for (i, g) in l.index.geometries().iter().enumerate() {
+            if l.passes(&s.filter, i) {
+                src.add(&net.graph, g, radius_m);
             }
         }
-        let dist = net.graph.dijkstra(&src.seeds, radius_m);
-        Ok(net
-            .cell_snap
-            .iter()
-            .map(|s| s.is_some_and(|s| s.offset_m <= radius_m && cell_distance(&net.graph, s, &dist, &src) <= radius_m))
-            .collect())
-    })
+    }
+    let dist = net.graph.dijkstra(&src.seeds, radius_m);
+    Ok(net
+        .cell_snap
+        .iter()
+        .map(|s| s.is_some_and(|s| s.offset_m <= radius_m && cell_distance(&net.graph, s, &dist, &src) <= radius_m))
+        .collect())
 }
 
 /// All-streets vs low-stress shares per zone, centre, periphery and city.

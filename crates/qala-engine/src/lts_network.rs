@@ -70,7 +70,7 @@ impl LtsScenario {
         }
     }
 
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }
@@ -155,31 +155,80 @@ fn samples(g: &Geometry<f64>) -> Vec<Point<f64>> {
         .collect()
 }
 
+/// A change to the cycling network applied in memory for a what-if (`lts_what_if.rs`):
+/// a lane added or removed, a street way's max speed set. The default changes nothing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LtsEdit {
+    /// A lane added (UTM), with its status and facility.
+    pub added_lane: Option<AddedLane>,
+    /// A lane taken away: (its layer's slug, its feature index).
+    pub removed_lane: Option<(String, usize)>,
+    /// A street way (index in the roads layer) and its new max speed, km/h.
+    pub max_speed: Option<(usize, f64)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AddedLane {
+    pub geom_utm: Geometry<f64>,
+    pub status: String,
+    pub facility: String,
+}
+
+/// The lane data of an added lane in a [`LaneEntry`].
+const ADDED: u32 = u32::MAX;
+
 impl LtsNetwork {
     fn build(engine: &Engine, rules: &LtsRuleset, scenario: LtsScenario) -> Result<LtsNetwork, EngineError> {
+        let mut net = LtsNetwork::build_with(engine, rules, scenario, &LtsEdit::default())?;
+        let roads = engine
+            .role_layer("roads", LayerKind::Road, "roads")
+            .ok_or(EngineError::MissingRoads)?;
+        net.bounds_wgs84 = bounds_wgs84(roads.index.geometries())?;
+        Ok(net)
+    }
+
+    /// The network of `scenario` with `edit` applied; `bounds_wgs84` is left empty (the
+    /// what-if reads no bbox).
+    pub(crate) fn build_with(
+        engine: &Engine,
+        rules: &LtsRuleset,
+        scenario: LtsScenario,
+        edit: &LtsEdit,
+    ) -> Result<LtsNetwork, EngineError> {
         let roads = engine
             .role_layer("roads", LayerKind::Road, "roads")
             .ok_or(EngineError::MissingRoads)?;
         // Lane segments of the scenario, each tagged (lane layer, feature).
         let lanes = engine.role_layers("bike_lanes", LayerKind::BikeLane);
         let mut entries: Vec<LaneEntry> = Vec::new();
+        let mut push = |g: &Geometry<f64>, tag: (u32, u32)| {
+            for line in lines_of(g) {
+                for w in line.0.windows(2) {
+                    entries.push(GeomWithData::new(Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]), tag));
+                }
+            }
+        };
         for (li, l) in lanes.iter().enumerate() {
             for (fi, g) in l.index.geometries().iter().enumerate() {
                 if !l
                     .str_ref("status", fi)
                     .is_some_and(|s| scenario.statuses().contains(&s))
+                    || edit
+                        .removed_lane
+                        .as_ref()
+                        .is_some_and(|(slug, i)| *slug == l.slug && *i == fi)
                 {
                     continue;
                 }
-                for line in lines_of(g) {
-                    for w in line.0.windows(2) {
-                        entries.push(GeomWithData::new(
-                            Line::new([w[0].x, w[0].y], [w[1].x, w[1].y]),
-                            (li as u32, fi as u32),
-                        ));
-                    }
-                }
+                push(g, (li as u32, fi as u32));
             }
+        }
+        if let Some(a) = edit
+            .added_lane
+            .as_ref()
+            .filter(|a| scenario.statuses().contains(&a.status.as_str()))
+        {
+            push(&a.geom_utm, (ADDED, 0));
         }
         let tree = RTree::bulk_load(entries);
         let near = |p: &Point<f64>| -> Option<(u32, u32)> {
@@ -197,11 +246,19 @@ impl LtsNetwork {
             } else {
                 None
             };
-            let facility = lane.and_then(|(li, fi)| lanes[li as usize].str_ref("facility", fi as usize));
-            lane_status.push(lane.and_then(|(li, fi)| lanes[li as usize].text("status", fi as usize)));
+            let added = edit.added_lane.as_ref();
+            let facility = lane.and_then(|(li, fi)| match li {
+                ADDED => added.map(|a| a.facility.as_str()),
+                _ => lanes[li as usize].str_ref("facility", fi as usize),
+            });
+            lane_status.push(lane.and_then(|(li, fi)| match li {
+                ADDED => added.map(|a| a.status.clone()),
+                _ => lanes[li as usize].text("status", fi as usize),
+            }));
             segments.push(rules.classify(&RoadTags {
                 highway: roads.str_ref("highway", i),
                 facility,
+                max_speed_kmh: edit.max_speed.filter(|(w, _)| *w == i).map(|(_, v)| v),
                 ..RoadTags::default()
             }));
         }
@@ -255,34 +312,6 @@ impl LtsNetwork {
             })
             .collect();
         let island_of_way = way_comp.iter().map(|c| c.map(|c| id_of[c as usize])).collect();
-        let inv = Projector::to_wgs84()?;
-        let bounds_wgs84 = roads
-            .index
-            .geometries()
-            .iter()
-            .map(|g| {
-                let Some(r) = g.bounding_rect() else {
-                    return Ok([f64::NAN; 4]);
-                };
-                let (a, b) = (inv.coord(r.min())?, inv.coord(r.max())?);
-                let (c, d) = (
-                    inv.coord(Coord {
-                        x: r.min().x,
-                        y: r.max().y,
-                    })?,
-                    inv.coord(Coord {
-                        x: r.max().x,
-                        y: r.min().y,
-                    })?,
-                );
-                Ok([
-                    a.x.min(b.x).min(c.x).min(d.x),
-                    a.y.min(b.y).min(c.y).min(d.y),
-                    a.x.max(b.x).max(c.x).max(d.x),
-                    a.y.max(b.y).max(c.y).max(d.y),
-                ])
-            })
-            .collect::<Result<Vec<_>, EngineError>>()?;
         Ok(LtsNetwork {
             segments,
             lane_status,
@@ -291,7 +320,7 @@ impl LtsNetwork {
             island_of_way,
             islands,
             roads: roads.slug.clone(),
-            bounds_wgs84,
+            bounds_wgs84: Vec::new(),
         })
     }
 
@@ -320,6 +349,35 @@ impl LtsNetwork {
             islands: self.islands.clone(),
         }
     }
+}
+
+/// lon/lat bounds of each way: the bounds of its UTM box's four projected corners.
+fn bounds_wgs84(ways: &[Geometry<f64>]) -> Result<Vec<[f64; 4]>, EngineError> {
+    let inv = Projector::to_wgs84()?;
+    ways.iter()
+        .map(|g| {
+            let Some(r) = g.bounding_rect() else {
+                return Ok([f64::NAN; 4]);
+            };
+            let (a, b) = (inv.coord(r.min())?, inv.coord(r.max())?);
+            let (c, d) = (
+                inv.coord(Coord {
+                    x: r.min().x,
+                    y: r.max().y,
+                })?,
+                inv.coord(Coord {
+                    x: r.max().x,
+                    y: r.min().y,
+                })?,
+            );
+            Ok([
+                a.x.min(b.x).min(c.x).min(d.x),
+                a.y.min(b.y).min(c.y).min(d.y),
+                a.x.max(b.x).max(c.x).max(d.x),
+                a.y.max(b.y).max(c.y).max(d.y),
+            ])
+        })
+        .collect::<Result<Vec<_>, EngineError>>()
 }
 
 fn lines_of(g: &Geometry<f64>) -> Vec<&LineString<f64>> {

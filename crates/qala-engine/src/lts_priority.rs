@@ -10,7 +10,11 @@
 //!   edge nearest Republic Square;
 //! - each candidate is judged alone against the base: it newly connects the residents of
 //!   every base island it touches (shares a node with) other than the centre's, when it
-//!   touches the centre's island; otherwise none. Ranked by residents newly connected per km.
+//!   touches the centre's island; otherwise none. Ranked by residents newly connected per km;
+//! - missing links, found automatically: a street way at LTS ≥ 3 in both the base and the
+//!   plan, at most [`MISSING_LINK_MAX_M`] long, that touches two or more base islands; judged
+//!   and ranked with the planned segments by the same rule (as if it were made low-stress).
+//!   Single ways only: chains of several high-stress ways are not searched.
 
 use std::collections::BTreeSet;
 
@@ -22,10 +26,33 @@ use crate::engine::Engine;
 use crate::lts_network::{LOW_STRESS_MAX, LtsScenario, way_length_m};
 use crate::street_graph::{SNAP_M, StreetGraph};
 
+/// The longest street way searched as a missing link, metres.
+pub const MISSING_LINK_MAX_M: f64 = 300.0;
+
+/// Where a candidate comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrioritySource {
+    /// A planned lane makes the way low-stress.
+    Planned,
+    /// A short high-stress way between two islands that no lane of the plan calms.
+    MissingLink,
+}
+
+impl PrioritySource {
+    fn name(self) -> &'static str {
+        match self {
+            PrioritySource::Planned => "planned",
+            PrioritySource::MissingLink => "missing_link",
+        }
+    }
+}
+
 /// One candidate segment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LtsPriority {
     pub rank: usize,
+    pub source: PrioritySource,
     /// Source row in the roads layer.
     pub row: u64,
     pub name: Option<String>,
@@ -55,7 +82,7 @@ pub struct LtsPriorities {
 }
 
 /// CSV header of [`LtsPriorities::to_csv`].
-pub const PRIORITY_CSV_HEADER: &str = "rank,row,name,highway,lts_base,lts_plan,facility,length_km,residents_newly_connected,residents_per_km,islands_touched,touches_centre_island";
+pub const PRIORITY_CSV_HEADER: &str = "rank,row,name,highway,lts_base,lts_plan,facility,length_km,residents_newly_connected,residents_per_km,islands_touched,touches_centre_island,source";
 
 impl LtsPriorities {
     /// One line per candidate; names quoted.
@@ -65,7 +92,7 @@ impl LtsPriorities {
         let q = |s: &Option<String>| format!("\"{}\"", s.as_deref().unwrap_or("").replace('"', "\"\""));
         for p in &self.priorities {
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{:.4},{},{:.2},{},{}\n",
+                "{},{},{},{},{},{},{},{:.4},{},{:.2},{},{},{}\n",
                 p.rank,
                 p.row,
                 q(&p.name),
@@ -77,7 +104,8 @@ impl LtsPriorities {
                 p.residents_newly_connected,
                 p.residents_per_km,
                 p.islands_touched,
-                p.touches_centre_island
+                p.touches_centre_island,
+                p.source.name()
             ));
         }
         out
@@ -105,7 +133,18 @@ impl Engine {
             .ok_or(EngineError::MissingRoads)?;
         let base_low: Vec<bool> = base.segments.iter().map(|s| s.lts <= LOW_STRESS_MAX).collect();
         let plan_low: Vec<bool> = plan.segments.iter().map(|s| s.lts <= LOW_STRESS_MAX).collect();
-        let union: Vec<bool> = base_low.iter().zip(&plan_low).map(|(a, b)| *a || *b).collect();
+        let geoms = roads.index.geometries();
+        let missing: Vec<bool> = (0..geoms.len())
+            .map(|w| {
+                base.segments[w].lts > LOW_STRESS_MAX
+                    && plan.segments[w].lts > LOW_STRESS_MAX
+                    && way_length_m(&geoms[w]) <= MISSING_LINK_MAX_M
+            })
+            .collect();
+        // Missing-link candidates' edges join the graph; they are in no base island.
+        let union: Vec<bool> = (0..geoms.len())
+            .map(|w| base_low[w] || plan_low[w] || missing[w])
+            .collect();
         let g = StreetGraph::new(roads.index.geometries(), &union);
         let n_edges = g.stats().edges as u32;
         let is_base = |e: u32| base_low[g.way_of_edge(e) as usize];
@@ -143,19 +182,23 @@ impl Engine {
         let mut nodes_of: std::collections::BTreeMap<usize, BTreeSet<u32>> = Default::default();
         for e in 0..n_edges {
             let w = g.way_of_edge(e) as usize;
-            if plan_low[w] && !base_low[w] {
+            if (plan_low[w] && !base_low[w]) || missing[w] {
                 let (a, b, _) = g.edge(e);
                 nodes_of.entry(w).or_default().extend([a, b]);
             }
         }
         let mut priorities: Vec<LtsPriority> = nodes_of
             .into_iter()
-            .map(|(w, nodes)| {
+            .filter_map(|(w, nodes)| {
                 let comps: BTreeSet<u32> = nodes
                     .iter()
                     .map(|&n| find(&mut parent, n))
                     .filter(|r| has_street[*r as usize])
                     .collect();
+                // A missing link joins two islands or is none.
+                if missing[w] && comps.len() < 2 {
+                    return None;
+                }
                 let touches = centre.is_some_and(|c| comps.contains(&c));
                 let newly: f64 = if touches {
                     comps
@@ -167,8 +210,13 @@ impl Engine {
                     0.0
                 };
                 let length_km = way_length_m(&roads.index.geometries()[w]) / 1000.0;
-                LtsPriority {
+                Some(LtsPriority {
                     rank: 0,
+                    source: if missing[w] {
+                        PrioritySource::MissingLink
+                    } else {
+                        PrioritySource::Planned
+                    },
                     row: roads.rows[w],
                     name: roads.text("name", w),
                     highway: roads.text("highway", w),
@@ -180,7 +228,7 @@ impl Engine {
                     residents_per_km: if length_km > 0.0 { newly / length_km } else { 0.0 },
                     islands_touched: comps.len(),
                     touches_centre_island: touches,
-                }
+                })
             })
             .collect();
         priorities.sort_by(|a, b| {

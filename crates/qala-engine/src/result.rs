@@ -217,6 +217,10 @@ pub struct WhatIfResult {
     pub scheme: String,
     pub change: String,
     pub indicators: Vec<IndicatorDelta>,
+    /// What a change to the bike lanes or a street's speed does to each lane scenario's
+    /// network it touches (empty for other layers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lts: Vec<crate::LtsScenarioChange>,
     /// Population cells whose value was recomputed (only those within reach of the change).
     pub cells_recomputed: usize,
     pub elapsed_ms: f64,

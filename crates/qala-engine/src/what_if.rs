@@ -22,7 +22,8 @@ use crate::{DistanceMode, EngineError, ZoneScheme};
 /// One change to one layer, e.g. a new park in `green-spaces`:
 /// `{"layer":"green-spaces","action":"add","geometry":{"type":"Polygon",…},
 ///   "attributes":{"category":"park","public_access":true}}`
-/// or `{"layer":"services","action":"remove","source_row":12}`.
+/// or `{"layer":"services","action":"remove","source_row":12}`, or for the cycling network
+/// `{"layer":"roads","action":"set_max_speed","source_row":118,"max_speed_kmh":30}`.
 ///
 /// An added feature counts for an indicator only if its attributes pass the indicator's
 /// filter (a stop needs `"category":"bus_stop"`, a park `"public_access":true`).
@@ -44,6 +45,9 @@ pub enum ChangeAction {
     },
     /// The feature at this source row of the layer.
     Remove { source_row: u64 },
+    /// A new max speed (km/h, a positive number) for the street way at this source row of
+    /// the roads layer; only the cycling network's indicators read it.
+    SetMaxSpeed { source_row: u64, max_speed_kmh: Json },
 }
 
 enum Resolved<'a> {
@@ -88,6 +92,9 @@ impl Engine {
         let started = Instant::now();
         let layer = self.layer(&change.layer)?;
         let zs = self.zone_set(scheme)?;
+        // Checked first: a bad lane or speed is refused before any figure is computed.
+        let cycling = self.lts_what_if(change)?;
+        let residents = zone_residents(self, &zs);
         let resolved = match &change.action {
             ChangeAction::Add { geometry, attributes } => {
                 let g = crate::geojson_in::parse_geometry(geometry)?;
@@ -108,12 +115,23 @@ impl Engine {
                     })?;
                 Resolved::Removed { index }
             }
+            ChangeAction::SetMaxSpeed { source_row, .. } => {
+                return self.finish_cycling(
+                    format!("set the max speed of row {source_row} of {}", layer.slug),
+                    cycling,
+                    &zs,
+                    &residents,
+                    Vec::new(),
+                    0,
+                    started,
+                );
+            }
         };
         let describe = match &change.action {
             ChangeAction::Add { .. } => format!("add a feature to {}", layer.slug),
             ChangeAction::Remove { source_row } => format!("remove row {source_row} of {}", layer.slug),
+            ChangeAction::SetMaxSpeed { .. } => String::new(),
         };
-        let residents = zone_residents(self, &zs);
         let mut indicators = Vec::new();
         let mut cells_recomputed = 0;
         for def in self.definitions() {
@@ -207,10 +225,41 @@ impl Engine {
             };
             indicators.push(delta(def, &zs, &residents, &before, &after));
         }
+        self.finish_cycling(
+            describe,
+            cycling,
+            &zs,
+            &residents,
+            indicators,
+            cells_recomputed,
+            started,
+        )
+    }
+
+    /// Adds the cycling network's deltas (when the change touches it) to `indicators`.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_cycling(
+        &self,
+        describe: String,
+        cycling: Option<crate::lts_what_if::LtsWhatIf>,
+        zs: &ZoneSet,
+        residents: &[f64],
+        mut indicators: Vec<IndicatorDelta>,
+        mut cells_recomputed: usize,
+        started: Instant,
+    ) -> Result<WhatIfResult, EngineError> {
+        let mut lts = Vec::new();
+        if let Some(c) = cycling {
+            let (deltas, changes, cells) = self.lts_deltas(&c, zs, residents)?;
+            indicators.extend(deltas);
+            lts = changes;
+            cells_recomputed += cells;
+        }
         Ok(WhatIfResult {
             scheme: zs.scheme.clone(),
             change: describe,
             indicators,
+            lts,
             cells_recomputed,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
         })
@@ -259,7 +308,7 @@ impl Engine {
     }
 }
 
-fn delta(
+pub(crate) fn delta(
     def: &IndicatorDef,
     zs: &ZoneSet,
     _residents: &[f64],

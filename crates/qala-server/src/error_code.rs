@@ -86,6 +86,7 @@ catalogue! {
     UnknownNormVariant = "unknown_norm_variant", BAD_REQUEST;
     InvalidLtsRuleset = "invalid_lts_ruleset", BAD_REQUEST;
     InvalidLtsScenario = "invalid_lts_scenario", BAD_REQUEST;
+    InvalidMaxSpeed = "invalid_max_speed", BAD_REQUEST;
     // 400 from reading an uploaded file.
     EmptyFile = "empty_file", BAD_REQUEST;
     FileTooLarge = "file_too_large", BAD_REQUEST;
@@ -136,6 +137,7 @@ catalogue! {
     InvalidFeatures = "invalid_features", UNPROCESSABLE_ENTITY;
     MissingKey = "missing_key", UNPROCESSABLE_ENTITY;
     DuplicateKey = "duplicate_key", UNPROCESSABLE_ENTITY;
+    LaneOffStreet = "lane_off_street", UNPROCESSABLE_ENTITY;
     TooManyFailedAuth = "too_many_failed_auth", TOO_MANY_REQUESTS;
     UploadQueueFull = "upload_queue_full", TOO_MANY_REQUESTS;
     HeadersTooLarge = "headers_too_large", REQUEST_HEADER_FIELDS_TOO_LARGE;

@@ -1,6 +1,7 @@
 //! The cycling stress network: `GET /networks/lts` (segments with LTS and reason, GeoJSON,
 //! by bbox and page), `GET /networks/lts/islands` (low-stress islands) and
-//! `GET /networks/lts/priorities` (planned segments by residents newly connected per km).
+//! `GET /networks/lts/priorities` (planned segments and missing links by residents newly
+//! connected per km).
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -109,8 +110,8 @@ pub async fn islands(
     Ok(Json(with_provenance(&state, &caller, serde_json::json!(r), &inputs)))
 }
 
-/// `GET /networks/lts/priorities?format=json|csv&limit=N`: planned segments ranked by
-/// residents newly connected to the centre's low-stress island per km.
+/// `GET /networks/lts/priorities?format=json|csv&limit=N`: planned segments and missing links
+/// ranked by residents newly connected to the centre's low-stress island per km.
 pub async fn priorities(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Response> {
     let p = pairs(q.as_deref())?;
     if let Some((k, _)) = p.iter().find(|(k, _)| !["format", "limit"].contains(&k.as_str())) {

@@ -75,11 +75,11 @@ pub fn paths() -> Map<String, Value> {
     let mut what_if = op(
         "whatIf",
         TAG,
-        "before, after and delta of every indicator for one added or removed feature; nothing is written",
+        "before, after and delta of every indicator for one added or removed feature, or a street's new max speed; a bike lane added or removed, or a speed, also gives the low_stress_access indicators on the rebuilt cycling network and `lts` (per scenario touched: islands, low-stress km and the ways whose LTS changes); nothing is written",
         vec![],
         responses(
             &[("200", ok("the effect", "application/json", json!({"type": "object"})))],
-            &errs(&[400, 404, 409, 413, 415]),
+            &errs(&[400, 404, 409, 413, 415, 422]),
         ),
         true,
     );

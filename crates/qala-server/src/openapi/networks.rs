@@ -45,7 +45,7 @@ pub fn paths() -> Map<String, Value> {
     p.insert(
         "/networks/lts/priorities".into(),
         json!({"get": op("getLtsPriorities", TAG,
-            "planned lane segments ranked by residents newly connected to the centre's low-stress island per km (base: existing + under construction)",
+            "planned lane segments, and missing links (high-stress ways of at most 300 m between two or more low-stress islands, found automatically), ranked by residents newly connected to the centre's low-stress island per km (base: existing + under construction)",
             vec![query_param("format", "json (default) or csv", json!({"type": "string", "enum": ["json", "csv"]})),
                  query_param("limit", "the first N (default all)", json!({"type": "integer", "minimum": 1, "maximum": 10000}))],
             responses(&[("200", json!({"description": "the ranking, best first",
@@ -53,7 +53,8 @@ pub fn paths() -> Map<String, Value> {
                     "properties": {"base": {"type": "string"}, "with": {"type": "string"}, "ruleset": {"type": "string"},
                         "centre_island_residents": {"type": "number"},
                         "priorities": {"type": "array", "items": {"type": "object", "properties": {
-                            "rank": {"type": "integer"}, "row": {"type": "integer"}, "name": {"type": "string", "nullable": true},
+                            "rank": {"type": "integer"}, "source": {"type": "string", "enum": ["planned", "missing_link"]},
+                            "row": {"type": "integer"}, "name": {"type": "string", "nullable": true},
                             "length_km": {"type": "number"}, "residents_newly_connected": {"type": "number"},
                             "residents_per_km": {"type": "number"}, "islands_touched": {"type": "integer"},
                             "touches_centre_island": {"type": "boolean"}}}}}}},
