@@ -135,7 +135,7 @@ pub fn all() -> Value {
                      "description": "a street way of the roads layer (its `row` in GET /networks/lts) at a new max speed; changes the low_stress_access figures only",
                      "properties": {"layer": str_(), "action": {"type": "string", "enum": ["set_max_speed"]},
                                     "source_row": {"type": "integer", "minimum": 0},
-                                    "max_speed_kmh": {"type": "number", "exclusiveMinimum": 0, "maximum": 200}}},
+                                    "max_speed_kmh": {"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 200}}},
                 ]},
                 "zones": nullable(str_()),
                 "distance": nullable(json!({"type": "string", "enum": ["straight", "network"]}))}},
