@@ -32,6 +32,29 @@ async fn ready(app: &App, uri: &str) -> crate::server::http::Resp {
 /// (length m, ways, residents, cells), sorted.
 type Island = (f64, i64, f64, i64);
 
+/// The oracle's `ref_binding` temp table on `conn`: the inputs (slug, version, roles) an
+/// API answer `body` names, so the reference SQL reads the same layer versions.
+async fn bind_reference_inputs(conn: &mut sqlx::PgConnection, body: &Json) {
+    sqlx::raw_sql(
+        "DROP TABLE IF EXISTS ref_binding; CREATE TEMP TABLE ref_binding \
+         (role text, slug text, layer_version_id bigint, selection jsonb)",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    for input in body["inputs"].as_array().unwrap() {
+        for role in input["roles"].as_array().unwrap() {
+            sqlx::query("INSERT INTO ref_binding VALUES ($1, $2, $3, NULL)")
+                .bind(role.as_str().unwrap())
+                .bind(input["slug"].as_str().unwrap())
+                .bind(input["layer_version_id"].as_i64().unwrap())
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+    }
+}
+
 fn sorted(mut v: Vec<Island>) -> Vec<Island> {
     v.sort_by(|a, b| {
         b.0.total_cmp(&a.0)
@@ -72,24 +95,7 @@ async fn stress_and_islands_agree_with_pgrouting_in_every_scenario() {
 
         // The oracle on one connection (temp tables), with the bindings the result names.
         let mut conn = pool.acquire().await.unwrap();
-        sqlx::raw_sql(
-            "DROP TABLE IF EXISTS ref_binding; CREATE TEMP TABLE ref_binding \
-             (role text, slug text, layer_version_id bigint, selection jsonb)",
-        )
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-        for input in body["inputs"].as_array().unwrap() {
-            for role in input["roles"].as_array().unwrap() {
-                sqlx::query("INSERT INTO ref_binding VALUES ($1, $2, $3, NULL)")
-                    .bind(role.as_str().unwrap())
-                    .bind(input["slug"].as_str().unwrap())
-                    .bind(input["layer_version_id"].as_i64().unwrap())
-                    .execute(&mut *conn)
-                    .await
-                    .unwrap();
-            }
-        }
+        bind_reference_inputs(&mut conn, &body).await;
         sqlx::query("SELECT set_config('qala.lts_rules', $1, false), set_config('qala.lts_scenario', $2, false)")
             .bind(&rules)
             .bind(scenario)
@@ -283,24 +289,7 @@ async fn bad_lts_requests_are_clear_400s() {
 
     // Missing links: the same set as pgRouting finds on the same graph, with the islands.
     let mut conn = db.pool().await.unwrap().acquire().await.unwrap();
-    sqlx::raw_sql(
-        "DROP TABLE IF EXISTS ref_binding; CREATE TEMP TABLE ref_binding \
-         (role text, slug text, layer_version_id bigint, selection jsonb)",
-    )
-    .execute(&mut *conn)
-    .await
-    .unwrap();
-    for input in body["inputs"].as_array().unwrap() {
-        for role in input["roles"].as_array().unwrap() {
-            sqlx::query("INSERT INTO ref_binding VALUES ($1, $2, $3, NULL)")
-                .bind(role.as_str().unwrap())
-                .bind(input["slug"].as_str().unwrap())
-                .bind(input["layer_version_id"].as_i64().unwrap())
-                .execute(&mut *conn)
-                .await
-                .unwrap();
-        }
-    }
+    bind_reference_inputs(&mut conn, &body).await;
     let rules = std::fs::read_to_string(repo().join("sql/indicators/lts_rules.json")).unwrap();
     let sql_file = |name: &str| std::fs::read_to_string(repo().join("sql/reference").join(name)).unwrap();
     for scenario in ["plan", "under_construction"] {
