@@ -1,16 +1,16 @@
 //! One served layer in memory, ready to cut tiles from.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 use crate::clip::{clip_line, clip_ring};
-use crate::geom::{Geom, Pt, ring_area};
+use crate::geom::{Geom, Pt};
 pub use crate::mvt::PropValue;
 use crate::mvt::{GeomEncoder, GeomType, LayerBuilder};
-use crate::simplify::douglas_peucker;
+use crate::simplify::{Scratch, douglas_peucker_into};
 use crate::{EXTENT, TileCoord};
 
 /// A feature as the store hands it over: WGS84 geometry, id and properties.
@@ -44,6 +44,12 @@ struct TileFeature {
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
+/// Set in a property's key index when tiles carry it (a typed field, not null or JSON):
+/// the cutter then need not look at the value itself unless it is new to the tile.
+const IN_TILE: u16 = 0x8000;
+/// At most this many distinct keys in a layer (the rest of the `u16` is [`IN_TILE`]).
+const MAX_KEYS: usize = IN_TILE as usize;
+
 /// Buffer around a tile, in tile units: enough for line joins and labels at the edges.
 const BUFFER: f64 = 64.0;
 /// Douglas–Peucker tolerance in tile units: half a pixel of a 512-px rendering.
@@ -62,7 +68,8 @@ pub struct LayerData {
     /// Every distinct property value once: species, statuses and dates repeat over
     /// millions of features, and one copy each keeps the layer small.
     values: Vec<PropValue>,
-    /// Every feature's (key, value) indices into `keys` and `values`, feature after feature.
+    /// Every feature's (key, value) indices into `keys` and `values`, feature after feature;
+    /// the key's top bit ([`IN_TILE`]) marks a property tiles carry.
     props: Vec<(u16, u32)>,
     features: Vec<TileFeature>,
     tree: RTree<Entry>,
@@ -102,11 +109,8 @@ impl<'a> FeatureView<'a> {
     pub fn props(&self) -> impl Iterator<Item = (&'a str, &'a PropValue, bool)> + 'a {
         let l = self.layer;
         self.prop_indices().iter().map(move |(k, v)| {
-            (
-                l.keys[*k as usize].as_str(),
-                &l.values[*v as usize],
-                l.key_in_tiles[*k as usize],
-            )
+            let k = usize::from(k & !IN_TILE);
+            (l.keys[k].as_str(), &l.values[*v as usize], l.key_in_tiles[k])
         })
     }
     pub fn prop(&self, key: &str) -> Option<&'a PropValue> {
@@ -120,15 +124,18 @@ fn key_index(
     idx: &mut HashMap<String, u16>,
     k: &str,
     typed: bool,
-) -> u16 {
+) -> Option<u16> {
     if let Some(i) = idx.get(k) {
-        return *i;
+        return Some(*i);
+    }
+    if keys.len() >= MAX_KEYS {
+        return None;
     }
     let i = keys.len() as u16;
     keys.push(k.to_owned());
     in_tiles.push(typed);
     idx.insert(k.to_owned(), i);
-    i
+    Some(i)
 }
 
 /// Distinct values, each stored once, found again by hash.
@@ -212,17 +219,25 @@ impl LayerDataBuilder {
             Some(a) => [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])],
         });
         let start = self.props.len();
+        // A layer with more than 32,768 distinct keys keeps the first ones only.
         for (k, v) in f.props {
-            let p = (
-                key_index(&mut self.keys, &mut self.key_in_tiles, &mut self.key_idx, &k, true),
-                self.values.index(v),
-            );
+            let Some(ki) = key_index(&mut self.keys, &mut self.key_in_tiles, &mut self.key_idx, &k, true) else {
+                continue;
+            };
+            let flag = if self.key_in_tiles[usize::from(ki)] && v.in_tiles() {
+                IN_TILE
+            } else {
+                0
+            };
+            let p = (ki | flag, self.values.index(v));
             self.props.push(p);
         }
         for (k, v) in f.extra {
-            let ki = key_index(&mut self.keys, &mut self.key_in_tiles, &mut self.key_idx, &k, false);
+            let Some(ki) = key_index(&mut self.keys, &mut self.key_in_tiles, &mut self.key_idx, &k, false) else {
+                continue;
+            };
             // A typed field wins over an untyped attribute of the same name.
-            if !self.props[start..].iter().any(|(pk, _)| *pk == ki) {
+            if !self.props[start..].iter().any(|(pk, _)| pk & !IN_TILE == ki) {
                 let p = (ki, self.values.index(v));
                 self.props.push(p);
             }
@@ -393,15 +408,20 @@ impl LayerData {
             .locate_in_envelope_intersecting(&env)
             .filter(|e| {
                 let (lo, hi) = (e.geom().lower(), e.geom().upper());
-                self.features[e.data as usize].geom.points().is_some() || (hi[0] - lo[0]).max(hi[1] - lo[1]) >= pixel_m
+                self.points_only
+                    || (hi[0] - lo[0]).max(hi[1] - lo[1]) >= pixel_m
+                    || self.features[e.data as usize].geom.points().is_some()
             })
             .map(|e| e.data)
             .collect();
         if cands.is_empty() {
             return;
         }
-        // Points all weigh the same: the R-tree's order is as stable as any, skip the sort.
-        if !self.points_only {
+        if self.points_only {
+            // Points all weigh the same: take them in id order, which reads the layer's
+            // arrays front to back (far fewer cache misses than the R-tree's order).
+            cands.sort_unstable();
+        } else {
             cands.sort_unstable_by(|&a, &c| {
                 let (fa, fc) = (&self.features[a as usize], &self.features[c as usize]);
                 fc.weight.total_cmp(&fa.weight).then(fa.id.cmp(&fc.id))
@@ -410,18 +430,31 @@ impl LayerData {
         let scale = f64::from(EXTENT) / size;
         let to_tile = |p: &Pt| [(p[0] - b[0]) * scale, (b[3] - p[1]) * scale];
         let clip_rect = [-BUFFER, -BUFFER, f64::from(EXTENT) + BUFFER, f64::from(EXTENT) + BUFFER];
+        let inside =
+            |t: &Pt| t[0] >= clip_rect[0] && t[0] <= clip_rect[2] && t[1] >= clip_rect[1] && t[1] <= clip_rect[3];
         let mut layer = LayerBuilder::new(&self.slug);
-        let mut seen_pixels: HashSet<(i32, i32)> = HashSet::new();
+        let mut seen_pixels: foldhash::HashSet<(i32, i32)> = foldhash::HashSet::default();
+        // Tile key and value indices of this layer's keys and values, found once per tile.
+        let mut tile_key: Vec<Option<u32>> = vec![None; self.keys.len()];
+        let mut tile_value: foldhash::HashMap<u32, u32> = foldhash::HashMap::default();
+        let id_key = layer.key("id");
+        // Buffers reused from feature to feature.
+        let mut enc = GeomEncoder::default();
+        let mut tags: Vec<u32> = Vec::new();
+        let mut q: Vec<[i32; 2]> = Vec::new();
+        let mut t: Vec<Pt> = Vec::new();
+        let mut simplified: Vec<Pt> = Vec::new();
+        let mut dp = Scratch::default();
         for i in cands {
             let f = &self.features[i as usize];
-            let mut enc = GeomEncoder::default();
+            enc.clear();
             let ty = match &f.geom {
                 Geom::Point(_) | Geom::Points(_) => {
                     let pts = f.geom.points().unwrap_or_default();
-                    let mut q: Vec<[i32; 2]> = Vec::with_capacity(pts.len());
+                    q.clear();
                     for p in pts {
                         let t = to_tile(p);
-                        if t[0] < clip_rect[0] || t[0] > clip_rect[2] || t[1] < clip_rect[1] || t[1] > clip_rect[3] {
+                        if !inside(&t) {
                             continue;
                         }
                         let r = [t[0].round() as i32, t[1].round() as i32];
@@ -435,9 +468,11 @@ impl LayerData {
                 }
                 Geom::Lines(lines) => {
                     for l in lines {
-                        let t: Vec<Pt> = l.iter().map(to_tile).collect();
+                        t.clear();
+                        t.extend(l.iter().map(to_tile));
                         for part in clip_line(&t, clip_rect) {
-                            let q = quantize(&douglas_peucker(&part, SIMPLIFY_TOLERANCE));
+                            douglas_peucker_into(&part, SIMPLIFY_TOLERANCE, &mut dp, &mut simplified);
+                            quantize_into(&simplified, &mut q);
                             if q.len() >= 2 {
                                 enc.line(&q);
                             }
@@ -448,22 +483,30 @@ impl LayerData {
                 Geom::Polygons(polys) => {
                     for rings in polys {
                         for (ri, ring) in rings.iter().enumerate() {
-                            let t: Vec<Pt> = ring.iter().map(to_tile).collect();
-                            let c = clip_ring(&t, clip_rect);
-                            let mut q = quantize(&douglas_peucker(&c, SIMPLIFY_TOLERANCE));
+                            t.clear();
+                            t.extend(ring.iter().map(to_tile));
+                            // A closed ring inside the clip rectangle is its own clipped ring.
+                            let clipped;
+                            let c: &[Pt] = if t.len() > 1 && t.first() == t.last() && t.iter().all(inside) {
+                                &t
+                            } else {
+                                clipped = clip_ring(&t, clip_rect);
+                                &clipped
+                            };
+                            douglas_peucker_into(c, SIMPLIFY_TOLERANCE, &mut dp, &mut simplified);
+                            quantize_into(&simplified, &mut q);
                             if q.len() > 1 && q.first() == q.last() {
                                 q.pop();
                             }
-                            let fq: Vec<Pt> = q.iter().map(|p| [f64::from(p[0]), f64::from(p[1])]).collect();
-                            let area = ring_area(&fq);
-                            if q.len() < 3 || area == 0.0 {
+                            let area = ring_area_i32(&q);
+                            if q.len() < 3 || area == 0 {
                                 if ri == 0 {
                                     break; // no exterior left: the holes go with it
                                 }
                                 continue;
                             }
                             // MVT: exteriors have positive area in tile coordinates (y down), holes negative.
-                            if (ri == 0) != (area > 0.0) {
+                            if (ri == 0) != (area > 0) {
                                 q.reverse();
                             }
                             enc.ring(&q);
@@ -475,20 +518,29 @@ impl LayerData {
             if enc.is_empty() {
                 continue;
             }
-            let cmds = enc.into_commands();
-            let id_prop = PropValue::Int(f.id);
-            layer.add_feature(
-                f.id.max(0) as u64,
-                ty,
-                &cmds,
-                std::iter::once(("id", &id_prop)).chain(
-                    self.feature_props(i as usize)
-                        .iter()
-                        .map(|(k, v)| (*k as usize, &self.values[*v as usize]))
-                        .filter(|(k, v)| self.key_in_tiles[*k] && v.in_tiles())
-                        .map(|(k, v)| (self.keys[k].as_str(), v)),
-                ),
-            );
+            tags.clear();
+            tags.push(id_key);
+            tags.push(layer.value(&PropValue::Int(f.id)));
+            for &(k, v) in self.feature_props(i as usize) {
+                if k & IN_TILE == 0 {
+                    continue;
+                }
+                let k = usize::from(k & !IN_TILE);
+                let ki = match tile_key[k] {
+                    Some(ki) => ki,
+                    None => {
+                        let ki = layer.key(&self.keys[k]);
+                        tile_key[k] = Some(ki);
+                        ki
+                    }
+                };
+                let vi = *tile_value
+                    .entry(v)
+                    .or_insert_with(|| layer.value(&self.values[v as usize]));
+                tags.push(ki);
+                tags.push(vi);
+            }
+            layer.add_feature_tags(f.id.max(0) as u64, ty, enc.commands(), &tags);
             if layer.encoded_len() >= budget {
                 break;
             }
@@ -497,14 +549,26 @@ impl LayerData {
     }
 }
 
-/// Rounds to integer tile coordinates and drops repeated points.
-fn quantize(pts: &[Pt]) -> Vec<[i32; 2]> {
-    let mut out: Vec<[i32; 2]> = Vec::with_capacity(pts.len());
+/// Rounds to integer tile coordinates into `out` (cleared first) and drops repeated points.
+fn quantize_into(pts: &[Pt], out: &mut Vec<[i32; 2]>) {
+    out.clear();
     for p in pts {
         let q = [p[0].round() as i32, p[1].round() as i32];
         if out.last() != Some(&q) {
             out.push(q);
         }
     }
-    out
+}
+
+/// Twice the signed area of a ring of tile coordinates (shoelace, exact in integers).
+fn ring_area_i32(r: &[[i32; 2]]) -> i64 {
+    if r.len() < 3 {
+        return 0;
+    }
+    let mut s = 0i64;
+    for (i, a) in r.iter().enumerate() {
+        let b = r[(i + 1) % r.len()];
+        s += i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1]);
+    }
+    s
 }

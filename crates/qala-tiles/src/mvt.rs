@@ -1,7 +1,7 @@
 //! Mapbox Vector Tile 2.1 encoding, written by hand: the protobuf subset MVT needs is a
 //! handful of varints and length-delimited fields.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// A property value of a feature. Tiles carry the scalar ones (a list as comma-joined
 /// text); `Null` and `Json` (an object or array attribute, as JSON text) are kept for the
@@ -31,23 +31,26 @@ pub enum GeomType {
     Polygon = 3,
 }
 
-#[derive(Hash, PartialEq, Eq)]
-enum ValueKey {
-    Str(String),
-    Int(i64),
-    Double(u64),
-    Bool(bool),
-}
-
-fn value_key(v: &PropValue) -> ValueKey {
+/// Writes `v` as an MVT `Value` message (without its length prefix). Values equal in a
+/// tile (a list and its comma-joined text, a JSON text and the same string) write the same
+/// bytes, so the bytes are the key values are deduplicated by.
+fn encode_value(msg: &mut Vec<u8>, v: &PropValue) {
     match v {
-        PropValue::Str(s) => ValueKey::Str(s.clone()),
-        PropValue::Int(i) => ValueKey::Int(*i),
-        PropValue::Double(d) => ValueKey::Double(d.to_bits()),
-        PropValue::Bool(b) => ValueKey::Bool(*b),
-        PropValue::List(l) => ValueKey::Str(l.join(",")),
-        PropValue::Json(s) => ValueKey::Str(s.clone()),
-        PropValue::Null => ValueKey::Str(String::new()),
+        PropValue::Str(s) | PropValue::Json(s) => put_bytes(msg, 1, s.as_bytes()),
+        PropValue::List(l) => put_bytes(msg, 1, l.join(",").as_bytes()),
+        PropValue::Null => put_bytes(msg, 1, b""),
+        PropValue::Double(d) => {
+            put_key(msg, 3, 1);
+            msg.extend_from_slice(&d.to_le_bytes());
+        }
+        PropValue::Int(n) => {
+            put_key(msg, 4, 0);
+            put_varint(msg, *n as u64);
+        }
+        PropValue::Bool(b) => {
+            put_key(msg, 7, 0);
+            put_varint(msg, u64::from(*b));
+        }
     }
 }
 
@@ -116,6 +119,15 @@ impl GeomEncoder {
     pub fn is_empty(&self) -> bool {
         self.cmds.is_empty()
     }
+    /// Starts the next feature, keeping the buffer.
+    pub fn clear(&mut self) {
+        self.cmds.clear();
+        self.cx = 0;
+        self.cy = 0;
+    }
+    pub fn commands(&self) -> &[u32] {
+        &self.cmds
+    }
     pub fn into_commands(self) -> Vec<u32> {
         self.cmds
     }
@@ -126,11 +138,21 @@ pub struct LayerBuilder {
     name: String,
     keys: Vec<String>,
     key_idx: HashMap<String, u32>,
+    /// The encoded `values` entries (field 4), one after another.
     values: Vec<u8>,
-    value_idx: HashMap<ValueKey, u32>,
+    /// Per value index, where its `Value` message lies in `values`.
+    value_spans: Vec<(u32, u32)>,
+    /// `(hash of the message, value index)`: finds a value already written, by its bytes.
+    value_table: hashbrown::HashTable<(u64, u32)>,
+    value_hasher: foldhash::fast::RandomState,
+    value_scratch: Vec<u8>,
     features: Vec<u8>,
     count: usize,
     scratch: Vec<u8>,
+    /// Reused per feature: its tags, and the packed tags and commands.
+    tags: Vec<u32>,
+    packed_tags: Vec<u8>,
+    packed_cmds: Vec<u8>,
 }
 
 impl LayerBuilder {
@@ -138,16 +160,23 @@ impl LayerBuilder {
         LayerBuilder {
             name: name.to_owned(),
             keys: Vec::new(),
-            key_idx: HashMap::new(),
+            key_idx: HashMap::default(),
             values: Vec::new(),
-            value_idx: HashMap::new(),
+            value_spans: Vec::new(),
+            value_table: hashbrown::HashTable::new(),
+            value_hasher: foldhash::fast::RandomState::default(),
+            value_scratch: Vec::new(),
             features: Vec::new(),
             count: 0,
             scratch: Vec::new(),
+            tags: Vec::new(),
+            packed_tags: Vec::new(),
+            packed_cmds: Vec::new(),
         }
     }
 
-    fn key(&mut self, k: &str) -> u32 {
+    /// The index of key `k` in this layer's keys, added if new.
+    pub fn key(&mut self, k: &str) -> u32 {
         if let Some(&i) = self.key_idx.get(k) {
             return i;
         }
@@ -157,32 +186,30 @@ impl LayerBuilder {
         i
     }
 
-    fn value(&mut self, v: &PropValue) -> u32 {
-        let vk = value_key(v);
-        if let Some(&i) = self.value_idx.get(&vk) {
+    /// The index of value `v` in this layer's values, added if new.
+    pub fn value(&mut self, v: &PropValue) -> u32 {
+        use std::hash::BuildHasher;
+        let mut msg = std::mem::take(&mut self.value_scratch);
+        msg.clear();
+        encode_value(&mut msg, v);
+        let hash = self.value_hasher.hash_one(&msg[..]);
+        let (values, spans) = (&self.values, &self.value_spans);
+        let found = self.value_table.find(hash, |&(h, i)| {
+            let (start, len) = spans[i as usize];
+            h == hash && values[start as usize..(start + len) as usize] == msg[..]
+        });
+        if let Some(&(_, i)) = found {
+            self.value_scratch = msg;
             return i;
         }
-        let i = self.value_idx.len() as u32;
-        let mut msg = Vec::new();
-        match v {
-            PropValue::Str(s) | PropValue::Json(s) => put_bytes(&mut msg, 1, s.as_bytes()),
-            PropValue::List(l) => put_bytes(&mut msg, 1, l.join(",").as_bytes()),
-            PropValue::Null => put_bytes(&mut msg, 1, b""),
-            PropValue::Double(d) => {
-                put_key(&mut msg, 3, 1);
-                msg.extend_from_slice(&d.to_le_bytes());
-            }
-            PropValue::Int(n) => {
-                put_key(&mut msg, 4, 0);
-                put_varint(&mut msg, *n as u64);
-            }
-            PropValue::Bool(b) => {
-                put_key(&mut msg, 7, 0);
-                put_varint(&mut msg, u64::from(*b));
-            }
-        }
-        put_bytes(&mut self.values, 4, &msg);
-        self.value_idx.insert(vk, i);
+        let i = self.value_spans.len() as u32;
+        put_key(&mut self.values, 4, 2);
+        put_varint(&mut self.values, msg.len() as u64);
+        let start = self.values.len() as u32;
+        self.values.extend_from_slice(&msg);
+        self.value_spans.push((start, msg.len() as u32));
+        self.value_table.insert_unique(hash, (hash, i), |e| e.0);
+        self.value_scratch = msg;
         i
     }
 
@@ -194,31 +221,39 @@ impl LayerBuilder {
         commands: &[u32],
         props: impl IntoIterator<Item = (&'a str, &'a PropValue)>,
     ) {
-        let mut tags = Vec::new();
+        let mut tags = std::mem::take(&mut self.tags);
+        tags.clear();
         for (k, v) in props {
-            let ki = self.key(k);
-            let vi = self.value(v);
-            tags.push(ki);
-            tags.push(vi);
+            tags.push(self.key(k));
+            tags.push(self.value(v));
         }
+        self.add_feature_tags(id, ty, commands, &tags);
+        self.tags = tags;
+    }
+
+    /// Adds one feature whose tags (key index, value index, …) are already known, from
+    /// [`LayerBuilder::key`] and [`LayerBuilder::value`].
+    pub fn add_feature_tags(&mut self, id: u64, ty: GeomType, commands: &[u32], tags: &[u32]) {
         let mut msg = std::mem::take(&mut self.scratch);
         msg.clear();
         put_key(&mut msg, 1, 0);
         put_varint(&mut msg, id);
         if !tags.is_empty() {
-            let mut packed = Vec::with_capacity(tags.len() * 2);
+            let packed = &mut self.packed_tags;
+            packed.clear();
             for t in tags {
-                put_varint(&mut packed, u64::from(t));
+                put_varint(packed, u64::from(*t));
             }
-            put_bytes(&mut msg, 2, &packed);
+            put_bytes(&mut msg, 2, packed);
         }
         put_key(&mut msg, 3, 0);
         put_varint(&mut msg, ty as u64);
-        let mut packed = Vec::with_capacity(commands.len() * 2);
+        let packed = &mut self.packed_cmds;
+        packed.clear();
         for c in commands {
-            put_varint(&mut packed, u64::from(*c));
+            put_varint(packed, u64::from(*c));
         }
-        put_bytes(&mut msg, 4, &packed);
+        put_bytes(&mut msg, 4, packed);
         put_bytes(&mut self.features, 2, &msg);
         self.scratch = msg;
         self.count += 1;

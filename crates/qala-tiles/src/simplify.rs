@@ -11,14 +11,35 @@ use crate::geom::Pt;
 /// assert_eq!(s, vec![[0.0, 0.0], [2.0, 0.0], [3.0, 5.0]]);
 /// ```
 pub fn douglas_peucker(pts: &[Pt], tolerance: f64) -> Vec<Pt> {
+    let mut out = Vec::with_capacity(pts.len());
+    douglas_peucker_into(pts, tolerance, &mut Scratch::default(), &mut out);
+    out
+}
+
+/// Buffers [`douglas_peucker_into`] reuses from one call to the next.
+#[derive(Default)]
+pub struct Scratch {
+    keep: Vec<bool>,
+    stack: Vec<(usize, usize)>,
+}
+
+/// [`douglas_peucker`] into `out` (cleared first), with reused buffers: the tile cutter
+/// simplifies every line and ring of a tile.
+pub fn douglas_peucker_into(pts: &[Pt], tolerance: f64, scratch: &mut Scratch, out: &mut Vec<Pt>) {
+    out.clear();
     if pts.len() < 3 {
-        return pts.to_vec();
+        out.extend_from_slice(pts);
+        return;
     }
-    let mut keep = vec![false; pts.len()];
+    let keep = &mut scratch.keep;
+    keep.clear();
+    keep.resize(pts.len(), false);
     keep[0] = true;
     keep[pts.len() - 1] = true;
     let tol2 = tolerance * tolerance;
-    let mut stack = vec![(0usize, pts.len() - 1)];
+    let stack = &mut scratch.stack;
+    stack.clear();
+    stack.push((0usize, pts.len() - 1));
     while let Some((a, b)) = stack.pop() {
         if b <= a + 1 {
             continue;
@@ -37,7 +58,7 @@ pub fn douglas_peucker(pts: &[Pt], tolerance: f64) -> Vec<Pt> {
             stack.push((best, b));
         }
     }
-    pts.iter().zip(keep).filter_map(|(p, k)| k.then_some(*p)).collect()
+    out.extend(pts.iter().zip(keep.iter()).filter_map(|(p, k)| k.then_some(*p)));
 }
 
 fn seg_dist2(p: Pt, a: Pt, b: Pt) -> f64 {
