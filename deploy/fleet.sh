@@ -10,6 +10,12 @@
 #     └── qala serve :18083 ┘  waiting for it to replay the primary's writes
 #   PostgreSQL 15 primary :56432 ──streaming replication (pg_basebackup -R)──▶ replica :56433
 #
+# Active health checks: open-source nginx has none (its max_fails only notices a replica
+# after a request to it failed), so `start` also runs a loop that asks every replica's
+# /readyz each second and takes a replica that is not ready out of nginx's upstreams
+# (`down`, then a graceful reload), and puts it back once ready: a restarted replica gets
+# no traffic while it loads its layers. Transitions are logged in $FLEET_DIR/logs/health.log.
+#
 # Usage: deploy/fleet.sh start | stop [--purge] | status | kill N | restart N | nginx-upstreams N
 #   FLEET_SCALE=N   also load `qala synth --scale N` (default: the fixtures only)
 #   QALA_BIN=path   the qala binary (default target/release/qala, else target/debug/qala)
@@ -147,11 +153,14 @@ stop_qala() {
   rm -f "$RUN/qala-$i.pid"
 }
 
-# nginx_conf N: nginx balancing over the first N replicas.
+# nginx_conf N [DOWN]: nginx balancing over the first N replicas; those whose index is in
+# the space-separated list DOWN are marked down (not ready, per the health loop).
 nginx_conf() {
-  local n=$1 servers="" i
+  local n=$1 down=" ${2:-} " servers="" i mark
   for ((i = 0; i < n; i++)); do
-    servers+="    server 127.0.0.1:${QALA_PORTS[$i]} max_fails=1 fail_timeout=2s;"$'\n'
+    mark=""
+    [[ "$down" == *" $i "* ]] && mark=" down"
+    servers+="    server 127.0.0.1:${QALA_PORTS[$i]} max_fails=1 fail_timeout=2s$mark;"$'\n'
   done
   local user_line=""
   [ "$(id -u)" = 0 ] && user_line="user nobody nogroup;"
@@ -214,7 +223,8 @@ CONF
 start_nginx() {
   local n=${1:-${#QALA_PORTS[@]}}
   mkdir -p "$FLEET/nginx"/{logs,run,cache,tmp}
-  nginx_conf "$n"
+  echo "$n" >"$FLEET/nginx/upstreams"
+  nginx_conf "$n" "${2:-}"
   [ "$(id -u)" = 0 ] && chown -R nobody "$FLEET/nginx/cache" "$FLEET/nginx/tmp"
   if [ -f "$FLEET/nginx/run/nginx.pid" ] && kill -0 "$(cat "$FLEET/nginx/run/nginx.pid")" 2>/dev/null; then
     nginx -p "$FLEET/nginx/" -c nginx.conf -s reload
@@ -222,6 +232,41 @@ start_nginx() {
     # A fresh nginx starts with an empty tile cache (its index lives in its memory).
     rm -rf "${FLEET:?}/nginx/cache/"*
     nginx -p "$FLEET/nginx/" -c nginx.conf
+  fi
+}
+
+# health_loop: the active health check (see the header). Runs until killed.
+health_loop() {
+  local prev="" now n i code
+  while true; do
+    n=$(cat "$FLEET/nginx/upstreams" 2>/dev/null || echo "${#QALA_PORTS[@]}")
+    now=""
+    for ((i = 0; i < n; i++)); do
+      code=$(curl -s -m 1 -o /dev/null -w '%{http_code}' "http://127.0.0.1:${QALA_PORTS[$i]}/readyz" || true)
+      [ "$code" = 200 ] || now+="$i "
+    done
+    # Never every replica down: nginx would have nowhere to send anything, while its
+    # passive checks still try each one.
+    if [ "$now" != "$prev" ] && [ "$(wc -w <<<"$now")" -lt "$n" ]; then
+      if start_nginx "$n" "$now"; then
+        echo "$(date -u +%FT%T.%3NZ) not ready: ${now:-none}; nginx upstreams rewritten"
+        prev=$now
+      fi
+    fi
+    sleep "${FLEET_HEALTH_INTERVAL_S:-1}"
+  done
+}
+
+start_health() {
+  stop_health
+  setsid "$0" health-loop >>"$LOGS/health.log" 2>&1 </dev/null &
+  echo $! >"$RUN/health.pid"
+}
+
+stop_health() {
+  if [ -f "$RUN/health.pid" ]; then
+    kill "$(cat "$RUN/health.pid")" 2>/dev/null || true
+    rm -f "$RUN/health.pid"
   fi
 }
 
@@ -245,9 +290,11 @@ case "$cmd" in
     for i in "${!QALA_PORTS[@]}"; do start_qala "$i"; done
     for i in "${!QALA_PORTS[@]}"; do wait_ready "$i"; done
     start_nginx "${#QALA_PORTS[@]}"
+    start_health
     say "up: http://127.0.0.1:$NGINX_PORT (primary $PRIMARY_PORT, replica $REPLICA_PORT, qala ${QALA_PORTS[*]})"
     ;;
   stop)
+    stop_health
     stop_nginx
     for i in "${!QALA_PORTS[@]}"; do stop_qala "$i"; done
     for d in replica primary; do
@@ -270,6 +317,7 @@ case "$cmd" in
   kill) stop_qala "$1" KILL ;;
   restart) start_qala "$1"; wait_ready "$1" ;;
   nginx-upstreams) start_nginx "$1" ;;
+  health-loop) health_loop ;;
   url) case "${1:-primary}" in primary) PRIMARY_URL ;; replica) REPLICA_URL ;; esac ;;
   *) die "usage: deploy/fleet.sh start | stop [--purge] | status | kill N | restart N | nginx-upstreams N | url primary|replica" ;;
 esac

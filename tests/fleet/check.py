@@ -21,6 +21,7 @@ QALA = os.environ["QALA_BIN"]
 NGINX = "http://127.0.0.1:18080"
 PORTS = [18081, 18082, 18083]
 SLUG = "fleet-test-lanes"
+FLEET_DIR = os.environ["FLEET_DIR"]
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -94,6 +95,20 @@ def tile_path(z, lon, lat):
     x = int((lon + 180) / 360 * n)
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
     return f"{z}/{x}/{y}"
+
+
+def replica_marked_down(i):
+    with open(os.path.join(FLEET_DIR, "nginx", "nginx.conf")) as f:
+        return f"127.0.0.1:{PORTS[i]} max_fails=1 fail_timeout=2s down;" in f.read()
+
+
+def wait_for(cond, limit_s=10):
+    end = time.time() + limit_s
+    while time.time() < end:
+        if cond():
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def main():
@@ -170,10 +185,14 @@ def main():
         t.join()
     bad = [(p, s) for p, s in results if s not in (200, 304)]
     check(len(results) > 50 and not bad, f"{len(results)} requests through nginx while replica 1 was killed: none failed {bad[:5]}")
+    # The active health check took it out of nginx's upstreams.
+    check(wait_for(lambda: replica_marked_down(1)), "the health loop marked the killed replica down in nginx's upstreams")
 
-    # The killed replica comes back and holds the same versions as the others.
+    # The killed replica comes back, holds the same versions as the others, and the health
+    # loop puts it back.
     subprocess.run([FLEET, "restart", "1"], check=True)
     check(held(PORTS[1]) == held(PORTS[0]), "the restarted replica holds the same versions as the others")
+    check(wait_for(lambda: not replica_marked_down(1)), "once ready, the health loop put the replica back")
     return 0
 
 
