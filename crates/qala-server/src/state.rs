@@ -331,6 +331,7 @@ impl AppState {
         // at once: until they are in memory, PostGIS cuts their tiles and the database
         // answers their items.
         self.list_new_layers(&rows);
+        self.extents_from_database(pool, &to_load);
         let mut loads = futures::stream::iter(to_load)
             .map(|(slug, kind, v)| self.load_layer(pool, slug, kind, v))
             .buffer_unordered(LOAD_CONCURRENCY);
@@ -355,12 +356,19 @@ impl AppState {
                 self.tiles.remove_layer(&summary.slug);
                 changed += 1;
             }
-            let bbox_wgs84 = self.tiles.layer(&summary.slug).and_then(|d| d.bbox_3857()).map(|b| {
-                let (x0, y0) = qala_tiles::mercator::to_4326(b[0], b[1]);
-                let (x1, y1) = qala_tiles::mercator::to_4326(b[2], b[3]);
-                [x0, y0, x1, y1]
-            });
             let data = self.tiles.layer(&summary.slug);
+            let bbox_wgs84 = match data.as_ref().and_then(|d| d.bbox_3857()) {
+                Some(b) => {
+                    let (x0, y0) = qala_tiles::mercator::to_4326(b[0], b[1]);
+                    let (x1, y1) = qala_tiles::mercator::to_4326(b[2], b[3]);
+                    Some([x0, y0, x1, y1])
+                }
+                // Not in memory: the extent PostGIS gave for the same version, if any.
+                None => before
+                    .iter()
+                    .find(|b| b.summary.slug == summary.slug && b.summary.layer_version_id == summary.layer_version_id)
+                    .and_then(|b| b.bbox_wgs84),
+            };
             let date_extent = match (before.iter().find(|b| b.summary.slug == summary.slug), &data) {
                 (Some(b), Some(d)) if b.summary.layer_version_id == Some(d.version_id) => b.date_extent.clone(),
                 (_, Some(d)) => crate::memory::date_extent(kind, d),
@@ -421,6 +429,44 @@ impl AppState {
         }
     }
 
+    /// Layers listed before their data is in memory get their extent from PostGIS meanwhile,
+    /// in the background (`ST_Extent` over a million rows takes about a second), so that a
+    /// collection shows its extent while it loads. Memory's extent replaces it once loaded.
+    fn extents_from_database(&self, pool: &PgPool, layers: &[(String, qala_core::LayerKind, i64)]) {
+        let missing: Vec<(String, qala_core::LayerKind, i64)> = layers
+            .iter()
+            .filter(|(slug, _, _)| self.layer_info(slug).is_some_and(|l| l.bbox_wgs84.is_none()))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let (s, pool) = (self.clone(), pool.clone());
+        tokio::spawn(async move {
+            for (slug, kind, v) in missing {
+                match qala_store::features::version_extent(&pool, kind, v).await {
+                    Ok(Some(bb)) => s.set_extent_if_missing(&slug, v, bb),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(%slug, layer_version_id = v, error = %crate::error::chain(&e), "cannot read a layer's extent from the database")
+                    }
+                }
+            }
+        });
+    }
+
+    fn set_extent_if_missing(&self, slug: &str, v: i64, bb: [f64; 4]) {
+        if let Ok(mut c) = self.catalogue.write()
+            && let Some(i) = c
+                .iter()
+                .position(|l| l.summary.slug == slug && l.summary.layer_version_id == Some(v) && l.bbox_wgs84.is_none())
+        {
+            let mut next = (**c).clone();
+            next[i].bbox_wgs84 = Some(bb);
+            *c = Arc::new(next);
+        }
+    }
+
     /// A state that serves at once: the catalogue and the indicator definitions are read
     /// (milliseconds), the layers are not — start [`AppState::keep_in_step`] (its first sync
     /// loads them, layer by layer; PostGIS cuts the tiles of those still loading) and
@@ -433,6 +479,11 @@ impl AppState {
         let s = AppState::with_replica(pool, replica, config);
         let rows = qala_store::catalogue::list_layers(&s.pool).await?;
         s.list_new_layers(&rows);
+        let listed: Vec<(String, qala_core::LayerKind, i64)> = rows
+            .iter()
+            .filter_map(|r| Some((r.slug.clone(), r.kind.parse().ok()?, r.layer_version_id?)))
+            .collect();
+        s.extents_from_database(&s.pool.clone(), &listed);
         match crate::governed::load(&s.pool).await {
             Ok(g) => {
                 if let Ok(mut cur) = s.governance.write() {

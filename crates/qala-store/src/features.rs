@@ -567,6 +567,29 @@ pub async fn database_tile(
     Ok(bytes.unwrap_or_default())
 }
 
+/// The extent of layer version `layer_version_id` in lon/lat (`[min_x, min_y, max_x,
+/// max_y]`), from PostGIS (`ST_Extent`, which reads each geometry's stored box: it holds
+/// every feature, rounded outwards to float4), `None` when it has no geometry.
+pub async fn version_extent(
+    pool: &PgPool,
+    kind: LayerKind,
+    layer_version_id: i64,
+) -> Result<Option<[f64; 4]>, StoreError> {
+    let sql = format!(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+         FROM (SELECT ST_Extent(geom)::box3d AS e FROM {table} WHERE layer_version_id = $1) s",
+        table = kind.table(),
+    );
+    let mut tx = begin(pool, true).await?;
+    let row: (Option<f64>, Option<f64>, Option<f64>, Option<f64>) =
+        sqlx::query_as(&sql).bind(layer_version_id).fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(match row {
+        (Some(a), Some(b), Some(c), Some(d)) => Some([a, b, c, d]),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

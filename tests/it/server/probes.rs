@@ -148,6 +148,21 @@ async fn listening_at_once_cuts_tiles_in_postgis_until_the_layers_are_in_memory(
     for slug in served.keys() {
         assert!(listed.contains(&slug.as_str()), "{slug} not in {listed:?}");
     }
+    // Their extents come from PostGIS meanwhile (in the background: wait for them).
+    let mut db_extents = BTreeMap::new();
+    for slug in served.keys() {
+        let mut tries = 0;
+        let bbox = loop {
+            let c = app.get(&format!("/collections/{slug}")).await.json();
+            if let Some(b) = c["extent"]["spatial"]["bbox"][0].as_array() {
+                break b.iter().map(|v| v.as_f64().unwrap()).collect::<Vec<f64>>();
+            }
+            tries += 1;
+            assert!(tries < 200, "{slug}: no extent while loading: {c}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        db_extents.insert(slug.clone(), bbox);
+    }
 
     // Central Almaty at z15, every served layer: PostGIS's tile now, memory's after the sync.
     let at = super::http::tile_at(15, 76.945, 43.238);
@@ -193,4 +208,29 @@ async fn listening_at_once_cuts_tiles_in_postgis_until_the_layers_are_in_memory(
     }
     let h = app.get("/health").await.json();
     assert_eq!(h["layers_loading"], 0, "{h}");
+    // Memory's extent replaced PostGIS's: the same box, but for PostGIS's float4 rounding
+    // (outwards, so the database's box holds memory's).
+    for (slug, db) in &db_extents {
+        let c = app.get(&format!("/collections/{slug}")).await.json();
+        let mem: Vec<f64> = c["extent"]["spatial"]["bbox"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        for i in 0..4 {
+            assert!(
+                (mem[i] - db[i]).abs() < 1e-4,
+                "{slug}: extent {mem:?} in memory, {db:?} from PostGIS"
+            );
+        }
+        assert!(
+            db[0] <= mem[0] + 1e-9 && db[1] <= mem[1] + 1e-9,
+            "{slug}: {db:?} holds {mem:?}"
+        );
+        assert!(
+            db[2] >= mem[2] - 1e-9 && db[3] >= mem[3] - 1e-9,
+            "{slug}: {db:?} holds {mem:?}"
+        );
+    }
 }
