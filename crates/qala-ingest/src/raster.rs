@@ -1,5 +1,10 @@
-//! GeoTIFF population rasters (WorldPop and the like): every pixel with residents becomes
-//! one population cell, its square's corners reprojected to WGS84.
+//! GeoTIFF rasters: population (WorldPop and the like), where every pixel with residents
+//! becomes one population cell, and elevation (a DEM, metres), where every pixel with data
+//! becomes one elevation cell; each cell is its pixel's square, corners reprojected to WGS84.
+//!
+//! An elevation raster must say which value means "no data" (a height of 0 m is a height)
+//! and have exactly one band of real numbers; a population raster may lack a nodata value
+//! (zero and negative pixels hold no residents).
 
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 use geo_types::{Geometry, LineString, MultiPolygon, Polygon, coord};
@@ -30,11 +35,11 @@ impl RasterSource {
     pub fn open(staged: StagedInput, opts: &IngestOptions) -> Result<RasterSource, IngestError> {
         crate::gdal_env::init();
         let name = staged.name.clone();
-        if !matches!(opts.kind, LayerKind::PopulationCell) {
+        if !matches!(opts.kind, LayerKind::PopulationCell | LayerKind::Elevation) {
             return Err(IngestError::KindNotInFormat {
                 name,
                 kind: opts.kind.name(),
-                format: "GeoTIFF (rasters load as population_cell layers)",
+                format: "GeoTIFF (rasters load as population_cell or elevation layers)",
             });
         }
         let drivers = ["GTiff"];
@@ -55,11 +60,24 @@ impl RasterSource {
         check_size(&ds, &name, &opts.limits)?;
         let (reproject, crs_note) = match (&opts.crs, ds.spatial_ref()) {
             (Some(user), _) => (Reprojector::from_user(user)?, Some("from --crs".to_owned())),
-            (None, Ok(sr)) => (Reprojector::from_spatial_ref(&sr, &name)?, None),
+            (None, Ok(sr)) => match Reprojector::from_spatial_ref(&sr, &name) {
+                Ok(r) => (r, None),
+                // Name the file: the CRS alone does not say which upload it came with.
+                Err(IngestError::UnknownCrs { crs, source }) => {
+                    return Err(IngestError::UnknownCrs {
+                        crs: format!("{crs} (the CRS of {name})"),
+                        source,
+                    });
+                }
+                Err(e) => return Err(e),
+            },
             (None, Err(_)) => return Err(IngestError::NoCrs { name }),
         };
         if ds.geo_transform().is_err() {
             return Err(IngestError::NoCrs { name });
+        }
+        if opts.kind == LayerKind::Elevation {
+            check_elevation_band(&ds, &name)?;
         }
         Ok(RasterSource {
             staged,
@@ -79,7 +97,7 @@ impl RasterSource {
     }
 
     /// Reads band 1 in blocks of at most [`READ_PIXELS`] pixels (whole rows); pixels with
-    /// no data, zero or negative values are not cells. Checks `opts.cancel` per block and
+    /// no data are not cells, nor (population) are zero or negative ones. Checks `opts.cancel` per block and
     /// every [`CHECK_EVERY`] pixels within one.
     pub fn read(&self, opts: &IngestOptions, sink: &mut dyn FeatureSink) -> Result<ReadSummary, IngestError> {
         let name = &self.staged.name;
@@ -98,6 +116,7 @@ impl RasterSource {
         let band = self.ds.rasterband(1).map_err(gdal_err)?;
         let gt = self.ds.geo_transform().map_err(gdal_err)?;
         let nodata = band.no_data_value();
+        let elevation = opts.kind == LayerKind::Elevation;
         let (w, h) = self.ds.raster_size();
         let total = Some((w as u64) * (h as u64));
         let mut summary = ReadSummary::default();
@@ -116,13 +135,16 @@ impl RasterSource {
                 if i % CHECK_EVERY == CHECK_EVERY - 1 {
                     opts.cancel.check(name)?;
                 }
-                if nodata.is_some_and(|nd| v == nd || (nd.is_nan() && v.is_nan())) || v.is_nan() || v <= 0.0 {
+                if nodata.is_some_and(|nd| v == nd || (nd.is_nan() && v.is_nan()))
+                    || v.is_nan()
+                    || (!elevation && v <= 0.0)
+                {
                     continue;
                 }
                 let (x, y) = (i % w, y0 + i / w);
                 let row = (y as u64) * (w as u64) + x as u64 + 1;
                 summary.rows += 1;
-                let cell = self.cell(&gt, x, y, v, row, &mut problems);
+                let cell = self.cell(&gt, x, y, v, row, elevation, &mut problems);
                 let bad = problems.iter().any(Problem::is_error);
                 for p in problems.drain(..) {
                     match p.severity {
@@ -144,7 +166,9 @@ impl RasterSource {
         Ok(summary)
     }
 
-    /// The population cell of pixel (x, y) holding `v` residents, reprojected and checked.
+    /// The cell of pixel (x, y) holding `v` (residents, or metres for `elevation`),
+    /// reprojected and checked.
+    #[allow(clippy::too_many_arguments)]
     fn cell(
         &self,
         gt: &[f64; 6],
@@ -152,6 +176,7 @@ impl RasterSource {
         y: usize,
         v: f64,
         row: u64,
+        elevation: bool,
         problems: &mut Vec<Problem>,
     ) -> Option<Feature> {
         let at = |px: f64, py: f64| coord! {x: gt[0] + px * gt[1] + py * gt[2], y: gt[3] + px * gt[4] + py * gt[5]};
@@ -178,7 +203,17 @@ impl RasterSource {
             }
         };
         check::check_wgs84(row, &cell, problems);
-        if !v.is_finite() || v > 1e7 {
+        if elevation {
+            if !(-500.0..=9000.0).contains(&v) {
+                problems.push(Problem::error(
+                    row,
+                    "elevation_m",
+                    v.to_string(),
+                    ProblemCode::OutOfRange,
+                    "not a plausible ground height (-500 to 9000 m); is the nodata value set?",
+                ));
+            }
+        } else if !v.is_finite() || v > 1e7 {
             problems.push(Problem::error(
                 row,
                 "residents",
@@ -195,6 +230,31 @@ impl RasterSource {
             values: vec![Value::Float(v)],
             props,
         })
+    }
+}
+
+/// An elevation raster has one band of real numbers and a nodata value.
+fn check_elevation_band(ds: &Dataset, name: &str) -> Result<(), IngestError> {
+    let unsupported = |what: String| {
+        Err(IngestError::RasterBandUnsupported {
+            name: name.to_owned(),
+            what,
+        })
+    };
+    let bands = ds.raster_count();
+    if bands != 1 {
+        return unsupported(format!("the raster has {bands} bands"));
+    }
+    let band = ds.rasterband(1).map_err(|source| IngestError::Gdal {
+        name: name.to_owned(),
+        source,
+    })?;
+    if band.band_type() == gdal::raster::GdalDataType::Unknown {
+        return unsupported("its band does not hold real numbers (complex or unknown pixel type)".into());
+    }
+    match band.no_data_value() {
+        Some(_) => Ok(()),
+        None => Err(IngestError::RasterWithoutNodata { name: name.to_owned() }),
     }
 }
 
