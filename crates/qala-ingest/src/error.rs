@@ -57,6 +57,10 @@ pub enum IngestError {
         #[source]
         source: proj::ProjCreateError,
     },
+    #[error(
+        "{name}: its coordinate reference system {crs:?} cannot be placed on the Earth (a local grid, or one PROJ cannot transform to lon/lat); pass --crs with the real one, e.g. --crs EPSG:32643"
+    )]
+    LocalCrs { name: String, crs: String },
     #[error("{name}: the file's CRS cannot be turned into a PROJ definition")]
     BadFileCrs {
         name: String,
@@ -128,7 +132,7 @@ impl IngestError {
             IngestError::NoSuchLayer { .. } => "no_such_layer",
             IngestError::SeveralLayers { .. } => "several_layers",
             IngestError::NoCrs { .. } => "no_crs",
-            IngestError::UnknownCrs { .. } => "unknown_crs",
+            IngestError::UnknownCrs { .. } | IngestError::LocalCrs { .. } => "unknown_crs",
             IngestError::BadFileCrs { .. } => "bad_file_crs",
             IngestError::BadMapping(_) => "bad_mapping",
             IngestError::KindNotInFormat { .. } => "kind_not_in_format",

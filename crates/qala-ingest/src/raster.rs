@@ -419,6 +419,142 @@ mod tests {
         b
     }
 
+    /// A small GeoTIFF for the elevation checks: `bands` bands of type `T`, a nodata value
+    /// when given, a CRS from WKT when given.
+    fn small_tiff<T: gdal::raster::GdalType + Copy + Default>(
+        dir: &Path,
+        name: &str,
+        bands: usize,
+        nodata: Option<f64>,
+        wkt: Option<&str>,
+    ) -> PathBuf {
+        let path = dir.join(name);
+        let drv = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut ds = drv.create_with_band_type::<T, _>(&path, 3, 2, bands).unwrap();
+        // UTM 43N metres over Almaty, 100 m pixels.
+        ds.set_geo_transform(&[640_000.0, 100.0, 0.0, 4_790_000.0, 0.0, -100.0])
+            .unwrap();
+        if let Some(wkt) = wkt {
+            ds.set_projection(wkt).unwrap();
+        }
+        for b in 1..=bands {
+            let mut band = ds.rasterband(b).unwrap();
+            if let Some(nd) = nodata {
+                band.set_no_data_value(Some(nd)).unwrap();
+            }
+        }
+        drop(ds);
+        path
+    }
+
+    fn elevation_options() -> IngestOptions {
+        IngestOptions {
+            kind: LayerKind::Elevation,
+            ..options(Cancel::new())
+        }
+    }
+
+    struct Keep(Vec<Feature>);
+    impl FeatureSink for Keep {
+        fn feature(&mut self, f: Feature) -> Result<(), IngestError> {
+            self.0.push(f);
+            Ok(())
+        }
+        fn problem(&mut self, p: Problem) {
+            panic!("unexpected problem {p:?}");
+        }
+        fn key(&mut self, _: u64, _: qala_core::Value) -> Result<(), IngestError> {
+            Err(IngestError::SinkClosed)
+        }
+    }
+
+    #[test]
+    fn an_elevation_raster_loads_heights_and_skips_nodata() {
+        let dir = tempfile::tempdir().unwrap();
+        let utm = gdal::spatial_ref::SpatialRef::from_epsg(32643)
+            .unwrap()
+            .to_wkt()
+            .unwrap();
+        let path = small_tiff::<f32>(dir.path(), "dem.tif", 1, Some(-9999.0), Some(&utm));
+        {
+            let ds = Dataset::open_ex(
+                &path,
+                DatasetOptions {
+                    open_flags: GdalOpenFlags::GDAL_OF_UPDATE,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let mut band = ds.rasterband(1).unwrap();
+            // A height of 0 m and a negative one are heights; -9999 is missing.
+            let mut buf = gdal::raster::Buffer::new((3, 2), vec![650.5f32, 0.0, -9999.0, 700.0, -12.0, 1000.0]);
+            band.write((0, 0), (3, 2), &mut buf).unwrap();
+        }
+        let opts = elevation_options();
+        let opened = crate::open(&path, "dem.tif", &opts).unwrap();
+        let mut keep = Keep(Vec::new());
+        let summary = opened.read(&opts, &mut keep).unwrap();
+        assert_eq!(summary.accepted, 5);
+        let heights: Vec<f64> = keep
+            .0
+            .iter()
+            .map(|f| match f.values[0] {
+                Value::Float(v) => v,
+                ref v => panic!("{v:?}"),
+            })
+            .collect();
+        assert_eq!(heights, vec![650.5, 0.0, 700.0, -12.0, 1000.0]);
+        // Cells in lon/lat over Almaty.
+        let Geometry::MultiPolygon(m) = &keep.0[0].geometry else {
+            panic!()
+        };
+        let c = m.0[0].exterior().0[0];
+        assert!((76.0..78.0).contains(&c.x) && (43.0..43.5).contains(&c.y), "{c:?}");
+    }
+
+    #[test]
+    fn bad_elevation_rasters_are_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let utm = gdal::spatial_ref::SpatialRef::from_epsg(32643)
+            .unwrap()
+            .to_wkt()
+            .unwrap();
+        let local = r#"LOCAL_CS["site grid",LOCAL_DATUM["site",0],UNIT["metre",1],AXIS["X",EAST],AXIS["Y",NORTH]]"#;
+        let cases: Vec<(PathBuf, &str, &str)> = vec![
+            (
+                small_tiff::<f32>(dir.path(), "no_nodata.tif", 1, None, Some(&utm)),
+                "raster_without_nodata",
+                "declares no nodata value",
+            ),
+            (
+                small_tiff::<f32>(dir.path(), "rgb.tif", 3, Some(0.0), Some(&utm)),
+                "raster_band_unsupported",
+                "3 bands",
+            ),
+            (
+                small_tiff::<f32>(dir.path(), "no_crs.tif", 1, Some(-9999.0), None),
+                "no_crs",
+                "says nothing about its coordinate reference system",
+            ),
+            (
+                small_tiff::<f32>(dir.path(), "local.tif", 1, Some(-9999.0), Some(local)),
+                "unknown_crs",
+                "cannot be placed on the Earth",
+            ),
+        ];
+        for (path, code, want) in cases {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let err = crate::open(&path, &name, &elevation_options()).unwrap_err();
+            let msg = err.to_string();
+            eprintln!("{name}: {code}: {msg}");
+            assert_eq!(err.code(), code, "{name}: {msg}");
+            assert!(msg.contains(&name) && msg.contains(want), "{msg}");
+        }
+        // A population raster keeps working without a nodata value.
+        let pop = small_tiff::<f32>(dir.path(), "pop.tif", 1, None, Some(&utm));
+        assert!(crate::open(&pop, "pop.tif", &options(Cancel::new())).is_ok());
+    }
+
     /// Issue 11: 2,000,000,000 × 1 aborted the process allocating a 16 GB row; 1 ×
     /// 2,000,000,000 pinned a core for minutes. Both are refused at open, in microseconds.
     #[test]
