@@ -154,11 +154,12 @@ pub fn elevation_raster(city: &CityInputs, seed: u64, path: &Path) -> Result<Ele
         .map_err(gdal_err)?;
     ds.set_metadata_item("SYNTHETIC", &format!("qala synth --seed {seed}: not a survey"), "")
         .map_err(gdal_err)?;
-    let mut band = ds.rasterband(1).map_err(gdal_err)?;
-    band.set_no_data_value(Some(NODATA)).map_err(gdal_err)?;
-    let mut buf = Buffer::new((width, height), values);
-    band.write((0, 0), (width, height), &mut buf).map_err(gdal_err)?;
-    drop(band);
+    {
+        let mut band = ds.rasterband(1).map_err(gdal_err)?;
+        band.set_no_data_value(Some(NODATA)).map_err(gdal_err)?;
+        let mut buf = Buffer::new((width, height), values);
+        band.write((0, 0), (width, height), &mut buf).map_err(gdal_err)?;
+    }
     ds.flush_cache().map_err(gdal_err)?;
     drop(ds);
     Ok(ElevationRaster {
