@@ -8,8 +8,9 @@
 -- two settings:
 --   qala.lts_rules     the ruleset JSON (sql/indicators/lts_rules.json)
 --   qala.lts_scenario  existing | under_construction | plan
--- Leaves ref_lts(way, class, facility, rule, lts) with ref_lts_road(way, row, …) for checks,
--- and the low-stress graph ref_lts_edge(id, way, source, target, cost, geom).
+-- Leaves ref_lts(way, class, facility, rule, lts, lts_before_slope, gradient_pct, climb_m,
+-- slope_rule) with ref_lts_road(way, row, …) for checks, and the low-stress graph
+-- ref_lts_edge(id, way, source, target, cost, geom).
 --
 -- Rules shared with the engine:
 -- - every way of the roads layer is classified by the first rule (in file order) whose
@@ -19,10 +20,17 @@
 -- - a lane of the scenario runs along a way when the points at 10 %, 50 % and 90 % of each
 --   of the way's parts are within 15 m of a lane; the facility is that of the lane nearest
 --   the 50 % point of the first part (a facility the ruleset does not list counts as none);
+-- - only where a layer is bound to the role `elevation` (crates/qala-engine/src/elevation.rs):
+--   a cell stands for its UTM centroid; the height at a point is the 1/d²-weighted mean of
+--   the 4 nearest centroids within 200 m (a centroid within 1 mm gives its own height; none
+--   in reach, no height); a way's climb is the sum over its lines of |height(last vertex) -
+--   height(first vertex)|, its gradient 100 × climb / length, none if an end has no height;
+--   the first slope rule (file order) whose gradient_pct interval holds the gradient and
+--   whose min_length_m the way's length reaches adds its levels, capped at 4;
 -- - the low-stress graph is network_graph.sql's graph over the ways at LTS <= 2.
 CREATE EXTENSION IF NOT EXISTS pgrouting;
 DROP TABLE IF EXISTS ref_lts_rules, ref_lts_road, ref_lts_lane, ref_lts_sample, ref_lts, ref_lts_vertex,
-    ref_lts_node, ref_lts_edge, ref_lts_comp;
+    ref_lts_node, ref_lts_edge, ref_lts_comp, ref_lts_elev, ref_lts_end, ref_lts_gradient;
 
 CREATE TEMP TABLE ref_lts_rules AS SELECT current_setting('qala.lts_rules')::jsonb AS r;
 
@@ -46,6 +54,32 @@ WHERE GeometryType(d.geom) = 'LINESTRING';
 -- Looked up per way below: without the index each lookup scans every sample.
 CREATE INDEX ON ref_lts_sample (way);
 ANALYZE ref_lts_road, ref_lts_lane, ref_lts_sample;
+
+-- Heights: the bound elevation layer's cells as UTM centroids (none without a binding).
+CREATE TEMP TABLE ref_lts_elev AS
+SELECT e.elevation_id AS id, e.elevation_m AS z, ST_Centroid(ST_Transform(e.geom, 32643)) AS pt
+FROM elevation e JOIN ref_binding b ON b.role = 'elevation' AND b.layer_version_id = e.layer_version_id;
+CREATE INDEX ON ref_lts_elev USING gist (pt);
+ANALYZE ref_lts_elev;
+
+CREATE OR REPLACE FUNCTION pg_temp.ref_height(p geometry) RETURNS float8 LANGUAGE sql STABLE AS $$
+    WITH n AS (SELECT e.id, e.z, ST_Distance(e.pt, p) AS d FROM ref_lts_elev e ORDER BY e.pt <-> p LIMIT 4),
+         r AS (SELECT * FROM n WHERE d <= 200)
+    SELECT CASE WHEN (SELECT min(d) FROM r) < 1e-3 THEN (SELECT z FROM r ORDER BY d, id LIMIT 1)
+                ELSE (SELECT sum((1 / (d * d)) * z) / sum(1 / (d * d)) FROM r) END
+$$;
+
+CREATE TEMP TABLE ref_lts_end AS
+SELECT w.way, d.path[1] AS part, ST_Length(d.geom) AS len,
+       pg_temp.ref_height(ST_StartPoint(d.geom)) AS z0, pg_temp.ref_height(ST_EndPoint(d.geom)) AS z1
+FROM ref_lts_road w, ST_Dump(w.g) d
+WHERE GeometryType(d.geom) = 'LINESTRING' AND EXISTS (SELECT 1 FROM ref_lts_elev);
+
+CREATE TEMP TABLE ref_lts_gradient AS
+SELECT way, 100 * sum(abs(z1 - z0)) / sum(len) AS pct, sum(abs(z1 - z0)) AS climb, sum(len) AS len
+FROM ref_lts_end
+GROUP BY way
+HAVING bool_and(z0 IS NOT NULL AND z1 IS NOT NULL) AND sum(len) > 0;
 
 CREATE TEMP TABLE ref_lts AS
 -- Materialised: inlined, the facility subqueries ran once per reference to the column.
@@ -73,9 +107,9 @@ WITH facility AS MATERIALIZED (
     SELECT way, class, facility, (dflt ->> 'max_speed_kmh')::float8 AS speed,
            (dflt ->> 'lanes')::float8 / CASE WHEN (dflt ->> 'oneway')::boolean THEN 1 ELSE 2 END AS per_dir
     FROM tagged
-)
+), classified AS (
 SELECT m.way, m.class, m.facility,
-       COALESCE(rule ->> 'id', 'no_rule') AS rule, COALESCE((rule ->> 'lts')::int, 4) AS lts
+       COALESCE(rule ->> 'id', 'no_rule') AS rule, COALESCE((rule ->> 'lts')::int, 4) AS base
 FROM measured m
 LEFT JOIN LATERAL (
     SELECT x.rule FROM ref_lts_rules, jsonb_array_elements(r -> 'rules') WITH ORDINALITY x(rule, ord)
@@ -86,7 +120,22 @@ LEFT JOIN LATERAL (
       AND (x.rule #> '{lanes_per_direction,over}' IS NULL OR m.per_dir > (x.rule #>> '{lanes_per_direction,over}')::float8)
       AND (x.rule #> '{lanes_per_direction,upto}' IS NULL OR m.per_dir <= (x.rule #>> '{lanes_per_direction,upto}')::float8)
     ORDER BY x.ord LIMIT 1
-) pick ON true;
+) pick ON true
+)
+SELECT c.way, c.class, c.facility, c.rule,
+       LEAST(4, c.base + COALESCE((sl.slope ->> 'add')::int, 0)) AS lts,
+       CASE WHEN sl.slope IS NOT NULL THEN c.base END AS lts_before_slope,
+       g.pct AS gradient_pct, g.climb AS climb_m, sl.slope ->> 'id' AS slope_rule
+FROM classified c
+LEFT JOIN ref_lts_gradient g ON g.way = c.way
+LEFT JOIN LATERAL (
+    SELECT x.slope FROM ref_lts_rules, jsonb_array_elements(COALESCE(r -> 'slope', '[]'::jsonb)) WITH ORDINALITY x(slope, ord)
+    WHERE g.pct IS NOT NULL
+      AND g.pct > (x.slope #>> '{gradient_pct,over}')::float8
+      AND (x.slope #> '{gradient_pct,upto}' IS NULL OR g.pct <= (x.slope #>> '{gradient_pct,upto}')::float8)
+      AND g.len >= COALESCE((x.slope ->> 'min_length_m')::float8, 0)
+    ORDER BY x.ord LIMIT 1
+) sl ON true;
 
 -- The graph: network_graph.sql's rules over the low-stress ways.
 CREATE TEMP TABLE ref_lts_vertex AS

@@ -32,6 +32,9 @@ async fn ready(app: &App, uri: &str) -> crate::server::http::Resp {
 /// (length m, ways, residents, cells), sorted.
 type Island = (f64, i64, f64, i64);
 
+/// The oracle's answer for one way: (lts, rule, gradient %, slope rule, LTS before the slope rule).
+type SqlSegment = (i32, String, Option<f64>, Option<String>, Option<i32>);
+
 /// The oracle's `ref_binding` temp table on `conn`: the inputs (slug, version, roles) an
 /// API answer `body` names, so the reference SQL reads the same layer versions.
 async fn bind_reference_inputs(conn: &mut sqlx::PgConnection, body: &Json) {
@@ -144,15 +147,38 @@ async fn stress_and_islands_agree_with_pgrouting_in_every_scenario() {
         }
 
         // Every way's stress and rule, page by page over HTTP, against the SQL.
-        let sql: std::collections::HashMap<i64, (i32, String)> =
-            sqlx::query("SELECT w.row, l.lts, l.rule FROM ref_lts l JOIN ref_lts_road w USING (way)")
-                .fetch_all(&mut *conn)
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| (r.get::<i64, _>(0), (r.get::<i32, _>(1), r.get::<String, _>(2))))
-                .collect();
+        let sql: std::collections::HashMap<i64, SqlSegment> = sqlx::query(
+            "SELECT w.row, l.lts, l.rule, l.gradient_pct, l.slope_rule, l.lts_before_slope \
+             FROM ref_lts l JOIN ref_lts_road w USING (way)",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.get::<i64, _>(0),
+                (
+                    r.get::<i32, _>(1),
+                    r.get::<String, _>(2),
+                    r.get::<Option<f64>, _>(3),
+                    r.get::<Option<String>, _>(4),
+                    r.get::<Option<i32>, _>(5),
+                ),
+            )
+        })
+        .collect();
+        // The synthetic DEM is bound: its layer is among the inputs, labelled synthetic.
+        let elevation = body["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["slug"] == "elevation")
+            .unwrap_or_else(|| panic!("{scenario}: no elevation input in {}", body["inputs"]));
+        assert_eq!(elevation["roles"], serde_json::json!(["elevation"]));
+        assert_eq!(elevation["synthetic"], true);
         let (mut offset, mut seen) = (0usize, 0usize);
+        let (mut raised, mut with_gradient) = (0usize, 0usize);
         loop {
             let r = app
                 .get(&format!(
@@ -167,13 +193,34 @@ async fn stress_and_islands_agree_with_pgrouting_in_every_scenario() {
             for feat in features {
                 let p = &feat["properties"];
                 let row = p["row"].as_i64().unwrap();
-                let (lts, rule) = &sql[&row];
+                let (lts, rule, gradient, slope_rule, before) = &sql[&row];
                 assert_eq!(
                     (p["lts"].as_i64().unwrap() as i32, p["rule"].as_str().unwrap()),
                     (*lts, rule.as_str()),
                     "{scenario}: row {row}"
                 );
                 assert!(p["reason"].as_str().unwrap().starts_with(rule.as_str()));
+                // Gradient and slope penalty: the same per way on both sides.
+                match (p["gradient_pct"].as_f64(), gradient) {
+                    (Some(g), Some(w)) => {
+                        assert!((g - w).abs() < 1e-6, "{scenario}: row {row} gradient {g} vs SQL {w}")
+                    }
+                    (None, None) => {}
+                    (g, w) => panic!("{scenario}: row {row} gradient {g:?} vs SQL {w:?}"),
+                }
+                assert_eq!(
+                    (
+                        p["slope_rule"].as_str(),
+                        p["lts_before_slope"].as_i64().map(|v| v as i32)
+                    ),
+                    (slope_rule.as_deref(), *before),
+                    "{scenario}: row {row}"
+                );
+                if let Some(sr) = slope_rule {
+                    assert!(p["reason"].as_str().unwrap().contains(sr.as_str()), "{p}");
+                    raised += 1;
+                }
+                with_gradient += usize::from(gradient.is_some());
             }
             seen += features.len();
             offset += 10_000;
@@ -182,10 +229,85 @@ async fn stress_and_islands_agree_with_pgrouting_in_every_scenario() {
             }
         }
         assert_eq!(seen, sql.len());
+        eprintln!("{scenario}: {with_gradient} of {seen} ways with a gradient, {raised} raised by a slope rule");
+        assert!(with_gradient * 10 > seen * 9, "{scenario}: the DEM covers most ways");
+        assert!(
+            raised > 0,
+            "{scenario}: the synthetic foothills raise some ways' stress"
+        );
     }
     assert!(
         low_km[0] <= low_km[1] && low_km[1] <= low_km[2],
         "more lanes, more low-stress streets: {low_km:?}"
+    );
+}
+
+/// row -> (lts, lts before a slope rule, whether the answer has any slope field).
+async fn segment_stress(app: &App) -> std::collections::HashMap<i64, (i64, Option<i64>, bool)> {
+    let r = ready(app, "/networks/lts?scenario=existing&limit=10000").await;
+    let page = r.json();
+    assert_eq!(r.status, 200, "{page}");
+    assert!(f(&page["total"]) <= 10_000.0, "one page holds every way");
+    page["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|feat| {
+            let p = &feat["properties"];
+            let slope_fields = ["gradient_pct", "climb_m", "slope_rule", "lts_before_slope"]
+                .iter()
+                .any(|k| p.get(*k).is_some());
+            (
+                p["row"].as_i64().unwrap(),
+                (p["lts"].as_i64().unwrap(), p["lts_before_slope"].as_i64(), slope_fields),
+            )
+        })
+        .collect()
+}
+
+/// Without an elevation binding the stress is what it was before slope rules existed: the
+/// same levels as the bound network's levels before slope, and no slope field at all.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_an_elevation_binding_stress_is_unchanged() {
+    let db = fresh_db().await;
+    qala_ok(&db, &["fixtures", "load"]);
+    let bound = {
+        let app = App::new(&db).await;
+        segment_stress(&app).await
+    };
+    assert!(
+        bound.values().any(|(_, before, _)| before.is_some()),
+        "some slope penalty when bound"
+    );
+    // A city that never bound the role (the fixtures bind it by default).
+    let pool = db.pool().await.unwrap();
+    sqlx::query("DELETE FROM input_binding WHERE role = 'elevation'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let app = App::new(&db).await;
+    let unbound = segment_stress(&app).await;
+    assert_eq!(unbound.len(), bound.len());
+    let mut changed = 0;
+    for (row, (lts, before, slope_fields)) in &unbound {
+        assert!(
+            before.is_none() && !slope_fields,
+            "row {row}: a slope field without a binding"
+        );
+        let (b_lts, b_before, _) = bound[row];
+        assert_eq!(*lts, b_before.unwrap_or(b_lts), "row {row}");
+        changed += usize::from(*lts != b_lts);
+    }
+    assert!(changed > 0);
+    let islands = ready(&app, "/networks/lts/islands").await.json();
+    assert!(
+        islands["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["slug"] != "elevation"),
+        "{}",
+        islands["inputs"]
     );
 }
 

@@ -83,7 +83,13 @@ async fn load_all(db: &Db, dir: &Path, seed: u64) -> anyhow::Result<()> {
         seed,
         ..Default::default()
     };
-    let written = tokio::task::spawn_blocking(move || qala_synth::generate(&city, &opts, &synth_dir)).await??;
+    let dem_path = synth_dir.join("elevation.tif");
+    let (written, dem) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let written = qala_synth::generate(&city, &opts, &synth_dir)?;
+        let dem = qala_synth::elevation_raster(&city, seed, &dem_path)?;
+        Ok((written, dem))
+    })
+    .await??;
     for w in written {
         let raws = qala_ingest::read_all(&w.path, "GeoJSON", None)?;
         let features = qala_load::validate(w.info.kind, raws, today).map_err(|p| {
@@ -104,8 +110,66 @@ async fn load_all(db: &Db, dir: &Path, seed: u64) -> anyhow::Result<()> {
         let outcome = qala_load::load(&db.pool, &meta, &source, &features).await?;
         tracing::info!(layer = w.info.slug, ?outcome, "loaded (synthetic)");
     }
+    load_elevation(db, &dem, seed, today).await?;
     let added = crate::synth_proposals::load(&db.pool, seed).await?;
     tracing::info!(added, "synthetic residents' proposals");
+    Ok(())
+}
+
+/// The synthetic DEM through the raster ingest, as the `elevation` layer.
+async fn load_elevation(
+    db: &Db,
+    dem: &qala_synth::ElevationRaster,
+    seed: u64,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<()> {
+    struct Collect(Vec<qala_core::Feature>, Vec<qala_ingest::Problem>);
+    impl qala_ingest::FeatureSink for Collect {
+        fn feature(&mut self, f: qala_core::Feature) -> Result<(), qala_ingest::IngestError> {
+            self.0.push(f);
+            Ok(())
+        }
+        fn problem(&mut self, p: qala_ingest::Problem) {
+            self.1.push(p);
+        }
+        fn key(&mut self, _: u64, _: qala_core::Value) -> Result<(), qala_ingest::IngestError> {
+            Err(qala_ingest::IngestError::SinkClosed)
+        }
+    }
+    let info = qala_synth::ELEVATION_LAYER;
+    let path = dem.path.clone();
+    let (features, source_crs) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let opts = qala_ingest::IngestOptions {
+            kind: info.kind,
+            crs: None,
+            map: Vec::new(),
+            set: Vec::new(),
+            layer: None,
+            strict: false,
+            today,
+            known_permits: None,
+            limits: qala_ingest::Limits::default(),
+            cancel: qala_ingest::Cancel::new(),
+            keys_only: None,
+        };
+        let opened = qala_ingest::open(&path, "elevation.tif", &opts)?;
+        let mut sink = Collect(Vec::new(), Vec::new());
+        opened.read(&opts, &mut sink)?;
+        if let Some(p) = sink.1.iter().find(|p| p.is_error()) {
+            anyhow::bail!("synthetic elevation: {} invalid pixels, first: {p:?}", sink.1.len());
+        }
+        Ok((sink.0, opened.source_crs().to_owned()))
+    })
+    .await??;
+    let source = VersionSource {
+        created_by: "qala fixtures load".into(),
+        source_name: format!("qala synth --seed {seed}: elevation.tif (synthetic DEM)"),
+        source_sha256: qala_ingest::sha256_file(&dem.path)?,
+        source_crs,
+    };
+    let meta = crate::fixtures::synthetic_meta(&info, seed)?;
+    let outcome = qala_load::load(&db.pool, &meta, &source, &features).await?;
+    tracing::info!(layer = info.slug, pixels = dem.pixels, ?outcome, "loaded (synthetic)");
     Ok(())
 }
 

@@ -21,8 +21,8 @@ use crate::db::Db;
 /// Formats (one GDAL driver each): GeoJSON (.geojson/.json), GeoJSON sequences (.geojsonl),
 /// zipped Shapefile (.zip; cp1251 or UTF-8 attributes), GeoPackage (.gpkg, also H3/grid
 /// population), KML (.kml), CSV (.csv with lon/lat columns or a WKT column), OSM PBF
-/// (.osm.pbf; features chosen by the kind's tag rules) and GeoTIFF population rasters
-/// (.tif). Coordinates are reprojected to WGS84 lon/lat with PROJ from the file's CRS or
+/// (.osm.pbf; features chosen by the kind's tag rules) and GeoTIFF population or elevation
+/// rasters (.tif). Coordinates are reprojected to WGS84 lon/lat with PROJ from the file's CRS or
 /// --crs. Every feature is checked; any error refuses the whole file and nothing changes.
 ///
 /// GDAL never reaches the network: a CRS given by URL, a KML link or a remote name is
@@ -38,7 +38,7 @@ pub struct IngestArgs {
     pub layer: String,
     /// Kind of a new layer (district, city_boundary, historic_centre, population_cell,
     /// bike_lane, green_space, tree_felling, tree_planting, nav_sign, wayfinding_route,
-    /// service, road, building, generic). An existing layer keeps its kind.
+    /// service, road, building, elevation, generic). An existing layer keeps its kind.
     #[arg(long)]
     pub kind: Option<String>,
     /// Source CRS when the file has none or a wrong one, e.g. EPSG:32643 (UTM 43N),

@@ -164,6 +164,14 @@ const POPULATION_CELL: &[FieldDef] = &[f(
     Some("residents"),
     "residents living in the cell",
 )];
+const ELEVATION: &[FieldDef] = &[f(
+    "elevation_m",
+    T::Float,
+    true,
+    R::Range(-500.0, 9000.0),
+    Some("m"),
+    "ground height above sea level at the cell (one pixel of an elevation raster)",
+)];
 const BIKE_LANE: &[FieldDef] = &[
     f("name", T::Text, false, R::None, None, "street or route name"),
     f(
@@ -423,11 +431,13 @@ pub enum LayerKind {
     Service,
     Road,
     Building,
+    /// Pixels of an elevation raster (DEM) as cells with a height in metres.
+    Elevation,
     Generic,
 }
 
 impl LayerKind {
-    pub const ALL: [LayerKind; 14] = [
+    pub const ALL: [LayerKind; 15] = [
         LayerKind::District,
         LayerKind::CityBoundary,
         LayerKind::HistoricCentre,
@@ -441,6 +451,7 @@ impl LayerKind {
         LayerKind::Service,
         LayerKind::Road,
         LayerKind::Building,
+        LayerKind::Elevation,
         LayerKind::Generic,
     ];
 
@@ -460,6 +471,7 @@ impl LayerKind {
             LayerKind::Service => "service",
             LayerKind::Road => "road",
             LayerKind::Building => "building",
+            LayerKind::Elevation => "elevation",
             LayerKind::Generic => "generic",
         }
     }
@@ -484,7 +496,8 @@ impl LayerKind {
             | LayerKind::HistoricCentre
             | LayerKind::PopulationCell
             | LayerKind::GreenSpace
-            | LayerKind::Building => GeometryType::MultiPolygon,
+            | LayerKind::Building
+            | LayerKind::Elevation => GeometryType::MultiPolygon,
             LayerKind::BikeLane | LayerKind::WayfindingRoute | LayerKind::Road => GeometryType::MultiLineString,
             LayerKind::TreeFelling | LayerKind::TreePlanting | LayerKind::NavSign | LayerKind::Service => {
                 GeometryType::Point
@@ -509,6 +522,7 @@ impl LayerKind {
             LayerKind::Service => SERVICE,
             LayerKind::Road => ROAD,
             LayerKind::Building => BUILDING,
+            LayerKind::Elevation => ELEVATION,
             LayerKind::Generic => &[],
         }
     }

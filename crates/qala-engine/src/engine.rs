@@ -529,7 +529,8 @@ impl Engine {
         )
     }
 
-    /// The layer versions the stress network reads: roads, bike lanes and residents.
+    /// The layer versions the stress network reads: roads, bike lanes, residents and the
+    /// bound elevation layer.
     pub fn lts_inputs(&self) -> BTreeMap<String, i64> {
         let roads = self
             .role_layer("roads", LayerKind::Road, "roads")
@@ -539,7 +540,8 @@ impl Engine {
             .into_iter()
             .map(|l| l.slug.clone());
         let pop = self.population.iter().map(|p| p.slug.clone());
-        self.versions_of(roads.into_iter().chain(lanes).chain(pop))
+        let elevation = self.elevation_layer().map(|l| l.slug.clone());
+        self.versions_of(roads.into_iter().chain(lanes).chain(pop).chain(elevation))
     }
 
     fn versions_of(&self, slugs: impl IntoIterator<Item = String>) -> BTreeMap<String, i64> {

@@ -129,6 +129,12 @@ pub const INPUT_ROLES: &[InputRole] = &[
         true,
     ),
     role("roads", LayerKind::Road, ["Көшелер", "Улицы", "Streets"], false),
+    role(
+        "elevation",
+        LayerKind::Elevation,
+        ["Жер бедерінің биіктігі", "Высота рельефа", "Ground elevation"],
+        false,
+    ),
 ];
 
 /// The role with this id.
@@ -296,6 +302,7 @@ pub fn default_bindings() -> Bindings {
     put("nav_signs", vec![BoundLayer::new("nav-signs", &[])]);
     put("wayfinding_routes", vec![BoundLayer::new("wayfinding-routes", &[])]);
     put("roads", vec![BoundLayer::new("roads", &[])]);
+    put("elevation", vec![BoundLayer::new("elevation", &[])]);
     Bindings(m)
 }
 

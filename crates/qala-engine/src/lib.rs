@@ -30,6 +30,7 @@
 
 mod compute;
 mod distance_mode;
+mod elevation;
 mod engine;
 mod error;
 mod geojson_in;
@@ -56,6 +57,7 @@ mod zone_scheme;
 mod zone_set;
 
 pub use distance_mode::DistanceMode;
+pub use elevation::{ELEVATION_K, ELEVATION_REACH_M};
 pub use engine::{AccessQuery, CellDistance, Engine, EngineOptions, MAX_RADIUS_M};
 pub use error::EngineError;
 pub use geojson_in::parse_geometry;
@@ -71,8 +73,8 @@ pub use lts_network::{
 };
 pub use lts_priority::{LtsPriorities, LtsPriority, MISSING_LINK_MAX_M, PRIORITY_CSV_HEADER, PrioritySource};
 pub use lts_ruleset::{
-    DEFAULT_LTS_RULES_JSON, Interval as LtsInterval, LtsDefault, LtsRule, LtsRuleset, NO_FACILITY, OTHER_CLASS,
-    RoadTags, SegmentLts,
+    DEFAULT_LTS_RULES_JSON, Gradient, Interval as LtsInterval, LtsDefault, LtsRule, LtsRuleset, NO_FACILITY,
+    OTHER_CLASS, RoadTags, SegmentLts, SlopeRule,
 };
 pub use lts_what_if::{LtsScenarioChange, LtsWayChange, MAX_SPEED_LIMIT_KMH};
 pub use project::Projector;

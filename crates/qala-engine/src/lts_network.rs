@@ -12,7 +12,9 @@
 //!   edges as the walking graph); an island is one of its connected components, numbered
 //!   1, 2, … by length, longest first;
 //! - a population cell reaches the island its centroid snaps onto (nearest low-stress edge
-//!   within [`crate::SNAP_M`]).
+//!   within [`crate::SNAP_M`]);
+//! - where a layer is bound to the `elevation` role, every way gets its gradient
+//!   (`elevation.rs`) and the ruleset's slope rules may raise its stress.
 
 use std::str::FromStr;
 
@@ -29,7 +31,7 @@ use geo_types::Coord;
 
 use crate::EngineError;
 use crate::engine::Engine;
-use crate::lts_ruleset::{LtsRuleset, RoadTags, SegmentLts};
+use crate::lts_ruleset::{Gradient, LtsRuleset, RoadTags, SegmentLts};
 use crate::project::Projector;
 use crate::street_graph::{Snap, StreetGraph};
 
@@ -237,6 +239,7 @@ impl LtsNetwork {
                 .filter(|e| rstar::PointDistance::distance_2(e.geom(), &q) <= LANE_MATCH_M * LANE_MATCH_M)
                 .map(|e| e.data)
         };
+        let gradients = engine.lts_gradients();
         let mut segments = Vec::with_capacity(roads.len());
         let mut lane_status = Vec::with_capacity(roads.len());
         for (i, g) in roads.index.geometries().iter().enumerate() {
@@ -259,6 +262,7 @@ impl LtsNetwork {
                 highway: roads.str_ref("highway", i),
                 facility,
                 max_speed_kmh: edit.max_speed.filter(|(w, _)| *w == i).map(|(_, v)| v),
+                gradient: gradients.get(i).copied().flatten(),
                 ..RoadTags::default()
             }));
         }
@@ -395,9 +399,10 @@ pub(crate) fn way_length_m(g: &Geometry<f64>) -> f64 {
 
 type Slot = std::sync::OnceLock<Option<Arc<LtsNetwork>>>;
 
-/// Cache of the three scenarios' networks (`None`: no road layer).
+/// Cache of the three scenarios' networks (`None`: no road layer), and of the ways'
+/// gradients (empty without an elevation binding), which no scenario changes.
 #[derive(Default)]
-pub(crate) struct LtsCache([Slot; 3]);
+pub(crate) struct LtsCache([Slot; 3], std::sync::OnceLock<Arc<Vec<Option<Gradient>>>>);
 
 /// A page of segments with their stress.
 #[derive(Debug, Clone, Serialize)]
@@ -479,6 +484,24 @@ pub struct LtsSegmentQuery {
 }
 
 impl Engine {
+    /// The gradient of every way of the roads layer over the bound elevation layer (empty
+    /// without a binding or a road layer), computed once.
+    pub(crate) fn lts_gradients(&self) -> Arc<Vec<Option<Gradient>>> {
+        self.lts_cache
+            .1
+            .get_or_init(|| {
+                let (Some(roads), Some(elev)) = (
+                    self.role_layer("roads", LayerKind::Road, "roads"),
+                    self.elevation_layer(),
+                ) else {
+                    return Arc::new(Vec::new());
+                };
+                let surface = crate::elevation::ElevationSurface::from_layer(elev);
+                Arc::new(roads.index.geometries().iter().map(|g| surface.gradient(g)).collect())
+            })
+            .clone()
+    }
+
     /// The LTS ruleset in force (the shipped `sql/indicators/lts_rules.json`).
     pub fn lts_rules(&self) -> Result<LtsRuleset, EngineError> {
         LtsRuleset::shipped()

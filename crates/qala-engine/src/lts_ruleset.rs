@@ -6,6 +6,11 @@
 //! (facility, class, max speed, lanes per direction). [`LtsRuleset::parse`] refuses a
 //! ruleset whose rules leave a combination uncovered (a gap) or cover one twice (an
 //! overlap), naming the rules and the combination, so every segment gets exactly one rule.
+//!
+//! Slope rules (`slope`, version 2) add stress on long steep climbs where an elevation layer
+//! is bound: a segment whose gradient falls in a rule's `gradient_pct` interval and whose
+//! length is at least its `min_length_m` gets `add` levels, capped at LTS 4. Their gradient
+//! intervals must not overlap (a segment gets at most one); gaps mean no penalty.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -90,6 +95,30 @@ impl LtsRule {
     }
 }
 
+/// A penalty for a long steep climb: `add` levels (capped at 4) for a segment whose
+/// gradient, percent, is in `gradient_pct` and whose length is at least `min_length_m`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlopeRule {
+    pub id: String,
+    pub gradient_pct: Interval,
+    #[serde(default)]
+    pub min_length_m: f64,
+    pub add: u8,
+    #[serde(default)]
+    pub why: String,
+}
+
+/// The gradient of a street segment: its climb over its length (see `lts_network.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Gradient {
+    /// 100 × climb / length.
+    pub pct: f64,
+    /// Height gained between the ends of its lines (each line's |Δz|, summed), metres.
+    pub climb_m: f64,
+    pub length_m: f64,
+}
+
 /// A versioned LTS ruleset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +135,9 @@ pub struct LtsRuleset {
     pub facilities: Vec<String>,
     pub defaults: Vec<LtsDefault>,
     pub rules: Vec<LtsRule>,
+    /// Penalties for long steep climbs, applied only where an elevation layer is bound.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slope: Vec<SlopeRule>,
 }
 
 /// The tags of one street segment; `None` where the data has no value.
@@ -117,6 +149,8 @@ pub struct RoadTags<'a> {
     pub oneway: Option<bool>,
     /// The facility of the bike lane matched to the segment, if any.
     pub facility: Option<&'a str>,
+    /// The segment's gradient, where an elevation layer is bound and covers it.
+    pub gradient: Option<Gradient>,
 }
 
 /// A segment's stress and why: the rule, the inputs used and which of them were assumed.
@@ -133,6 +167,18 @@ pub struct SegmentLts {
     pub assumed: Vec<&'static str>,
     /// The default row used, when anything was assumed.
     pub default: Option<String>,
+    /// Gradient in percent, where an elevation layer is bound and covers the segment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gradient_pct: Option<f64>,
+    /// Height gained along the segment, metres (with `gradient_pct`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub climb_m: Option<f64>,
+    /// The slope rule that raised the stress, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slope_rule: Option<String>,
+    /// The stress before the slope rule, when one applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lts_before_slope: Option<u8>,
 }
 
 impl SegmentLts {
@@ -146,8 +192,12 @@ impl SegmentLts {
     /// assert_eq!(s.reason(), "mixed_local_calm; assumed max_speed_kmh=40, lanes=2, oneway=no (default_residential)");
     /// ```
     pub fn reason(&self) -> String {
+        let slope = match (&self.slope_rule, self.gradient_pct, self.lts_before_slope) {
+            (Some(r), Some(g), Some(before)) => format!("; {r}: {g:.1} % climb, LTS {before} -> {}", self.lts),
+            _ => String::new(),
+        };
         if self.assumed.is_empty() {
-            return self.rule.clone();
+            return format!("{}{slope}", self.rule);
         }
         let vals: Vec<String> = self
             .assumed
@@ -159,7 +209,7 @@ impl SegmentLts {
             })
             .collect();
         format!(
-            "{}; assumed {} ({})",
+            "{}; assumed {} ({}){slope}",
             self.rule,
             vals.join(", "),
             self.default.as_deref().unwrap_or("")
@@ -181,7 +231,9 @@ impl LtsRuleset {
     ///
     /// Errors (`invalid_lts_ruleset`): bad JSON or fields, an unknown class or facility in a
     /// rule, LTS outside 1–4, duplicate ids, a highway value in two classes or two default
-    /// rows, no `"*"` default, an empty interval, and a gap or overlap of the rules.
+    /// rows, no `"*"` default, an empty interval, and a gap or overlap of the rules; a slope
+    /// rule without a lower gradient bound ≥ 0, with a negative or non-finite length, an
+    /// `add` outside 1–3, or whose gradients overlap another's.
     pub fn parse(json: &str) -> Result<LtsRuleset, EngineError> {
         let rs: LtsRuleset = serde_json::from_str(json).map_err(|e| invalid("?", format!("not a ruleset: {e}")))?;
         rs.validate()?;
@@ -258,7 +310,69 @@ impl LtsRuleset {
                 }
             }
         }
+        self.check_slope(&rule_ids)?;
         self.check_coverage()
+    }
+
+    fn check_slope(&self, rule_ids: &BTreeSet<&str>) -> Result<(), EngineError> {
+        let bad = |why: String| Err(invalid(&self.id, why));
+        let mut ids = BTreeSet::new();
+        for r in &self.slope {
+            if rule_ids.contains(r.id.as_str()) || !ids.insert(r.id.as_str()) {
+                return bad(format!("two rules are called {:?}", r.id));
+            }
+            let g = r.gradient_pct;
+            match g.over {
+                Some(o) if o.is_finite() && o >= 0.0 => {}
+                _ => {
+                    return bad(format!(
+                        "slope rule {:?}: gradient_pct needs a lower bound \"over\" of at least 0 (got {:?})",
+                        r.id, g.over
+                    ));
+                }
+            }
+            if g.upto.is_some_and(|u| !u.is_finite()) || g.over.zip(g.upto).is_some_and(|(o, u)| o >= u) {
+                return bad(format!("slope rule {:?}: gradient_pct is empty ({g:?})", r.id));
+            }
+            if !(r.min_length_m.is_finite() && r.min_length_m >= 0.0) {
+                return bad(format!(
+                    "slope rule {:?}: min_length_m must be a length ≥ 0 (got {})",
+                    r.id, r.min_length_m
+                ));
+            }
+            if !(1..=3).contains(&r.add) {
+                return bad(format!("slope rule {:?}: add must be 1 to 3 (got {})", r.id, r.add));
+            }
+        }
+        let mut by_over: Vec<&SlopeRule> = self.slope.iter().collect();
+        by_over.sort_by(|a, b| {
+            a.gradient_pct
+                .over
+                .unwrap_or(0.0)
+                .total_cmp(&b.gradient_pct.over.unwrap_or(0.0))
+        });
+        for w in by_over.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if a.gradient_pct
+                .upto
+                .is_none_or(|u| u > b.gradient_pct.over.unwrap_or(0.0))
+            {
+                return bad(format!(
+                    "overlap: slope rules {} and {} both cover a gradient of {} % and more",
+                    a.id,
+                    b.id,
+                    b.gradient_pct.over.unwrap_or(0.0)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The slope rule for a segment's gradient, if any.
+    pub fn slope_rule(&self, g: &Gradient) -> Option<&SlopeRule> {
+        self.slope
+            .iter()
+            .find(|r| r.gradient_pct.contains(g.pct) && g.length_m >= r.min_length_m)
     }
 
     /// Every (facility, class, speed interval, lanes interval) is covered by exactly one
@@ -364,9 +478,16 @@ impl LtsRuleset {
             .rules
             .iter()
             .find(|r| r.applies(&facility, &class, max_speed_kmh, per_direction));
+        // A validated ruleset always has a rule; an unvalidated one falls to LTS 4.
+        let base = rule.map_or(4, |r| r.lts);
+        let slope = t.gradient.as_ref().and_then(|g| self.slope_rule(g));
+        let lts = slope.map_or(base, |s| (base + s.add).min(4));
         SegmentLts {
-            // A validated ruleset always has a rule; an unvalidated one falls to LTS 4.
-            lts: rule.map_or(4, |r| r.lts),
+            lts,
+            gradient_pct: t.gradient.map(|g| g.pct),
+            climb_m: t.gradient.map(|g| g.climb_m),
+            slope_rule: slope.map(|s| s.id.clone()),
+            lts_before_slope: slope.map(|_| base),
             rule: rule.map_or_else(|| "no_rule".to_owned(), |r| r.id.clone()),
             class,
             facility,
@@ -395,7 +516,7 @@ mod tests {
     #[test]
     fn the_shipped_ruleset_is_valid_and_follows_the_table() {
         let rs = LtsRuleset::shipped().unwrap();
-        assert_eq!((rs.id.as_str(), rs.version), ("lts_mekuria_2012", 1));
+        assert_eq!((rs.id.as_str(), rs.version), ("lts_mekuria_2012", 2));
         let lts = |t: RoadTags<'_>| rs.classify(&t).lts;
         assert_eq!(lts(tags("living_street")), 1);
         assert_eq!(lts(tags("residential")), 2);
@@ -452,6 +573,101 @@ mod tests {
             .facility,
             "none"
         );
+    }
+
+    #[test]
+    fn slope_rules_raise_long_steep_climbs_capped_at_4() {
+        let rs = LtsRuleset::shipped().unwrap();
+        let on = |h: &'static str, pct: f64, length_m: f64| {
+            rs.classify(&RoadTags {
+                gradient: Some(Gradient {
+                    pct,
+                    climb_m: pct * length_m / 100.0,
+                    length_m,
+                }),
+                ..tags(h)
+            })
+        };
+        // residential: LTS 2. Gentle, short, long-and-moderate, steep.
+        assert_eq!(
+            (
+                on("residential", 4.9, 500.0).lts,
+                on("residential", 4.9, 500.0).slope_rule
+            ),
+            (2, None)
+        );
+        assert_eq!(on("residential", 6.0, 99.0).lts, 2, "shorter than 100 m");
+        let s = on("residential", 6.0, 100.0);
+        assert_eq!(
+            (s.lts, s.slope_rule.as_deref(), s.lts_before_slope),
+            (3, Some("climb_long"), Some(2))
+        );
+        assert!(
+            s.reason().contains("climb_long: 6.0 % climb, LTS 2 -> 3"),
+            "{}",
+            s.reason()
+        );
+        assert_eq!(
+            on("residential", 8.0, 100.0).lts,
+            3,
+            "8 % is the upper bound of climb_long"
+        );
+        let s = on("residential", 9.0, 60.0);
+        assert_eq!((s.lts, s.slope_rule.as_deref()), (4, Some("climb_steep")));
+        assert_eq!(on("residential", 9.0, 40.0).lts, 2, "a ramp shorter than 50 m");
+        // Capped: a tertiary street (3) + 2 is 4; a cycleway (1) + 1 is 2.
+        assert_eq!(on("tertiary", 12.0, 300.0).lts, 4);
+        assert_eq!(on("cycleway", 6.0, 300.0).lts, 2);
+        // The gradient is kept even when no rule applies; without one nothing changes.
+        assert_eq!(on("residential", 2.0, 300.0).gradient_pct, Some(2.0));
+        let plain = rs.classify(&tags("residential"));
+        assert_eq!(
+            (plain.gradient_pct, plain.slope_rule.clone(), plain.lts_before_slope),
+            (None, None, None)
+        );
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(
+            json.get("gradient_pct").is_none() && json.get("slope_rule").is_none(),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn bad_slope_rules_are_refused_with_the_reason() {
+        let cases: Vec<(Edit, &str)> = vec![
+            (
+                Box::new(|v| v["slope"][0]["gradient_pct"]["over"] = (-3).into()),
+                "lower bound \"over\" of at least 0",
+            ),
+            (
+                Box::new(|v| v["slope"][0]["gradient_pct"] = serde_json::json!({"upto": 8})),
+                "lower bound",
+            ),
+            (
+                Box::new(|v| v["slope"][0]["gradient_pct"]["upto"] = 4.into()),
+                "gradient_pct is empty",
+            ),
+            (
+                Box::new(|v| v["slope"][0]["min_length_m"] = (-100).into()),
+                "min_length_m must be a length",
+            ),
+            (Box::new(|v| v["slope"][0]["add"] = 0.into()), "add must be 1 to 3"),
+            (
+                Box::new(|v| v["slope"][1]["gradient_pct"]["over"] = 7.into()),
+                "overlap: slope rules climb_long and climb_steep",
+            ),
+            (
+                Box::new(|v| v["slope"][1]["id"] = "mixed_fast".into()),
+                "two rules are called \"mixed_fast\"",
+            ),
+            (Box::new(|v| v["slope"][0]["grade"] = 5.into()), "unknown field"),
+        ];
+        for (edit, want) in cases {
+            let m = message(edited(edit));
+            assert!(m.contains(want), "{want:?} not in {m}");
+        }
+        // No slope rules at all is a valid (version 1 style) ruleset.
+        assert!(edited(|v| drop(v.as_object_mut().unwrap().remove("slope"))).is_ok());
     }
 
     fn edited(f: impl FnOnce(&mut serde_json::Value)) -> Result<LtsRuleset, EngineError> {

@@ -80,8 +80,23 @@ impl Reprojector {
             name: name.to_owned(),
             source,
         })?;
-        let proj = Proj::new_known_crs(&wkt, "EPSG:4326", None).map_err(|source| IngestError::UnknownCrs {
-            crs: sr.name().unwrap_or_else(|| "the file's CRS".into()),
+        let crs_name = || sr.name().unwrap_or_else(|| "the file's CRS".into());
+        // A local (engineering) grid has no link to the Earth: PROJ cannot transform it, and
+        // the proj crate panics on the error it reports without a message.
+        if sr.is_local() {
+            return Err(IngestError::LocalCrs {
+                name: name.to_owned(),
+                crs: crs_name(),
+            });
+        }
+        let made = std::panic::catch_unwind(|| Proj::new_known_crs(&wkt, "EPSG:4326", None)).map_err(|_| {
+            IngestError::LocalCrs {
+                name: name.to_owned(),
+                crs: crs_name(),
+            }
+        })?;
+        let proj = made.map_err(|source| IngestError::UnknownCrs {
+            crs: crs_name(),
             source,
         })?;
         Ok(Reprojector {

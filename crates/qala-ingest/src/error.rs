@@ -57,6 +57,10 @@ pub enum IngestError {
         #[source]
         source: proj::ProjCreateError,
     },
+    #[error(
+        "{name}: its coordinate reference system {crs:?} cannot be placed on the Earth (a local grid, or one PROJ cannot transform to lon/lat); pass --crs with the real one, e.g. --crs EPSG:32643"
+    )]
+    LocalCrs { name: String, crs: String },
     #[error("{name}: the file's CRS cannot be turned into a PROJ definition")]
     BadFileCrs {
         name: String,
@@ -100,6 +104,13 @@ pub enum IngestError {
     #[error("{name}: raster too large: {what}")]
     RasterTooLarge { name: String, what: String },
     #[error(
+        "{name}: the elevation raster declares no nodata value; qala cannot tell a missing pixel from a height. Set one, e.g. gdal_translate -a_nodata -9999 in.tif out.tif"
+    )]
+    RasterWithoutNodata { name: String },
+    /// `what` says why, e.g. "3 bands" or "its band holds complex numbers (CFloat32)".
+    #[error("{name}: {what}; an elevation raster must have exactly one band of real numbers, metres above sea level")]
+    RasterBandUnsupported { name: String, what: String },
+    #[error(
         "{name}: the file refers to {url:?} for its coordinate reference system; qala never fetches anything from the network. Put the CRS in the file (e.g. \"crs\": {{\"type\": \"name\", \"properties\": {{\"name\": \"urn:ogc:def:crs:EPSG::32643\"}}}}) or pass --crs"
     )]
     NetworkReference { name: String, url: String },
@@ -121,7 +132,7 @@ impl IngestError {
             IngestError::NoSuchLayer { .. } => "no_such_layer",
             IngestError::SeveralLayers { .. } => "several_layers",
             IngestError::NoCrs { .. } => "no_crs",
-            IngestError::UnknownCrs { .. } => "unknown_crs",
+            IngestError::UnknownCrs { .. } | IngestError::LocalCrs { .. } => "unknown_crs",
             IngestError::BadFileCrs { .. } => "bad_file_crs",
             IngestError::BadMapping(_) => "bad_mapping",
             IngestError::KindNotInFormat { .. } => "kind_not_in_format",
@@ -132,6 +143,8 @@ impl IngestError {
             IngestError::TooManyFeatures { .. } => "too_many_features",
             IngestError::RasterTooLarge { .. } => "raster_too_large",
             IngestError::NetworkReference { .. } => "network_reference",
+            IngestError::RasterWithoutNodata { .. } => "raster_without_nodata",
+            IngestError::RasterBandUnsupported { .. } => "raster_band_unsupported",
         }
     }
 

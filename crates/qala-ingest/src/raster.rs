@@ -1,5 +1,10 @@
-//! GeoTIFF population rasters (WorldPop and the like): every pixel with residents becomes
-//! one population cell, its square's corners reprojected to WGS84.
+//! GeoTIFF rasters: population (WorldPop and the like), where every pixel with residents
+//! becomes one population cell, and elevation (a DEM, metres), where every pixel with data
+//! becomes one elevation cell; each cell is its pixel's square, corners reprojected to WGS84.
+//!
+//! An elevation raster must say which value means "no data" (a height of 0 m is a height)
+//! and have exactly one band of real numbers; a population raster may lack a nodata value
+//! (zero and negative pixels hold no residents).
 
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 use geo_types::{Geometry, LineString, MultiPolygon, Polygon, coord};
@@ -30,11 +35,11 @@ impl RasterSource {
     pub fn open(staged: StagedInput, opts: &IngestOptions) -> Result<RasterSource, IngestError> {
         crate::gdal_env::init();
         let name = staged.name.clone();
-        if !matches!(opts.kind, LayerKind::PopulationCell) {
+        if !matches!(opts.kind, LayerKind::PopulationCell | LayerKind::Elevation) {
             return Err(IngestError::KindNotInFormat {
                 name,
                 kind: opts.kind.name(),
-                format: "GeoTIFF (rasters load as population_cell layers)",
+                format: "GeoTIFF (rasters load as population_cell or elevation layers)",
             });
         }
         let drivers = ["GTiff"];
@@ -55,11 +60,24 @@ impl RasterSource {
         check_size(&ds, &name, &opts.limits)?;
         let (reproject, crs_note) = match (&opts.crs, ds.spatial_ref()) {
             (Some(user), _) => (Reprojector::from_user(user)?, Some("from --crs".to_owned())),
-            (None, Ok(sr)) => (Reprojector::from_spatial_ref(&sr, &name)?, None),
+            (None, Ok(sr)) => match Reprojector::from_spatial_ref(&sr, &name) {
+                Ok(r) => (r, None),
+                // Name the file: the CRS alone does not say which upload it came with.
+                Err(IngestError::UnknownCrs { crs, source }) => {
+                    return Err(IngestError::UnknownCrs {
+                        crs: format!("{crs} (the CRS of {name})"),
+                        source,
+                    });
+                }
+                Err(e) => return Err(e),
+            },
             (None, Err(_)) => return Err(IngestError::NoCrs { name }),
         };
         if ds.geo_transform().is_err() {
             return Err(IngestError::NoCrs { name });
+        }
+        if opts.kind == LayerKind::Elevation {
+            check_elevation_band(&ds, &name)?;
         }
         Ok(RasterSource {
             staged,
@@ -79,7 +97,7 @@ impl RasterSource {
     }
 
     /// Reads band 1 in blocks of at most [`READ_PIXELS`] pixels (whole rows); pixels with
-    /// no data, zero or negative values are not cells. Checks `opts.cancel` per block and
+    /// no data are not cells, nor (population) are zero or negative ones. Checks `opts.cancel` per block and
     /// every [`CHECK_EVERY`] pixels within one.
     pub fn read(&self, opts: &IngestOptions, sink: &mut dyn FeatureSink) -> Result<ReadSummary, IngestError> {
         let name = &self.staged.name;
@@ -98,6 +116,7 @@ impl RasterSource {
         let band = self.ds.rasterband(1).map_err(gdal_err)?;
         let gt = self.ds.geo_transform().map_err(gdal_err)?;
         let nodata = band.no_data_value();
+        let elevation = opts.kind == LayerKind::Elevation;
         let (w, h) = self.ds.raster_size();
         let total = Some((w as u64) * (h as u64));
         let mut summary = ReadSummary::default();
@@ -116,13 +135,16 @@ impl RasterSource {
                 if i % CHECK_EVERY == CHECK_EVERY - 1 {
                     opts.cancel.check(name)?;
                 }
-                if nodata.is_some_and(|nd| v == nd || (nd.is_nan() && v.is_nan())) || v.is_nan() || v <= 0.0 {
+                if nodata.is_some_and(|nd| v == nd || (nd.is_nan() && v.is_nan()))
+                    || v.is_nan()
+                    || (!elevation && v <= 0.0)
+                {
                     continue;
                 }
                 let (x, y) = (i % w, y0 + i / w);
                 let row = (y as u64) * (w as u64) + x as u64 + 1;
                 summary.rows += 1;
-                let cell = self.cell(&gt, x, y, v, row, &mut problems);
+                let cell = self.cell(&gt, x, y, v, row, elevation, &mut problems);
                 let bad = problems.iter().any(Problem::is_error);
                 for p in problems.drain(..) {
                     match p.severity {
@@ -144,7 +166,9 @@ impl RasterSource {
         Ok(summary)
     }
 
-    /// The population cell of pixel (x, y) holding `v` residents, reprojected and checked.
+    /// The cell of pixel (x, y) holding `v` (residents, or metres for `elevation`),
+    /// reprojected and checked.
+    #[allow(clippy::too_many_arguments)]
     fn cell(
         &self,
         gt: &[f64; 6],
@@ -152,6 +176,7 @@ impl RasterSource {
         y: usize,
         v: f64,
         row: u64,
+        elevation: bool,
         problems: &mut Vec<Problem>,
     ) -> Option<Feature> {
         let at = |px: f64, py: f64| coord! {x: gt[0] + px * gt[1] + py * gt[2], y: gt[3] + px * gt[4] + py * gt[5]};
@@ -178,7 +203,17 @@ impl RasterSource {
             }
         };
         check::check_wgs84(row, &cell, problems);
-        if !v.is_finite() || v > 1e7 {
+        if elevation {
+            if !(-500.0..=9000.0).contains(&v) {
+                problems.push(Problem::error(
+                    row,
+                    "elevation_m",
+                    v.to_string(),
+                    ProblemCode::OutOfRange,
+                    "not a plausible ground height (-500 to 9000 m); is the nodata value set?",
+                ));
+            }
+        } else if !v.is_finite() || v > 1e7 {
             problems.push(Problem::error(
                 row,
                 "residents",
@@ -195,6 +230,31 @@ impl RasterSource {
             values: vec![Value::Float(v)],
             props,
         })
+    }
+}
+
+/// An elevation raster has one band of real numbers and a nodata value.
+fn check_elevation_band(ds: &Dataset, name: &str) -> Result<(), IngestError> {
+    let unsupported = |what: String| {
+        Err(IngestError::RasterBandUnsupported {
+            name: name.to_owned(),
+            what,
+        })
+    };
+    let bands = ds.raster_count();
+    if bands != 1 {
+        return unsupported(format!("the raster has {bands} bands"));
+    }
+    let band = ds.rasterband(1).map_err(|source| IngestError::Gdal {
+        name: name.to_owned(),
+        source,
+    })?;
+    if band.band_type() == gdal::raster::GdalDataType::Unknown {
+        return unsupported("its band does not hold real numbers (complex or unknown pixel type)".into());
+    }
+    match band.no_data_value() {
+        Some(_) => Ok(()),
+        None => Err(IngestError::RasterWithoutNodata { name: name.to_owned() }),
     }
 }
 
@@ -357,6 +417,142 @@ mod tests {
             b.extend_from_slice(&v.to_le_bytes());
         }
         b
+    }
+
+    /// A small GeoTIFF for the elevation checks: `bands` bands of type `T`, a nodata value
+    /// when given, a CRS from WKT when given.
+    fn small_tiff<T: gdal::raster::GdalType + Copy + Default>(
+        dir: &Path,
+        name: &str,
+        bands: usize,
+        nodata: Option<f64>,
+        wkt: Option<&str>,
+    ) -> PathBuf {
+        let path = dir.join(name);
+        let drv = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut ds = drv.create_with_band_type::<T, _>(&path, 3, 2, bands).unwrap();
+        // UTM 43N metres over Almaty, 100 m pixels.
+        ds.set_geo_transform(&[640_000.0, 100.0, 0.0, 4_790_000.0, 0.0, -100.0])
+            .unwrap();
+        if let Some(wkt) = wkt {
+            ds.set_projection(wkt).unwrap();
+        }
+        for b in 1..=bands {
+            let mut band = ds.rasterband(b).unwrap();
+            if let Some(nd) = nodata {
+                band.set_no_data_value(Some(nd)).unwrap();
+            }
+        }
+        drop(ds);
+        path
+    }
+
+    fn elevation_options() -> IngestOptions {
+        IngestOptions {
+            kind: LayerKind::Elevation,
+            ..options(Cancel::new())
+        }
+    }
+
+    struct Keep(Vec<Feature>);
+    impl FeatureSink for Keep {
+        fn feature(&mut self, f: Feature) -> Result<(), IngestError> {
+            self.0.push(f);
+            Ok(())
+        }
+        fn problem(&mut self, p: Problem) {
+            panic!("unexpected problem {p:?}");
+        }
+        fn key(&mut self, _: u64, _: qala_core::Value) -> Result<(), IngestError> {
+            Err(IngestError::SinkClosed)
+        }
+    }
+
+    #[test]
+    fn an_elevation_raster_loads_heights_and_skips_nodata() {
+        let dir = tempfile::tempdir().unwrap();
+        let utm = gdal::spatial_ref::SpatialRef::from_epsg(32643)
+            .unwrap()
+            .to_wkt()
+            .unwrap();
+        let path = small_tiff::<f32>(dir.path(), "dem.tif", 1, Some(-9999.0), Some(&utm));
+        {
+            let ds = Dataset::open_ex(
+                &path,
+                DatasetOptions {
+                    open_flags: GdalOpenFlags::GDAL_OF_UPDATE,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let mut band = ds.rasterband(1).unwrap();
+            // A height of 0 m and a negative one are heights; -9999 is missing.
+            let mut buf = gdal::raster::Buffer::new((3, 2), vec![650.5f32, 0.0, -9999.0, 700.0, -12.0, 1000.0]);
+            band.write((0, 0), (3, 2), &mut buf).unwrap();
+        }
+        let opts = elevation_options();
+        let opened = crate::open(&path, "dem.tif", &opts).unwrap();
+        let mut keep = Keep(Vec::new());
+        let summary = opened.read(&opts, &mut keep).unwrap();
+        assert_eq!(summary.accepted, 5);
+        let heights: Vec<f64> = keep
+            .0
+            .iter()
+            .map(|f| match f.values[0] {
+                Value::Float(v) => v,
+                ref v => panic!("{v:?}"),
+            })
+            .collect();
+        assert_eq!(heights, vec![650.5, 0.0, 700.0, -12.0, 1000.0]);
+        // Cells in lon/lat over Almaty.
+        let Geometry::MultiPolygon(m) = &keep.0[0].geometry else {
+            panic!()
+        };
+        let c = m.0[0].exterior().0[0];
+        assert!((76.0..78.0).contains(&c.x) && (43.0..43.5).contains(&c.y), "{c:?}");
+    }
+
+    #[test]
+    fn bad_elevation_rasters_are_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let utm = gdal::spatial_ref::SpatialRef::from_epsg(32643)
+            .unwrap()
+            .to_wkt()
+            .unwrap();
+        let local = r#"LOCAL_CS["site grid",LOCAL_DATUM["site",0],UNIT["metre",1],AXIS["X",EAST],AXIS["Y",NORTH]]"#;
+        let cases: Vec<(PathBuf, &str, &str)> = vec![
+            (
+                small_tiff::<f32>(dir.path(), "no_nodata.tif", 1, None, Some(&utm)),
+                "raster_without_nodata",
+                "declares no nodata value",
+            ),
+            (
+                small_tiff::<f32>(dir.path(), "rgb.tif", 3, Some(0.0), Some(&utm)),
+                "raster_band_unsupported",
+                "3 bands",
+            ),
+            (
+                small_tiff::<f32>(dir.path(), "no_crs.tif", 1, Some(-9999.0), None),
+                "no_crs",
+                "says nothing about its coordinate reference system",
+            ),
+            (
+                small_tiff::<f32>(dir.path(), "local.tif", 1, Some(-9999.0), Some(local)),
+                "unknown_crs",
+                "cannot be placed on the Earth",
+            ),
+        ];
+        for (path, code, want) in cases {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let err = crate::open(&path, &name, &elevation_options()).unwrap_err();
+            let msg = err.to_string();
+            eprintln!("{name}: {code}: {msg}");
+            assert_eq!(err.code(), code, "{name}: {msg}");
+            assert!(msg.contains(&name) && msg.contains(want), "{msg}");
+        }
+        // A population raster keeps working without a nodata value.
+        let pop = small_tiff::<f32>(dir.path(), "pop.tif", 1, None, Some(&utm));
+        assert!(crate::open(&pop, "pop.tif", &options(Cancel::new())).is_ok());
     }
 
     /// Issue 11: 2,000,000,000 × 1 aborted the process allocating a 16 GB row; 1 ×

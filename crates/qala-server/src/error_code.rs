@@ -107,6 +107,8 @@ catalogue! {
     NetworkReference = "network_reference", BAD_REQUEST;
     TooManyFeatures = "too_many_features", BAD_REQUEST;
     RasterTooLarge = "raster_too_large", BAD_REQUEST;
+    RasterWithoutNodata = "raster_without_nodata", BAD_REQUEST;
+    RasterBandUnsupported = "raster_band_unsupported", BAD_REQUEST;
     IngestTimedOut = "ingest_timed_out", BAD_REQUEST;
     // 401, 403: who is asking.
     Unauthorized = "unauthorized", UNAUTHORIZED;

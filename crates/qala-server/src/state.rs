@@ -69,7 +69,7 @@ const LOAD_CONCURRENCY: usize = 2;
 const REPLICA_WAIT: Duration = Duration::from_secs(2);
 
 /// Kinds the indicator engine is built from.
-pub const ENGINE_KINDS: [qala_core::LayerKind; 13] = [
+pub const ENGINE_KINDS: [qala_core::LayerKind; 14] = [
     qala_core::LayerKind::District,
     qala_core::LayerKind::CityBoundary,
     qala_core::LayerKind::HistoricCentre,
@@ -84,6 +84,8 @@ pub const ENGINE_KINDS: [qala_core::LayerKind; 13] = [
     qala_core::LayerKind::Generic,
     // The street graph of the network distance mode.
     qala_core::LayerKind::Road,
+    // Gradients of the cycling stress analysis.
+    qala_core::LayerKind::Elevation,
 ];
 
 /// Settings of one server.

@@ -18,6 +18,12 @@ pub enum SynthError {
     Proj(#[from] proj::ProjCreateError),
     #[error("PROJ transform failed")]
     Transform(#[from] proj::ProjError),
+    #[error("{path}: GDAL cannot write the raster")]
+    Gdal {
+        path: PathBuf,
+        #[source]
+        source: gdal::errors::GdalError,
+    },
     #[error("internal error: {0}")]
     Internal(&'static str),
 }

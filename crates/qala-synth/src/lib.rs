@@ -5,6 +5,7 @@
 //! `"synthetic": true`. The same seed and inputs give byte-identical files.
 
 mod bike;
+mod elevation;
 mod error;
 mod inputs;
 mod metric;
@@ -21,6 +22,7 @@ use qala_core::LayerKind;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+pub use elevation::{ELEVATION_LAYER, ElevationRaster, elevation_raster};
 pub use error::SynthError;
 pub use inputs::{CityInputs, District, Road, read_population as inputs_population};
 
