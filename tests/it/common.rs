@@ -47,9 +47,10 @@ pub async fn fresh_db() -> TestDb {
     TestDb::new().await.unwrap_or_else(|e| panic!("test database: {e}"))
 }
 
-/// The default definitions but the low-stress ones, comma-separated: those ride on
-/// pgRouting networks of their own, checked over HTTP by
-/// `lts::low_stress_connectivity_agrees_with_pgrouting_zone_by_zone`.
+/// The default definitions but the low-stress and walking-profile ones, comma-separated:
+/// those ride or walk on pgRouting networks of their own, checked over HTTP by
+/// `lts::low_stress_connectivity_agrees_with_pgrouting_zone_by_zone` and
+/// `walk_profile::profile_access_agrees_with_pgrouting_on_every_scheme`.
 pub fn ids_but_low_stress(db: &TestDb) -> String {
     let defs: serde_json::Value =
         serde_json::from_str(&qala_ok(db, &["indicators", "--list", "--format", "json"])).unwrap();
@@ -57,7 +58,7 @@ pub fn ids_but_low_stress(db: &TestDb) -> String {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|d| d["measure"]["type"] != "low_stress_access")
+        .filter(|d| !["low_stress_access", "profile_access"].contains(&d["measure"]["type"].as_str().unwrap()))
         .map(|d| d["id"].as_str().unwrap())
         .collect();
     assert!(

@@ -18,3 +18,4 @@ mod partitions;
 mod proposals;
 mod search;
 mod server;
+mod walk_profile;

@@ -65,6 +65,12 @@ curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null || { echo "tests/web: qala 
 # editions.test.mjs checks the no-edition path, then publishes an edition with the CLI on this database.
 export QALA_WEB_URL="http://127.0.0.1:$PORT" QALA_WEB_TOKEN="$TOKEN" QALA_WEB_MOD_TOKEN="$MOD_TOKEN" QALA_WEB_DATABASE_URL="$DB_URL" QALA_BIN="$QALA"
 status=0
+# `bash tests/web/run.sh tests/web/walk.test.mjs …`: only those files.
+if [ "$#" -gt 0 ]; then
+  node --test --test-concurrency=1 "$@" || status=$?
+  [ "$status" -ne 0 ] && tail -n 60 "$LOG" >&2
+  exit "$status"
+fi
 node --test web/test/ || status=$?
 # One file at a time, in this order (node sorts the files of one run, so each step is its own
 # run): the live figures first, then editions.test.mjs publishes the first edition, and the
@@ -74,6 +80,8 @@ node --test --test-concurrency=1 tests/web/map.test.mjs tests/web/equity.test.mj
 node --test --test-concurrency=1 tests/web/everyone.test.mjs tests/web/search.test.mjs tests/web/tools.test.mjs tests/web/figures.test.mjs || status=$?
 # The bike view's cycling stress mode (GET /networks/lts…), before any test changes the bike lanes.
 node --test tests/web/stress.test.mjs || status=$?
+# The equity view's walking profiles (step-free, elderly; GET /networks/walk/barriers).
+node --test tests/web/walk.test.mjs || status=$?
 node --test tests/web/editions.test.mjs || status=$?
 node --test tests/web/mapper.test.mjs || status=$?
 node --test tests/web/changes.test.mjs || status=$?

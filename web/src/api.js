@@ -136,6 +136,8 @@ export const api = {
   /** Km of bike lane per zone and status (GET /bike/km). */
   bikeKm: (zones) => request(`/bike/km?zones=${encodeURIComponent(zones)}`),
   /** Each population cell's distance to the nearest service of an access indicator (GET /access/cells). */
+  /** Ways a walking profile cannot walk (GET /networks/walk/barriers). */
+  walkBarriers: (p) => request(`/networks/walk/barriers?profile=${p}`, { accept: 'application/geo+json' }),
   accessCells: (indicator) => request(`/access/cells?indicator=${encodeURIComponent(indicator)}`),
   /** Every street segment with its level of traffic stress in a scenario (GET /networks/lts, all pages). */
   async ltsSegments(scenario) {

@@ -60,7 +60,7 @@ export function buildStyle(lang) {
   const empty = { type: 'geojson', data: { type: 'FeatureCollection', features: [] } };
   for (const id of ['fellings', 'plantings', 'coverage', 'zones', 'whatif', 'mapper', 'change', 'district-labels', 'zone-labels']) sources[`geo-${id}`] = structuredClone(empty);
   // From the API: felled-zone → planted-zone flows, route gaps, cells by distance to a service.
-  for (const id of ['flows', 'gaps', 'cells', 'lts']) sources[`geo-${id}`] = structuredClone(empty);
+  for (const id of ['flows', 'gaps', 'cells', 'lts', 'barriers']) sources[`geo-${id}`] = structuredClone(empty);
 
   const hidden = { visibility: 'none' };
   const layers = [
@@ -114,6 +114,8 @@ export function buildStyle(lang) {
         'circle-opacity': 0.85, 'circle-stroke-color': '#fff', 'circle-stroke-width': 0.5,
       },
     },
+    // ways a walking profile cannot walk (GET /networks/walk/barriers)
+    { id: 'walk-barriers', type: 'line', source: 'geo-barriers', layout: hidden, paint: { 'line-color': COLORS.gap, 'line-width': 4, 'line-dasharray': [1, 1] } },
     {
       id: 'historic-centre', type: 'line', source: 'src-historic-centre', 'source-layer': 'historic-centre', layout: hidden,
       paint: { 'line-color': '#7c2d12', 'line-width': 2.5, 'line-dasharray': [1, 1] },

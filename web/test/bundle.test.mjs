@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '../dist');
-/** Bytes: raw and gzip, per file and in total. */
+/** Bytes: raw and gzip, per file and in total. app.js gzip raised 370,000 → 371,000 for the
+ *  walking profiles in the equity view (switch, gap table, barriers layer and legend: ~0.95 kB). */
 export const BUDGET = {
-  'app.js': { raw: 1_400_000, gzip: 370_000 },
+  'app.js': { raw: 1_400_000, gzip: 371_000 },
   'maplibre-gl-worker.mjs': { raw: 560_000, gzip: 160_000 },
   total: { raw: 1_950_000, gzip: 520_000 },
 };

@@ -35,6 +35,7 @@ pub(crate) fn compute(engine: &Engine, def: &IndicatorDef, zs: &ZoneSet) -> Resu
     let mut inequality = None;
     let mut severance = None;
     let mut low_stress = None;
+    let mut walk_profile = None;
     let mut flows = Vec::new();
     let mut routes = Vec::new();
     let figures = match &def.measure {
@@ -68,6 +69,19 @@ pub(crate) fn compute(engine: &Engine, def: &IndicatorDef, zs: &ZoneSet) -> Resu
             inequality = Some(cell_inequality(engine, zs, &low)?);
             access_figures(engine, zs, &low)?
         }
+        Measure::ProfileAccess {
+            layer,
+            radius_m,
+            profile,
+        } => {
+            let walk = crate::network::network_coverage(engine, layer, *radius_m)?;
+            let prof = crate::walk_profile::profile_coverage(engine, layer, *radius_m, *profile)?;
+            walk_profile = Some(crate::walk_profile::comparison(
+                engine, zs, *radius_m, *profile, &walk, &prof,
+            )?);
+            inequality = Some(cell_inequality(engine, zs, &prof)?);
+            access_figures(engine, zs, &prof)?
+        }
         Measure::AreaPerResident { layer } => ZoneFigures {
             num: clipped_sums(engine, zs, layer, Clip::Area)?,
             den: residents.clone(),
@@ -98,6 +112,7 @@ pub(crate) fn compute(engine: &Engine, def: &IndicatorDef, zs: &ZoneSet) -> Resu
     r.distance = def.distance();
     r.severance = severance;
     r.low_stress = low_stress;
+    r.walk_profile = walk_profile;
     Ok(r)
 }
 
@@ -171,6 +186,7 @@ fn assemble(
         distance: None,
         severance: None,
         low_stress: None,
+        walk_profile: None,
         flows,
         routes,
         layer_versions: zs

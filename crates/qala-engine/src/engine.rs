@@ -125,6 +125,7 @@ pub struct Engine {
     network: std::sync::OnceLock<Option<Arc<Network>>>,
     /// The stress networks of the three lane scenarios, built on first use.
     pub(crate) lts_cache: crate::lts_network::LtsCache,
+    pub(crate) profile_cache: crate::walk_profile::ProfileCache,
 }
 
 impl Engine {
@@ -169,6 +170,7 @@ impl Engine {
             planting: std::sync::OnceLock::new(),
             network: std::sync::OnceLock::new(),
             lts_cache: Default::default(),
+            profile_cache: Default::default(),
         };
         // Linking plantings to fellings is part of loading, like the R-trees.
         engine.planting_data();
@@ -379,6 +381,7 @@ impl Engine {
             planting,
             network,
             lts_cache: Default::default(),
+            profile_cache: Default::default(),
         };
         engine.planting_data();
         Ok(engine)
@@ -544,6 +547,14 @@ impl Engine {
         self.versions_of(roads.into_iter().chain(lanes).chain(pop).chain(elevation))
     }
 
+    /// The layer versions a walking profile's graph reads: the roads.
+    pub fn walk_inputs(&self) -> BTreeMap<String, i64> {
+        let roads = self
+            .role_layer("roads", LayerKind::Road, "roads")
+            .map(|l| l.slug.clone());
+        self.versions_of(roads)
+    }
+
     fn versions_of(&self, slugs: impl IntoIterator<Item = String>) -> BTreeMap<String, i64> {
         slugs
             .into_iter()
@@ -572,6 +583,12 @@ impl Engine {
             Measure::AreaPerResident { layer }
             | Measure::LengthPerResidents { layer, .. }
             | Measure::LengthPerArea { layer } => add_sel(layer, &mut slugs),
+            Measure::ProfileAccess { layer, .. } => {
+                add_sel(layer, &mut slugs);
+                if let Some(r) = self.role_layer("roads", LayerKind::Road, "roads") {
+                    slugs.push(r.slug.clone());
+                }
+            }
             Measure::LowStressAccess { layer, .. } => {
                 add_sel(layer, &mut slugs);
                 if let Some(r) = self.role_layer("roads", LayerKind::Road, "roads") {
@@ -681,7 +698,9 @@ fn access_def(q: &AccessQuery) -> IndicatorDef {
 
 fn validate_def(def: &IndicatorDef) -> Result<(), EngineError> {
     let radius = match &def.measure {
-        Measure::Access { radius_m, .. } | Measure::LowStressAccess { radius_m, .. } => Some(*radius_m),
+        Measure::Access { radius_m, .. }
+        | Measure::LowStressAccess { radius_m, .. }
+        | Measure::ProfileAccess { radius_m, .. } => Some(*radius_m),
         Measure::RouteGap { snap_m, .. } => Some(*snap_m),
         _ => None,
     };

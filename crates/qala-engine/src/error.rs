@@ -63,6 +63,10 @@ pub enum EngineError {
         "unknown LTS scenario {0:?}: use existing, under_construction (existing + under construction) or plan (every lane)"
     )]
     InvalidLtsScenario(String),
+    #[error("invalid walking profile rules {id:?}: {why}")]
+    InvalidWalkProfileRules { id: String, why: String },
+    #[error("unknown walking profile {0:?}: use walk, step_free (stroller, wheelchair) or elderly")]
+    InvalidWalkProfile(String),
     #[error(
         "the bike lane runs along no street of {roads:?}: a lane counts for a street way when the points at 10 %, 50 % and 90 % of the way lie within {match_m} m of it, and no way does{nearest}"
     )]
@@ -107,6 +111,8 @@ impl EngineError {
             | E::UnknownNormVariant { .. }
             | E::InvalidLtsRuleset { .. }
             | E::InvalidLtsScenario(_)
+            | E::InvalidWalkProfileRules { .. }
+            | E::InvalidWalkProfile(_)
             | E::LaneOffStreet { .. }
             | E::InvalidMaxSpeed(_)
             | E::WrongGeometryType { .. } => ErrorKind::InvalidInput,
@@ -144,6 +150,8 @@ impl EngineError {
             E::UnknownNormVariant { .. } => "unknown_norm_variant",
             E::InvalidLtsRuleset { .. } => "invalid_lts_ruleset",
             E::InvalidLtsScenario(_) => "invalid_lts_scenario",
+            E::InvalidWalkProfileRules { .. } => "invalid_walk_profile_rules",
+            E::InvalidWalkProfile(_) => "invalid_walk_profile",
             E::LaneOffStreet { .. } => "lane_off_street",
             E::InvalidMaxSpeed(_) => "invalid_max_speed",
             E::WrongGeometryType { .. } => "wrong_geometry_type",

@@ -157,6 +157,10 @@ impl IndicatorDef {
                 out.push("roads".into());
                 out.push("bike_lanes".into());
             }
+            Measure::ProfileAccess { layer, .. } => {
+                sel(layer);
+                out.push("roads".into());
+            }
             Measure::Compensation { .. } => {
                 out.push("tree_fellings".into());
                 out.push("tree_plantings".into());
@@ -227,7 +231,9 @@ impl IndicatorDef {
         };
         let mut selectors = Vec::new();
         match &self.measure {
-            Measure::Access { layer, radius_m, .. } | Measure::LowStressAccess { layer, radius_m, .. } => {
+            Measure::Access { layer, radius_m, .. }
+            | Measure::LowStressAccess { layer, radius_m, .. }
+            | Measure::ProfileAccess { layer, radius_m, .. } => {
                 positive("radius_m", *radius_m, crate::MAX_RADIUS_M)?;
                 selectors.push(layer);
             }
@@ -325,6 +331,16 @@ pub enum Measure {
         layer: LayerSelector,
         radius_m: f64,
         scenario: crate::LtsScenario,
+    },
+    /// Share of residents who reach a selected feature walking with a travel `profile`
+    /// (docs/walk_profiles.md; rules in `sql/indicators/walk_profiles.json`): on the walking
+    /// graph without the profile's barriers (steps, raised kerbs, steep slopes), over the
+    /// profile's share of `radius_m` (the able-bodied distance). The result carries the
+    /// able-bodied walk's share at `radius_m` beside it, and the gap.
+    ProfileAccess {
+        layer: LayerSelector,
+        radius_m: f64,
+        profile: crate::WalkProfile,
     },
 }
 
@@ -465,7 +481,7 @@ mod tests {
     #[test]
     fn the_shipped_definitions_parse_and_validate() {
         let defs: Vec<super::IndicatorDef> = serde_json::from_str(super::DEFINITIONS_JSON).unwrap();
-        assert_eq!(defs.len(), 31);
+        assert_eq!(defs.len(), 39);
         for d in &defs {
             d.validate().unwrap();
             for r in d.roles() {
@@ -479,7 +495,7 @@ mod tests {
     #[test]
     fn the_shipped_definitions_are_explained_in_kk_ru_and_en() {
         let defs = super::default_indicators();
-        assert_eq!(defs.len(), 31);
+        assert_eq!(defs.len(), 39);
         let check = |what: &str, texts: Option<&super::Names>, en: &str| {
             let t = texts.unwrap_or_else(|| panic!("{what}: no kk/ru/en texts"));
             for (lang, s) in [("kk", &t.kk), ("ru", &t.ru), ("en", &t.en)] {

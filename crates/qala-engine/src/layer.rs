@@ -185,6 +185,9 @@ impl Column {
     }
 }
 
+/// The extra attributes kept for roads (see [`LayerData::extras`]).
+const EXTRA_FIELDS: [&str; 2] = ["wheelchair", "kerb"];
+
 /// One layer in memory.
 pub(crate) struct LayerData {
     pub slug: String,
@@ -194,6 +197,9 @@ pub(crate) struct LayerData {
     /// Untyped attributes; kept for generic layers only (the typed kinds' extras are not
     /// used by any indicator, and benchmark layers have millions of rows).
     pub props: Vec<Map<String, Json>>,
+    /// The extra attributes an indicator reads from a typed kind: a road's OSM `wheelchair`
+    /// and `kerb` (the step-free profile's barriers), per feature, empty for other kinds.
+    pub extras: Vec<[Option<Box<str>>; 2]>,
     pub index: SpatialIndex,
 }
 
@@ -206,7 +212,13 @@ impl LayerData {
         let mut geoms = Vec::with_capacity(n);
         let mut props = Vec::new();
         let keep_props = src.kind == LayerKind::Generic;
+        let keep_extras = src.kind == LayerKind::Road;
+        let mut extras = Vec::new();
         for f in src.features {
+            if keep_extras {
+                let get = |k: &str| f.props.get(k).and_then(Json::as_str).map(Box::from);
+                extras.push([get(EXTRA_FIELDS[0]), get(EXTRA_FIELDS[1])]);
+            }
             rows.push(f.row);
             geoms.push(fwd.geometry(&f.geometry)?);
             for (i, col) in columns.iter_mut().enumerate() {
@@ -223,8 +235,16 @@ impl LayerData {
             rows,
             columns,
             props,
+            extras,
             index: SpatialIndex::new(geoms),
         })
+    }
+
+    /// An extra attribute of a typed kind kept in [`LayerData::extras`] (`wheelchair`,
+    /// `kerb` of a road), `None` when the feature has none.
+    pub fn extra_ref(&self, field: &str, i: usize) -> Option<&str> {
+        let k = EXTRA_FIELDS.iter().position(|f| *f == field)?;
+        self.extras.get(i)?[k].as_deref()
     }
 
     pub fn len(&self) -> usize {

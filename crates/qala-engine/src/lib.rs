@@ -51,6 +51,7 @@ mod result;
 mod shared_engine;
 mod spatial_index;
 mod street_graph;
+mod walk_profile;
 mod wayfinding;
 mod what_if;
 mod zone_scheme;
@@ -85,6 +86,10 @@ pub use result::{
 pub use shared_engine::SharedEngine;
 pub use spatial_index::SpatialIndex;
 pub use street_graph::{BARRIER_HIGHWAYS, GraphStats, NODE_GRID_M, SNAP_M, StreetGraph};
+pub use walk_profile::{
+    DEFAULT_WALK_PROFILES_JSON, ProfileComparison, ProfileRules, ProfileValue, TagBarrier, WALK_TAGS, WalkProfile,
+    WalkProfileRules, WayTags, ZoneProfile,
+};
 pub use what_if::{Change, ChangeAction};
 pub use zone_scheme::{
     CENTRE_MAX_MEAN_DISTANCE_M, DEFAULT_BANDS_KM, NEAREST_ZONE_FALLBACK_M, PERIPHERY_MIN_MEAN_DISTANCE_M,

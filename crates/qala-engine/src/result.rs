@@ -40,6 +40,10 @@ pub struct IndicatorResult {
     /// Low-stress access indicators: the all-streets share beside the low-stress one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub low_stress: Option<crate::LowStress>,
+    /// Walking-profile access indicators: the able-bodied walk's share beside the profile's,
+    /// and the gap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub walk_profile: Option<crate::ProfileComparison>,
     /// Compensation flows "felled in zone A -> planted in zone B" (compensation indicators).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub flows: Vec<Flow>,

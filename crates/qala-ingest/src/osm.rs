@@ -155,7 +155,14 @@ fn map_attrs(rule: OsmRule, raw_attrs: &Map<String, Json>) -> Option<Map<String,
     let mut attrs = match rule {
         OsmRule::Roads => {
             let highway = text(a, &tags, "highway")?;
-            json!({"highway": highway, "name": name})
+            let mut o = json!({"highway": highway, "name": name});
+            // The step-free profile's barrier tags (walk_profiles.json), where a way has them.
+            for k in ["wheelchair", "kerb"] {
+                if let (Some(v), Some(obj)) = (text(a, &tags, k), o.as_object_mut()) {
+                    obj.insert(k.into(), Json::String(v.to_owned()));
+                }
+            }
+            o
         }
         OsmRule::Cycleways => {
             (text(a, &tags, "highway")? == "cycleway").then_some(())?;

@@ -86,6 +86,8 @@ catalogue! {
     UnknownNormVariant = "unknown_norm_variant", BAD_REQUEST;
     InvalidLtsRuleset = "invalid_lts_ruleset", BAD_REQUEST;
     InvalidLtsScenario = "invalid_lts_scenario", BAD_REQUEST;
+    InvalidWalkProfileRules = "invalid_walk_profile_rules", BAD_REQUEST;
+    InvalidWalkProfile = "invalid_walk_profile", BAD_REQUEST;
     InvalidMaxSpeed = "invalid_max_speed", BAD_REQUEST;
     // 400 from reading an uploaded file.
     EmptyFile = "empty_file", BAD_REQUEST;

@@ -370,7 +370,7 @@ mod tests {
     #[test]
     fn bad_definition_files_are_refused_with_the_reason() {
         let shipped = serde_json::to_string(&qala_engine::default_indicators()).unwrap();
-        assert_eq!(parse_definitions(&shipped).unwrap().len(), 31);
+        assert_eq!(parse_definitions(&shipped).unwrap().len(), 39);
         let mut v: Vec<Json> = serde_json::from_str(&shipped).unwrap();
         v[1]["measure"]["type"] = json!("teleport");
         let e = parse_definitions(&serde_json::to_string(&v).unwrap()).unwrap_err();

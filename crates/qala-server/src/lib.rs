@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         .route("/networks/lts", get(networks::segments))
         .route("/networks/lts/islands", get(networks::islands))
         .route("/networks/lts/priorities", get(networks::priorities))
+        .route("/networks/walk/barriers", get(networks::walk_barriers))
         .route("/bindings", get(editions::list))
         .route("/bindings/{role}", put(editions::bind))
         .route("/bindings/{role}/history", get(editions::history))

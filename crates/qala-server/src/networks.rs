@@ -1,13 +1,13 @@
 //! The cycling stress network: `GET /networks/lts` (segments with LTS and reason, GeoJSON,
 //! by bbox and page), `GET /networks/lts/islands` (low-stress islands) and
 //! `GET /networks/lts/priorities` (planned segments and missing links by residents newly
-//! connected per km).
+//! connected per km). And the walking profiles' barriers: `GET /networks/walk/barriers`.
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use qala_engine::{LtsScenario, LtsSegmentQuery};
+use qala_engine::{LtsScenario, LtsSegmentQuery, WalkProfile};
 
 use crate::error::Code;
 use crate::indicators::{blocking, check_inputs_visible, engine, pairs, with_provenance};
@@ -153,6 +153,33 @@ pub async fn priorities(State(state): State<AppState>, caller: Caller, RawQuery(
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], r.to_csv()).into_response());
     }
     Ok(Json(with_provenance(&state, &caller, serde_json::json!(r), &inputs)).into_response())
+}
+
+/// `GET /networks/walk/barriers?profile=step_free|elderly|walk`: the street ways the profile
+/// cannot walk (steps, ways tagged wheelchair=no or kerb=raised, steep slopes), beyond the
+/// motorways and trunk roads no profile walks, with the reason, as GeoJSON.
+pub async fn walk_barriers(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
+    let p = pairs(q.as_deref())?;
+    if let Some((k, _)) = p.iter().find(|(k, _)| k != "profile") {
+        return Err(ApiError::bad(
+            Code::UnknownParameter,
+            format!("unknown parameter {k:?}; use profile"),
+        ));
+    }
+    let profile: WalkProfile = match p.iter().find(|(k, _)| k == "profile") {
+        Some((_, v)) => v.parse()?,
+        None => WalkProfile::StepFree,
+    };
+    let e = engine(&state)?;
+    let inputs = e.walk_inputs();
+    check_inputs_visible(&state, &caller, &inputs)?;
+    let body = blocking(move || e.walk_profile_barriers(profile)).await?;
+    let body = with_provenance(&state, &caller, body, &inputs);
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], Json(body)).into_response())
 }
 
 #[cfg(test)]

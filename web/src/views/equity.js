@@ -8,7 +8,7 @@ import { t, tf, num, lang, unitLabel, scaleOf } from '../i18n.js';
 import { h, barChart, message, errorParts } from '../ui.js';
 import { editionLine, provenance, indicatorError, aboutIndicator } from '../provenance.js';
 import { labelPoint } from '../geo.js';
-import { DISTANCE_BREAKS_M, DISTANCE_COLORS } from '../style.js';
+import { DISTANCE_BREAKS_M, DISTANCE_COLORS, COLORS } from '../style.js';
 import { length } from '../format.js';
 
 export const SCHEMES = ['districts', 'rings', 'historic'];
@@ -75,7 +75,7 @@ export function colorFor(value, br) {
 
 export default {
   id: 'equity',
-  overlays: ['zones-fill', 'zones-line', 'zones-label', 'access-cells'],
+  overlays: ['zones-fill', 'zones-line', 'zones-label', 'access-cells', 'walk-barriers'],
   hides: ['districts-label'],
   mount(ctx, panel) {
     const { map } = ctx;
@@ -175,6 +175,7 @@ export default {
       map.getSource('geo-zones')?.setData({ type: 'FeatureCollection', features: [] });
       map.getSource('geo-zone-labels')?.setData({ type: 'FeatureCollection', features: [] });
       map.getSource('geo-cells')?.setData({ type: 'FeatureCollection', features: [] });
+      map.getSource('geo-barriers')?.setData({ type: 'FeatureCollection', features: [] });
     };
   },
 };
@@ -211,6 +212,33 @@ function whereTheGapIs(ctx, out, def) {
       h('p', { class: 'small synth-note' }, t('cells_note')),
     );
   }).catch((e) => box.isConnected && box.replaceChildren(h('h3', {}, t('cells_title')), message('error', errorParts(e, t('error_loading')))));
+}
+
+/**
+ * A walking profile (step-free, elderly) beside the able-bodied walk: a switch that colours the
+ * zones by the walk's or a profile's share, the gap per zone in percentage points, and the
+ * barrier ways on the map with a legend.
+ */
+function profileBox(ctx, out, def, res, shapes) {
+  const wp = res.walk_profile;
+  const src = ctx.map.getSource('geo-barriers');
+  if (!wp) return src.setData({ type: 'FeatureCollection', features: [] });
+  const pct = (v) => (Number.isFinite(v) ? num(100 * v, 1) : '—');
+  const radio = (p) => h('label', { class: 'toggle', for: `profile-${p}` },
+    h('input', { type: 'radio', name: 'walk-profile', id: `profile-${p}`, value: p, checked: p === wp.profile }), h('span', {}, t(`profile_${p}`)));
+  const sw = h('fieldset', { class: 'legend', id: 'profile-switch' }, h('legend', {}, t('profile')), ['walk', 'step_free', 'elderly'].map(radio));
+  sw.addEventListener('change', (e) => {
+    const p = e.target.value;
+    const sel = document.getElementById('equity-indicator');
+    if (p === 'walk') render(ctx, out, def, { ...res, zones: res.zones.map((z, i) => ({ ...z, value: wp.zones[i].walk })), walk_profile: { ...wp, profile: p } }, shapes);
+    else { sel.value = def.id.replace(/^(step_free|elderly)_/, `${p}_`); sel.dispatchEvent(new Event('change')); }
+  });
+  const legend = h('p', { class: 'small', id: 'barriers-legend' }, h('span', { class: 'swatch', style: { background: COLORS.gap, height: '4px' } }), ` ${t('barriers')}`);
+  out.prepend(sw, h('table', { class: 'data', id: 'profile-gap', tabindex: '0' },
+    h('thead', {}, h('tr', {}, [t('zone'), t('profile_walk'), t(`profile_${wp.profile === 'walk' ? 'step_free' : wp.profile}`), t('gap_pp')].map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, [...wp.zones, { ...wp.city, zone: t('city') }].map((z) => h('tr', { 'data-zone': z.zone },
+      h('td', {}, zoneLabel(res.zones.find((r) => r.zone === z.zone) ?? z)), h('td', { class: 'num' }, pct(z.walk)), h('td', { class: 'num' }, pct(z.profile)), h('td', { class: 'num', 'data-gap': z.gap ?? '' }, pct(z.gap)))))), legend);
+  api.walkBarriers('step_free').then((fc) => { src.setData(fc); legend.append(` (${num(fc.total)})`); }).catch(() => legend.remove());
 }
 
 function render(ctx, out, def, res, shapes) {
@@ -287,4 +315,5 @@ function render(ctx, out, def, res, shapes) {
       : null,
   );
   whereTheGapIs(ctx, out, def);
+  profileBox(ctx, out, def, res, shapes);
 }

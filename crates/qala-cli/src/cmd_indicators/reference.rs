@@ -137,8 +137,11 @@ pub async fn run(
     // scenario is built once (a stable sort: each group keeps the definitions' order). Which
     // network a definition rides on is what its lts_access/<id>.sql sets, not this key.
     let mut order: Vec<usize> = (0..defs.len()).collect();
+    // Walking-profile definitions likewise go last (after the low-stress ones); each sets
+    // its own graph (walk_profile_graph.sql), so nothing is shared between them.
     order.sort_by_key(|&i| match &defs[i].measure {
-        Measure::LowStressAccess { scenario, .. } => Some(scenario.name()),
+        Measure::LowStressAccess { scenario, .. } => Some(format!("lts:{}", scenario.name())),
+        Measure::ProfileAccess { .. } => Some("profile".to_owned()),
         _ => None,
     });
     // The scenario whose stress network and graph the connection holds (lts_stress.sql and
@@ -149,14 +152,34 @@ pub async fn run(
         let def = &defs[i];
         let t = Instant::now();
         let low_stress = matches!(def.measure, Measure::LowStressAccess { .. });
-        let sql = if low_stress {
+        let profile = matches!(def.measure, Measure::ProfileAccess { .. });
+        let sql = if low_stress || profile {
             String::new()
         } else {
             read(dir, &format!("{}.sql", def.id))?
         };
-        let access = low_stress || matches!(def.measure, Measure::Access { .. });
+        let access = low_stress || profile || matches!(def.measure, Measure::Access { .. });
         let (rows, inequality) = if access {
-            if low_stress {
+            if profile {
+                // Features, able-bodied distance and profile; the profile's graph (it sets
+                // the profile's distance); then the walk (writes ref_cover). The low-stress
+                // graph, if built before, is replaced: nothing after this group rides.
+                sqlx::query("SELECT set_config('qala.walk_profile_rules', $1, false)")
+                    .bind(qala_engine::DEFAULT_WALK_PROFILES_JSON)
+                    .execute(&mut *conn)
+                    .await?;
+                for name in [
+                    format!("walk_profile/{}.sql", def.id),
+                    "walk_profile_graph.sql".to_owned(),
+                    "network_access.sql".to_owned(),
+                ] {
+                    sqlx::raw_sql(&read(dir, &name)?)
+                        .execute(&mut *conn)
+                        .await
+                        .with_context(|| format!("running {name}"))?;
+                }
+                lts_built = None;
+            } else if low_stress {
                 // Features, radius and scenario; the stress network of that scenario and its
                 // graph as the one network_access.sql rides on, unless the connection holds
                 // them already; then the ride (writes ref_cover).

@@ -60,5 +60,20 @@ pub fn paths() -> Map<String, Value> {
                             "touches_centre_island": {"type": "boolean"}}}}}}},
                             "text/csv": {"schema": {"type": "string"}}}}))], &errs(&[400, 403, 409])), true)}),
     );
+    p.insert(
+        "/networks/walk/barriers".into(),
+        json!({"get": op("getWalkBarriers", TAG,
+            "street ways a walking profile cannot walk, beyond the motorways and trunk roads no profile walks: steps, ways tagged wheelchair=no or kerb=raised, slopes above the profile's threshold where a gradient is known (sql/indicators/walk_profiles.json, docs/walk_profiles.md); GeoJSON with the reason per way",
+            vec![ex(query_param("profile", "walk (no extra barriers), step_free (default: stroller, wheelchair) or elderly", json!({"type": "string", "enum": ["walk", "step_free", "elderly"]})), json!("step_free"))],
+            responses(&[("200", ok("the barrier ways; total counts them", "application/geo+json", json!({"type": "object", "required": ["type", "profile", "features"],
+                "properties": {"type": {"type": "string"}, "profile": {"type": "string"}, "rules": {"type": "string"}, "rules_version": {"type": "integer"},
+                    "roads_layer": {"type": "string"}, "total": {"type": "integer"},
+                    "graph": {"type": "object", "properties": {"nodes": {"type": "integer"}, "edges": {"type": "integer"}, "components": {"type": "integer"},
+                        "walkable_ways": {"type": "integer"}, "barrier_ways": {"type": "integer"}}},
+                    "features": {"type": "array", "items": {"type": "object", "properties": {
+                        "type": {"type": "string"}, "id": {"type": "integer"}, "geometry": {"type": "object"},
+                        "properties": {"type": "object", "properties": {"row": {"type": "integer"}, "highway": {"type": "string", "nullable": true},
+                            "name": {"type": "string", "nullable": true}, "barrier": {"type": "string"}}}}}}}})))], &errs(&[400, 403, 409])), true)}),
+    );
     p
 }

@@ -120,7 +120,8 @@ pub fn all() -> Value {
         "IndicatorResult": {"type": "object", "required": ["indicator", "scheme", "zones", "city", "centre", "periphery"],
                             "properties": {"indicator": {"$ref": "#/components/schemas/IndicatorDef"}, "scheme": str_(),
                                            "zones": {"type": "array", "items": {"type": "object"}},
-                                           "city": {"type": "object"}, "centre": {"type": "object"}, "periphery": {"type": "object"}}},
+                                           "city": {"type": "object"}, "centre": {"type": "object"}, "periphery": {"type": "object"},
+                                           "walk_profile": {"type": "object", "description": "profile_access indicators: the profile (step_free, elderly), its rules, the able-bodied and the profile's distance, and per zone, centre, periphery and city the walk share, the profile share and the gap (walk − profile)"}}},
         "WhatIfBody": {"type": "object", "required": ["change"], "additionalProperties": false,
             "properties": {
                 "change": {"oneOf": [

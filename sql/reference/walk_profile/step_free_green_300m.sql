@@ -1,0 +1,5 @@
+-- step_free_green_300m: Step-free: a public green space of at least 0.5 ha within 300 m with a stroller or wheelchair (walk_profile_graph.sql, network_access.sql).
+DROP TABLE IF EXISTS ref_net_feature;
+CREATE TEMP TABLE ref_net_feature AS SELECT g FROM ref_green WHERE public_access AND ST_Area(g) >= 5000;
+SELECT set_config('qala.walk_radius_m', '300', false);
+SELECT set_config('qala.walk_profile', 'step_free', false);

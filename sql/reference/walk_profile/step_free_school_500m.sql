@@ -1,0 +1,5 @@
+-- step_free_school_500m: Step-free: a school within 500 m with a stroller or wheelchair (walk_profile_graph.sql, network_access.sql).
+DROP TABLE IF EXISTS ref_net_feature;
+CREATE TEMP TABLE ref_net_feature AS SELECT g FROM ref_service WHERE role = 'schools';
+SELECT set_config('qala.walk_radius_m', '500', false);
+SELECT set_config('qala.walk_profile', 'step_free', false);
