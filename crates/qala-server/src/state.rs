@@ -335,7 +335,9 @@ impl AppState {
         self.list_new_layers(&rows);
         let mut loads = futures::stream::iter(to_load)
             .map(|(slug, kind, v)| self.load_layer(pool, slug, kind, v))
-            .buffer_unordered(LOAD_CONCURRENCY);
+            // Never more loads at once than the pool has connections: a load waiting for one
+            // would time out behind a large layer.
+            .buffer_unordered(LOAD_CONCURRENCY.min(pool.options().get_max_connections().max(1) as usize));
         while let Some(loaded) = loads.next().await {
             let (data, started) = loaded?;
             let (slug, v, n) = (data.slug.clone(), data.version_id, data.feature_count());
