@@ -44,4 +44,9 @@ if [ "${BENCH_RELOAD:-0}" = 1 ] || [ "$loaded" != 1 ]; then
   done < "$WORK/synth.txt"
 fi
 
+# The peer's best case: martin sends many small queries at once, and PostgreSQL's default
+# parallel plans (a worker started per tile query, ~20 ms each on 2 cores) and JIT slowed its
+# tiles 3-5x here. Tile servers run without them; qala's cold tiles query nothing.
+psql "$BENCH_ADMIN_URL" -qc "ALTER DATABASE $DB_NAME SET max_parallel_workers_per_gather = 0" -qc "ALTER DATABASE $DB_NAME SET jit = off"
+psql "$DB_URL" -qc "ANALYZE"
 exec python3 "$REPO/bench/tiles/bench.py" --qala "$QALA" --martin "$MARTIN" --db-url "$DB_URL" --work "$WORK" "$@"
