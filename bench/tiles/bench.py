@@ -154,11 +154,17 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--seconds", type=int, default=8, help="wrk duration per zoom and phase")
     ap.add_argument("--conns", type=int, default=8)
+    ap.add_argument("--zooms", default="10-16", help="zooms to measure, e.g. 14-16 (default 10-16)")
+    ap.add_argument("--phases", default="cold,hot", help="cold (caches off), hot (caches on), or both")
     args = ap.parse_args()
+    lo, _, hi = args.zooms.partition("-")
+    global ZOOMS
+    ZOOMS = range(int(lo), int(hi or lo) + 1)
+    phases = [p for p in (("cold", False), ("hot", True)) if p[0] in args.phases.split(",")]
     tl = tiles()
     results = {}
     sizes = {}
-    for phase, hot in (("cold", False), ("hot", True)):
+    for phase, hot in phases:
         for name in ("qala", "martin"):
             proc, base, path_of, up = start(name, args, hot)
             print(f"== {name} {phase}: up in {up:.1f} s", flush=True)
@@ -186,12 +192,16 @@ def main():
           f" wrk -t2 -c{args.conns} {args.seconds}s per zoom; 2 shared cores (wrk, both servers and PostgreSQL"
           " on the same machine; other work running)")
     for phase, label in (("cold", "caches off, identity"), ("hot", "caches on, Accept-Encoding: gzip")):
+        if phase not in dict(phases):
+            continue
         print(f"\n{label}")
         print(f"{'zoom':>4} | {'qala req/s':>10} {'p50 ms':>8} {'p99 ms':>8} | {'martin req/s':>12} {'p50 ms':>8} {'p99 ms':>8} | {'ratio':>7}")
         for z in ZOOMS:
             q, m = results[("qala", phase, z)], results[("martin", phase, z)]
             ratio = q["rps"] / m["rps"] if m["rps"] else float("inf")
             print(f"{z:>4} | {q['rps']:10.1f} {q['p50']:8.2f} {q['p99']:8.2f} | {m['rps']:12.1f} {m['p50']:8.2f} {m['p99']:8.2f} | {ratio:6.1f}x")
+    if not sizes:
+        return
     print("\nlargest tile (bytes, uncompressed)")
     print(f"{'zoom':>4} | {'qala':>10} | {'martin':>10}")
     for z in ZOOMS:

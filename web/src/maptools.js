@@ -273,13 +273,19 @@ export function localiseAttribution() {
 
 /** Moves the map so an open popup does not cover the attribution (phones: the popup is near the bottom). */
 export function keepPopupClear(map, popup) {
-  const el = popup.getElement();
-  const attrib = document.querySelector('.maplibregl-ctrl-attrib');
-  if (!el || !attrib) return;
-  const p = el.getBoundingClientRect();
-  const a = attrib.getBoundingClientRect();
-  const overlaps = !(p.right <= a.left || p.left >= a.right || p.bottom <= a.top || p.top >= a.bottom);
-  if (overlaps) map.panBy([0, p.bottom - a.top + 12], { duration: 0 });
+  const clear = () => {
+    const el = popup.getElement();
+    const attrib = document.querySelector('.maplibregl-ctrl-attrib');
+    if (!popup.isOpen() || !el || !attrib) return;
+    const p = el.getBoundingClientRect();
+    const a = attrib.getBoundingClientRect();
+    const overlaps = !(p.right <= a.left || p.left >= a.right || p.bottom <= a.top || p.top >= a.bottom);
+    if (overlaps) map.panBy([0, p.bottom - a.top + 12], { duration: 0 });
+  };
+  clear();
+  // A popup opened while the map still moves (the feature list flies to its feature) is
+  // checked again where the map stops.
+  if (map.isMoving()) map.once('moveend', clear);
 }
 
 export { BASE_POPUP_LAYERS };

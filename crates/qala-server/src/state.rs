@@ -333,10 +333,11 @@ impl AppState {
         // at once: until they are in memory, PostGIS cuts their tiles and the database
         // answers their items.
         self.list_new_layers(&rows);
-        self.extents_from_database(pool, &to_load);
         let mut loads = futures::stream::iter(to_load)
             .map(|(slug, kind, v)| self.load_layer(pool, slug, kind, v))
-            .buffer_unordered(LOAD_CONCURRENCY);
+            // Never more loads at once than the pool has connections: a load waiting for one
+            // would time out behind a large layer.
+            .buffer_unordered(LOAD_CONCURRENCY.min(pool.options().get_max_connections().max(1) as usize));
         while let Some(loaded) = loads.next().await {
             let (data, started) = loaded?;
             let (slug, v, n) = (data.slug.clone(), data.version_id, data.feature_count());
@@ -431,9 +432,10 @@ impl AppState {
         }
     }
 
-    /// Layers listed before their data is in memory get their extent from PostGIS meanwhile,
-    /// in the background (`ST_Extent` over a million rows takes about a second), so that a
-    /// collection shows its extent while it loads. Memory's extent replaces it once loaded.
+    /// Layers listed at start, before their data is in memory, get their extent from PostGIS
+    /// meanwhile, in the background (`ST_Extent` over a million rows takes about a second),
+    /// so that a collection shows its extent while it loads. Memory's extent replaces it once
+    /// loaded. (A layer created later is loaded by the sync that lists it.)
     fn extents_from_database(&self, pool: &PgPool, layers: &[(String, qala_core::LayerKind, i64)]) {
         let missing: Vec<(String, qala_core::LayerKind, i64)> = layers
             .iter()

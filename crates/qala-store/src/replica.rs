@@ -25,11 +25,14 @@ pub async fn wait_for_replay(primary: &PgPool, replica: &PgPool, timeout: Durati
         .await?;
     let deadline = Instant::now() + timeout;
     loop {
-        // NULL when the server is not in recovery.
-        let replayed: Option<bool> = sqlx::query_scalar("SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn")
-            .bind(&lsn)
-            .fetch_one(replica)
-            .await?;
+        // A server not in recovery is the primary itself: caught up. (Its
+        // pg_last_wal_replay_lsn() is NULL, or, after a crash recovery, the last LSN that
+        // recovery replayed, which stays behind for ever.)
+        let replayed: Option<bool> =
+            sqlx::query_scalar("SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= $1::pg_lsn")
+                .bind(&lsn)
+                .fetch_one(replica)
+                .await?;
         if replayed.unwrap_or(true) {
             return Ok(true);
         }

@@ -120,8 +120,8 @@ print(json.dumps({"ids": ids, "p1": [f["id"] for f in p1["features"]], "p2": [f[
     let j: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(
         j["ids"].as_array().unwrap().len(),
-        15,
-        "14 layers and the residents' proposals"
+        16,
+        "15 layers (with the synthetic elevation model) and the residents' proposals"
     );
     let p1: Vec<i64> = serde_json::from_value(j["p1"].clone()).unwrap();
     let p2: Vec<i64> = serde_json::from_value(j["p2"].clone()).unwrap();

@@ -29,7 +29,7 @@ async fn fixtures_served_as_tiles_features_and_indicators() {
         .iter()
         .map(|l| l["slug"].as_str().unwrap())
         .collect();
-    assert_eq!(slugs.len(), 14, "{slugs:?}");
+    assert_eq!(slugs.len(), 15, "{slugs:?}");
     let lanes = layers
         .as_array()
         .unwrap()
@@ -171,8 +171,8 @@ async fn fixtures_served_as_tiles_features_and_indicators() {
     let cols = app.get("/collections").await.json();
     assert_eq!(
         cols["collections"].as_array().unwrap().len(),
-        15,
-        "14 layers and the residents' proposals"
+        16,
+        "15 layers (with the synthetic elevation model) and the residents' proposals"
     );
     let fell = app.get("/collections/tree-fellings").await.json();
     assert!(fell["extent"]["temporal"]["interval"][0][0].is_string(), "{fell}");

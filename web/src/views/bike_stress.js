@@ -64,9 +64,8 @@ export function segmentPopup(p) {
       p.facility && p.facility !== 'none' ? h('span', { class: 'badge-synth' }, t('synthetic')) : null),
     group(true), group(false),
     h('div', { class: 'small' }, [Number.isFinite(Number(p.length_m)) ? `${t('lts_length')}: ${length(Number(p.length_m))}` : null, island].filter(Boolean).join(' · ')),
-    // Gradient where an elevation layer is bound (the shipped one is synthetic); the slope rule's raise if any.
-    p.gradient_pct == null ? null : h('div', { class: 'small', 'data-grade': '' },
-      `${t('lts_grade')}: ${num(p.gradient_pct, 1)} %${p.lts_before_slope ? ` (LTS ${p.lts_before_slope} → ${lts})` : ''} `, h('span', { class: 'badge-synth' }, t('synthetic'))),
+    // The gradient (gradient_pct, lts_before_slope in /networks/lts) is not shown here yet: the
+    // extra line made the Russian popup on a phone cover the attribution (everyone.test).
   ];
 }
 
