@@ -10,12 +10,42 @@
 -- - the walking graph's ways (highway not motorway, motorway_link, trunk, trunk_link);
 -- - minus the ways a barrier of the profile names: tag highway (the road's highway),
 --   wheelchair or kerb (the road's attributes, text values) equal to one of its values;
--- - minus the ways steeper than max_gradient_pct where a gradient is known: no gradient is
---   wired yet (the engine's way_gradient_pct hook returns none), so no way here either;
+-- - minus the ways steeper than max_gradient_pct where a gradient is known: where a layer is
+--   bound to the role `elevation`, each way's gradient as lts_stress.sql computes it (sum over
+--   its lines of |height(last vertex) - height(first vertex)| over their length, heights the
+--   inverse-distance mean of the 4 nearest cell centres within 200 m);
 -- - the same node grid, edges and costs; a cell joins the nearest edge of this graph within 250 m;
 -- - the distance walked is qala.walk_radius_m × the profile's distance_factor.
 CREATE EXTENSION IF NOT EXISTS pgrouting;
-DROP TABLE IF EXISTS ref_net_vertex, ref_net_node, ref_net_edge, ref_net_cell, ref_walk_barrier;
+DROP TABLE IF EXISTS ref_net_vertex, ref_net_node, ref_net_edge, ref_net_cell, ref_walk_barrier,
+    ref_walk_elev, ref_walk_end, ref_walk_gradient;
+
+-- Heights: the bound elevation layer's cells as UTM centroids (none without a binding).
+CREATE TEMP TABLE ref_walk_elev AS
+SELECT e.elevation_id AS id, e.elevation_m AS z, ST_Centroid(ST_Transform(e.geom, 32643)) AS pt
+FROM elevation e JOIN ref_binding b ON b.role = 'elevation' AND b.layer_version_id = e.layer_version_id;
+CREATE INDEX ON ref_walk_elev USING gist (pt);
+ANALYZE ref_walk_elev;
+
+CREATE OR REPLACE FUNCTION pg_temp.ref_walk_height(p geometry) RETURNS float8 LANGUAGE sql STABLE AS $$
+    WITH n AS (SELECT e.id, e.z, ST_Distance(e.pt, p) AS d FROM ref_walk_elev e ORDER BY e.pt <-> p LIMIT 4),
+         r AS (SELECT * FROM n WHERE d <= 200)
+    SELECT CASE WHEN (SELECT min(d) FROM r) < 1e-3 THEN (SELECT z FROM r ORDER BY d, id LIMIT 1)
+                ELSE (SELECT sum((1 / (d * d)) * z) / sum(1 / (d * d)) FROM r) END
+$$;
+
+CREATE TEMP TABLE ref_walk_end AS
+SELECT r.road_id AS way, ST_Length(d.geom) AS len,
+       pg_temp.ref_walk_height(ST_StartPoint(d.geom)) AS z0, pg_temp.ref_walk_height(ST_EndPoint(d.geom)) AS z1
+FROM road r JOIN ref_binding b ON b.role = 'roads' AND b.layer_version_id = r.layer_version_id,
+     ST_Dump(ST_Transform(r.geom, 32643)) d
+WHERE GeometryType(d.geom) = 'LINESTRING' AND EXISTS (SELECT 1 FROM ref_walk_elev);
+
+CREATE TEMP TABLE ref_walk_gradient AS
+SELECT way, 100 * sum(abs(z1 - z0)) / sum(len) AS pct
+FROM ref_walk_end
+GROUP BY way
+HAVING bool_and(z0 IS NOT NULL AND z1 IS NOT NULL) AND sum(len) > 0;
 
 CREATE TEMP TABLE ref_walk_barrier AS
 SELECT b->>'tag' AS tag, v AS value
@@ -44,7 +74,13 @@ WHERE (r.highway IS NULL OR r.highway NOT IN ('motorway', 'motorway_link', 'trun
           WHEN 'highway' THEN r.highway
           WHEN 'wheelchair' THEN CASE WHEN jsonb_typeof(r.props -> 'wheelchair') = 'string' THEN r.props ->> 'wheelchair' END
           WHEN 'kerb' THEN CASE WHEN jsonb_typeof(r.props -> 'kerb') = 'string' THEN r.props ->> 'kerb' END
-      END);
+      END)
+  AND NOT EXISTS (
+      SELECT 1 FROM ref_walk_gradient g
+      WHERE g.way = r.road_id
+        AND abs(g.pct) > (SELECT (p->>'max_gradient_pct')::float8
+                          FROM jsonb_array_elements(current_setting('qala.walk_profile_rules')::jsonb -> 'profiles') p
+                          WHERE p->>'id' = current_setting('qala.walk_profile')));
 
 CREATE TEMP TABLE ref_net_node AS
 SELECT row_number() OVER (ORDER BY kx, ky) AS id, kx, ky

@@ -161,11 +161,20 @@ async fn profile_access_agrees_with_pgrouting_on_every_scheme() {
     let feats = b["features"].as_array().unwrap();
     assert_eq!(b["total"].as_u64().unwrap() as usize, feats.len());
     assert!(!feats.is_empty());
+    // The fixtures' steps, and the ways the (synthetic) elevation model makes steeper than 5 %.
+    let (mut steps, mut steep) = (0, 0);
     for x in feats {
-        assert_eq!(x["properties"]["highway"], "steps", "{x}");
-        assert_eq!(x["properties"]["barrier"], "highway=steps");
+        let why = x["properties"]["barrier"].as_str().unwrap();
+        if why == "highway=steps" {
+            assert_eq!(x["properties"]["highway"], "steps", "{x}");
+            steps += 1;
+        } else {
+            assert!(why.starts_with("gradient ") && why.ends_with(" % > 5 %"), "{x}");
+            steep += 1;
+        }
         assert!(x["geometry"]["coordinates"].is_array());
     }
+    assert!(steps > 0 && steep > 0, "{steps} steps and {steep} steep ways");
     let walk = ready(&app, "/networks/walk/barriers?profile=walk").await.json();
     assert_eq!(walk["total"], 0, "the walk has no barriers beyond motorways");
     app.get("/networks/walk/barriers?profile=wheelchair")

@@ -6,7 +6,7 @@
 //! - every profile starts from the walking graph: motorways and trunk roads are barriers;
 //! - a profile's barriers are ways whose tag (`highway`, `wheelchair`, `kerb`) has one of the
 //!   listed values, and ways whose gradient is above `max_gradient_pct` **when a gradient is
-//!   known** ([`way_gradient_pct`]; none is yet, so the gradient rule never fires);
+//!   known** ([`way_gradients_pct`]: where a layer is bound to the `elevation` role);
 //! - the profile walks `distance_factor` × the indicator's distance;
 //! - cells and features join the profile's own graph (nearest edge within [`crate::SNAP_M`]),
 //!   as the low-stress network does.
@@ -275,17 +275,18 @@ impl WalkProfileRules {
             }
         }
         match (p.max_gradient_pct, gradient_pct) {
-            (Some(max), Some(g)) if g.abs() > max => Some(format!("gradient {} % > {max} %", g.abs())),
+            (Some(max), Some(g)) if g.abs() > max => Some(format!("gradient {:.1} % > {max} %", g.abs())),
             _ => None,
         }
     }
 }
 
-/// The gradient (percent) of way `i` of the roads layer: the hook for an elevation model.
-/// No elevation layer is wired yet (branch s7-elev adds one), so every way has `None` and the
-/// gradient rule never fires; the reference SQL likewise reads no gradient.
-pub(crate) fn way_gradient_pct(_engine: &Engine, _roads: &LayerData, _i: usize) -> Option<f64> {
-    None
+/// The gradient (percent) of every way of the roads layer, where a layer is bound to the
+/// `elevation` role (the same per-way gradient the stress network uses, `elevation.rs`);
+/// empty without one, so that the gradient rule never fires. The reference SQL computes the
+/// same gradients (`walk_profile_graph.sql`).
+pub(crate) fn way_gradients_pct(engine: &Engine) -> Vec<Option<f64>> {
+    engine.lts_gradients().iter().map(|g| g.map(|g| g.pct)).collect()
 }
 
 /// The barrier tags of way `i` of the roads layer.
@@ -317,9 +318,10 @@ impl ProfileNetwork {
             .ok_or(EngineError::MissingRoads)?;
         let mut walkable = Vec::with_capacity(roads.len());
         let mut barriers = Vec::new();
+        let gradients = way_gradients_pct(engine);
         for i in 0..roads.len() {
             let tags = way_tags(roads, i);
-            let why = rules.barrier(profile, &tags, way_gradient_pct(engine, roads, i));
+            let why = rules.barrier(profile, &tags, gradients.get(i).copied().flatten());
             let motorway = tags.highway.is_some_and(|h| BARRIER_HIGHWAYS.contains(&h));
             walkable.push(why.is_none());
             if let Some(w) = why
