@@ -110,3 +110,39 @@ t0=$(date +%s.%N)
 "$QALA" --quiet indicators --indicator "$(echo $ids | tr ' ' ',')" --zones districts --reference sql/reference > /tmp/lts-conn-ref.json
 t1=$(date +%s.%N)
 echo "pgRouting reference, all 12 in one run (lts_stress.sql + lts_graph.sql once per scenario, network_access.sql each): $(python3 -c "print(f'{($t1-$t0)*1000:.0f} ms')")"
+
+echo "==> step-free and elderly walking (profile_access definitions), by district"
+pids=$(curl -s "http://127.0.0.1:$PORT/indicators" | python3 -c 'import json,sys; print(" ".join(d["id"] for d in json.load(sys.stdin) if d["measure"]["type"] == "profile_access"))')
+t0=$(date +%s.%N)
+for id in $pids; do
+  curl -s -o "/tmp/walk-prof-$id.json" "http://127.0.0.1:$PORT/indicators/$id?zones=districts"
+done
+t1=$(date +%s.%N)
+python3 - $pids <<'PY'
+import json, sys
+for i in sys.argv[1:]:
+    r = json.load(open(f"/tmp/walk-prof-{i}.json"))
+    c = r["walk_profile"]["city"]
+    print(f"{i:>36}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in c.items()))
+PY
+echo "engine, all $(echo $pids | wc -w) over HTTP (each profile's graph built on its first request): $(python3 -c "print(f'{($t1-$t0)*1000:.0f} ms')")"
+t0=$(date +%s.%N)
+"$QALA" --quiet indicators --indicator "$(echo $pids | tr ' ' ',')" --zones districts --reference sql/reference > /tmp/walk-prof-ref.json
+t1=$(date +%s.%N)
+echo "pgRouting reference, all $(echo $pids | wc -w) in one run (walk_profile_graph.sql per definition): $(python3 -c "print(f'{($t1-$t0)*1000:.0f} ms')")"
+python3 - $pids <<'PY'
+import json, sys
+ref = {r["indicator"]: r for r in json.load(open("/tmp/walk-prof-ref.json"))["indicators"]}
+bad = 0
+for i in sys.argv[1:]:
+    eng = json.load(open(f"/tmp/walk-prof-{i}.json"))
+    r = ref.get(i)
+    if r is None:
+        print(f"{i}: not in the reference output"); bad += 1; continue
+    rz = {z["zone"]: (z["numerator"], z["denominator"]) for z in r["zones"]}
+    diff = max(abs(z["numerator"] - rz.get(z["zone"], (float("nan"), 0))[0]) for z in eng["zones"])
+    if not diff <= 1e-6:
+        bad += 1
+    print(f"{i:>36}: engine vs reference, largest zone numerator difference {diff:.2e} residents; reference {r['elapsed_ms']:.0f} ms")
+print("agreement:", "all equal" if bad == 0 else f"{bad} differ")
+PY

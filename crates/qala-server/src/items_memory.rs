@@ -12,7 +12,7 @@ use geo_types::{Coord, LineString, Polygon};
 use qala_core::filter::{CmpOp, Filter, Scalar, SpatialOp, TemporalOp, like_matches};
 use qala_core::{Bbox, FieldDef, FieldType, LayerKind};
 use qala_store::features::{Item, ItemsQuery, date_field};
-use qala_tiles::{FeatureView, Geom, LayerData, PropValue};
+use qala_tiles::{FeatureView, Geom, LayerData, PropRef};
 use serde_json::{Map, Value as Json, json};
 
 use crate::ApiError;
@@ -220,16 +220,16 @@ fn bbox_polygon_wgs84(b: Bbox, srid: i32) -> Result<Polygon<f64>, ApiError> {
 
 /// `Some(ordering)` of a stored value against a filter literal; `None` when either is
 /// missing or they cannot be compared (SQL's unknown).
-fn compare(v: Option<&PropValue>, s: &Scalar) -> Option<Ordering> {
+fn compare(v: Option<PropRef<'_>>, s: &Scalar) -> Option<Ordering> {
     match (v?, s) {
-        (PropValue::Int(a), Scalar::Int(b)) => Some(a.cmp(b)),
-        (PropValue::Int(a), Scalar::Float(b)) => (*a as f64).partial_cmp(b),
-        (PropValue::Double(a), Scalar::Float(b)) => a.partial_cmp(b),
-        (PropValue::Double(a), Scalar::Int(b)) => a.partial_cmp(&(*b as f64)),
-        (PropValue::Str(a), Scalar::Text(b)) => Some(a.as_str().cmp(b.as_str())),
+        (PropRef::Int(a), Scalar::Int(b)) => Some(a.cmp(b)),
+        (PropRef::Int(a), Scalar::Float(b)) => (a as f64).partial_cmp(b),
+        (PropRef::Double(a), Scalar::Float(b)) => a.partial_cmp(b),
+        (PropRef::Double(a), Scalar::Int(b)) => a.partial_cmp(&(*b as f64)),
+        (PropRef::Str(a), Scalar::Text(b)) => Some(a.cmp(b.as_str())),
         // Dates are stored as ISO text, whose order is the calendar's.
-        (PropValue::Str(a), Scalar::Date(b)) => Some(a.as_str().cmp(b.format("%Y-%m-%d").to_string().as_str())),
-        (PropValue::Bool(a), Scalar::Bool(b)) => Some(a.cmp(b)),
+        (PropRef::Str(a), Scalar::Date(b)) => Some(a.cmp(b.format("%Y-%m-%d").to_string().as_str())),
+        (PropRef::Bool(a), Scalar::Bool(b)) => Some(a.cmp(b)),
         _ => None,
     }
 }
@@ -253,7 +253,7 @@ fn or3(a: Option<bool>, b: Option<bool>) -> Option<bool> {
 /// A CQL2 filter on one feature in SQL's three-valued logic (`None` is unknown), as
 /// `qala_store`'s SQL evaluates it.
 fn eval(f: &FeatureView<'_>, filter: &Filter, geom: &mut Option<geo_types::Geometry<f64>>) -> Option<bool> {
-    let prop = |fd: &FieldDef| f.prop(fd.name).filter(|v| !matches!(v, PropValue::Null));
+    let prop = |fd: &FieldDef| f.prop(fd.name).filter(|v| !matches!(v, PropRef::Null));
     match filter {
         Filter::Const(b) => Some(*b),
         // Not try_fold: an unknown operand must not stop the others (unknown AND false is false).
@@ -273,7 +273,7 @@ fn eval(f: &FeatureView<'_>, filter: &Filter, geom: &mut Option<geo_types::Geome
         }
         Filter::Not(c) => eval(f, c, geom).map(|b| !b),
         Filter::Compare { field, op, value } => match prop(field) {
-            Some(PropValue::List(l)) => {
+            Some(PropRef::List(l)) => {
                 let Scalar::Text(t) = value else { return None };
                 let has = l.iter().any(|x| x == t);
                 Some(if *op == CmpOp::Ne { !has } else { has })
@@ -285,16 +285,16 @@ fn eval(f: &FeatureView<'_>, filter: &Filter, geom: &mut Option<geo_types::Geome
             pattern,
             case_insensitive,
         } => match prop(field) {
-            Some(PropValue::Str(s)) => Some(like_matches(pattern, s, *case_insensitive)),
+            Some(PropRef::Str(s)) => Some(like_matches(pattern, s, *case_insensitive)),
             _ => None,
         },
         Filter::EqualsIgnoreCase { field, value } => match prop(field) {
-            Some(PropValue::Str(s)) => Some(s.to_lowercase() == value.to_lowercase()),
+            Some(PropRef::Str(s)) => Some(s.to_lowercase() == value.to_lowercase()),
             _ => None,
         },
         Filter::In { field, values } => {
             let v = prop(field)?;
-            if let PropValue::List(l) = v {
+            if let PropRef::List(l) = v {
                 return Some(values.iter().any(|s| matches!(s, Scalar::Text(t) if l.contains(t))));
             }
             Some(values.iter().any(|s| compare(Some(v), s) == Some(Ordering::Equal)))
@@ -322,10 +322,9 @@ fn eval(f: &FeatureView<'_>, filter: &Filter, geom: &mut Option<geo_types::Geome
             })
         }
         Filter::Temporal { field, op, start, end } => {
-            let Some(PropValue::Str(d)) = prop(field) else {
+            let Some(PropRef::Str(day)) = prop(field) else {
                 return None;
             };
-            let day = d.as_str();
             let fmt = |x: &chrono::NaiveDate| x.format("%Y-%m-%d").to_string();
             let (s, e) = (start.as_ref().map(fmt), end.as_ref().map(fmt));
             let after_start = |strict: bool| s.as_deref().is_none_or(|s| if strict { day > s } else { day >= s });
@@ -351,11 +350,11 @@ fn passes(f: &FeatureView<'_>, kind: LayerKind, q: &ItemsQuery) -> bool {
     }
     for (fd, want) in &q.filters {
         let ok = match (f.prop(fd.name), fd.ty) {
-            (Some(PropValue::List(l)), FieldType::TextList) => l.iter().any(|s| s == want),
-            (Some(PropValue::Str(s)), _) => s == want,
-            (Some(PropValue::Int(i)), _) => i.to_string() == *want,
-            (Some(PropValue::Double(x)), _) => x.to_string() == *want,
-            (Some(PropValue::Bool(b)), _) => b.to_string() == *want,
+            (Some(PropRef::List(l)), FieldType::TextList) => l.iter().any(|s| s == want),
+            (Some(PropRef::Str(s)), _) => s == want,
+            (Some(PropRef::Int(i)), _) => i.to_string() == *want,
+            (Some(PropRef::Double(x)), _) => x.to_string() == *want,
+            (Some(PropRef::Bool(b)), _) => b.to_string() == *want,
             _ => false,
         };
         if !ok {
@@ -363,10 +362,9 @@ fn passes(f: &FeatureView<'_>, kind: LayerKind, q: &ItemsQuery) -> bool {
         }
     }
     if let (Some(range), Some(df)) = (q.datetime, date_field(kind)) {
-        let Some(PropValue::Str(d)) = f.prop(df.name) else {
+        let Some(PropRef::Str(d)) = f.prop(df.name) else {
             return false;
         };
-        let d = d.as_str();
         if range
             .start
             .is_some_and(|s| d < s.format("%Y-%m-%d").to_string().as_str())

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use qala_core::{Feature, FieldType, LayerKind, Value};
 use qala_store::features::ServedRow;
-use qala_tiles::{LayerData, PropValue, SourceFeature};
+use qala_tiles::{LayerData, PropRef, PropValue, SourceFeature};
 use serde_json::Value as Json;
 
 /// A store row as the tile source keeps it: typed fields (dates as `YYYY-MM-DD`, floats
@@ -59,31 +59,31 @@ fn json_prop(v: Json) -> PropValue {
 }
 
 /// A property as GeoJSON.
-pub fn prop_json(v: &PropValue) -> Json {
+pub fn prop_json(v: PropRef<'_>) -> Json {
     match v {
-        PropValue::Null => Json::Null,
-        PropValue::Bool(b) => Json::Bool(*b),
-        PropValue::Int(i) => Json::from(*i),
-        PropValue::Double(x) => serde_json::Number::from_f64(*x).map_or(Json::Null, Json::Number),
-        PropValue::Str(s) => Json::String(s.clone()),
-        PropValue::List(l) => Json::Array(l.iter().cloned().map(Json::String).collect()),
-        PropValue::Json(s) => serde_json::from_str(s).unwrap_or_else(|_| Json::String(s.clone())),
+        PropRef::Null => Json::Null,
+        PropRef::Bool(b) => Json::Bool(b),
+        PropRef::Int(i) => Json::from(i),
+        PropRef::Double(x) => serde_json::Number::from_f64(x).map_or(Json::Null, Json::Number),
+        PropRef::Str(s) => Json::String(s.to_owned()),
+        PropRef::List(l) => Json::Array(l.iter().cloned().map(Json::String).collect()),
+        PropRef::Json(s) => serde_json::from_str(s).unwrap_or_else(|_| Json::String(s.to_owned())),
     }
 }
 
-fn typed_value(ty: FieldType, v: Option<&PropValue>) -> Value {
+fn typed_value(ty: FieldType, v: Option<PropRef<'_>>) -> Value {
     match (ty, v) {
-        (_, None | Some(PropValue::Null)) => Value::Null,
-        (FieldType::Float, Some(PropValue::Int(i))) => Value::Float(*i as f64),
-        (FieldType::Date, Some(PropValue::Str(s))) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        (_, None | Some(PropRef::Null)) => Value::Null,
+        (FieldType::Float, Some(PropRef::Int(i))) => Value::Float(i as f64),
+        (FieldType::Date, Some(PropRef::Str(s))) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Value::Date)
             .unwrap_or(Value::Null),
-        (_, Some(PropValue::Str(s))) => Value::Text(s.clone()),
-        (_, Some(PropValue::Int(i))) => Value::Int(*i),
-        (_, Some(PropValue::Double(x))) => Value::Float(*x),
-        (_, Some(PropValue::Bool(b))) => Value::Bool(*b),
-        (_, Some(PropValue::List(l))) => Value::TextList(l.clone()),
-        (_, Some(PropValue::Json(s))) => Value::Text(s.clone()),
+        (_, Some(PropRef::Str(s))) => Value::Text(s.to_owned()),
+        (_, Some(PropRef::Int(i))) => Value::Int(i),
+        (_, Some(PropRef::Double(x))) => Value::Float(x),
+        (_, Some(PropRef::Bool(b))) => Value::Bool(b),
+        (_, Some(PropRef::List(l))) => Value::TextList(l.to_vec()),
+        (_, Some(PropRef::Json(s))) => Value::Text(s.to_owned()),
     }
 }
 
@@ -134,8 +134,7 @@ pub fn date_extent(kind: LayerKind, d: &LayerData) -> Option<(String, String)> {
     let df = qala_store::features::date_field(kind)?;
     let mut ext: Option<(&str, &str)> = None;
     for f in d.iter_after(None) {
-        if let Some(PropValue::Str(s)) = f.prop(df.name) {
-            let s = s.as_str();
+        if let Some(PropRef::Str(s)) = f.prop(df.name) {
             ext = Some(match ext {
                 None => (s, s),
                 Some((lo, hi)) => (lo.min(s), hi.max(s)),

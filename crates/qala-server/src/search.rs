@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
-use qala_tiles::{Geom, LayerData, PropValue};
+use qala_tiles::{Geom, LayerData, PropRef};
 use serde_json::{Value, json};
 
 use crate::error::Code;
@@ -239,9 +239,9 @@ struct Hit {
     segments: usize,
 }
 
-fn text(v: Option<&PropValue>) -> Option<&str> {
+fn text(v: Option<PropRef<'_>>) -> Option<&str> {
     match v {
-        Some(PropValue::Str(s)) if !s.trim().is_empty() => Some(s.as_str()),
+        Some(PropRef::Str(s)) if !s.trim().is_empty() => Some(s),
         _ => None,
     }
 }

@@ -8,8 +8,8 @@ use rstar::{AABB, RTree};
 
 use crate::clip::{clip_line, clip_ring};
 use crate::geom::{Geom, Pt};
-pub use crate::mvt::PropValue;
 use crate::mvt::{GeomEncoder, GeomType, LayerBuilder};
+pub use crate::mvt::{PropRef, PropValue};
 use crate::simplify::{Scratch, douglas_peucker_into};
 use crate::{EXTENT, TileCoord};
 
@@ -67,7 +67,7 @@ pub struct LayerData {
     key_in_tiles: Vec<bool>,
     /// Every distinct property value once: species, statuses and dates repeat over
     /// millions of features, and one copy each keeps the layer small.
-    values: Vec<PropValue>,
+    values: ValueStore,
     /// Every feature's (key, value) indices into `keys` and `values`, feature after feature;
     /// the key's top bit ([`IN_TILE`]) marks a property tiles carry.
     props: Vec<(u16, u32)>,
@@ -106,14 +106,14 @@ impl<'a> FeatureView<'a> {
         self.f.multi
     }
     /// Every property: `(key, value, typed)`, typed fields first.
-    pub fn props(&self) -> impl Iterator<Item = (&'a str, &'a PropValue, bool)> + 'a {
+    pub fn props(&self) -> impl Iterator<Item = (&'a str, PropRef<'a>, bool)> + 'a {
         let l = self.layer;
         self.prop_indices().iter().map(move |(k, v)| {
             let k = usize::from(k & !IN_TILE);
-            (l.keys[k].as_str(), &l.values[*v as usize], l.key_in_tiles[k])
+            (l.keys[k].as_str(), l.values.get(*v), l.key_in_tiles[k])
         })
     }
-    pub fn prop(&self, key: &str) -> Option<&'a PropValue> {
+    pub fn prop(&self, key: &str) -> Option<PropRef<'a>> {
         self.props().find(|(k, _, _)| *k == key).map(|(_, v, _)| v)
     }
 }
@@ -138,33 +138,144 @@ fn key_index(
     Some(i)
 }
 
-/// Distinct values, each stored once, found again by hash.
+/// Text this long or shorter is kept inside its [`Stored`] (dates, permit numbers, most
+/// species and statuses): read with the value, no second cache miss.
+const INLINE_TEXT: usize = 14;
+
+/// A value as a [`ValueStore`] holds it, in 16 bytes (a `PropValue::Str` takes 32 and an
+/// allocation of its own): short text inline, longer text as a span of the store's arena.
+/// The rare list and over-long text are boxed so that they do not make every value 24 bytes.
+#[allow(clippy::box_collection)]
+enum Stored {
+    /// Text of at most [`INLINE_TEXT`] bytes: `bytes[..len]`, valid UTF-8.
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE_TEXT],
+    },
+    Str {
+        at: u32,
+        len: u32,
+    },
+    Json {
+        at: u32,
+        len: u32,
+    },
+    Int(i64),
+    Double(f64),
+    Bool(bool),
+    List(Box<Vec<String>>),
+    /// Text past the arena's 4 GiB of offsets, on its own.
+    BigStr(Box<String>),
+    BigJson(Box<String>),
+    Null,
+}
+
+/// Distinct property values, their text back to back in one arena, in the order first met
+/// (features arrive in id order, so neighbours' values are neighbours in memory: the tile
+/// cutter reads them with few cache misses).
+#[derive(Default)]
+struct ValueStore {
+    items: Vec<Stored>,
+    text: String,
+}
+
+impl ValueStore {
+    fn get(&self, i: u32) -> PropRef<'_> {
+        let span = |at: u32, len: u32| &self.text[at as usize..(at + len) as usize];
+        match &self.items[i as usize] {
+            // Made from a `&str`, so valid UTF-8: the check cannot fail.
+            Stored::Inline { len, bytes } => {
+                PropRef::Str(std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or(""))
+            }
+            Stored::Str { at, len } => PropRef::Str(span(*at, *len)),
+            Stored::Json { at, len } => PropRef::Json(span(*at, *len)),
+            Stored::Int(n) => PropRef::Int(*n),
+            Stored::Double(d) => PropRef::Double(*d),
+            Stored::Bool(b) => PropRef::Bool(*b),
+            Stored::List(l) => PropRef::List(l),
+            Stored::BigStr(s) => PropRef::Str(s),
+            Stored::BigJson(s) => PropRef::Json(s),
+            Stored::Null => PropRef::Null,
+        }
+    }
+
+    fn push(&mut self, v: PropValue) -> u32 {
+        let i = self.items.len() as u32;
+        let mut span = |s: &str| {
+            let at = u32::try_from(self.text.len()).ok()?;
+            let len = u32::try_from(s.len()).ok()?;
+            at.checked_add(len)?;
+            self.text.push_str(s);
+            Some((at, len))
+        };
+        let stored = match v {
+            PropValue::Str(s) if s.len() <= INLINE_TEXT => {
+                let mut bytes = [0u8; INLINE_TEXT];
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+                Stored::Inline {
+                    len: s.len() as u8,
+                    bytes,
+                }
+            }
+            PropValue::Str(s) => match span(&s) {
+                Some((at, len)) => Stored::Str { at, len },
+                None => Stored::BigStr(Box::new(s)),
+            },
+            PropValue::Json(s) => match span(&s) {
+                Some((at, len)) => Stored::Json { at, len },
+                None => Stored::BigJson(Box::new(s)),
+            },
+            PropValue::Int(n) => Stored::Int(n),
+            PropValue::Double(d) => Stored::Double(d),
+            PropValue::Bool(b) => Stored::Bool(b),
+            PropValue::List(l) => Stored::List(Box::new(l)),
+            PropValue::Null => Stored::Null,
+        };
+        self.items.push(stored);
+        i
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.items.shrink_to_fit();
+        self.text.shrink_to_fit();
+    }
+}
+
+/// Distinct values, each stored once, found again by hash (a table of indices: 4 bytes and a
+/// control byte per value while a layer loads).
 #[derive(Default)]
 struct ValueDict {
-    values: Vec<PropValue>,
-    by_hash: HashMap<u64, Vec<u32>>,
+    store: ValueStore,
+    by_hash: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::FixedState,
+}
+
+fn value_hash(hasher: &foldhash::fast::FixedState, v: PropRef<'_>) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = hasher.build_hasher();
+    match v {
+        PropRef::Str(s) => (0u8, s).hash(&mut h),
+        PropRef::Json(s) => (1u8, s).hash(&mut h),
+        PropRef::Int(i) => (2u8, i).hash(&mut h),
+        PropRef::Double(d) => (3u8, d.to_bits()).hash(&mut h),
+        PropRef::Bool(b) => (4u8, b).hash(&mut h),
+        PropRef::List(l) => (5u8, l).hash(&mut h),
+        PropRef::Null => 6u8.hash(&mut h),
+    }
+    h.finish()
 }
 
 impl ValueDict {
     fn index(&mut self, v: PropValue) -> u32 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::hash::DefaultHasher::new();
-        std::mem::discriminant(&v).hash(&mut h);
-        match &v {
-            PropValue::Str(s) | PropValue::Json(s) => s.hash(&mut h),
-            PropValue::Int(i) => i.hash(&mut h),
-            PropValue::Double(d) => d.to_bits().hash(&mut h),
-            PropValue::Bool(b) => b.hash(&mut h),
-            PropValue::List(l) => l.hash(&mut h),
-            PropValue::Null => {}
-        }
-        let bucket = self.by_hash.entry(h.finish()).or_default();
-        if let Some(&i) = bucket.iter().find(|&&i| self.values[i as usize] == v) {
+        let hash = value_hash(&self.hasher, v.borrowed());
+        let store = &self.store;
+        if let Some(&i) = self.by_hash.find(hash, |&i| store.get(i) == v.borrowed()) {
             return i;
         }
-        let i = self.values.len() as u32;
-        self.values.push(v);
-        bucket.push(i);
+        let i = self.store.push(v);
+        let (store, hasher) = (&self.store, &self.hasher);
+        self.by_hash
+            .insert_unique(hash, i, |&j| value_hash(hasher, store.get(j)));
         i
     }
 }
@@ -287,7 +398,7 @@ impl LayerDataBuilder {
             .collect();
         drop(bboxes);
         let points_only = out.iter().all(|f| f.geom.points().is_some());
-        let mut values = self.values.values;
+        let mut values = self.values.store;
         values.shrink_to_fit();
         LayerData {
             points_only,
@@ -536,7 +647,7 @@ impl LayerData {
                 };
                 let vi = *tile_value
                     .entry(v)
-                    .or_insert_with(|| layer.value(&self.values[v as usize]));
+                    .or_insert_with(|| layer.value_ref(self.values.get(v)));
                 tags.push(ki);
                 tags.push(vi);
             }
@@ -571,4 +682,82 @@ fn ring_area_i32(r: &[[i32; 2]]) -> i64 {
         s += i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1]);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(id: i64, props: Vec<(&'static str, PropValue)>, extra: Vec<(&str, PropValue)>) -> SourceFeature {
+        SourceFeature {
+            id,
+            row: id as u64,
+            geometry: geo_types::Geometry::Point(geo_types::Point::new(76.9 + id as f64 * 1e-4, 43.2)),
+            props: props.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)).collect(),
+            extra: extra.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        }
+    }
+
+    #[test]
+    fn every_value_reads_back_as_it_was_given_and_repeats_are_stored_once() {
+        let values = [
+            PropValue::Str("Ulmus pumila".into()),
+            PropValue::Str(String::new()),
+            PropValue::Str("Қарағаш — вяз".into()),
+            PropValue::Json("{\"a\":1}".into()),
+            PropValue::Int(-7),
+            PropValue::Double(2.5),
+            PropValue::Bool(true),
+            PropValue::List(vec!["a".into(), "b".into()]),
+            PropValue::Null,
+        ];
+        // Each value twice, on features in reverse id order (the builder sorts them), and the
+        // same text once as a string and once as JSON: two distinct values.
+        let mut feats = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            for copy in 0..2 {
+                let id = 100 - (2 * i + copy) as i64;
+                feats.push(point(
+                    id,
+                    vec![("v", v.clone())],
+                    vec![("note", PropValue::Json("x".into()))],
+                ));
+            }
+        }
+        feats.push(point(1, vec![("v", PropValue::Str("x".into()))], vec![]));
+        let d = LayerData::new("t", 1, feats);
+        for (i, v) in values.iter().enumerate() {
+            for copy in 0..2 {
+                let f = d.get(100 - (2 * i + copy) as i64).expect("feature");
+                assert_eq!(f.prop("v").map(|p| p.to_value()).as_ref(), Some(v));
+                assert_eq!(f.prop("note"), Some(PropRef::Json("x")));
+            }
+        }
+        assert_eq!(d.get(1).and_then(|f| f.prop("v")), Some(PropRef::Str("x")));
+        // 9 values + "x" as JSON + "x" as text.
+        assert_eq!(d.values.items.len(), values.len() + 2);
+        assert_eq!(std::mem::size_of::<Stored>(), 16);
+        // Text at, under and over the inline length.
+        let texts = [
+            "abcdefghijklm".to_owned(),
+            "abcdefghijklmn".into(),
+            "abcdefghijklmno".into(),
+            "ә".repeat(7),
+            "ә".repeat(8),
+        ];
+        let d = LayerData::new(
+            "t",
+            1,
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| point(i as i64 + 1, vec![("v", PropValue::Str(t.to_string()))], vec![])),
+        );
+        for (i, t) in texts.iter().enumerate() {
+            assert_eq!(
+                d.get(i as i64 + 1).and_then(|f| f.prop("v")),
+                Some(PropRef::Str(t.as_str()))
+            );
+        }
+    }
 }

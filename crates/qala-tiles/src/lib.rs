@@ -20,7 +20,7 @@ pub mod tile_source;
 
 pub use error::TileError;
 pub use geom::Geom;
-pub use layer_data::{FeatureView, LayerData, LayerDataBuilder, PropValue, SourceFeature};
+pub use layer_data::{FeatureView, LayerData, LayerDataBuilder, PropRef, PropValue, SourceFeature};
 pub use tile_cache::{Encoding, TileBytes};
 pub use tile_coord::TileCoord;
 pub use tile_source::{TileOptions, TileSource};

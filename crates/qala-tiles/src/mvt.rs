@@ -20,7 +20,53 @@ pub enum PropValue {
 impl PropValue {
     /// Whether tiles carry this value.
     pub fn in_tiles(&self) -> bool {
-        !matches!(self, PropValue::Json(_) | PropValue::Null)
+        self.borrowed().in_tiles()
+    }
+
+    /// This value, borrowed.
+    pub fn borrowed(&self) -> PropRef<'_> {
+        match self {
+            PropValue::Str(s) => PropRef::Str(s),
+            PropValue::Int(i) => PropRef::Int(*i),
+            PropValue::Double(d) => PropRef::Double(*d),
+            PropValue::Bool(b) => PropRef::Bool(*b),
+            PropValue::List(l) => PropRef::List(l),
+            PropValue::Json(s) => PropRef::Json(s),
+            PropValue::Null => PropRef::Null,
+        }
+    }
+}
+
+/// A [`PropValue`] borrowed from where it is held: a served layer keeps its text in one
+/// contiguous arena, not one allocation per value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PropRef<'a> {
+    Str(&'a str),
+    Int(i64),
+    Double(f64),
+    Bool(bool),
+    List(&'a [String]),
+    Json(&'a str),
+    Null,
+}
+
+impl PropRef<'_> {
+    /// Whether tiles carry this value.
+    pub fn in_tiles(&self) -> bool {
+        !matches!(self, PropRef::Json(_) | PropRef::Null)
+    }
+
+    /// An owned copy.
+    pub fn to_value(&self) -> PropValue {
+        match *self {
+            PropRef::Str(s) => PropValue::Str(s.to_owned()),
+            PropRef::Int(i) => PropValue::Int(i),
+            PropRef::Double(d) => PropValue::Double(d),
+            PropRef::Bool(b) => PropValue::Bool(b),
+            PropRef::List(l) => PropValue::List(l.to_vec()),
+            PropRef::Json(s) => PropValue::Json(s.to_owned()),
+            PropRef::Null => PropValue::Null,
+        }
     }
 }
 
@@ -34,22 +80,22 @@ pub enum GeomType {
 /// Writes `v` as an MVT `Value` message (without its length prefix). Values equal in a
 /// tile (a list and its comma-joined text, a JSON text and the same string) write the same
 /// bytes, so the bytes are the key values are deduplicated by.
-fn encode_value(msg: &mut Vec<u8>, v: &PropValue) {
+fn encode_value(msg: &mut Vec<u8>, v: PropRef<'_>) {
     match v {
-        PropValue::Str(s) | PropValue::Json(s) => put_bytes(msg, 1, s.as_bytes()),
-        PropValue::List(l) => put_bytes(msg, 1, l.join(",").as_bytes()),
-        PropValue::Null => put_bytes(msg, 1, b""),
-        PropValue::Double(d) => {
+        PropRef::Str(s) | PropRef::Json(s) => put_bytes(msg, 1, s.as_bytes()),
+        PropRef::List(l) => put_bytes(msg, 1, l.join(",").as_bytes()),
+        PropRef::Null => put_bytes(msg, 1, b""),
+        PropRef::Double(d) => {
             put_key(msg, 3, 1);
             msg.extend_from_slice(&d.to_le_bytes());
         }
-        PropValue::Int(n) => {
+        PropRef::Int(n) => {
             put_key(msg, 4, 0);
-            put_varint(msg, *n as u64);
+            put_varint(msg, n as u64);
         }
-        PropValue::Bool(b) => {
+        PropRef::Bool(b) => {
             put_key(msg, 7, 0);
-            put_varint(msg, u64::from(*b));
+            put_varint(msg, u64::from(b));
         }
     }
 }
@@ -188,6 +234,11 @@ impl LayerBuilder {
 
     /// The index of value `v` in this layer's values, added if new.
     pub fn value(&mut self, v: &PropValue) -> u32 {
+        self.value_ref(v.borrowed())
+    }
+
+    /// [`LayerBuilder::value`] of a borrowed value.
+    pub fn value_ref(&mut self, v: PropRef<'_>) -> u32 {
         use std::hash::BuildHasher;
         let mut msg = std::mem::take(&mut self.value_scratch);
         msg.clear();
