@@ -53,9 +53,14 @@ curl -fs "http://127.0.0.1:$PORT/indicators/stops_500m" >/dev/null
 # names that version.
 reflect() {
   local slug=$1 file=$2 id=$3
+  local v t before
+  before=$(psql "$URL" -Atq -c "SELECT current_version_id FROM layer WHERE slug = '$slug'")
   "$QALA" --quiet ingest "$file" --layer "$slug" >/dev/null
-  local v t
   v=$(psql "$URL" -Atq -c "SELECT current_version_id FROM layer WHERE slug = '$slug'")
+  if [ "$v" = "$before" ]; then
+    echo "the load of $file made no new version of $slug: nothing to time" >&2
+    return 1
+  fi
   t=$(now)
   # One poller (no process start per poll): every 10 ms until the answer names version $v.
   python3 - "http://127.0.0.1:$PORT/indicators/$id" "$slug" "$v" "$t" <<'PY'
@@ -74,18 +79,22 @@ PY
 }
 python3 - "$WORK/stops.geojson" <<'PY'
 import json, sys
-fs = [{"type": "Feature", "properties": {"name": f"bench stop {i}", "category": "bus_stop"},
+import time
+run = int(time.time())  # a new version every run, also on a reused database
+fs = [{"type": "Feature", "properties": {"name": f"bench stop {i} ({run})", "category": "bus_stop"},
        "geometry": {"type": "Point", "coordinates": [76.80 + (i % 20) * 0.015, 43.18 + (i // 20) * 0.015]}}
       for i in range(200)]
 json.dump({"type": "FeatureCollection", "features": fs}, open(sys.argv[1], "w"))
 PY
 reflect transit-stops "$WORK/stops.geojson" stops_500m
-# The population: a second copy of the cells with 1 resident more each (a new version).
+# The population: a second copy of the cells with 1-97 residents more each (a new version,
+# also on a reused database).
 python3 - "$BENCH_DIR/population.geojson" "$WORK/population2.geojson" <<'PY'
-import json, sys
+import json, sys, time
+extra = 1 + int(time.time()) % 97
 d = json.load(open(sys.argv[1]))
 for f in d["features"]:
-    f["properties"]["residents"] = f["properties"].get("residents", 0) + 1
+    f["properties"]["residents"] = f["properties"].get("residents", 0) + extra
 json.dump(d, open(sys.argv[2], "w"))
 PY
 reflect population "$WORK/population2.geojson" stops_500m

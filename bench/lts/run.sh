@@ -78,7 +78,7 @@ rules = open("sql/indicators/lts_rules.json").read().replace("'", "''")
 sql = f"""
 CREATE TEMP TABLE ref_binding (role text, slug text, layer_version_id bigint, selection jsonb);
 INSERT INTO ref_binding SELECT r, l.slug, l.current_version_id, NULL FROM layer l,
-  (VALUES ('roads', 'roads'), ('bike_lanes', 'bike-lanes'), ('population', 'population')) v(r, slug) WHERE l.slug = v.slug;
+  (VALUES ('roads', 'roads'), ('bike_lanes', 'bike-lanes'), ('population', 'population'), ('elevation', 'elevation')) v(r, slug) WHERE l.slug = v.slug;
 SELECT set_config('qala.lts_rules', '{rules}', false), set_config('qala.lts_scenario', '{s}', false);
 """ + open("sql/reference/lts_stress.sql").read() + open("sql/reference/lts_islands.sql").read()
 t = time.time()

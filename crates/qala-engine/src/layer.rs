@@ -188,6 +188,17 @@ impl Column {
 /// The extra attributes kept for roads (see [`LayerData::extras`]).
 const EXTRA_FIELDS: [&str; 2] = ["wheelchair", "kerb"];
 
+/// Whether the engine reads the untyped attribute `key` of a feature of `kind`
+/// (`qala_core::Feature::props`): every one of a generic layer, a road's `wheelchair` and `kerb`, no
+/// other. A caller may leave the others out of its features (they are dropped unread).
+pub fn reads_untyped_attribute(kind: LayerKind, key: &str) -> bool {
+    match kind {
+        LayerKind::Generic => true,
+        LayerKind::Road => EXTRA_FIELDS.contains(&key),
+        _ => false,
+    }
+}
+
 /// One layer in memory.
 pub(crate) struct LayerData {
     pub slug: String,

@@ -67,7 +67,7 @@ pub use indicator_def::{
     default_indicators,
 };
 pub use input_role::{Bindings, BoundLayer, INPUT_ROLES, InputRole, default_bindings, input_role};
-pub use layer::{Features, SourceLayer};
+pub use layer::{Features, SourceLayer, reads_untyped_attribute};
 pub use lts_access::{LowStress, LowStressValue, ZoneLowStress};
 pub use lts_network::{
     LANE_MATCH_M, LOW_STRESS_MAX, LtsIsland, LtsIslands, LtsScenario, LtsSegment, LtsSegmentPage, LtsSegmentQuery,

@@ -111,7 +111,7 @@ fn engine_feature(kind: LayerKind, f: qala_tiles::FeatureView<'_>) -> Feature {
             if let Some(i) = fields.iter().position(|fd| fd.name == k) {
                 values[i] = typed_value(fields[i].ty, Some(v));
             }
-        } else {
+        } else if qala_engine::reads_untyped_attribute(kind, k) {
             props.insert(k.to_owned(), prop_json(v));
         }
     }
