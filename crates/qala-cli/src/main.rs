@@ -18,6 +18,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than glibc malloc: the server reads and indexes whole layers (millions
+/// of small allocations, freed together when a version replaces them); see docs/scale.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// qala — the open city-data platform for Almaty: one PostGIS database of the city's
 /// layers (districts, population, bike lanes, green spaces, fellings and compensatory
 /// plantings, navigation signs, services), an in-memory spatial engine for equity

@@ -1,7 +1,7 @@
 //! Compensatory planting: trees required by felling permits vs trees planted for them,
 //! where they were planted, whether they survived, and what is overdue.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use geo::Centroid;
@@ -150,17 +150,26 @@ pub(crate) fn figures(
     }
     let flows = match metric {
         CompensationMetric::DeliveredRatio | CompensationMetric::SameZoneShare => {
-            let mut m: BTreeMap<(Option<u32>, Option<u32>), f64> = BTreeMap::new();
+            // A dense (from, to) table, slot 0 for "no zone": a million plantings add into it
+            // in their order, so each sum is the one a map keyed by the pair would give, and
+            // the flows come out in that map's order (no zone first, then by zone).
+            let slot = |z: Option<u32>| z.map_or(0, |z| z as usize + 1);
+            let mut trees = vec![0.0; (n + 1) * (n + 1)];
+            let mut seen = vec![false; (n + 1) * (n + 1)];
             for (p, link) in d.link.iter().enumerate() {
                 if let Some(f) = link {
-                    *m.entry((felling_zone[*f as usize], planting_zone[p])).or_insert(0.0) += d.planted[p];
+                    let k = slot(felling_zone[*f as usize]) * (n + 1) + slot(planting_zone[p]);
+                    trees[k] += d.planted[p];
+                    seen[k] = true;
                 }
             }
-            m.into_iter()
-                .map(|((from, to), trees)| Flow {
-                    from_zone: from.map(|z| zs.zones[z as usize].id.clone()),
-                    to_zone: to.map(|z| zs.zones[z as usize].id.clone()),
-                    trees,
+            let zone = |s: usize| (s > 0).then(|| zs.zones[s - 1].id.clone());
+            (0..trees.len())
+                .filter(|&k| seen[k])
+                .map(|k| Flow {
+                    from_zone: zone(k / (n + 1)),
+                    to_zone: zone(k % (n + 1)),
+                    trees: trees[k],
                 })
                 .collect()
         }
