@@ -110,8 +110,16 @@ impl Output {
             }
             out.push(']');
         }
+        if let Geom::Collection(members) = g {
+            out.push_str(r#"{"geometries":"#);
+            list(members, out, |(m, multi), o| self.write_geometry(m, *multi, o));
+            out.push_str(r#","type":"GeometryCollection"}"#);
+            return;
+        }
         out.push_str(r#"{"coordinates":"#);
         let ty = match g {
+            // Written whole above.
+            Geom::Collection(_) => "GeometryCollection",
             Geom::Point(p) if !multi => {
                 self.write_point(p, out);
                 "Point"
@@ -154,6 +162,10 @@ impl Output {
         let line = |l: &Vec<[f64; 2]>| Json::Array(l.iter().map(|p| self.point(p)).collect());
         let poly = |rings: &Vec<Vec<[f64; 2]>>| Json::Array(rings.iter().map(line).collect());
         let (ty, coords) = match g {
+            Geom::Collection(members) => {
+                let geometries: Vec<Json> = members.iter().map(|(m, multi)| self.geometry(m, *multi)).collect();
+                return json!({"type": "GeometryCollection", "geometries": geometries});
+            }
             Geom::Point(p) if !multi => ("Point", self.point(p)),
             Geom::Point(p) => ("MultiPoint", Json::Array(vec![self.point(p)])),
             Geom::Points(p) if !multi && p.len() == 1 => ("Point", self.point(&p[0])),

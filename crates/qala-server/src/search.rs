@@ -248,16 +248,7 @@ fn text(v: Option<PropRef<'_>>) -> Option<&str> {
 
 /// Bounding box of a geometry in EPSG:3857.
 fn bbox_of(g: &Geom) -> Option<[f64; 4]> {
-    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
-    let mut add = |p: &[f64; 2]| {
-        b = [b[0].min(p[0]), b[1].min(p[1]), b[2].max(p[0]), b[3].max(p[1])];
-    };
-    match g {
-        Geom::Point(p) => add(p),
-        Geom::Points(ps) => ps.iter().for_each(&mut add),
-        Geom::Lines(ls) => ls.iter().flatten().for_each(&mut add),
-        Geom::Polygons(ps) => ps.iter().flatten().flatten().for_each(&mut add),
-    }
+    let b = g.bbox();
     b[0].is_finite().then_some(b)
 }
 

@@ -14,11 +14,16 @@ pub enum Geom {
     Lines(Vec<Vec<Pt>>),
     /// Polygons, each a list of closed rings: exterior first, then holes.
     Polygons(Vec<Vec<Vec<Pt>>>),
+    /// A geometry collection (a `generic` layer may hold them), kept whole: each member
+    /// with whether it is a Multi* shape. Never nested (members of a nested collection are
+    /// taken in order) and never empty. Tiles draw the members of the first member's kind
+    /// (MVT has one geometry type per feature); items and the engine get them all.
+    Collection(Vec<(Geom, bool)>),
 }
 
 impl Geom {
-    /// Projects a WGS84 (lon/lat) geometry. Collections keep only their first kind of
-    /// member (points, lines or polygons): MVT has one geometry type per feature.
+    /// Projects a WGS84 (lon/lat) geometry. Collections are kept whole, flattened (see
+    /// [`Geom::Collection`]); their empty members are left out.
     pub fn from_wgs84(g: &geo_types::Geometry<f64>) -> Option<Geom> {
         use geo_types::Geometry as G;
         let p = |c: &geo_types::Coord<f64>| {
@@ -42,7 +47,11 @@ impl Geom {
             G::MultiPolygon(m) => Geom::Polygons(m.0.iter().map(poly).collect()),
             G::Rect(r) => Geom::Polygons(vec![poly(&r.to_polygon())]),
             G::Triangle(t) => Geom::Polygons(vec![poly(&t.to_polygon())]),
-            G::GeometryCollection(c) => return c.0.iter().find_map(Geom::from_wgs84),
+            G::GeometryCollection(c) => {
+                let mut members = Vec::new();
+                flatten_into(c, &mut members);
+                Geom::Collection(members)
+            }
         };
         (!out.is_empty()).then_some(out)
     }
@@ -50,6 +59,10 @@ impl Geom {
     /// Back to a `geo_types` geometry, each point mapped by `f` (e.g. to lon/lat with
     /// [`crate::mercator::to_4326`]); `multi` picks Multi* over the single shape.
     pub fn to_geo(&self, multi: bool, f: impl Fn(Pt) -> Pt) -> geo_types::Geometry<f64> {
+        self.to_geo_with(multi, &f)
+    }
+
+    fn to_geo_with(&self, multi: bool, f: &dyn Fn(Pt) -> Pt) -> geo_types::Geometry<f64> {
         use geo_types::{Coord, Geometry as G, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
         let c = |p: &Pt| {
             let q = f(*p);
@@ -62,6 +75,9 @@ impl Geom {
             Polygon::new(ext, it.collect())
         };
         match self {
+            Geom::Collection(m) => G::GeometryCollection(geo_types::GeometryCollection(
+                m.iter().map(|(g, multi)| g.to_geo_with(*multi, f)).collect(),
+            )),
             Geom::Point(p) if !multi => G::Point(Point(c(p))),
             Geom::Point(p) => G::MultiPoint(MultiPoint(vec![Point(c(p))])),
             Geom::Points(p) if !multi && p.len() == 1 => G::Point(Point(c(&p[0]))),
@@ -82,12 +98,35 @@ impl Geom {
         }
     }
 
+    /// What a tile draws of this geometry: itself, or for a collection the members of the
+    /// first member's kind (points, lines or polygons), in order.
+    pub fn tile_parts(&self) -> impl Iterator<Item = &Geom> {
+        let (all, one): (&[(Geom, bool)], Option<&Geom>) = match self {
+            Geom::Collection(m) => (m, None),
+            g => (&[], Some(g)),
+        };
+        let first = all.first().map(|(g, _)| g.dimension());
+        one.into_iter()
+            .chain(all.iter().map(|(g, _)| g).filter(move |g| Some(g.dimension()) == first))
+    }
+
+    /// 0 for points, 1 for lines, 2 for polygons (3 for a collection, never a member).
+    fn dimension(&self) -> u8 {
+        match self {
+            Geom::Point(_) | Geom::Points(_) => 0,
+            Geom::Lines(_) => 1,
+            Geom::Polygons(_) => 2,
+            Geom::Collection(_) => 3,
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         match self {
             Geom::Point(_) => false,
             Geom::Points(p) => p.is_empty(),
             Geom::Lines(l) => l.iter().all(|p| p.len() < 2),
             Geom::Polygons(p) => p.iter().all(|rings| rings.first().is_none_or(|r| r.len() < 4)),
+            Geom::Collection(m) => m.iter().all(|(g, _)| g.is_empty()),
         }
     }
 
@@ -100,13 +139,19 @@ impl Geom {
             b[2] = b[2].max(q[0]);
             b[3] = b[3].max(q[1]);
         };
+        self.each_outer_point(&mut add);
+        b
+    }
+
+    /// Every point of the geometry but those of polygon holes.
+    fn each_outer_point(&self, add: &mut impl FnMut(&Pt)) {
         match self {
             Geom::Point(p) => add(p),
-            Geom::Points(p) => p.iter().for_each(&mut add),
-            Geom::Lines(l) => l.iter().flatten().for_each(&mut add),
-            Geom::Polygons(p) => p.iter().filter_map(|r| r.first()).flatten().for_each(&mut add),
+            Geom::Points(p) => p.iter().for_each(add),
+            Geom::Lines(l) => l.iter().flatten().for_each(add),
+            Geom::Polygons(p) => p.iter().filter_map(|r| r.first()).flatten().for_each(add),
+            Geom::Collection(m) => m.iter().for_each(|(g, _)| g.each_outer_point(add)),
         }
-        b
     }
 
     /// A measure of visual weight used to keep the most visible features when a tile is
@@ -117,6 +162,25 @@ impl Geom {
             Geom::Point(_) | Geom::Points(_) => 0.0,
             Geom::Lines(l) => l.iter().map(|p| length(p)).sum(),
             Geom::Polygons(p) => p.iter().filter_map(|r| r.first()).map(|r| ring_area(r).abs()).sum(),
+            Geom::Collection(m) => m.iter().map(|(g, _)| g.weight()).sum(),
+        }
+    }
+}
+
+/// The non-empty members of `c` (and of the collections in it) into `out`.
+fn flatten_into(c: &geo_types::GeometryCollection<f64>, out: &mut Vec<(Geom, bool)>) {
+    use geo_types::Geometry as G;
+    for g in &c.0 {
+        match g {
+            G::GeometryCollection(inner) => flatten_into(inner, out),
+            g => {
+                if let Some(m) = Geom::from_wgs84(g) {
+                    out.push((
+                        m,
+                        matches!(g, G::MultiPoint(_) | G::MultiLineString(_) | G::MultiPolygon(_)),
+                    ));
+                }
+            }
         }
     }
 }

@@ -559,11 +559,14 @@ impl LayerData {
         for i in cands {
             let f = &self.features[i as usize];
             enc.clear();
-            let ty = match &f.geom {
-                Geom::Point(_) | Geom::Points(_) => {
-                    let pts = f.geom.points().unwrap_or_default();
+            // A collection draws the members of its first member's kind.
+            let Some(first) = f.geom.tile_parts().next() else {
+                continue;
+            };
+            let ty = match first {
+                Geom::Point(_) | Geom::Points(_) | Geom::Collection(_) => {
                     q.clear();
-                    for p in pts {
+                    for p in f.geom.tile_parts().filter_map(Geom::points).flatten() {
                         let t = to_tile(p);
                         if !inside(&t) {
                             continue;
@@ -577,8 +580,12 @@ impl LayerData {
                     enc.points(&q);
                     GeomType::Point
                 }
-                Geom::Lines(lines) => {
-                    for l in lines {
+                Geom::Lines(_) => {
+                    let lines = f.geom.tile_parts().filter_map(|g| match g {
+                        Geom::Lines(l) => Some(l),
+                        _ => None,
+                    });
+                    for l in lines.flatten() {
                         t.clear();
                         t.extend(l.iter().map(to_tile));
                         for part in clip_line(&t, clip_rect) {
@@ -591,8 +598,12 @@ impl LayerData {
                     }
                     GeomType::LineString
                 }
-                Geom::Polygons(polys) => {
-                    for rings in polys {
+                Geom::Polygons(_) => {
+                    let polys = f.geom.tile_parts().filter_map(|g| match g {
+                        Geom::Polygons(p) => Some(p),
+                        _ => None,
+                    });
+                    for rings in polys.flatten() {
                         for (ri, ring) in rings.iter().enumerate() {
                             t.clear();
                             t.extend(ring.iter().map(to_tile));

@@ -305,3 +305,149 @@ async fn items_from_memory_over_http_match_the_database_path() {
     }
     assert!(compared > 500, "{compared} features compared");
 }
+
+/// The geometry trees of two GeoJSON geometries are the same within `tol` (collections
+/// member by member).
+fn same_geometry(a: &Value, b: &Value, tol: f64, at: &str) {
+    assert_eq!(a["type"], b["type"], "{at}: {a} vs {b}");
+    if a["type"] == "GeometryCollection" {
+        let (x, y) = (a["geometries"].as_array().unwrap(), b["geometries"].as_array().unwrap());
+        assert_eq!(x.len(), y.len(), "{at}: members of {a} vs {b}");
+        for (i, (p, q)) in x.iter().zip(y).enumerate() {
+            same_geometry(p, q, tol, &format!("{at}, member {i}"));
+        }
+    } else {
+        same_coords(&a["coordinates"], &b["coordinates"], tol, at);
+    }
+}
+
+/// A `generic` layer may hold geometry collections. Memory keeps them whole: items from
+/// memory are the database's items (every member, in order, Multi* kept), the engine's input
+/// has every member, and a tile draws the members of the first member's kind (MVT has one
+/// geometry type per feature).
+#[tokio::test(flavor = "multi_thread")]
+async fn geometry_collections_are_kept_whole_in_memory() {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mixed.geojson");
+    let (lon, lat) = qala_core::REPUBLIC_SQUARE_WGS84;
+    let sq = |x: f64, y: f64, d: f64| serde_json::json!([[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]]);
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "point then polygon"}, "geometry": {
+            "type": "GeometryCollection", "geometries": [
+                {"type": "Point", "coordinates": [lon, lat]},
+                {"type": "Polygon", "coordinates": sq(lon + 0.001, lat + 0.001, 0.002)}]}},
+        {"type": "Feature", "properties": {"name": "polygon, line, nested points"}, "geometry": {
+            "type": "GeometryCollection", "geometries": [
+                {"type": "MultiPolygon", "coordinates": [sq(lon - 0.004, lat - 0.004, 0.001)]},
+                {"type": "LineString", "coordinates": [[lon - 0.003, lat], [lon - 0.001, lat + 0.0005]]},
+                {"type": "Polygon", "coordinates": sq(lon - 0.006, lat - 0.006, 0.001)},
+                {"type": "GeometryCollection", "geometries": [
+                    {"type": "MultiPoint", "coordinates": [[lon + 0.002, lat - 0.002]]}]}]}},
+        {"type": "Feature", "properties": {"name": "a plain point"},
+         "geometry": {"type": "Point", "coordinates": [lon + 0.0005, lat - 0.0005]}}
+    ]});
+    std::fs::write(&file, fc.to_string()).unwrap();
+    qala_ok(
+        &db,
+        &[
+            "ingest",
+            file.to_str().unwrap(),
+            "--layer",
+            "mixed",
+            "--kind",
+            "generic",
+        ],
+    );
+    let app = App::new(&db).await;
+    let pool = db.pool().await.unwrap();
+    let info = app.state.layer_info("mixed").expect("mixed is listed");
+    let v = info.summary.layer_version_id.unwrap();
+    let mem = app.state.tiles.layer("mixed").expect("mixed is in memory");
+    assert_eq!(mem.feature_count(), 3, "every feature is in memory");
+
+    // Items: memory = database, collections included.
+    let mut ids = Vec::new();
+    for srid in [4326, 3857] {
+        let q = ItemsQuery {
+            kind: LayerKind::Generic,
+            layer_version_id: v,
+            bbox: None,
+            after: None,
+            limit: 10,
+            filters: Vec::new(),
+            datetime: None,
+            filter: None,
+            srid,
+            lat_lon: false,
+        };
+        let from_db = qala_store::features::items(&pool, &q).await.unwrap();
+        let from_mem = qala_server::items_memory::items(&mem, &q).unwrap();
+        assert_eq!(from_db.len(), 3);
+        let tol = if srid == 4326 { 1.000001e-9 } else { 0.0100001 };
+        for (d, m) in from_db.iter().zip(&from_mem) {
+            assert_eq!(d.id, m.id);
+            assert_eq!(d.properties, m.properties);
+            same_geometry(&d.geometry, &m.geometry, tol, &format!("EPSG:{srid}, feature {}", d.id));
+        }
+        let members: Vec<usize> = from_mem
+            .iter()
+            .map(|i| i.geometry["geometries"].as_array().map_or(0, Vec::len))
+            .collect();
+        assert_eq!(
+            members,
+            [2, 4, 0],
+            "EPSG:{srid}: members per feature (the nested collection flattened)"
+        );
+        assert_eq!(
+            from_mem[1].geometry["geometries"][0]["type"], "MultiPolygon",
+            "Multi* kept"
+        );
+        ids = from_mem.iter().map(|i| i.id).collect();
+    }
+
+    // The engine's input: every member, in lon/lat.
+    let features: Vec<qala_core::Feature> = qala_server::memory::engine_features(LayerKind::Generic, mem.clone())
+        .into_iter()
+        .collect();
+    let kinds: Vec<String> = features
+        .iter()
+        .map(|f| match &f.geometry {
+            geo_types::Geometry::GeometryCollection(c) => format!("collection of {}", c.0.len()),
+            g => qala_core::geometry::geometry_name(g).to_owned(),
+        })
+        .collect();
+    assert_eq!(kinds, ["collection of 2", "collection of 4", "Point"]);
+    let geo_types::Geometry::GeometryCollection(c) = &features[0].geometry else {
+        unreachable!()
+    };
+    let geo_types::Geometry::Point(p) = c.0[0] else {
+        panic!("first member is the point: {:?}", c.0[0])
+    };
+    assert!((p.x() - lon).abs() < 1e-9 && (p.y() - lat).abs() < 1e-9, "{p:?}");
+
+    // A tile: the first collection draws its point, the second its two polygons.
+    let n = 2f64.powi(14);
+    let x = ((lon + 180.0) / 360.0 * n) as u32;
+    let y =
+        ((1.0 - (lat.to_radians().tan() + 1.0 / lat.to_radians().cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
+    let mut tile = Vec::new();
+    mem.cut_into(qala_tiles::TileCoord::new(14, x, y).unwrap(), 1 << 20, &mut tile);
+    let layers = qala_tiles::mvt_decode::decode(&tile).unwrap();
+    let by_id = |id: i64| {
+        layers[0]
+            .features
+            .iter()
+            .find(|f| f.id == u64::try_from(id).ok())
+            .unwrap_or_else(|| panic!("feature {id} is in the tile: {:?}", layers[0].features))
+    };
+    assert_eq!(by_id(ids[0]).geom_type, 1, "drawn as its first member, a point");
+    let second = by_id(ids[1]);
+    assert_eq!(second.geom_type, 3, "drawn as polygons");
+    assert_eq!(
+        second.parts.len(),
+        2,
+        "both polygon members, one ring each: {:?}",
+        second.parts
+    );
+}
