@@ -8,7 +8,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use qala_core::LayerKind;
 use qala_engine::{
     AccessQuery, Change, DistanceMode, Engine, EngineOptions, FieldEquals, GroupValue, IndicatorResult, SeveranceValue,
-    SourceLayer, ZoneScheme,
+    ZoneScheme,
 };
 
 use crate::GlobalArgs;
@@ -318,17 +318,6 @@ fn indicator_ids(arg: &str) -> Option<Vec<String>> {
             .map(str::to_owned)
             .collect()
     })
-}
-
-/// The store's served layer as the engine's input (same fields; the crates do not depend
-/// on each other).
-pub fn source_layer(l: qala_store::read::ServedLayer) -> SourceLayer {
-    SourceLayer {
-        slug: l.slug,
-        kind: l.kind,
-        layer_version_id: l.layer_version_id,
-        features: l.features.into(),
-    }
 }
 
 fn list(options: &EngineOptions, format: Format) -> anyhow::Result<ExitCode> {

@@ -23,6 +23,9 @@ use crate::{DistanceMode, EngineError, ZoneScheme};
 /// Largest radius an access query may ask for (the city is ~40 km across).
 pub const MAX_RADIUS_M: f64 = 50_000.0;
 
+/// Threads [`Engine::compute_all_in`] shares the definitions among, at most.
+const MAX_COMPUTE_THREADS: usize = 4;
+
 /// Settings of an engine.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
@@ -243,17 +246,59 @@ impl Engine {
 
     /// Computes every indicator for `scheme`, access indicators with distances in `mode`
     /// (the others measure no distance and are computed as they are).
+    ///
+    /// The definitions are shared out among the machine's cores (at most four threads),
+    /// each computed whole by one thread exactly as alone, so the results are the same to
+    /// the last bit; they come back in definition order, or the first definition's error.
     pub fn compute_all_in(&self, scheme: &ZoneScheme, mode: DistanceMode) -> Result<Vec<IndicatorResult>, EngineError> {
-        let defs = self.options.indicators.clone();
-        defs.into_iter()
+        let defs = self
+            .options
+            .indicators
+            .iter()
             .map(|d| {
-                let d = if d.distance().is_some() {
-                    d.with_distance(mode)?
+                if d.distance().is_some() {
+                    d.clone().with_distance(mode)
                 } else {
-                    d
-                };
-                self.compute_def(&d, scheme)
+                    Ok(d.clone())
+                }
             })
+            .collect::<Result<Vec<_>, _>>()?;
+        let workers = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(MAX_COMPUTE_THREADS)
+            .min(defs.len());
+        if workers <= 1 {
+            return defs.iter().map(|d| self.compute_def(d, scheme)).collect();
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut out: Vec<Option<Result<IndicatorResult, EngineError>>> = (0..defs.len()).map(|_| None).collect();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(d) = defs.get(i) else { break };
+                            mine.push((i, self.compute_def(d, scheme)));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            for h in handles {
+                match h.join() {
+                    Ok(mine) => {
+                        for (i, r) in mine {
+                            out[i] = Some(r);
+                        }
+                    }
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+        });
+        out.into_iter()
+            .map(|r| r.unwrap_or(Err(EngineError::NoPopulation)))
             .collect()
     }
 

@@ -41,12 +41,16 @@ fn max_rel_diff(engine: &[IndicatorResult], reference: &reference::RefRun) -> f6
 }
 
 pub async fn run(pool: &PgPool, dir: &Path, options: EngineOptions) -> anyhow::Result<()> {
-    let kinds: Vec<LayerKind> = LayerKind::ALL
-        .into_iter()
-        .filter(|k| !matches!(k, LayerKind::Road | LayerKind::Building))
-        .collect();
+    // The engine's kinds (roads for the street graph and the cycling and walking networks;
+    // not buildings), read through the served memory form as `qala serve`, `qala indicators`
+    // and editions read them.
     let t = Instant::now();
-    let layers = qala_store::read::read_served_layers(pool, Some(&kinds)).await?;
+    let wanted = qala_store::read::served_versions(pool)
+        .await?
+        .into_iter()
+        .filter(|(_, (k, _))| qala_server::state::ENGINE_KINDS.contains(k))
+        .collect();
+    let layers = qala_server::state::read_engine_layers(pool, &wanted).await?;
     let read_ms = ms(t);
     let features: usize = layers.iter().map(|l| l.features.len()).sum();
     let service_slug = layers
@@ -61,7 +65,7 @@ pub async fn run(pool: &PgPool, dir: &Path, options: EngineOptions) -> anyhow::R
     let defs = options.indicators.clone();
     let as_of = options.as_of;
     let bindings = options.bindings.clone().unwrap_or_default();
-    let engine = Engine::from_layers(layers.into_iter().map(super::source_layer), options)?;
+    let engine = Engine::from_layers(layers, options)?;
     let build_ms = ms(t);
 
     let schemes = [ZoneScheme::Districts, ZoneScheme::default_rings()];
