@@ -297,9 +297,9 @@ impl Engine {
                 }
             }
         });
-        out.into_iter()
-            .map(|r| r.unwrap_or(Err(EngineError::NoPopulation)))
-            .collect()
+        // Every slot is filled: the workers take indices until none is left, and a panic
+        // was passed on above.
+        out.into_iter().flatten().collect()
     }
 
     /// The walkable street graph (nodes, edges, components), built now if not yet.
