@@ -247,9 +247,12 @@ impl Engine {
     /// Computes every indicator for `scheme`, access indicators with distances in `mode`
     /// (the others measure no distance and are computed as they are).
     ///
-    /// The definitions are shared out among the machine's cores (at most four threads),
-    /// each computed whole by one thread exactly as alone, so the results are the same to
-    /// the last bit; they come back in definition order, or the first definition's error.
+    /// The work is shared out among the machine's cores (at most four threads): first the
+    /// zones, then the structures several definitions share (the street networks, the
+    /// zones of the plantings), biggest first and each on its own core, then the
+    /// definitions. Each definition is computed whole by one thread exactly as alone, so
+    /// the results are the same to the last bit; they come back in definition order, or
+    /// the first definition's error.
     pub fn compute_all_in(&self, scheme: &ZoneScheme, mode: DistanceMode) -> Result<Vec<IndicatorResult>, EngineError> {
         let defs = self
             .options
@@ -270,6 +273,11 @@ impl Engine {
         if workers <= 1 {
             return defs.iter().map(|d| self.compute_def(d, scheme)).collect();
         }
+        // Resolved once here rather than by every thread at once. An error is left for the
+        // definitions to report, in their order.
+        let zs = self.zone_set(scheme).ok();
+        let shared = shared_structures(&defs, zs.is_some());
+        let tasks = shared.len() + defs.len();
         let next = std::sync::atomic::AtomicUsize::new(0);
         let mut out: Vec<Option<Result<IndicatorResult, EngineError>>> = (0..defs.len()).map(|_| None).collect();
         std::thread::scope(|s| {
@@ -279,8 +287,18 @@ impl Engine {
                         let mut mine = Vec::new();
                         loop {
                             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(d) = defs.get(i) else { break };
-                            mine.push((i, self.compute_def(d, scheme)));
+                            if i >= tasks {
+                                break;
+                            }
+                            match shared.get(i) {
+                                // A failed build is not kept: the definitions that need it
+                                // build it again and report its error.
+                                Some(w) => self.build_shared(*w, zs.as_deref()),
+                                None => {
+                                    let d = i - shared.len();
+                                    mine.push((d, self.compute_def(&defs[d], scheme)));
+                                }
+                            }
                         }
                         mine
                     })
@@ -297,9 +315,24 @@ impl Engine {
                 }
             }
         });
-        // Every slot is filled: the workers take indices until none is left, and a panic
+        // Every slot is filled: the workers take tasks until none is left, and a panic
         // was passed on above.
         out.into_iter().flatten().collect()
+    }
+
+    /// Builds one cached structure that definitions share, ignoring a failure (see
+    /// [`Engine::compute_all_in`]).
+    fn build_shared(&self, what: Shared, zs: Option<&ZoneSet>) {
+        match what {
+            Shared::Lts(scenario) => drop(self.lts_network(scenario)),
+            Shared::Profile(profile) => drop(self.profile_network(profile)),
+            Shared::Walk => drop(self.network()),
+            Shared::PlantingZones => {
+                if let Some(zs) = zs {
+                    crate::planting::zones(self, zs);
+                }
+            }
+        }
     }
 
     /// The walkable street graph (nodes, edges, components), built now if not yet.
@@ -700,6 +733,53 @@ impl Engine {
             .insert(key, zs.clone());
         Ok(zs)
     }
+}
+
+/// A cached structure several definitions share.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shared {
+    /// The low-stress cycling network of a lane scenario.
+    Lts(crate::LtsScenario),
+    /// The walking network of a travel profile.
+    Profile(crate::WalkProfile),
+    /// The walking street graph.
+    Walk,
+    /// Which zone each felling and planting lies in.
+    PlantingZones,
+}
+
+/// The shared structures `defs` need, the costliest first (by measurement at bench scale:
+/// a stress network is built from every road with its stress and lanes, a profile network
+/// from every road with its barriers), each once.
+fn shared_structures(defs: &[IndicatorDef], zones: bool) -> Vec<Shared> {
+    let mut need = Vec::new();
+    for d in defs {
+        match &d.measure {
+            Measure::LowStressAccess { scenario, .. } => need.extend([Shared::Lts(*scenario), Shared::Walk]),
+            Measure::ProfileAccess { profile, .. } => need.extend([Shared::Profile(*profile), Shared::Walk]),
+            Measure::Access {
+                distance: DistanceMode::Network,
+                ..
+            } => need.push(Shared::Walk),
+            Measure::Compensation { .. } if zones => need.push(Shared::PlantingZones),
+            _ => {}
+        }
+    }
+    let rank = |w: &Shared| match w {
+        Shared::Lts(_) => 0,
+        Shared::Profile(_) => 1,
+        Shared::PlantingZones => 2,
+        Shared::Walk => 3,
+    };
+    let mut out: Vec<Shared> = Vec::new();
+    for w in need {
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    // A stable sort: within a rank, the order the definitions first name them.
+    out.sort_by_key(rank);
+    out
 }
 
 fn access_def(q: &AccessQuery) -> IndicatorDef {

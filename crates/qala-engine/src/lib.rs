@@ -44,6 +44,7 @@ mod lts_priority;
 mod lts_ruleset;
 mod lts_what_if;
 mod network;
+mod par;
 mod planting;
 mod project;
 mod resolve;

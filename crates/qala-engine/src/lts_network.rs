@@ -271,7 +271,7 @@ impl LtsNetwork {
         let cell_snap: Vec<Option<Snap>> = engine
             .population
             .as_ref()
-            .map(|p| p.points.iter().map(|pt| graph.snap(*pt)).collect())
+            .map(|p| graph.snap_all(&p.points))
             .unwrap_or_default();
         let (label, count) = graph.component_labels();
         let mut length = vec![0.0f64; count];
@@ -397,9 +397,9 @@ pub(crate) fn way_length_m(g: &Geometry<f64>) -> f64 {
     lines_of(g).iter().map(|l| Euclidean.length(*l)).sum()
 }
 
-type Slot = std::sync::OnceLock<Option<Arc<LtsNetwork>>>;
+type Slot = crate::par::TryOnce<LtsNetwork>;
 
-/// Cache of the three scenarios' networks (`None`: no road layer), and of the ways'
+/// Cache of the three scenarios' networks (a failed build is not kept), and of the ways'
 /// gradients (empty without an elevation binding), which no scenario changes.
 #[derive(Default)]
 pub(crate) struct LtsCache([Slot; 3], std::sync::OnceLock<Arc<Vec<Option<Gradient>>>>);
@@ -509,21 +509,8 @@ impl Engine {
 
     pub(crate) fn lts_network(&self, scenario: LtsScenario) -> Result<(Arc<LtsNetwork>, LtsRuleset), EngineError> {
         let rules = self.lts_rules()?;
-        let mut failed = None;
-        let net = self.lts_cache.0[scenario.index()]
-            .get_or_init(|| match LtsNetwork::build(self, &rules, scenario) {
-                Ok(n) => Some(Arc::new(n)),
-                Err(e) => {
-                    failed = Some(e);
-                    None
-                }
-            })
-            .clone();
-        match (net, failed) {
-            (Some(n), _) => Ok((n, rules)),
-            (None, Some(e)) => Err(e),
-            (None, None) => Err(EngineError::MissingRoads),
-        }
+        let net = self.lts_cache.0[scenario.index()].get_or_try_init(|| LtsNetwork::build(self, &rules, scenario))?;
+        Ok((net, rules))
     }
 
     /// Low-stress islands of a scenario, longest first.

@@ -39,7 +39,7 @@ impl Network {
         let cell_snap = engine
             .population
             .as_ref()
-            .map(|p| p.points.iter().map(|pt| graph.snap(*pt)).collect())
+            .map(|p| graph.snap_all(&p.points))
             .unwrap_or_default();
         Some(Network {
             graph,

@@ -90,17 +90,25 @@ impl PlantingData {
     }
 }
 
+/// The zone of every felling and of every planting in `zs`, found on first use.
+pub(crate) fn zones<'a>(
+    engine: &Engine,
+    zs: &'a ZoneSet,
+) -> &'a (crate::zone_set::PointZones, crate::zone_set::PointZones) {
+    zs.planting_zones.get_or_init(|| {
+        let fellings = engine.role_layers("tree_fellings", qala_core::LayerKind::TreeFelling);
+        let plantings = engine.role_layers("tree_plantings", qala_core::LayerKind::TreePlanting);
+        (zs.assign_all(&points(&fellings)), zs.assign_all(&points(&plantings)))
+    })
+}
+
 pub(crate) fn figures(
     engine: &Engine,
     zs: &ZoneSet,
     metric: CompensationMetric,
 ) -> Result<(ZoneFigures, Vec<Flow>), EngineError> {
     let d = engine.planting_data();
-    let (felling_zone, planting_zone) = zs.planting_zones.get_or_init(|| {
-        let fellings = engine.role_layers("tree_fellings", qala_core::LayerKind::TreeFelling);
-        let plantings = engine.role_layers("tree_plantings", qala_core::LayerKind::TreePlanting);
-        (zs.assign_all(&points(&fellings)), zs.assign_all(&points(&plantings)))
-    });
+    let (felling_zone, planting_zone) = zones(engine, zs);
     let n = zs.zones.len();
     let mut num = vec![0.0; n];
     let mut den = vec![0.0; n];

@@ -143,7 +143,7 @@ pub(crate) fn resolve(engine: &Engine, scheme: &ZoneScheme) -> Result<ZoneSet, E
         zs.check_overlaps(OVERLAP_TOLERANCE_M2)?;
     }
     if let Some(pop) = &engine.population {
-        zs.cell_zone = pop.points.iter().map(|p| zs.assign(*p).map(|z| z as u32)).collect();
+        zs.cell_zone = crate::par::map(&pop.points, |p| zs.assign(*p).map(|z| z as u32));
         if !fixed_roles {
             zs.roles_by_mean_distance(&pop.points, &pop.residents, centre);
         }

@@ -251,6 +251,11 @@ impl StreetGraph {
         })
     }
 
+    /// [`StreetGraph::snap`] for many points, on every core.
+    pub(crate) fn snap_all(&self, points: &[Point<f64>]) -> Vec<Option<Snap>> {
+        crate::par::map(points, |p| self.snap(*p))
+    }
+
     /// The two nodes of an edge and its length.
     pub(crate) fn edge(&self, e: u32) -> (u32, u32, f64) {
         self.edges[e as usize]

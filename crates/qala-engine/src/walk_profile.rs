@@ -12,7 +12,7 @@
 //!   as the low-stress network does.
 
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use geo_types::Geometry;
 use qala_core::LayerKind;
@@ -334,7 +334,7 @@ impl ProfileNetwork {
         let cell_snap = engine
             .population
             .as_ref()
-            .map(|p| p.points.iter().map(|pt| graph.snap(*pt)).collect())
+            .map(|p| graph.snap_all(&p.points))
             .unwrap_or_default();
         Ok(ProfileNetwork {
             graph,
@@ -345,9 +345,9 @@ impl ProfileNetwork {
     }
 }
 
-type Slot = OnceLock<Option<Arc<ProfileNetwork>>>;
+type Slot = crate::par::TryOnce<ProfileNetwork>;
 
-/// Cache of the three profiles' networks (`None`: no road layer).
+/// Cache of the three profiles' networks (a failed build is not kept).
 #[derive(Default)]
 pub(crate) struct ProfileCache([Slot; 3]);
 
@@ -359,21 +359,7 @@ impl Engine {
 
     pub(crate) fn profile_network(&self, profile: WalkProfile) -> Result<Arc<ProfileNetwork>, EngineError> {
         let rules = self.walk_profile_rules()?;
-        let mut failed = None;
-        let net = self.profile_cache.0[profile.index()]
-            .get_or_init(|| match ProfileNetwork::build_with(self, &rules, profile) {
-                Ok(n) => Some(Arc::new(n)),
-                Err(e) => {
-                    failed = Some(e);
-                    None
-                }
-            })
-            .clone();
-        match (net, failed) {
-            (Some(n), _) => Ok(n),
-            (None, Some(e)) => Err(e),
-            (None, None) => Err(EngineError::MissingRoads),
-        }
+        self.profile_cache.0[profile.index()].get_or_try_init(|| ProfileNetwork::build_with(self, &rules, profile))
     }
 
     /// Whether each population cell reaches a feature of `sel` within `radius_m` (the

@@ -223,24 +223,7 @@ impl ZoneSet {
 
     /// [`ZoneSet::assign`] for many points, on every core.
     pub fn assign_all(&self, points: &[Option<Point<f64>>]) -> Vec<Option<u32>> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-        let chunk = points.len().div_ceil(threads).max(1);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = points
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|p| p.and_then(|p| self.assign(p)).map(|z| z as u32))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
+        crate::par::map(points, |p| p.and_then(|p| self.assign(p)).map(|z| z as u32))
     }
 
     /// The zone holding `p`: the first zone (in order) covering it, else the nearest zone

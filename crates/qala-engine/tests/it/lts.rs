@@ -434,3 +434,26 @@ fn a_short_avenue_between_two_islands_is_a_missing_link_and_a_long_one_is_not() 
     let long = street_city_with(&[("planned", 40.0)], 400.0).lts_priorities().unwrap();
     assert!(long.priorities.is_empty(), "{long:?}");
 }
+
+#[test]
+fn compute_all_equals_each_definition_computed_alone_on_a_fresh_engine() {
+    // compute_all shares the work among the cores and builds the shared networks first;
+    // every figure must still be the one a definition gets alone, to the last bit.
+    let scheme = ZoneScheme::Districts;
+    let all = street_city("existing", 10.0).compute_all(&scheme).unwrap();
+    let ids: Vec<String> = street_city("existing", 10.0)
+        .definitions()
+        .iter()
+        .map(|d| d.id.clone())
+        .collect();
+    assert_eq!(all.len(), ids.len());
+    assert!(ids.iter().any(|id| id.starts_with("lts2_")) && ids.iter().any(|id| id.starts_with("step_free_")));
+    for (r, id) in all.iter().zip(&ids) {
+        let alone = street_city("existing", 10.0).compute(id, &scheme).unwrap();
+        assert_eq!(
+            serde_json::to_string(r).unwrap(),
+            serde_json::to_string(&alone).unwrap(),
+            "{id}"
+        );
+    }
+}
