@@ -129,6 +129,8 @@ pub struct Engine {
     /// The stress networks of the three lane scenarios, built on first use.
     pub(crate) lts_cache: crate::lts_network::LtsCache,
     pub(crate) profile_cache: crate::walk_profile::ProfileCache,
+    /// The street graphs of the networks above, shared between networks keeping the same ways.
+    graphs: crate::street_graph::GraphCache,
 }
 
 impl Engine {
@@ -174,6 +176,7 @@ impl Engine {
             network: std::sync::OnceLock::new(),
             lts_cache: Default::default(),
             profile_cache: Default::default(),
+            graphs: Default::default(),
         };
         // Linking plantings to fellings is part of loading, like the R-trees.
         engine.planting_data();
@@ -339,7 +342,7 @@ impl Engine {
     ///
     /// Errors: `missing_roads` when no road layer is served.
     pub fn street_network(&self) -> Result<GraphStats, EngineError> {
-        Ok(self.network()?.graph.stats())
+        Ok(self.network()?.shared.graph.stats())
     }
 
     pub(crate) fn network(&self) -> Result<Arc<Network>, EngineError> {
@@ -442,11 +445,12 @@ impl Engine {
             let _ = planting.set(p.clone());
         }
         let network = std::sync::OnceLock::new();
-        if !roads_changed
-            && !pop_changed
-            && let Some(n) = self.network.get()
-        {
-            let _ = network.set(n.clone());
+        let mut graphs = crate::street_graph::GraphCache::default();
+        if !roads_changed && !pop_changed {
+            if let Some(n) = self.network.get() {
+                let _ = network.set(n.clone());
+            }
+            graphs = self.graphs.share();
         }
         let engine = Engine {
             layers,
@@ -460,6 +464,7 @@ impl Engine {
             network,
             lts_cache: Default::default(),
             profile_cache: Default::default(),
+            graphs,
         };
         engine.planting_data();
         Ok(engine)
@@ -480,6 +485,21 @@ impl Engine {
                 &self.role_layers("tree_plantings", LayerKind::TreePlanting),
             ))
         })
+    }
+
+    /// The centroids of the population cells (none without a population layer).
+    pub(crate) fn cell_points(&self) -> &[Point<f64>] {
+        self.population.as_ref().map_or(&[], |p| &p.points)
+    }
+
+    /// The cached street graph of `roads`' ways kept by `walkable`, with the cells snapped.
+    pub(crate) fn street_graph(
+        &self,
+        roads: &LayerData,
+        walkable: Vec<bool>,
+    ) -> Arc<crate::street_graph::SnappedGraph> {
+        self.graphs
+            .get(&roads.slug, roads.index.geometries(), walkable, self.cell_points())
     }
 
     pub(crate) fn population(&self) -> Result<&Population, EngineError> {

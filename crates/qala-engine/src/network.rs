@@ -12,15 +12,14 @@ use crate::engine::Engine;
 use crate::indicator_def::LayerSelector;
 use crate::layer::LayerData;
 use crate::result::{Severance, SeveranceValue, ZoneSeverance};
-use crate::street_graph::{BARRIER_HIGHWAYS, SNAP_M, Snap, Sources, StreetGraph, cell_distance};
+use crate::street_graph::{BARRIER_HIGHWAYS, SNAP_M, SnappedGraph, Sources, cell_distance};
 use crate::zone_set::ZoneSet;
 use crate::{EngineError, ZoneRole};
 
 /// The street graph and where each population cell joins it; built on first use.
 pub(crate) struct Network {
-    pub graph: StreetGraph,
-    /// `None`: the cell is farther than [`SNAP_M`] from any walkable street.
-    pub cell_snap: Vec<Option<Snap>>,
+    /// `cell_snap` `None`: the cell is farther than [`SNAP_M`] from any walkable street.
+    pub shared: Arc<SnappedGraph>,
     pub roads: String,
 }
 
@@ -35,15 +34,8 @@ impl Network {
                     .is_none_or(|h| !BARRIER_HIGHWAYS.contains(&h))
             })
             .collect();
-        let graph = StreetGraph::new(roads.index.geometries(), &walkable);
-        let cell_snap = engine
-            .population
-            .as_ref()
-            .map(|p| graph.snap_all(&p.points))
-            .unwrap_or_default();
         Some(Network {
-            graph,
-            cell_snap,
+            shared: engine.street_graph(roads, walkable),
             roads: roads.slug.clone(),
         })
     }
@@ -60,8 +52,8 @@ pub(crate) fn network_coverage(
         engine.population()?;
         let net = engine.network()?;
         let src = sources(engine, &net, sel, radius_m, None)?;
-        let dist = net.graph.dijkstra(&src.seeds, radius_m);
-        Ok((0..net.cell_snap.len())
+        let dist = net.shared.graph.dijkstra(&src.seeds, radius_m);
+        Ok((0..net.shared.cell_snap.len())
             .map(|c| walks_within(&net, c, &dist, &src, radius_m))
             .collect())
     })
@@ -82,7 +74,7 @@ fn sources(
         for (i, g) in l.index.geometries().iter().enumerate() {
             let skipped = skip.is_some_and(|(sl, si)| std::ptr::eq(sl, l) && si == i);
             if !skipped && l.passes(&s.filter, i) {
-                src.add(&net.graph, g, radius_m);
+                src.add(&net.shared.graph, g, radius_m);
             }
         }
     }
@@ -90,11 +82,12 @@ fn sources(
 }
 
 fn walks_within(net: &Network, cell: usize, dist: &[f64], src: &Sources, radius_m: f64) -> bool {
-    net.cell_snap
+    net.shared
+        .cell_snap
         .get(cell)
         .copied()
         .flatten()
-        .is_some_and(|s| s.offset_m <= radius_m && cell_distance(&net.graph, s, dist, src) <= radius_m)
+        .is_some_and(|s| s.offset_m <= radius_m && cell_distance(&net.shared.graph, s, dist, src) <= radius_m)
 }
 
 /// The cells within `radius_m` walking of `geom` alone, ascending (what-if's reach).
@@ -106,14 +99,14 @@ pub(crate) fn cells_within_walk(
     let net = engine.network()?;
     let pop = engine.population()?;
     let mut src = Sources::new();
-    src.add(&net.graph, geom, radius_m);
+    src.add(&net.shared.graph, geom, radius_m);
     let Some(bb) = geom.bounding_rect() else {
         return Ok(Vec::new());
     };
     if src.seeds.is_empty() {
         return Ok(Vec::new());
     }
-    let dist = net.graph.dijkstra(&src.seeds, radius_m);
+    let dist = net.shared.graph.dijkstra(&src.seeds, radius_m);
     // Walking is never shorter than the straight line: only cells within straight reach.
     let env = AABB::from_corners(
         [bb.min().x - radius_m, bb.min().y - radius_m],
@@ -140,7 +133,7 @@ pub(crate) fn walk_covered_without(
 ) -> Result<Vec<bool>, EngineError> {
     let net = engine.network()?;
     let src = sources(engine, &net, sel, radius_m, Some(skip))?;
-    let dist = net.graph.dijkstra(&src.seeds, radius_m);
+    let dist = net.shared.graph.dijkstra(&src.seeds, radius_m);
     Ok(cells
         .iter()
         .map(|&c| walks_within(&net, c, &dist, &src, radius_m))
@@ -192,14 +185,14 @@ pub(crate) fn severance(
     };
     let (mut off_cells, mut off_residents) = (0, 0.0);
     for (c, z) in zs.cell_zone.iter().enumerate() {
-        if z.is_some() && net.cell_snap.get(c).is_none_or(Option::is_none) {
+        if z.is_some() && net.shared.cell_snap.get(c).is_none_or(Option::is_none) {
             off_cells += 1;
             off_residents += pop.residents[c];
         }
     }
     Ok(Severance {
         roads_layer: net.roads.clone(),
-        graph: net.graph.stats(),
+        graph: net.shared.graph.stats(),
         snap_m: SNAP_M,
         radius_m,
         zones,

@@ -14,6 +14,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use geo_types::{Coord, Geometry, Point};
 use rstar::RTree;
@@ -48,6 +49,65 @@ pub(crate) struct Snap {
     pub edge: u32,
     pub along_m: f64,
     pub offset_m: f64,
+}
+
+/// A street graph and where each population cell joins it (`None`: farther than
+/// [`SNAP_M`] from every kept street).
+pub(crate) struct SnappedGraph {
+    pub graph: StreetGraph,
+    pub cell_snap: Vec<Option<Snap>>,
+}
+
+/// The engine's cached street graphs, by the ways they keep. Networks whose rules keep the
+/// same ways share one graph and one snapping of the cells: the walking graph and the walk
+/// profile, and the step-free and elderly profiles, which differ only in distance. A graph
+/// depends on nothing but the road geometries and the kept ways, so sharing it changes no
+/// figure. Only the cached networks use it (a handful of masks); checks with edited rules
+/// build their own graph.
+#[derive(Default)]
+pub(crate) struct GraphCache(Mutex<Vec<GraphSlot>>);
+
+type GraphSlot = (String, Vec<bool>, Arc<OnceLock<Arc<SnappedGraph>>>);
+
+impl GraphCache {
+    /// A copy sharing the graphs built so far, for an engine with the same roads and cells.
+    pub(crate) fn share(&self) -> GraphCache {
+        GraphCache(Mutex::new(
+            self.0.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+        ))
+    }
+
+    /// The graph of `roads`' ways kept by `walkable`, with `cells` snapped onto it; built
+    /// by the first caller while later ones for the same ways wait for it.
+    pub(crate) fn get(
+        &self,
+        roads: &str,
+        ways: &[Geometry<f64>],
+        walkable: Vec<bool>,
+        cells: &[Point<f64>],
+    ) -> Arc<SnappedGraph> {
+        let slot = {
+            let mut all = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            match all.iter().find(|(r, w, _)| r == roads && *w == walkable) {
+                Some((_, _, slot)) => slot.clone(),
+                None => {
+                    let slot = Arc::new(OnceLock::new());
+                    all.push((roads.to_owned(), walkable.clone(), slot.clone()));
+                    slot
+                }
+            }
+        };
+        slot.get_or_init(|| Arc::new(SnappedGraph::new(ways, &walkable, cells)))
+            .clone()
+    }
+}
+
+impl SnappedGraph {
+    pub(crate) fn new(ways: &[Geometry<f64>], walkable: &[bool], cells: &[Point<f64>]) -> SnappedGraph {
+        let graph = StreetGraph::new(ways, walkable);
+        let cell_snap = graph.snap_all(cells);
+        SnappedGraph { graph, cell_snap }
+    }
 }
 
 /// An undirected graph of walkable street segments.
@@ -376,6 +436,33 @@ mod tests {
 
     fn line(pts: &[(f64, f64)]) -> Geometry<f64> {
         Geometry::LineString(LineString::from(pts.to_vec()))
+    }
+
+    #[test]
+    fn networks_keeping_the_same_ways_share_one_graph_and_one_snapping() {
+        let ways = [line(&[(0.0, 0.0), (100.0, 0.0)]), line(&[(100.0, 0.0), (100.0, 80.0)])];
+        let cells = [Point::new(50.0, 10.0), Point::new(110.0, 40.0)];
+        let cache = GraphCache::default();
+        let all = cache.get("roads", &ways, vec![true, true], &cells);
+        let again = cache.get("roads", &ways, vec![true, true], &cells);
+        let fewer = cache.get("roads", &ways, vec![true, false], &cells);
+        let other_roads = cache.get("roads-2", &ways, vec![true, true], &cells);
+        assert!(Arc::ptr_eq(&all, &again));
+        assert!(!Arc::ptr_eq(&all, &fewer) && !Arc::ptr_eq(&all, &other_roads));
+        // The same graph and snaps as building it alone.
+        let alone = SnappedGraph::new(&ways, &[true, false], &cells);
+        assert_eq!(fewer.cell_snap, alone.cell_snap);
+        assert_eq!(fewer.graph.stats(), alone.graph.stats());
+        assert_eq!(
+            fewer.cell_snap[1].map(|s| s.edge),
+            Some(0),
+            "the second way is not kept"
+        );
+        // An engine with the same roads and cells takes over the graphs built so far.
+        assert!(Arc::ptr_eq(
+            &cache.share().get("roads", &ways, vec![true, true], &cells),
+            &all
+        ));
     }
 
     /// Network distance from `p` to the nearest of `features`.

@@ -23,7 +23,7 @@ use crate::engine::Engine;
 use crate::indicator_def::LayerSelector;
 use crate::layer::LayerData;
 use crate::project::Projector;
-use crate::street_graph::{BARRIER_HIGHWAYS, GraphStats, Snap, Sources, StreetGraph, cell_distance};
+use crate::street_graph::{BARRIER_HIGHWAYS, GraphStats, SnappedGraph, Sources, cell_distance};
 use crate::zone_set::ZoneSet;
 use crate::{EngineError, ZoneRole};
 
@@ -300,8 +300,7 @@ pub(crate) fn way_tags(roads: &LayerData, i: usize) -> WayTags<'_> {
 
 /// The street graph of one profile and where each population cell joins it.
 pub(crate) struct ProfileNetwork {
-    pub graph: StreetGraph,
-    pub cell_snap: Vec<Option<Snap>>,
+    pub shared: Arc<SnappedGraph>,
     /// (way index, reason) of each way the profile cannot walk beyond the walking graph's.
     pub barriers: Vec<(usize, String)>,
     pub roads: String,
@@ -312,6 +311,7 @@ impl ProfileNetwork {
         engine: &Engine,
         rules: &WalkProfileRules,
         profile: WalkProfile,
+        cached: bool,
     ) -> Result<ProfileNetwork, EngineError> {
         let roads = engine
             .role_layer("roads", LayerKind::Road, "roads")
@@ -330,15 +330,17 @@ impl ProfileNetwork {
                 barriers.push((i, w));
             }
         }
-        let graph = StreetGraph::new(roads.index.geometries(), &walkable);
-        let cell_snap = engine
-            .population
-            .as_ref()
-            .map(|p| graph.snap_all(&p.points))
-            .unwrap_or_default();
+        let shared = if cached {
+            engine.street_graph(roads, walkable)
+        } else {
+            Arc::new(SnappedGraph::new(
+                roads.index.geometries(),
+                &walkable,
+                engine.cell_points(),
+            ))
+        };
         Ok(ProfileNetwork {
-            graph,
-            cell_snap,
+            shared,
             barriers,
             roads: roads.slug.clone(),
         })
@@ -359,7 +361,8 @@ impl Engine {
 
     pub(crate) fn profile_network(&self, profile: WalkProfile) -> Result<Arc<ProfileNetwork>, EngineError> {
         let rules = self.walk_profile_rules()?;
-        self.profile_cache.0[profile.index()].get_or_try_init(|| ProfileNetwork::build_with(self, &rules, profile))
+        self.profile_cache.0[profile.index()]
+            .get_or_try_init(|| ProfileNetwork::build_with(self, &rules, profile, true))
     }
 
     /// Whether each population cell reaches a feature of `sel` within `radius_m` (the
@@ -373,7 +376,7 @@ impl Engine {
         radius_m: f64,
     ) -> Result<Vec<bool>, EngineError> {
         self.population()?;
-        let net = ProfileNetwork::build_with(self, rules, profile)?;
+        let net = ProfileNetwork::build_with(self, rules, profile, false)?;
         coverage_on(self, &net, sel, rules.radius_m(profile, radius_m))
     }
 
@@ -418,7 +421,7 @@ impl Engine {
             "rules": rules.id,
             "rules_version": rules.version,
             "roads_layer": net.roads,
-            "graph": net.graph.stats(),
+            "graph": net.shared.graph.stats(),
             "total": features.len(),
             "features": features,
         }))
@@ -428,7 +431,7 @@ impl Engine {
     ///
     /// Errors: `missing_roads`.
     pub fn walk_profile_graph(&self, profile: WalkProfile) -> Result<GraphStats, EngineError> {
-        Ok(self.profile_network(profile)?.graph.stats())
+        Ok(self.profile_network(profile)?.shared.graph.stats())
     }
 }
 
@@ -456,15 +459,18 @@ fn coverage_on(
         let l = s.layer;
         for (i, g) in l.index.geometries().iter().enumerate() {
             if l.passes(&s.filter, i) {
-                src.add(&net.graph, g, radius_m);
+                src.add(&net.shared.graph, g, radius_m);
             }
         }
     }
-    let dist = net.graph.dijkstra(&src.seeds, radius_m);
+    let dist = net.shared.graph.dijkstra(&src.seeds, radius_m);
     Ok(net
+        .shared
         .cell_snap
         .iter()
-        .map(|s| s.is_some_and(|s| s.offset_m <= radius_m && cell_distance(&net.graph, s, &dist, &src) <= radius_m))
+        .map(|s| {
+            s.is_some_and(|s| s.offset_m <= radius_m && cell_distance(&net.shared.graph, s, &dist, &src) <= radius_m)
+        })
         .collect())
 }
 
@@ -575,7 +581,7 @@ pub(crate) fn comparison(
         .cell_zone
         .iter()
         .enumerate()
-        .filter(|(c, z)| z.is_some() && net.cell_snap.get(*c).is_none_or(Option::is_none))
+        .filter(|(c, z)| z.is_some() && net.shared.cell_snap.get(*c).is_none_or(Option::is_none))
         .map(|(c, _)| pop.residents[c])
         .sum();
     Ok(ProfileComparison {
@@ -598,6 +604,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use geo_types::{LineString, Point};
+
+    use crate::street_graph::StreetGraph;
 
     use super::*;
 

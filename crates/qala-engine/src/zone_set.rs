@@ -3,7 +3,9 @@
 
 use geo::indexed::IntervalTreeMultiPolygon;
 use geo::{Area, BooleanOps, BoundingRect, Contains, Distance, Euclidean, Intersects, Length};
-use geo_types::{Coord, Geometry, LineString, MultiLineString, MultiPolygon, Point, Polygon, Rect};
+use geo_types::{Coord, Geometry, Line, LineString, MultiLineString, MultiPolygon, Point, Polygon, Rect};
+use rstar::primitives::Line as RLine;
+use rstar::{AABB, RTree};
 
 use crate::indicator_def::Names;
 use crate::layer::LayerData;
@@ -21,6 +23,11 @@ pub(crate) struct Zone {
     pub bbox: Option<Rect<f64>>,
     pub area_m2: f64,
     itree: IntervalTreeMultiPolygon<f64>,
+    /// The segments of every ring, for the distance of a point outside (see
+    /// [`Zone::distance_within`]).
+    edges: RTree<RLine<[f64; 2]>>,
+    /// A part without an exterior ring: `geo` puts every point at distance 0 from it.
+    empty_part: bool,
 }
 
 impl Zone {
@@ -32,8 +39,35 @@ impl Zone {
             bbox: geom.bounding_rect(),
             area_m2: geom.unsigned_area(),
             itree: IntervalTreeMultiPolygon::new(&geom),
+            edges: RTree::bulk_load(
+                geom.0
+                    .iter()
+                    .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+                    .flat_map(LineString::lines)
+                    .map(|l| RLine::new([l.start.x, l.start.y], [l.end.x, l.end.y]))
+                    .collect(),
+            ),
+            empty_part: geom.0.iter().any(|poly| poly.exterior().0.is_empty()),
             geom,
         }
+    }
+
+    /// `Euclidean.distance(p, geom)` for a point `p` outside the zone (it neither lies in
+    /// nor touches it) when that distance is at most `d`, else `None`. The same figure to
+    /// the bit: `geo` takes the minimum over every ring segment of the point-segment
+    /// distance, and the nearest segment is among those whose box reaches within `d` of
+    /// `p`; only those are measured.
+    fn distance_within(&self, p: Point<f64>, d: f64) -> Option<f64> {
+        if self.empty_part {
+            return Some(0.0);
+        }
+        let near = AABB::from_corners([p.x() - d, p.y() - d], [p.x() + d, p.y() + d]);
+        let min = self
+            .edges
+            .locate_in_envelope_intersecting(&near)
+            .map(|l| Euclidean.distance(&p, &Line::new(Coord::from(l.from), Coord::from(l.to))))
+            .fold(f64::MAX, f64::min);
+        (min <= d).then_some(min)
     }
 
     fn bbox_within(&self, p: Point<f64>, d: f64) -> bool {
@@ -251,8 +285,10 @@ impl ZoneSet {
             if !z.bbox_within(p, NEAREST_ZONE_FALLBACK_M) {
                 continue;
             }
-            let d = Euclidean.distance(&p, &z.geom);
-            if d <= NEAREST_ZONE_FALLBACK_M && best.is_none_or(|(_, bd)| d < bd) {
+            // p touches no zone here (the tests above), as distance_within needs.
+            if let Some(d) = z.distance_within(p, NEAREST_ZONE_FALLBACK_M)
+                && best.is_none_or(|(_, bd)| d < bd)
+            {
                 best = Some((i, d));
             }
         }
@@ -326,4 +362,78 @@ pub(crate) fn ring_circle(c: Coord<f64>, radius_m: f64) -> Polygon<f64> {
 pub(crate) fn layer_union(layer: &LayerData) -> MultiPolygon<f64> {
     let polys: Vec<MultiPolygon<f64>> = layer.index.geometries().iter().filter_map(as_multipolygon).collect();
     geo::unary_union(polys.iter())
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    /// The old rule, measuring every zone whole: what `assign` must still answer.
+    fn assign_measuring_whole_zones(zs: &ZoneSet, p: Point<f64>) -> Option<usize> {
+        if let Some(i) = zs.zones.iter().position(|z| z.geom.intersects(&p)) {
+            return Some(i);
+        }
+        let mut best: Option<(usize, f64)> = None;
+        for (i, z) in zs.zones.iter().enumerate() {
+            let d = Euclidean.distance(&p, &z.geom);
+            if d <= NEAREST_ZONE_FALLBACK_M && best.is_none_or(|(_, bd)| d < bd) {
+                best = Some((i, d));
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+
+    #[test]
+    fn the_nearest_zone_fallback_measures_only_near_segments_and_gets_the_same_zone() {
+        // Two rings with a hole between them, and a square beside them with a hole: points
+        // in the hole, in the gaps and outside everything, near and far.
+        let c = Coord {
+            x: 500_000.0,
+            y: 4_800_000.0,
+        };
+        let inner = MultiPolygon(vec![ring_circle(c, 2000.0)]);
+        let outer = MultiPolygon(vec![ring_circle(c, 5000.0)]).difference(&MultiPolygon(vec![ring_circle(c, 2100.0)]));
+        let hole = LineString::from(vec![
+            (506_000.0, 4_799_000.0),
+            (506_400.0, 4_799_000.0),
+            (506_400.0, 4_799_400.0),
+            (506_000.0, 4_799_000.0),
+        ]);
+        let square = MultiPolygon(vec![Polygon::new(
+            LineString::from(vec![
+                (505_200.0, 4_798_000.0),
+                (508_000.0, 4_798_000.0),
+                (508_000.0, 4_801_000.0),
+                (505_200.0, 4_801_000.0),
+                (505_200.0, 4_798_000.0),
+            ]),
+            vec![hole],
+        )]);
+        let zone = |id: &str, g: MultiPolygon<f64>| Zone::new(id.into(), Names::same(id), g);
+        let zs = ZoneSet::new(
+            "test".into(),
+            vec![zone("inner", inner), zone("outer", outer), zone("square", square)],
+        );
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut fallbacks = 0;
+        for _ in 0..20_000 {
+            let p = Point::new(
+                c.x + rng.gen_range(-6000.0..9000.0),
+                c.y + rng.gen_range(-6000.0..6000.0),
+            );
+            let want = assign_measuring_whole_zones(&zs, p);
+            assert_eq!(zs.assign(p), want, "{p:?}");
+            if zs.zones.iter().all(|z| !z.geom.intersects(&p)) {
+                fallbacks += 1;
+                for z in &zs.zones {
+                    let d = Euclidean.distance(&p, &z.geom);
+                    let within = (d <= NEAREST_ZONE_FALLBACK_M).then_some(d);
+                    assert_eq!(z.distance_within(p, NEAREST_ZONE_FALLBACK_M), within, "{p:?} {}", z.id);
+                }
+            }
+        }
+        assert!(fallbacks > 1000, "only {fallbacks} points outside every zone");
+    }
 }
