@@ -24,6 +24,10 @@ fn street_city(status: &str, off_m: f64) -> Engine {
 /// [`street_city`] with a protected lane beside the avenue per (status, offset), and the
 /// avenue `avenue_m` long (the east street starts where it ends).
 fn street_city_with(lanes: &[(&str, f64)], avenue_m: f64) -> Engine {
+    Engine::from_layers(street_city_layers(lanes, avenue_m), EngineOptions::default()).unwrap()
+}
+
+fn street_city_layers(lanes: &[(&str, f64)], avenue_m: f64) -> Vec<SourceLayer> {
     let fwd = Projector::to_utm().unwrap();
     let c = fwd
         .coord(Coord {
@@ -78,6 +82,14 @@ fn street_city_with(lanes: &[(&str, f64)], avenue_m: f64) -> Engine {
             .collect(),
     );
     layers.push(lanes);
+    layers
+}
+
+/// [`street_city`]'s layers without the population layer.
+fn street_city_without_population() -> Engine {
+    let layers = street_city_layers(&[("existing", 10.0)], 400.0)
+        .into_iter()
+        .filter(|l| l.kind != LayerKind::PopulationCell);
     Engine::from_layers(layers, EngineOptions::default()).unwrap()
 }
 
@@ -456,4 +468,23 @@ fn compute_all_equals_each_definition_computed_alone_on_a_fresh_engine() {
             "{id}"
         );
     }
+}
+
+#[test]
+fn without_a_population_layer_every_indicator_says_so_and_the_networks_still_build() {
+    let engine = street_city_without_population();
+    let e = engine.compute_all(&ZoneScheme::Districts).unwrap_err();
+    assert_eq!(e.code(), "no_population", "{e}");
+    for id in [
+        "lts2_school_2km_existing",
+        "step_free_school_500m",
+        "elderly_school_500m",
+    ] {
+        let e = engine.compute(id, &ZoneScheme::Districts).unwrap_err();
+        assert_eq!(e.code(), "no_population", "{id}: {e}");
+    }
+    // The networks themselves need no residents: islands and graph sizes are still there.
+    let islands = engine.lts_islands(LtsScenario::Existing).unwrap();
+    assert!(!islands.islands.is_empty());
+    assert!(engine.street_network().unwrap().edges > 0);
 }
