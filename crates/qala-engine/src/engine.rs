@@ -279,7 +279,7 @@ impl Engine {
         // Resolved once here rather than by every thread at once. An error is left for the
         // definitions to report, in their order.
         let zs = self.zone_set(scheme).ok();
-        let shared = shared_structures(&defs, zs.is_some());
+        let shared = shared_structures(&defs);
         let tasks = shared.len() + defs.len();
         let next = std::sync::atomic::AtomicUsize::new(0);
         let mut out: Vec<Option<Result<IndicatorResult, EngineError>>> = (0..defs.len()).map(|_| None).collect();
@@ -324,7 +324,7 @@ impl Engine {
     }
 
     /// Builds one cached structure that definitions share, ignoring a failure (see
-    /// [`Engine::compute_all_in`]).
+    /// [`Engine::compute_all_in`]); the plantings' zones only when the zones resolved.
     fn build_shared(&self, what: Shared, zs: Option<&ZoneSet>) {
         match what {
             Shared::Lts(scenario) => drop(self.lts_network(scenario)),
@@ -771,7 +771,7 @@ enum Shared {
 /// The shared structures `defs` need, the costliest first (by measurement at bench scale:
 /// a stress network is built from every road with its stress and lanes, a profile network
 /// from every road with its barriers), each once.
-fn shared_structures(defs: &[IndicatorDef], zones: bool) -> Vec<Shared> {
+fn shared_structures(defs: &[IndicatorDef]) -> Vec<Shared> {
     let mut need = Vec::new();
     for d in defs {
         match &d.measure {
@@ -781,7 +781,7 @@ fn shared_structures(defs: &[IndicatorDef], zones: bool) -> Vec<Shared> {
                 distance: DistanceMode::Network,
                 ..
             } => need.push(Shared::Walk),
-            Measure::Compensation { .. } if zones => need.push(Shared::PlantingZones),
+            Measure::Compensation { .. } => need.push(Shared::PlantingZones),
             _ => {}
         }
     }

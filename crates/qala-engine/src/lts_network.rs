@@ -268,11 +268,7 @@ impl LtsNetwork {
         }
         let low: Vec<bool> = segments.iter().map(|s| s.lts <= LOW_STRESS_MAX).collect();
         let graph = StreetGraph::new(roads.index.geometries(), &low);
-        let cell_snap: Vec<Option<Snap>> = engine
-            .population
-            .as_ref()
-            .map(|p| graph.snap_all(&p.points))
-            .unwrap_or_default();
+        let cell_snap: Vec<Option<Snap>> = graph.snap_all(engine.cell_points());
         let (label, count) = graph.component_labels();
         let mut length = vec![0.0f64; count];
         let mut ways = vec![0usize; count];
